@@ -1,0 +1,92 @@
+"""What every detector does: consume observations, and say when it fired.
+
+Request-based rules (error rate, latency) see every answered request through
+``observe``; probes (HTTP, SQL) run on their own thread and feed themselves.
+``check(now)`` returns the instant the detector fired, once, or None.
+
+Rules follow Prometheus alerting semantics: the condition turns *pending* when
+it first holds and the rule *fires* once it has held continuously for ``for``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+
+class Detector:
+    probe = False
+
+    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+        self.name = name
+        self.params = params
+        self.ctx = ctx
+        self.fired_at: float | None = None
+        self.error: str | None = None
+
+    def observe(self, end: float, ok: bool, latency_s: float) -> None:
+        """One answered request (times on the trial clock)."""
+
+    def check(self, now: float) -> float | None:
+        return self.fired_at
+
+    def start(self) -> None:
+        """Begin probing (probes only)."""
+
+    def stop(self) -> None:
+        """Stop probing (probes only)."""
+
+
+class Pending:
+    """The pending → firing state machine of an alert rule."""
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = hold_s
+        self.since: float | None = None
+
+    def update(self, t: float, condition: bool) -> float | None:
+        """Feed the condition's value at ``t``; returns the firing instant when it fires."""
+        if not condition:
+            self.since = None
+            return None
+        if self.since is None:
+            self.since = t
+        return t if t - self.since >= self.hold_s else None
+
+
+class ProbeThread(Detector):
+    """A probe that runs ``probe_once`` every ``params.every`` seconds on a thread."""
+
+    probe = True
+
+    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+        super().__init__(name, params, ctx)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"probe-{name}", daemon=True)
+        self.consecutive = 0
+        self.probes = 0
+
+    def probe_once(self) -> bool:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            t = self.ctx.clock.now()
+            try:
+                ok = self.probe_once()
+            except Exception as exc:  # the probe itself broke: loud, on the record
+                self.error = f"{type(exc).__name__}: {exc}"
+                ok = False
+            self.probes += 1
+            self.consecutive = 0 if ok else self.consecutive + 1
+            if self.fired_at is None and self.consecutive >= self.params.failures:
+                # the failing answer arrived now; the probe started at t
+                self.fired_at = self.ctx.clock.now()
+            self._stop.wait(max(0.0, self.params.every - (self.ctx.clock.now() - t)))

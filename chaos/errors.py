@@ -1,0 +1,87 @@
+"""The one exception tree of chaos. Every error a user can see is one of these.
+
+    ChaosError                  exit 3 unless a subclass says otherwise
+     ├── ScenarioError          exit 2: the scenario file (or CLI input) is invalid
+     ├── LabError               exit 3: Docker, compose or an image failed
+     ├── FaultError             exit 3: a fault could not be injected or reverted
+     ├── DetectError            exit 3: a detector or probe broke (not: it fired)
+     ├── RecoveryError          exit 3: a recovery step broke
+     └── ReportError            exit 2 for a damaged run record, else 3
+
+Messages are written for the person at the terminal and built in ``__str__``;
+the CLI catches ``ChaosError`` once and maps ``exit_code`` to the process exit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_TARGETS_MISSED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_TOOL_FAILED = 3
+
+
+class ChaosError(Exception):
+    exit_code = EXIT_TOOL_FAILED
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ScenarioError(ChaosError):
+    """An invalid scenario: carries every problem found, not just the first."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class UsageError(ChaosError):
+    exit_code = EXIT_INVALID_INPUT
+
+
+class LabError(ChaosError):
+    pass
+
+
+class FaultError(ChaosError):
+    pass
+
+
+class DetectError(ChaosError):
+    pass
+
+
+class RecoveryError(ChaosError):
+    pass
+
+
+class ReportError(ChaosError):
+    def __init__(self, message: str, *, damaged_input: bool = False) -> None:
+        super().__init__(message)
+        if damaged_input:
+            self.exit_code = EXIT_INVALID_INPUT

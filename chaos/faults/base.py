@@ -1,0 +1,34 @@
+"""What every fault is: ``inject()`` then, always, ``revert()``.
+
+A fault class registers under its YAML name with a ``Params`` model; the run
+engine builds it with the fault's spec and the trial context::
+
+    fault = FaultClass(spec, ctx)
+    fault.inject()      # at spec.at
+    ...                 # spec.duration later, or at the end of the trial
+    fault.revert()      # always, even when the trial is aborted
+
+``revert`` must be safe to call when ``inject`` failed halfway or never ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Fault:
+    #: True when the fault is over as soon as inject() returns (e.g. a script that
+    #: ran and died); False when it lasts until revert() (e.g. a paused container).
+    instant = False
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        self.spec = spec
+        self.params = spec.params
+        self.ctx = ctx
+        self.detail: dict[str, Any] = {}
+
+    def inject(self) -> None:
+        raise NotImplementedError
+
+    def revert(self) -> None:
+        """Undo what inject did; nothing to do by default."""

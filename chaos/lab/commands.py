@@ -1,0 +1,110 @@
+"""What the `chaos lab ...` commands do, kept out of the CLI module."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from chaos.errors import LabError, UsageError
+from chaos.lab.lab import Lab, LabSpec, list_resources, running_labs, stale_labs
+from chaos.signals import interruptible, shielded
+
+
+def spec_for(scenario_file: str | None) -> LabSpec:
+    if scenario_file is None:
+        return LabSpec()
+    from chaos.scenario import load_scenario
+
+    from chaos.scenario import lab_spec
+
+    return lab_spec(load_scenario(scenario_file))
+
+
+def build_images_cmd(offline: bool | None, mirror: str | None, force: bool) -> None:
+    from chaos.lab.images import build_images
+
+    t0 = time.monotonic()
+    infos = build_images(offline=offline, mirror=mirror, force=force, log=click.echo)
+    for info in infos:
+        state = f"built in {info.seconds:.1f} s" if info.built else "up to date"
+        click.echo(f"{info.tag:28} {info.size_bytes / 1e6:8.1f} MB  {state}")
+    click.echo(f"images ready in {time.monotonic() - t0:.1f} s")
+
+
+def start_lab(spec: LabSpec, owner_pid: int | None, log=click.echo) -> Lab:
+    """Build images if missing, start a lab, and tear it down again if anything
+    (an error, Ctrl-C, SIGTERM) stops it before it is healthy."""
+    from chaos.lab.images import build_images, images_ready
+
+    for stale in stale_labs():
+        log(f"warning: lab {stale} is left over from a process that is gone; "
+            f"`chaos lab down --stale` removes it")
+    if not images_ready():
+        log("lab images missing: building them (once)")
+        build_images(offline=None, log=log)
+    lab = Lab.create(spec, owner_pid=owner_pid)
+    try:
+        with interruptible():
+            took = lab.up()
+    except BaseException:
+        with shielded():
+            log(f"lab {lab.id}: start failed or interrupted; tearing down")
+            lab.down()
+        raise
+    log(f"lab {lab.id} up in {took:.1f} s")
+    return lab
+
+
+def lab_up(scenario_file: str | None) -> None:
+    lab = start_lab(spec_for(scenario_file), owner_pid=None)
+    click.echo(f"app: {lab.app_url}")
+    click.echo(f"db:  {redacted_dsn(lab.db_dsn)}")
+    click.echo(f"tear down with: chaos lab down {lab.id}")
+
+
+def lab_down(lab_ids: list[str], all_labs: bool, stale: bool) -> None:
+    if all_labs:
+        lab_ids = sorted(running_labs())
+    elif stale:
+        lab_ids = stale_labs()
+    elif not lab_ids:
+        raise UsageError("name a lab id, or give --all or --stale (see `chaos lab status`)")
+    for lab_id in lab_ids:
+        try:
+            lab = Lab.load(lab_id)
+        except LabError:
+            lab = Lab(id=lab_id, spec=LabSpec(), owner_pid=0)  # state gone: sweep by label
+        with shielded():
+            lab.down()
+        click.echo(f"lab {lab_id} down")
+    if not lab_ids:
+        click.echo("no labs to take down")
+
+
+def redacted_dsn(dsn: str) -> str:
+    head, sep, tail = dsn.partition("@")
+    if not sep:
+        return dsn
+    scheme, _, userinfo = head.partition("://")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}"
+
+
+def lab_status() -> None:
+    labs = running_labs()
+    if not labs:
+        click.echo("no chaos labs on this engine")
+        return
+    for lab_id, lbl in sorted(labs.items()):
+        owner = lbl.get("chaos.pid", "0")
+        click.echo(f"lab {lab_id}  project chaos-{lab_id}  owner pid {owner if owner != '0' else '-'}")
+        for c in list_resources(lab_id)["containers"]:
+            health = (c.attrs["State"].get("Health") or {}).get("Status", "-")
+            ports = [
+                f"http://{b['HostIp']}:{b['HostPort']} -> {p}"
+                for p, binds in (c.attrs["NetworkSettings"]["Ports"] or {}).items()
+                for b in binds or []
+            ]
+            service = c.labels.get("com.docker.compose.service", c.name)
+            click.echo(f"  {service:10} {c.status:8} {health:10} {'  '.join(ports)}")

@@ -1,0 +1,66 @@
+"""The one adapter around the docker compose command line.
+
+Both compose v2 (`docker compose`) and the legacy v1 (`docker-compose`) are
+supported: v1 is what Debian ships, and it has no `up --wait`, so readiness is
+judged by `chaos.lab.health` from container health states, for both.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaos.errors import LabError
+
+
+@functools.cache
+def compose_command() -> tuple[str, ...]:
+    """The argv prefix that runs compose here; v2 preferred."""
+    candidates: list[tuple[str, ...]] = []
+    if shutil.which("docker"):
+        candidates.append(("docker", "compose"))
+    if shutil.which("docker-compose"):
+        candidates.append(("docker-compose",))
+    for argv in candidates:
+        try:
+            done = subprocess.run([*argv, "version"], capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return argv
+    raise LabError(
+        "no docker compose found: install the compose plugin (`docker compose`) "
+        "or the standalone `docker-compose`"
+    )
+
+
+@dataclass
+class Compose:
+    project: str
+    files: list[Path]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def _run(self, *args: str, timeout: float = 600) -> str:
+        argv = [*compose_command(), "-p", self.project]
+        for f in self.files:
+            argv += ["-f", str(f)]
+        argv += list(args)
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=timeout, env=self.env or None
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise LabError(f"`{' '.join(args)}` on {self.project} took over {timeout:.0f} s") from exc
+        if done.returncode != 0:
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+            raise LabError(f"docker compose {' '.join(args)} failed for {self.project}:\n{tail}")
+        return done.stdout
+
+    def up(self) -> None:
+        self._run("up", "-d", "--no-build", timeout=600)
+
+    def down(self) -> None:
+        self._run("down", "-v", "--remove-orphans", "--timeout", "5", timeout=300)

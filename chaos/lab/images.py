@@ -1,0 +1,755 @@
+"""The lab's images: built once, labelled with a hash of their recipe, reused.
+
+Three local images make a lab:
+
+``chaos/db:latest``
+    PostgreSQL. With a registry: ``postgres:16``, relabelled. Without one: Debian
+    bookworm + postgresql-15 + gosu and our own entrypoint
+    (``offline/docker-entrypoint.sh``) that honours the same ``POSTGRES_*``
+    variables as the official image.
+``chaos/app:latest``
+    The sample service, built from ``<repo>/compose/app`` with
+    ``BASE=python:3.12-slim`` (registry) or ``BASE=chaos/pybase:bookworm`` (offline).
+``chaos/pybase:bookworm`` (offline only)
+    Debian bookworm with python3, psycopg, psycopg-pool, iproute2 and procps. It is
+    also the helper image for ``tc netem`` faults (:data:`HELPER_IMAGE`).
+
+Offline root filesystems come from one ``debootstrap --variant=minbase`` run whose
+result is cached as a tarball (``~/.cache/chaos/rootfs``); each image unpacks it into a
+temporary directory under ``/var/tmp``, installs its packages with ``apt-get`` in a
+chroot, is cleaned, and is imported with ``docker import``. The Debian mirror is never
+written here: it comes from ``mirror=`` / ``CHAOS_APT_MIRROR`` or the host's apt
+configuration.
+
+Every image carries the label ``chaos.image.recipe=<sha256>``; :func:`build_images`
+only builds images that are missing or whose recipe hash changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from chaos.errors import LabError
+
+# --------------------------------------------------------------------------- names
+
+PYBASE_TAG = "chaos/pybase:bookworm"
+DB_TAG = "chaos/db:latest"
+APP_TAG = "chaos/app:latest"
+#: Image for helper containers (``tc netem`` in a target's network namespace).
+HELPER_IMAGE = PYBASE_TAG
+
+ONLINE_DB_SOURCE = "postgres:16"
+ONLINE_APP_BASE = "python:3.12-slim"
+
+RECIPE_LABEL = "chaos.image.recipe"
+MODE_LABEL = "chaos.image.mode"  # "offline" | "online"
+
+#: Bump to force a rebuild of every offline image when the build procedure changes.
+BUILD_VERSION = "1"
+
+SUITE = "bookworm"
+VARIANT = "minbase"
+#: Packages in the shared base rootfs (both offline images want them).
+BASE_PACKAGES = ("ca-certificates", "procps")
+#: Everything from bookworm itself (psycopg 3.1), so that an air-gapped mirror of
+#: one suite is enough; the app sticks to the psycopg-pool 3.1 API for that reason.
+PYBASE_PACKAGES = ("python3", "python3-psycopg", "python3-psycopg-pool", "iproute2", "procps",
+                   "ca-certificates")
+PYBASE_EXTRA_SUITES: tuple[str, ...] = ()
+DB_PACKAGES = ("postgresql-15", "gosu", "procps", "ca-certificates")
+PG_BIN = "/usr/lib/postgresql/15/bin"
+STD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+OFFLINE_DIR = Path(__file__).resolve().parent / "offline"
+ENTRYPOINT_SRC = OFFLINE_DIR / "docker-entrypoint.sh"
+
+Log = Callable[[str], None]
+
+
+class ImageInfo(NamedTuple):
+    tag: str
+    id: str
+    size_bytes: int
+    built: bool  # True if this call built (or pulled) it, False if reused
+    seconds: float  # time spent on this image in this call
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def repo_root() -> Path:
+    """The source tree holding ``chaos/`` and ``compose/`` (the package's parent)."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "compose" / "app" / "Dockerfile").is_file():
+        raise LabError(
+            f"cannot find compose/app/Dockerfile next to the chaos package (looked in {root}); "
+            "run chaos from a source checkout (pip install -e .)"
+        )
+    return root
+
+
+def app_context_dir() -> Path:
+    return repo_root() / "compose" / "app"
+
+
+def cache_dir() -> Path:
+    """``$CHAOS_CACHE_DIR``, else ``$XDG_CACHE_HOME/chaos``, else ``~/.cache/chaos``."""
+    if os.environ.get("CHAOS_CACHE_DIR"):
+        return Path(os.environ["CHAOS_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chaos"
+
+
+# --------------------------------------------------------------------------- mirror
+
+_DEBIAN_SUITES = {"bookworm", "trixie", "forky", "bullseye", "buster", "sid", "stable",
+                  "testing", "unstable", "oldstable"}
+
+
+def _apt_sources(etc: Path = Path("/etc/apt")) -> Iterator[tuple[str, list[str]]]:
+    """(uri, suites) of every ``deb`` source in the host's apt configuration."""
+    files = [etc / "sources.list"] + sorted((etc / "sources.list.d").glob("*"))
+    for f in files:
+        try:
+            text = f.read_text(errors="replace")
+        except OSError:
+            continue
+        if f.suffix == ".sources":
+            for stanza in re.split(r"\n\s*\n", text):
+                fields: dict[str, str] = {}
+                key = None
+                for line in stanza.splitlines():
+                    if line.startswith("#") or not line.strip():
+                        continue
+                    if line[0].isspace() and key:
+                        fields[key] += " " + line.strip()
+                        continue
+                    key, _, value = line.partition(":")
+                    key = key.strip().lower()
+                    fields[key] = value.strip()
+                if "deb" not in fields.get("types", "").split():
+                    continue
+                if fields.get("enabled", "yes").lower() == "no":
+                    continue
+                suites = fields.get("suites", "").split()
+                for uri in fields.get("uris", "").split():
+                    yield uri, suites
+        elif f.name == "sources.list" or f.suffix == ".list":
+            for line in text.splitlines():
+                line = line.split("#", 1)[0].strip()
+                if not line.startswith("deb "):
+                    continue
+                line = re.sub(r"\[[^\]]*\]", " ", line[4:])
+                parts = line.split()
+                if len(parts) >= 2:
+                    yield parts[0], [parts[1]]
+
+
+def find_apt_mirror(mirror: str | None = None, *, etc: Path = Path("/etc/apt")) -> str:
+    """The Debian archive to debootstrap from: the argument, ``$CHAOS_APT_MIRROR``, or
+    the host's apt sources (the entry that serves a plain Debian suite, preferring
+    bookworm)."""
+    explicit = mirror or os.environ.get("CHAOS_APT_MIRROR")
+    if explicit:
+        return explicit.rstrip("/")
+    candidates = [(uri, suites) for uri, suites in _apt_sources(etc)
+                  if uri.startswith(("http://", "https://", "file:/"))]
+    for wanted in ({SUITE}, _DEBIAN_SUITES):
+        for uri, suites in candidates:
+            if set(suites) & wanted:
+                return uri.rstrip("/")
+    raise LabError(
+        "no Debian mirror found in the host's apt configuration (/etc/apt/sources.list, "
+        "/etc/apt/sources.list.d/); pass --mirror URL or set CHAOS_APT_MIRROR"
+    )
+
+
+# --------------------------------------------------------------------------- recipes
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _base_recipe() -> dict[str, Any]:
+    return {"suite": SUITE, "variant": VARIANT, "include": sorted(BASE_PACKAGES),
+            "build": BUILD_VERSION}
+
+
+def _pybase_changes() -> list[str]:
+    return [f"ENV PATH={STD_PATH}", "ENV LANG=C.UTF-8", 'CMD ["python3"]']
+
+
+def _db_changes() -> list[str]:
+    return [
+        f"ENV PATH={PG_BIN}:{STD_PATH}",
+        "ENV LANG=C.UTF-8",
+        "ENV PGDATA=/var/lib/postgresql/data",
+        "VOLUME /var/lib/postgresql/data",
+        "EXPOSE 5432",
+        "STOPSIGNAL SIGINT",
+        'ENTRYPOINT ["docker-entrypoint.sh"]',
+        'CMD ["postgres"]',
+    ]
+
+
+def pybase_recipe() -> str:
+    return _digest({"image": "pybase", "base": _base_recipe(),
+                    "packages": sorted(PYBASE_PACKAGES), "extra": PYBASE_EXTRA_SUITES,
+                    "changes": _pybase_changes()})
+
+
+def db_offline_recipe() -> str:
+    try:
+        entrypoint = ENTRYPOINT_SRC.read_bytes()
+    except OSError as exc:
+        raise LabError(f"the db entrypoint script is missing: {exc}") from None
+    return _digest({"image": "db", "base": _base_recipe(), "packages": sorted(DB_PACKAGES),
+                    "changes": _db_changes(),
+                    "entrypoint": hashlib.sha256(entrypoint).hexdigest()})
+
+
+def db_online_recipe(source_id: str) -> str:
+    return _digest({"image": "db", "from": ONLINE_DB_SOURCE, "source_id": source_id})
+
+
+def app_recipe(base_image_id: str, context: Path | None = None) -> str:
+    context = context or app_context_dir()
+    files = {}
+    for p in sorted(context.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            files[str(p.relative_to(context))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return _digest({"image": "app", "files": files, "base_id": base_image_id})
+
+
+# --------------------------------------------------------------------------- docker
+
+
+def _client(client: Any = None) -> Any:
+    if client is not None:
+        return client
+    from chaos.lab.engine import client as engine_client
+
+    return engine_client()
+
+
+def _get(client: Any, tag: str) -> Any | None:
+    import docker
+
+    try:
+        return client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.APIError as exc:
+        raise LabError(f"docker could not inspect image {tag}: {exc}") from None
+
+
+def _label(image: Any, key: str) -> str | None:
+    return (image.labels or {}).get(key) if image is not None else None
+
+
+def _info(image: Any, tag: str, built: bool, seconds: float) -> ImageInfo:
+    return ImageInfo(tag, image.id, int(image.attrs.get("Size") or 0), built, round(seconds, 2))
+
+
+def _up_to_date(client: Any, tag: str, recipe: str | None) -> Any | None:
+    img = _get(client, tag)
+    if img is not None and recipe is not None and _label(img, RECIPE_LABEL) == recipe:
+        return img
+    return None
+
+
+def _offline_set_ready(client: Any) -> bool:
+    pybase = _up_to_date(client, PYBASE_TAG, pybase_recipe())
+    if pybase is None or _up_to_date(client, DB_TAG, db_offline_recipe()) is None:
+        return False
+    return _up_to_date(client, APP_TAG, app_recipe(pybase.id)) is not None
+
+
+def _online_set_ready(client: Any) -> bool:
+    src = _get(client, ONLINE_DB_SOURCE)
+    base = _get(client, ONLINE_APP_BASE)
+    if src is None or base is None:
+        return False
+    return (_up_to_date(client, DB_TAG, db_online_recipe(src.id)) is not None
+            and _up_to_date(client, APP_TAG, app_recipe(base.id)) is not None)
+
+
+def images_ready(client: Any = None) -> bool:
+    """True if chaos/db and chaos/app exist and match their recipe (offline set:
+    chaos/pybase too). A few image inspections; no network, no build."""
+    c = _client(client)
+    return _offline_set_ready(c) or _online_set_ready(c)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _run(argv: list[str], *, log_file: Path, what: str, env: dict[str, str] | None = None,
+         extra_log: Path | None = None) -> None:
+    """Run argv (never through a shell), output to log_file; LabError with its tail."""
+    with open(log_file, "ab") as out:
+        try:
+            proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=env, check=False)
+        except OSError as exc:
+            raise LabError(f"{what}: cannot run {argv[0]}: {exc}") from None
+    if proc.returncode != 0:
+        tail = _tail(log_file)
+        if extra_log is not None and extra_log.is_file():
+            tail += f"\n--- {extra_log.name} ---\n" + _tail(extra_log)
+        raise LabError(f"{what} failed (exit {proc.returncode}); last lines of its log:\n{tail}")
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join("  " + ln for ln in text.splitlines()[-lines:])
+
+
+def _chroot_env() -> dict[str, str]:
+    env = {"PATH": STD_PATH, "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive",
+           "DEBCONF_NONINTERACTIVE_SEEN": "true", "HOME": "/root"}
+    for k in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    return env
+
+
+@contextlib.contextmanager
+def _workdir(prefix: str) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _build_lock() -> Iterator[None]:
+    """One builder at a time per machine user (two `chaos lab build` would race)."""
+    d = cache_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    with open(d / "build.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+_NODOC = """\
+# chaos: no documentation, manual pages or translations in lab images
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/lintian/*
+"""
+
+_CLEAN_GLOBS = (
+    "var/lib/apt/lists/*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb",
+    "var/cache/apt/archives/partial/*", "var/cache/debconf/*-old", "var/lib/dpkg/*-old",
+    "var/log/apt/*", "var/log/dpkg.log", "var/log/alternatives.log", "var/log/bootstrap.log",
+    "usr/share/man/*", "usr/share/info/*", "usr/share/lintian/*", "tmp/*", "var/tmp/*",
+    "root/.cache", "debootstrap",
+)
+
+
+def _clean_rootfs(root: Path) -> None:
+    for pattern in _CLEAN_GLOBS:
+        for p in root.glob(pattern):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+    docs = root / "usr/share/doc"
+    if docs.is_dir():
+        for p in docs.rglob("*"):
+            if p.is_file() and p.name != "copyright":
+                with contextlib.suppress(OSError):
+                    p.unlink()
+    locale = root / "usr/share/locale"
+    if locale.is_dir():
+        for p in locale.iterdir():
+            if p.name != "locale.alias":
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
+    with contextlib.suppress(OSError):
+        (root / "usr/sbin/policy-rc.d").unlink()
+    # Docker bind-mounts these at run time; the host's copies must not ship.
+    for name in ("etc/resolv.conf", "etc/hostname"):
+        p = root / name
+        if p.is_symlink() or p.exists():
+            p.unlink()
+        p.write_text("")
+
+
+# --------------------------------------------------------------------------- rootfs
+
+
+def _base_tarball(mirror: str | None, log: Log) -> Path:
+    """The shared bookworm minbase rootfs, as a cached tarball (debootstrapped once)."""
+    key = _digest(_base_recipe())[:16]
+    target = cache_dir() / "rootfs" / f"{SUITE}-{VARIANT}-{key}.tar"
+    if target.is_file():
+        log(f"  base rootfs: cached {target}")
+        return target
+    if os.geteuid() != 0:
+        raise LabError("building offline images needs root (debootstrap and chroot); "
+                       "run `chaos lab build --offline` as root")
+    if shutil.which("debootstrap") is None:
+        raise LabError("debootstrap is not installed (apt-get install debootstrap); it is "
+                       "needed to build the lab images without a registry")
+    url = find_apt_mirror(mirror)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log(f"  base rootfs: debootstrap --variant={VARIANT} {SUITE} from {url} ...")
+    t0 = time.monotonic()
+    with _workdir("chaos-rootfs-") as work:
+        root = work / "root"
+        logf = work / "debootstrap.out"
+        argv = ["debootstrap", f"--variant={VARIANT}", "--include=" + ",".join(BASE_PACKAGES),
+                SUITE, str(root), url]
+        _run(argv, log_file=logf, what="debootstrap", env={**os.environ, "LANG": "C.UTF-8"},
+             extra_log=root / "debootstrap" / "debootstrap.log")
+        d = root / "etc/dpkg/dpkg.cfg.d"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "chaos-nodoc").write_text(_NODOC)
+        (root / "etc/apt/apt.conf.d/chaos-no-recommends").write_text(
+            'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n')
+        _clean_rootfs(root)
+        partial = target.with_suffix(".tar.partial")
+        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."],
+             log_file=work / "tar.out", what="tar of the base rootfs")
+        partial.rename(target)
+    log(f"  base rootfs: done in {time.monotonic() - t0:.1f}s ({target.stat().st_size >> 20} MB)")
+    return target
+
+
+def _offline_image(client: Any, *, tag: str, base_tar: Path, mirror_url: str,
+                   packages: tuple[str, ...], changes: list[str], recipe: str, log: Log,
+                   extra_suites: tuple[str, ...] = (),
+                   pre: Callable[[Path], None] | None = None,
+                   post: Callable[[Path], None] | None = None) -> Any:
+    name = tag.split("/")[-1].split(":")[0]
+    with _workdir(f"chaos-{name}-") as work:
+        root = work / "root"
+        root.mkdir()
+        logf = work / "build.out"
+        _run(["tar", "-C", str(root), "--numeric-owner", "-xpf", str(base_tar)],
+             log_file=logf, what=f"{tag}: unpacking the base rootfs")
+        policy = root / "usr/sbin/policy-rc.d"
+        policy.write_text("#!/bin/sh\n# no services start while building an image\nexit 101\n")
+        policy.chmod(0o755)
+        resolv = root / "etc/resolv.conf"
+        with contextlib.suppress(OSError):
+            resolv.unlink()
+        shutil.copyfile("/etc/resolv.conf", resolv)
+        _write_sources(root, mirror_url, extra_suites)
+        if pre:
+            pre(root)
+        env = _chroot_env()
+        _run(["chroot", str(root), "apt-get", "-q", "update"], log_file=logf, env=env,
+             what=f"{tag}: apt-get update")
+        _run(["chroot", str(root), "apt-get", "-q", "-y", "install", "--no-install-recommends",
+              *packages], log_file=logf, env=env, what=f"{tag}: apt-get install")
+        _run(["chroot", str(root), "apt-get", "clean"], log_file=logf, env=env,
+             what=f"{tag}: apt-get clean")
+        if post:
+            post(root)
+        _write_sources(root, mirror_url, ())
+        _clean_rootfs(root)
+        tarball = work / "rootfs.tar"
+        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tarball), "."],
+             log_file=logf, what=f"{tag}: tar of the rootfs")
+        shutil.rmtree(root, ignore_errors=True)
+        # Engine 20.10 refuses STOPSIGNAL (and more) in `import --change`, so the
+        # import carries what it accepts and a metadata-only build adds the rest.
+        importable = [c for c in changes if c.split()[0].upper() in _IMPORT_CHANGES]
+        rest = [c for c in changes if c not in importable]
+        try:
+            out = client.api.import_image_from_file(str(tarball), changes=importable)
+        except Exception as exc:
+            raise LabError(f"docker import of {tag} failed: {exc}") from None
+        imported = _check_import(out, tag)
+    dockerfile = "\n".join([f"FROM {imported}", *rest]) + "\n"
+    try:
+        client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, pull=False,
+                            rm=True, forcerm=True,
+                            labels={RECIPE_LABEL: recipe, MODE_LABEL: "offline"})
+    except Exception as exc:
+        raise LabError(f"finishing {tag} (docker build FROM the import) failed: {exc}") from None
+    img = _get(client, tag)
+    if img is None or _label(img, RECIPE_LABEL) != recipe:
+        raise LabError(f"docker import of {tag} did not produce the image")
+    return img
+
+
+_IMPORT_CHANGES = {"CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "USER", "VOLUME",
+                   "WORKDIR"}
+
+
+def _write_sources(root: Path, url: str, extra_suites: tuple[str, ...]) -> None:
+    """apt sources of the chroot: bookworm (+ updates), and pinned-low extra suites that
+    only packages named as ``pkg/suite`` come from."""
+    lines = [f"deb {url} {SUITE} main", f"deb {url} {SUITE}-updates main"]
+    lines += [f"deb {url} {s} main" for s in extra_suites]
+    (root / "etc/apt/sources.list").write_text("\n".join(lines) + "\n")
+    pin = root / "etc/apt/preferences.d/chaos-pin"
+    if extra_suites:
+        pin.parent.mkdir(parents=True, exist_ok=True)
+        pin.write_text("".join(f"Package: *\nPin: release n={s}\nPin-Priority: 50\n\n"
+                               for s in extra_suites if not s.startswith(SUITE)))
+    elif pin.exists():
+        pin.unlink()
+
+
+def _check_import(out: Any, tag: str) -> str:
+    """The image id from `docker import`'s JSON output (or LabError)."""
+    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+    for line in text.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(msg, dict):
+            if msg.get("error"):
+                raise LabError(f"docker import of {tag} failed: {msg['error']}")
+            status = str(msg.get("status", ""))
+            if status.startswith("sha256:"):
+                return status
+    raise LabError(f"docker import of {tag} returned no image id: {text[-300:]}")
+
+
+def _db_pre(root: Path) -> None:
+    d = root / "etc/postgresql-common"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "createcluster.conf").write_text(
+        "# chaos: the entrypoint creates the cluster in $PGDATA on first start\n"
+        "create_main_cluster = false\n")
+
+
+def _db_post(root: Path) -> None:
+    dest = root / "usr/local/bin/docker-entrypoint.sh"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ENTRYPOINT_SRC, dest)
+    dest.chmod(0o755)
+    (root / "docker-entrypoint-initdb.d").mkdir(exist_ok=True)
+    data = root / "var/lib/postgresql/data"
+    data.mkdir(parents=True, exist_ok=True)
+    data.chmod(0o700)
+    # postgres' uid/gid as created by postgresql-common inside the rootfs
+    uid = gid = None
+    for line in (root / "etc/passwd").read_text().splitlines():
+        f = line.split(":")
+        if f[0] == "postgres":
+            uid, gid = int(f[2]), int(f[3])
+    if uid is None:
+        raise LabError("chaos/db: the postgres user was not created by the package install")
+    for p in (root / "var/lib/postgresql", data):
+        os.chown(p, uid, gid)
+    # /run, not /var/run: the latter is an absolute symlink that would lead to the host
+    run = root / "run/postgresql"
+    if run.is_dir() and not run.is_symlink():
+        os.chown(run, uid, gid)
+        run.chmod(0o2775)
+
+
+# --------------------------------------------------------------------------- app
+
+
+def _build_app(client: Any, base: str, base_id: str, recipe: str, mode: str) -> Any:
+    import docker
+
+    try:
+        img, _logs = client.images.build(
+            path=str(app_context_dir()), buildargs={"BASE": base}, tag=APP_TAG, pull=False,
+            rm=True, forcerm=True, labels={RECIPE_LABEL: recipe, MODE_LABEL: mode})
+    except docker.errors.BuildError as exc:
+        tail = "\n".join("  " + str(c.get("stream") or c.get("error") or "").rstrip()
+                         for c in list(exc.build_log)[-15:] if isinstance(c, dict))
+        raise LabError(f"building {APP_TAG} failed: {exc.msg}\n{tail}") from None
+    except docker.errors.APIError as exc:
+        raise LabError(f"building {APP_TAG} failed: {exc}") from None
+    return img
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _build_offline(client: Any, mirror: str | None, force: bool, log: Log) -> list[ImageInfo]:
+    results: dict[str, ImageInfo] = {}
+    lock = threading.Lock()
+
+    def tlog(msg: str) -> None:
+        with lock:
+            log(msg)
+
+    want = {PYBASE_TAG: pybase_recipe(), DB_TAG: db_offline_recipe()}
+    todo = []
+    for tag, recipe in want.items():
+        img = None if force else _up_to_date(client, tag, recipe)
+        if img is not None:
+            results[tag] = _info(img, tag, False, 0.0)
+        else:
+            todo.append(tag)
+
+    if todo:
+        base_tar = _base_tarball(mirror, tlog)
+        url = find_apt_mirror(mirror)
+
+        def one(tag: str) -> ImageInfo:
+            t0 = time.monotonic()
+            tlog(f"  {tag}: installing packages and importing ...")
+            if tag == PYBASE_TAG:
+                img = _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
+                                     packages=PYBASE_PACKAGES, changes=_pybase_changes(),
+                                     extra_suites=PYBASE_EXTRA_SUITES, recipe=want[tag],
+                                     log=tlog)
+            else:
+                img = _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
+                                     packages=DB_PACKAGES,
+                                     changes=_db_changes(), recipe=want[tag], log=tlog,
+                                     pre=_db_pre, post=_db_post)
+            dt = time.monotonic() - t0
+            tlog(f"  {tag}: built in {dt:.1f}s")
+            return _info(img, tag, True, dt)
+
+        with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+            for info in pool.map(one, todo):
+                results[info.tag] = info
+
+    pybase_id = results[PYBASE_TAG].id
+    results[APP_TAG] = _ensure_app(client, PYBASE_TAG, pybase_id, "offline", force, log)
+    return [results[t] for t in (PYBASE_TAG, DB_TAG, APP_TAG)]
+
+
+def _ensure_app(client: Any, base: str, base_id: str, mode: str, force: bool,
+                log: Log) -> ImageInfo:
+    recipe = app_recipe(base_id)
+    img = None if force else _up_to_date(client, APP_TAG, recipe)
+    if img is not None:
+        return _info(img, APP_TAG, False, 0.0)
+    log(f"  {APP_TAG}: docker build FROM {base} ...")
+    t0 = time.monotonic()
+    img = _build_app(client, base, base_id, recipe, mode)
+    dt = time.monotonic() - t0
+    log(f"  {APP_TAG}: built in {dt:.1f}s")
+    return _info(img, APP_TAG, True, dt)
+
+
+def _pull(client: Any, ref: str) -> Any:
+    repo, _, tag = ref.rpartition(":")
+    return client.images.pull(repo, tag=tag)
+
+
+def _build_online(client: Any, force: bool, log: Log) -> list[ImageInfo]:
+    """Pull postgres:16 and python:3.12-slim, derive chaos/db and chaos/app. Raises
+    docker errors on a failed pull (the caller decides whether to fall back)."""
+    t0 = time.monotonic()
+    src = _pull(client, ONLINE_DB_SOURCE)
+    base = _pull(client, ONLINE_APP_BASE)
+    log(f"  pulled {ONLINE_DB_SOURCE} and {ONLINE_APP_BASE} in {time.monotonic() - t0:.1f}s")
+    recipe = db_online_recipe(src.id)
+    img = None if force else _up_to_date(client, DB_TAG, recipe)
+    if img is not None:
+        db = _info(img, DB_TAG, False, 0.0)
+    else:
+        t1 = time.monotonic()
+        img, _ = client.images.build(fileobj=io.BytesIO(f"FROM {ONLINE_DB_SOURCE}\n".encode()),
+                                     tag=DB_TAG, pull=False, rm=True,
+                                     labels={RECIPE_LABEL: recipe, MODE_LABEL: "online"})
+        db = _info(img, DB_TAG, True, time.monotonic() - t1)
+    return [db, _ensure_app(client, ONLINE_APP_BASE, base.id, "online", force, log)]
+
+
+def _drop_replaced(client: Any, old_ids: list[str], keep: set[str], log: Log) -> None:
+    """Remove images our tags pointed at before this build, if nothing else refers to
+    them now (no tag, no container, no child image); anything in use stays."""
+    import docker
+
+    for old in old_ids:
+        if old in keep:
+            continue
+        try:
+            img = client.images.get(old)
+            if img.tags:
+                continue
+            client.images.remove(old, force=False, noprune=False)
+            log(f"  removed the replaced image {old[7:19]}")
+        except docker.errors.DockerException:
+            pass  # in use or already gone: leave it
+
+
+def _current_infos(client: Any, tags: tuple[str, ...]) -> list[ImageInfo]:
+    out = []
+    for t in tags:
+        img = _get(client, t)
+        assert img is not None
+        out.append(_info(img, t, False, 0.0))
+    return out
+
+
+def build_images(offline: bool | None = None, mirror: str | None = None, force: bool = False,
+                 log: Log = print, client: Any = None) -> list[ImageInfo]:
+    """Make chaos/db and chaos/app (and, offline, chaos/pybase) exist and match their
+    recipes; build only what is missing or changed (everything with ``force``).
+
+    ``offline=True``: debootstrap + docker import, no registry. ``offline=False``: pull
+    from the registry or fail. ``offline=None``: reuse whatever set is complete;
+    otherwise try the registry and fall back to the offline build if the pull fails.
+    """
+    import docker
+
+    c = _client(client)
+    t0 = time.monotonic()
+    with _build_lock():
+        if offline is None and not force:
+            if _offline_set_ready(c):
+                return _current_infos(c, (PYBASE_TAG, DB_TAG, APP_TAG))
+            if _online_set_ready(c):
+                return _current_infos(c, (DB_TAG, APP_TAG))
+        if offline is not True:
+            log(f"lab images: pulling {ONLINE_DB_SOURCE} and {ONLINE_APP_BASE} from the registry ...")
+            old = [i.id for t in (APP_TAG, DB_TAG) if (i := _get(c, t)) is not None]
+            try:
+                infos = _build_online(c, force, log)
+                _drop_replaced(c, old, {i.id for i in infos}, log)
+                log(f"lab images: ready in {time.monotonic() - t0:.1f}s (registry)")
+                return infos
+            except (docker.errors.APIError, docker.errors.ImageNotFound) as exc:
+                reason = getattr(exc, "explanation", None) or str(exc)
+                if offline is False:
+                    raise LabError(f"cannot pull the lab images from the registry: {reason}") from None
+                log(f"lab images: registry not reachable after {time.monotonic() - t0:.1f}s "
+                    f"({str(reason).splitlines()[0][:160]}); building offline instead")
+        if not force and _offline_set_ready(c):
+            return _current_infos(c, (PYBASE_TAG, DB_TAG, APP_TAG))
+        log("lab images: offline build (debootstrap + docker import) ...")
+        t1 = time.monotonic()
+        old = [i.id for t in (APP_TAG, DB_TAG, PYBASE_TAG) if (i := _get(c, t)) is not None]
+        infos = _build_offline(c, mirror, force, log)
+        _drop_replaced(c, old, {i.id for i in infos}, log)
+        if any(i.built for i in infos):
+            log(f"lab images: ready in {time.monotonic() - t1:.1f}s (offline)")
+        return infos

@@ -1,0 +1,229 @@
+"""A lab: one isolated compose project (app + database + helpers) per run.
+
+    lab = Lab.create(LabSpec(compose_file=...), owner_pid=os.getpid())
+    lab.up()            # compose up, then wait until every service is healthy
+    lab.app_url         # http://127.0.0.1:<port chosen by Docker>
+    lab.down()          # compose down -v, then a sweep of anything labelled ours
+
+The user's compose file is never edited: an override file generated next to the
+lab's state adds our labels to every service, network and volume it declares.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from chaos.errors import LabError
+from chaos.lab import labels
+from chaos.lab.compose import Compose
+from chaos.lab.engine import client
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_COMPOSE = REPO_ROOT / "compose" / "docker-compose.yml"
+
+
+def state_root() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "chaos" / "labs"
+
+
+@dataclass
+class LabSpec:
+    compose_file: str = str(DEFAULT_COMPOSE)
+    app_service: str = "app"
+    db_service: str = "db"
+    app_port: int = 8080
+    db_port: int = 5432
+    db_user: str = "chaos"
+    db_password: str = "chaos"
+    db_name: str = "app"
+
+
+@dataclass
+class Lab:
+    id: str
+    spec: LabSpec
+    owner_pid: int
+
+    # ---- life cycle -------------------------------------------------------
+
+    @classmethod
+    def create(cls, spec: LabSpec, owner_pid: int | None) -> "Lab":
+        compose_file = Path(spec.compose_file)
+        if not compose_file.is_file():
+            raise LabError(f"{compose_file}: compose file not found")
+        lab = cls(id=secrets.token_hex(4), spec=spec, owner_pid=owner_pid or 0)
+        lab.state_dir.mkdir(parents=True, exist_ok=True)
+        lab._write_override()
+        (lab.state_dir / "lab.json").write_text(json.dumps(lab.to_json(), indent=2))
+        return lab
+
+    @classmethod
+    def load(cls, lab_id: str) -> "Lab":
+        path = state_root() / lab_id / "lab.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise LabError(f"no lab {lab_id!r} known here ({path}: {exc})") from exc
+        return cls(id=data["id"], spec=LabSpec(**data["spec"]), owner_pid=data["owner_pid"])
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "project": self.project, "owner_pid": self.owner_pid,
+                "spec": asdict(self.spec)}
+
+    @property
+    def project(self) -> str:
+        return f"chaos-{self.id}"
+
+    @property
+    def state_dir(self) -> Path:
+        return state_root() / self.id
+
+    @property
+    def compose(self) -> Compose:
+        return Compose(self.project, [Path(self.spec.compose_file), self.state_dir / "override.yml"])
+
+    def up(self, timeout: float = 180) -> float:
+        """Start the lab and wait for health; returns the seconds it took."""
+        t0 = time.monotonic()
+        self.compose.up()
+        wait_healthy(self.id, timeout=timeout)
+        return time.monotonic() - t0
+
+    def down(self) -> None:
+        """Remove everything labelled with this lab's id; safe to call twice."""
+        errors: list[str] = []
+        if (self.state_dir / "override.yml").exists():
+            try:
+                self.compose.down()
+            except LabError as exc:
+                errors.append(str(exc))
+        sweep(self.id)
+        for f in ("override.yml", "lab.json"):
+            (self.state_dir / f).unlink(missing_ok=True)
+        try:
+            self.state_dir.rmdir()
+        except OSError:
+            pass  # other files (backups, marks) may live there; leave them
+        if errors and list_resources(self.id):
+            raise LabError("; ".join(errors))
+
+    # ---- addresses --------------------------------------------------------
+
+    def container(self, service: str):
+        found = client().containers.list(
+            all=True,
+            filters={"label": [f"{labels.LAB}={self.id}", f"com.docker.compose.service={service}"]},
+        )
+        if not found:
+            raise LabError(f"lab {self.id}: no container for service {service!r}")
+        return found[0]
+
+    def published(self, service: str, port: int) -> tuple[str, int]:
+        c = self.container(service)
+        c.reload()
+        bindings = (c.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+        if not bindings:
+            raise LabError(f"lab {self.id}: {service} publishes no port {port}")
+        b = bindings[0]
+        return (b["HostIp"] or "127.0.0.1"), int(b["HostPort"])
+
+    @property
+    def app_url(self) -> str:
+        host, port = self.published(self.spec.app_service, self.spec.app_port)
+        return f"http://{host}:{port}"
+
+    @property
+    def db_dsn(self) -> str:
+        host, port = self.published(self.spec.db_service, self.spec.db_port)
+        s = self.spec
+        return f"postgresql://{s.db_user}:{s.db_password}@{host}:{port}/{s.db_name}"
+
+    # ---- internals --------------------------------------------------------
+
+    def _write_override(self) -> None:
+        try:
+            base = yaml.safe_load(Path(self.spec.compose_file).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise LabError(f"{self.spec.compose_file}: cannot read compose file: {exc}") from exc
+        tags = labels.lab_labels(self.id, self.owner_pid)
+        override: dict = {"services": {}, "networks": {"default": {"labels": tags}}, "volumes": {}}
+        if "version" in base:
+            override["version"] = base["version"]
+        for name in base.get("services") or {}:
+            override["services"][name] = {"labels": tags}
+        for name, net in (base.get("networks") or {}).items():
+            if not (net or {}).get("external"):
+                override["networks"][name] = {"labels": tags}
+        for name, vol in (base.get("volumes") or {}).items():
+            if not (vol or {}).get("external"):
+                override["volumes"][name] = {"labels": tags}
+        if not override["volumes"]:
+            del override["volumes"]
+        (self.state_dir / "override.yml").write_text(yaml.safe_dump(override, sort_keys=False))
+
+
+def wait_healthy(lab_id: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        containers = client().containers.list(all=True, filters={"label": f"{labels.LAB}={lab_id}"})
+        waiting = []
+        for c in containers:
+            state = c.attrs["State"]
+            service = c.labels.get("com.docker.compose.service", c.name)
+            if state["Status"] in ("exited", "dead"):
+                logs = c.logs(tail=20).decode(errors="replace")
+                raise LabError(f"lab {lab_id}: {service} exited (code {state['ExitCode']}):\n{logs}")
+            health = (state.get("Health") or {}).get("Status")
+            if state["Status"] != "running" or health not in (None, "healthy"):
+                waiting.append(f"{service}={health or state['Status']}")
+        if containers and not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise LabError(f"lab {lab_id}: not healthy after {timeout:.0f} s ({', '.join(waiting)})")
+        time.sleep(0.25)
+
+
+def list_resources(lab_id: str | None = None) -> dict[str, list]:
+    """Our containers, networks and volumes: one lab's, or every lab's."""
+    flt = {"label": f"{labels.LAB}={lab_id}" if lab_id else labels.LAB}
+    c = client()
+    return {
+        "containers": c.containers.list(all=True, filters=flt),
+        "networks": c.networks.list(filters=flt),
+        "volumes": c.volumes.list(filters=flt),
+    }
+
+
+def sweep(lab_id: str) -> None:
+    """Remove what compose left behind; selects strictly by our label."""
+    found = list_resources(lab_id)
+    for c in found["containers"]:
+        if c.status == "paused":
+            c.unpause()
+        c.remove(force=True, v=True)
+    for n in found["networks"]:
+        n.remove()
+    for v in found["volumes"]:
+        v.remove(force=True)
+
+
+def running_labs() -> dict[str, dict[str, str]]:
+    """lab id -> labels of one of its containers, for every lab on this engine."""
+    labs: dict[str, dict[str, str]] = {}
+    for kind in list_resources().values():
+        for r in kind:
+            lab_labels = r.labels if hasattr(r, "labels") else r.attrs.get("Labels") or {}
+            labs.setdefault(lab_labels[labels.LAB], lab_labels)
+    return labs
+
+
+def stale_labs() -> list[str]:
+    return sorted(i for i, lbl in running_labs().items() if not labels.owner_alive(lbl))

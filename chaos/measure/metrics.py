@@ -1,0 +1,91 @@
+"""The metrics of one trial, as DESIGN.md defines them: a pure function of the
+trial's events and request counts, so any report can recompute them later.
+
+A null is never replaced by a limit or a zero. ``impact`` says whether users saw
+errors after the fault; without impact there is nothing to detect or recover
+from, and the time metrics stay null for that reason (``no_impact``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from chaos.measure.timeline import first_event
+
+TIME_METRICS = ("ttd_s", "tta_s", "ttm_s", "ttr_s", "outage_s")
+
+
+@dataclass
+class RequestCounts:
+    total: int = 0
+    failed: int = 0
+    failed_after_fault: int = 0
+    first_failure_t: float | None = None   # answer time of the first failed request after the fault
+    last_failure_t: float | None = None
+
+    def add(self, end_t: float, ok: bool, t_fault: float | None) -> None:
+        self.total += 1
+        if ok:
+            return
+        self.failed += 1
+        if t_fault is not None and end_t >= t_fault:
+            self.failed_after_fault += 1
+            if self.first_failure_t is None or end_t < self.first_failure_t:
+                self.first_failure_t = end_t
+            if self.last_failure_t is None or end_t > self.last_failure_t:
+                self.last_failure_t = end_t
+
+
+@dataclass
+class TrialMetrics:
+    impact: bool
+    ttd_s: float | None = None
+    tta_s: float | None = None
+    ttm_s: float | None = None
+    ttr_s: float | None = None
+    outage_s: float | None = None
+    detected_by: str | None = None
+    failed_requests: int = 0
+    total_requests: int = 0
+    error_budget_burned: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _since(event: dict | None, t0: float) -> float | None:
+    return None if event is None else round(event["t"] - t0, 3)
+
+
+def compute(events: list[dict[str, Any]], counts: RequestCounts,
+            slo: float | None = None) -> TrialMetrics:
+    fault = first_event(events, "fault_injected")
+    m = TrialMetrics(impact=counts.failed_after_fault > 0, failed_requests=counts.failed,
+                     total_requests=counts.total)
+    if slo is not None and counts.total:
+        allowed = (1.0 - slo) * counts.total
+        m.error_budget_burned = round(counts.failed / allowed, 3) if allowed else None
+    if fault is None:
+        m.notes.append("no fault was injected")
+        return m
+    t0 = fault["t"]
+    fired = first_event(events, "detector_fired", after=t0)
+    recovery = first_event(events, "recovery_started", after=t0)
+    m.ttd_s = _since(fired, t0)
+    m.detected_by = fired.get("name") if fired else None
+    if fired and recovery:
+        m.tta_s = round(recovery["t"] - fired["t"], 3)
+    if counts.first_failure_t is not None and counts.last_failure_t is not None:
+        m.outage_s = round(counts.last_failure_t - counts.first_failure_t, 3)
+    if not m.impact:
+        m.notes.append("no impact: no request failed after the fault")
+        return m
+    m.ttm_s = _since(first_event(events, "mitigated", after=t0), t0)
+    m.ttr_s = _since(first_event(events, "recovered", after=t0), t0)
+    if m.ttd_s is None:
+        m.notes.append("users saw errors but no detector fired")
+    if m.ttr_s is None:
+        m.notes.append("service was not restored within the time limit")
+    return m

@@ -1,0 +1,46 @@
+"""Per-run summaries across trials: median, min, max, p90 per metric, and run targets."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from chaos.measure.metrics import TIME_METRICS
+from chaos.measure.targets import TARGET_FIELDS, lookup
+
+SUMMARIZED = (*TIME_METRICS, "failed_requests", "rpo_s", "data_loss.lost")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in SUMMARIZED:
+        values = [lookup(t, name) for t in trials]
+        numbers = [v for v in values if v is not None]
+        entry: dict[str, Any] = {"n": len(numbers), "nulls": len(values) - len(numbers)}
+        if numbers:
+            entry.update(median=round(statistics.median(numbers), 3), min=min(numbers),
+                         max=max(numbers), p90=round(percentile(numbers, 0.9), 3))
+        out[name] = entry
+    return out
+
+
+def run_targets(trials: list[dict[str, Any]], targets: dict[str, float]) -> list[dict[str, Any]]:
+    """A run meets a target when every trial does; observed is the worst trial's value."""
+    out = []
+    for name, limit in targets.items():
+        per_trial = [next((x for x in t.get("targets", []) if x["metric"] == name), None)
+                     for t in trials]
+        values = [lookup(t, TARGET_FIELDS[name]) for t in trials]
+        numbers = [v for v in values if v is not None]
+        out.append({"metric": name, "limit": limit,
+                    "observed": max(numbers) if numbers else None,
+                    "passed": bool(per_trial) and all(p is not None and p["passed"] for p in per_trial)})
+    return out

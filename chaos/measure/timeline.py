@@ -1,0 +1,98 @@
+"""The trial clock and the timeline of events.
+
+Every time in a run is seconds on one monotonic clock, counted from the run's
+origin; each event also carries the wall-clock instant (ISO 8601 with time
+zone) for people. Observations arrive with wall-clock times from Locust on the
+same host; ``Clock.from_wall`` maps them onto the same axis.
+
+Events are appended to ``timeline.jsonl`` as they happen and flushed at once,
+so a crash or a SIGKILL still leaves everything recorded up to that instant.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Clock:
+    mono0: float = field(default_factory=time.monotonic)
+    wall0: float = field(default_factory=time.time)
+
+    def now(self) -> float:
+        return time.monotonic() - self.mono0
+
+    def from_wall(self, wall: float) -> float:
+        return wall - self.wall0
+
+    def wall_iso(self, t: float) -> str:
+        return datetime.fromtimestamp(self.wall0 + t, timezone.utc).astimezone().isoformat(
+            timespec="milliseconds")
+
+
+class Timeline:
+    """Ordered events, kept in memory and streamed to a JSON-lines file."""
+
+    def __init__(self, clock: Clock, path: Path | None, **defaults: Any) -> None:
+        self.clock = clock
+        self.defaults = defaults      # fields every line carries, e.g. the trial number
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._file = open(path, "a", encoding="utf-8") if path else None
+        self.listeners: list[Any] = []
+
+    def add(self, kind: str, t: float | None = None, **detail: Any) -> dict[str, Any]:
+        t = self.clock.now() if t is None else t
+        event = {"t": round(t, 4), "wall": self.clock.wall_iso(t), "kind": kind,
+                 **self.defaults, **detail}
+        with self._lock:
+            self.events.append(event)
+            if self._file:
+                self._file.write(json.dumps(event, default=str) + "\n")
+                self._file.flush()
+        for listener in self.listeners:
+            listener(event)
+        return event
+
+    def sample(self, **values: Any) -> None:
+        """A periodic measurement (request rate, error ratio...): file only, not an event."""
+        if self._file:
+            with self._lock:
+                self._file.write(json.dumps({"kind": "sample", **self.defaults, **values}) + "\n")
+                self._file.flush()
+
+    def first(self, kind: str, **match: Any) -> dict[str, Any] | None:
+        return first_event(self.events, kind, **match)
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()
+            self._file = None
+
+
+def first_event(events: list[dict[str, Any]], kind: str, after: float | None = None,
+                **match: Any) -> dict[str, Any] | None:
+    for e in sorted(events, key=lambda e: e["t"]):
+        if e["kind"] != kind or (after is not None and e["t"] < after):
+            continue
+        if all(e.get(k) == v for k, v in match.items()):
+            return e
+    return None
+
+
+def read_timeline(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(events, samples) from a timeline.jsonl; a torn last line is ignored."""
+    events, samples = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        (samples if rec.get("kind") == "sample" else events).append(rec)
+    return events, samples

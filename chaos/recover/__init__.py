@@ -1,0 +1,3 @@
+"""Recovery: the runbook steps; each registers itself in ``chaos.registry.steps``."""
+
+from chaos.recover import steps  # noqa: F401

@@ -1,0 +1,52 @@
+"""Backups taken during a trial, and restoring the newest one before a fault.
+
+Each backup is ``pg_dump -Fc`` run inside the database container: a snapshot
+as of the moment the dump started, which is the time we record for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chaos.lab.dbexec import db_exec
+from chaos.lab.lab import Lab
+
+BACKUP_DIR = "/tmp/chaos-backups"
+
+
+@dataclass(frozen=True)
+class Backup:
+    number: int
+    path: str
+    started_t: float     # snapshot instant (trial clock)
+    done_t: float
+
+
+class Backups:
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.taken: list[Backup] = []
+
+    def take(self, number: int, clock) -> Backup:
+        path = f"{BACKUP_DIR}/backup-{number:04d}.dump"
+        started = clock.now()
+        db_exec(self.lab, ["sh", "-c", f"mkdir -p {BACKUP_DIR}"], "mkdir for backups")
+        db_exec(self.lab, ["pg_dump", "-h", "127.0.0.1", "-Fc", "-f", path], "pg_dump")
+        backup = Backup(number, path, started, clock.now())
+        self.taken.append(backup)
+        return backup
+
+    def newest_before(self, t: float | None) -> Backup | None:
+        done = [b for b in self.taken if t is None or b.done_t <= t]
+        return done[-1] if done else None
+
+    def restore(self, backup: Backup) -> None:
+        # Sessions holding locks on the broken tables would make the restore
+        # wait behind them; a person restoring a backup would kick them out too.
+        db_exec(self.lab, ["psql", "-h", "127.0.0.1", "-v", "ON_ERROR_STOP=1", "-qAt", "-c",
+                           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()"],
+                "terminating sessions before restore")
+        db_exec(self.lab, ["pg_restore", "-h", "127.0.0.1", "--clean", "--if-exists",
+                           "--single-transaction", "--no-owner", "-d", self.lab.spec.db_name,
+                           backup.path], "pg_restore")

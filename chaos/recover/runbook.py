@@ -1,0 +1,25 @@
+"""Run a recovery's steps in order, each timed on the trial's timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaos.errors import RecoveryError
+from chaos.registry import steps
+
+
+def run_steps(specs: list[Any], ctx: Any, t_fault: float | None) -> None:
+    tl = ctx.timeline
+    for i, spec in enumerate(specs):
+        cls = steps.get(spec.type)
+        if cls is None or not hasattr(cls, "run"):
+            raise RecoveryError(f"recovery step {spec.type!r} cannot run: no implementation")
+        t0 = ctx.clock.now()
+        tl.add("step_started", step=spec.type, index=i, t=t0)
+        try:
+            detail = cls(spec.params, ctx).run(t_fault) or {}
+        except Exception as exc:
+            tl.add("step_failed", step=spec.type, index=i, error=f"{type(exc).__name__}: {exc}",
+                   took_s=round(ctx.clock.now() - t0, 3))
+            raise
+        tl.add("step_done", step=spec.type, index=i, took_s=round(ctx.clock.now() - t0, 3), **detail)

@@ -1,0 +1,96 @@
+"""Runbook steps a recovery runs in order: ``- restore_backup: latest``, ``- wait: 5s``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import time
+from typing import Any
+
+from chaos.errors import RecoveryError
+from chaos.faults.sqlscript import ScriptDied, run_script
+from chaos.lab.lab import wait_healthy
+from chaos.registry import steps
+from chaos.scenario.base import Strict
+from chaos.scenario.context import ScenarioFile, ServiceName
+from chaos.scenario.duration import Duration
+
+
+class RestoreBackupParams(Strict):
+    backup: Literal["latest"] = "latest"
+
+
+class RunSqlParams(Strict):
+    path: ScenarioFile
+    transactional: bool = True
+
+
+class RestartParams(Strict):
+    service: ServiceName
+
+
+class WaitParams(Strict):
+    duration: Duration
+
+
+@steps.register("restore_backup")
+class RestoreBackup:
+    """Restore the database from the newest backup taken before the fault."""
+
+    Params = RestoreBackupParams
+
+    def __init__(self, params: Any, ctx: Any) -> None:
+        self.params, self.ctx = params, ctx
+
+    def run(self, t_fault: float | None) -> dict[str, Any]:
+        backup = self.ctx.backups.newest_before(t_fault)
+        if backup is None:
+            raise RecoveryError("no backup was completed before the fault: nothing to restore")
+        self.ctx.backups.restore(backup)
+        return {"backup": backup.number, "snapshot_t": round(backup.started_t, 3)}
+
+
+@steps.register("run_sql")
+class RunSql:
+    """Run a SQL script (relative to the scenario file) against the database."""
+
+    Params = RunSqlParams
+
+    def __init__(self, params: Any, ctx: Any) -> None:
+        self.params, self.ctx = params, ctx
+
+    def run(self, t_fault: float | None) -> dict[str, Any]:
+        try:
+            applied = run_script(self.ctx.db_dsn, self.params.path, self.params.transactional)
+        except ScriptDied as exc:
+            raise RecoveryError(f"{self.params.path.name}: {exc}") from exc
+        return {"script": self.params.path.name, "statements": applied}
+
+
+@steps.register("restart")
+class Restart:
+    """Restart a service's container and wait for it to be healthy."""
+
+    Params = RestartParams
+
+    def __init__(self, params: Any, ctx: Any) -> None:
+        self.params, self.ctx = params, ctx
+
+    def run(self, t_fault: float | None) -> dict[str, Any]:
+        self.ctx.lab.container(self.params.service).restart(timeout=10)
+        wait_healthy(self.ctx.lab.id, timeout=120)
+        return {"service": self.params.service}
+
+
+@steps.register("wait")
+class Wait:
+    """Do nothing for a while (e.g. let caches drain)."""
+
+    Params = WaitParams
+
+    def __init__(self, params: Any, ctx: Any) -> None:
+        self.params, self.ctx = params, ctx
+
+    def run(self, t_fault: float | None) -> dict[str, Any]:
+        time.sleep(self.params.duration)
+        return {}

@@ -1,0 +1,70 @@
+"""Registries of the pluggable parts: faults, detectors and recovery steps.
+
+A part registers under the name a scenario uses for it::
+
+    @faults.register("half_applied_update")
+    class HalfAppliedUpdate(Fault):
+        Params = HalfAppliedUpdateParams      # a pydantic model, checked by `chaos validate`
+
+The scenario schema asks a registry for the ``Params`` model of a ``type:`` name,
+so a new part never touches the schema core; `chaos list` is generated from here.
+Third-party parts plug in through the ``chaos.faults`` / ``chaos.detectors`` /
+``chaos.steps`` entry-point groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Callable, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Registry(Generic[T]):
+    kind: str                                # "fault", "detector", "recovery step"
+    entry_point_group: str
+    _items: dict[str, T] = field(default_factory=dict)
+    _plugins_loaded: bool = False
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def decorate(obj: T) -> T:
+            if name in self._items:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self._items[name] = obj
+            setattr(obj, "type_name", name)
+            return obj
+
+        return decorate
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=self.entry_point_group):
+            ep.load()  # importing the module runs its @register decorators
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._items)
+
+    def get(self, name: str) -> T | None:
+        self._load_plugins()
+        return self._items.get(name)
+
+    def items(self) -> list[tuple[str, T]]:
+        self._load_plugins()
+        return sorted(self._items.items())
+
+
+faults: Registry[Any] = Registry("fault", "chaos.faults")
+detectors: Registry[Any] = Registry("detector", "chaos.detectors")
+steps: Registry[Any] = Registry("recovery step", "chaos.steps")
+
+
+def load_builtins() -> None:
+    """Import the built-in parts so their decorators run."""
+    import chaos.detect  # noqa: F401
+    import chaos.faults  # noqa: F401
+    import chaos.recover  # noqa: F401

@@ -1,0 +1,209 @@
+"""A run: one scenario, a lab, one or more trials, and the run record.
+
+    result = run_scenario("scenarios/half-applied-update.yaml", RunOptions())
+    result["passed"]      # every target met in every trial
+
+The record (result.json + timeline.jsonl in the run directory) is written as
+the run goes, atomically, so that an interrupted run still leaves a readable
+result marked ``aborted`` with every event recorded up to then. Reports are
+rendered from the record afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from chaos import __version__
+from chaos.atomic import write_json
+from chaos.lab.commands import start_lab
+from chaos.lab.lab import Lab
+from chaos.measure import metrics as metrics_mod
+from chaos.measure.dataloss import account
+from chaos.measure.summary import summarize, run_targets
+from chaos.measure.targets import evaluate
+from chaos.measure.timeline import Clock, Timeline
+from chaos.measure.verify import present_refs, check_invariants
+from chaos.recover.backups import Backups
+from chaos.scenario import Scenario, lab_spec, load_scenario
+from chaos.signals import interruptible, shielded
+from chaos.trial import Trial, TrialContext
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class RunOptions:
+    trials: int = 1
+    out: Path | None = None
+    label: str | None = None
+    keep_observations: bool = False
+    log: Callable[[str], None] = print
+
+
+def new_run_id(scenario: Scenario, path: Path) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{path.stem[:40]}-{secrets.token_hex(2)}"
+
+
+def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
+    path = Path(path)
+    scenario = load_scenario(path)
+    run_id = new_run_id(scenario, path)
+    out = opts.out or Path("reports") / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    record = new_record(run_id, scenario, path, opts)
+    write_json(out / "result.json", record)
+    opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
+    lab: Lab | None = None
+    try:
+        with interruptible():
+            lab = start_lab(lab_spec(scenario), owner_pid=os.getpid(), log=opts.log)
+            record["lab"] = {"id": lab.id, "project": lab.project}
+            for n in range(1, opts.trials + 1):
+                record["trials"].append({"trial": n, "status": "running"})
+                trial = run_trial(n, scenario, lab, out, opts, record)
+                record["trials"][-1] = trial
+                write_json(out / "result.json", record)
+        record["status"] = "completed"
+    except BaseException as exc:
+        record["status"] = "aborted"
+        record["abort_reason"] = describe(exc)
+        if record["trials"] and record["trials"][-1].get("status") == "running":
+            record["trials"][-1].update(status="aborted")
+        raise
+    finally:
+        with shielded():
+            if lab is not None:
+                opts.log(f"lab {lab.id}: tearing down")
+                lab.down()
+            finish_record(record, scenario, out)
+    return record
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return f"interrupted ({exc.args[0] if exc.args else 'SIGINT'})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "chaos", "version": __version__},
+        "run_id": run_id,
+        "label": opts.label,
+        "scenario": {"name": scenario.name, "description": scenario.description,
+                     "file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                     "time_limit_s": scenario.time_limit,
+                     "faults": [{"type": f.type, "at_s": f.at, "duration_s": f.duration}
+                                for f in scenario.faults],
+                     "targets": scenario.targets.model_dump(exclude_none=True)},
+        "started": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "status": "running",
+        "trials": [],
+    }
+
+
+def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
+              record: dict[str, Any]) -> dict[str, Any]:
+    workdir = out / f"trial-{n}"
+    clock = Clock()
+    timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
+    timeline.listeners.append(lambda e: opts.log(format_event(e)))
+    ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
+                       backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn, workdir=workdir)
+    trial = Trial(ctx, on_tick=progress_printer(opts.log))
+    t0 = time.monotonic()
+    try:
+        state = trial.run()
+    finally:
+        # Even an aborted trial keeps what it measured.
+        partial = trial_record(n, trial, timeline, ctx, time.monotonic() - t0)
+        record["trials"][-1] = partial
+        write_json(out / "result.json", record)
+        timeline.close()
+        if not opts.keep_observations:
+            shutil.rmtree(workdir / "observations", ignore_errors=True)
+    return trial_record(n, trial, timeline, ctx, time.monotonic() - t0, verify=True,
+                        status="completed" if state.end_reason else "aborted")
+
+
+def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
+                 verify: bool = False, status: str = "aborted") -> dict[str, Any]:
+    st = trial.state
+    m = metrics_mod.compute(timeline.events, st.counts)
+    rec: dict[str, Any] = {"trial": n, "status": status, "end_reason": st.end_reason,
+                           "wall_s": round(wall_s, 2), **m.as_dict()}
+    rec["data_loss"] = None
+    rec["rpo_s"] = None
+    rec["invariants"] = []
+    if verify:
+        try:
+            loss = account(st.writes, present_refs(ctx.db_dsn, st.writes), st.t_fault)
+            rec["rpo_s"] = loss.pop("rpo_s")
+            rec["data_loss"] = loss
+        except Exception as exc:  # the database may still be broken: say so, invent nothing
+            rec["notes"].append(f"data loss not verified: {type(exc).__name__}: {exc}")
+        rec["invariants"] = check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))
+    if st.fault_errors:
+        rec["notes"].extend(f"fault error: {e}" for e in st.fault_errors)
+    if st.recovery_error:
+        rec["notes"].append(f"recovery failed: {st.recovery_error}")
+    for d in trial.detectors:
+        if d.error:
+            rec["notes"].append(f"detector {d.name} broke: {d.error}")
+    rec["detectors"] = [{"name": d.name, "type": d.type_name, "fired_t": d.fired_at}
+                        for d in trial.detectors]
+    rec["targets"] = evaluate(rec, ctx.scenario.targets.model_dump(exclude_none=True))
+    rec["passed"] = status == "completed" and all(t["passed"] for t in rec["targets"])
+    rec["events"] = list(timeline.events)
+    return rec
+
+
+def finish_record(record: dict[str, Any], scenario: Scenario, out: Path) -> None:
+    trials = [t for t in record["trials"] if t.get("status") in ("completed", "aborted")]
+    record["finished"] = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    record["summary"] = summarize(trials)
+    record["targets"] = run_targets(trials, scenario.targets.model_dump(exclude_none=True))
+    record["passed"] = (record["status"] == "completed" and bool(trials)
+                        and all(t.get("passed") for t in trials))
+    write_json(out / "result.json", record)
+
+
+def format_event(e: dict[str, Any]) -> str:
+    skip = {"t", "wall", "kind", "trial"}
+    detail = " ".join(f"{k}={v}" for k, v in e.items() if k not in skip)
+    return f"  [{e['t']:7.2f}s] {e['kind']:<18} {detail}"
+
+
+def progress_printer(log: Callable[[str], None]) -> Callable[[Trial], None]:
+    last = {"t": -10.0}
+
+    def tick(trial: Trial) -> None:
+        now = trial.ctx.clock.now()
+        if now - last["t"] < 5:
+            return
+        last["t"] = now
+        s = getattr(trial, "last_sample", None) or {"rps": 0, "error_ratio": 0}
+        phase = trial_phase(trial)
+        log(f"  [{now:7.2f}s] {phase:<10} {s['rps']:6.0f} req/s  errors {s['error_ratio']:6.1%}  "
+            f"total {trial.state.counts.total}  failed {trial.state.counts.failed}")
+
+    return tick
+
+
+def trial_phase(trial: Trial) -> str:
+    st = trial.state
+    if st.t_fault is None:
+        return "steady"
+    if st.recovery_thread is not None:
+        return "recovering" if st.recovery_thread.is_alive() else "verifying"
+    return "detecting" if trial.first_detection() is None else "detected"

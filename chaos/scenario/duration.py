@@ -1,0 +1,93 @@
+"""Durations and ratios as scenario authors write them.
+
+    parse_duration("1m30s")  -> 90.0        parse_duration(2)     -> 2.0
+    parse_duration("500ms")  -> 0.5         parse_ratio("5%")     -> 0.05
+
+``Duration`` / ``NonNegDuration`` / ``Ratio`` are annotated floats that pydantic
+models use directly; a model field always holds plain seconds or a 0..1 ratio.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+# A week: longer than any sane trial, short enough that a typo like `30000h`
+# is caught instead of silently scheduling a fault next year.
+MAX_SECONDS = 7 * 24 * 3600.0
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``"500ms"``, ``"30s"``, ``"2m"``, ``"1h"``, ``"1m30s"`` or a plain number."""
+    if isinstance(value, bool):  # bool is an int subclass; `at: yes` is a mistake
+        raise ValueError(f"expected a duration like 30s, got {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if text.startswith("-") and _WHOLE.fullmatch(text[1:]):
+            raise ValueError(f"duration must not be negative, got {value!r}")
+        if _WHOLE.fullmatch(text):
+            seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
+        else:
+            try:
+                seconds = float(text)
+            except ValueError:
+                raise ValueError(
+                    f"invalid duration {value!r}; use a number with a unit: "
+                    "500ms, 30s, 2m, 1h or 1m30s"
+                ) from None
+    else:
+        raise ValueError(f"expected a duration like 30s, got {type(value).__name__}")
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"duration must not be negative, got {value!r}")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"duration {value!r} is too long (at most 7 days)")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The inverse, for messages: 90.0 -> '1m30s', 0.5 -> '500ms'."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    out = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    return out + (f"{secs:g}s" if secs or not out else "")
+
+
+def _positive(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("duration must be greater than 0")
+    return seconds
+
+
+def parse_ratio(value: Any) -> float:
+    """A 0..1 ratio from ``"5%"`` or ``0.05``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a ratio like 5% or 0.05, got {value!r}")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            ratio = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ValueError(f"invalid percentage {value!r}; write 5% or 0.05") from None
+    elif isinstance(value, (int, float)):
+        ratio = float(value)
+    else:
+        raise ValueError(f"expected a ratio like 5% or 0.05, got {type(value).__name__}")
+    if not 0.0 <= ratio <= 1.0:  # also rejects NaN
+        raise ValueError(f"ratio {value!r} is out of range; use 0..1 or 0%..100%")
+    return ratio
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_positive)]
+NonNegDuration = Annotated[float, BeforeValidator(parse_duration)]
+Ratio = Annotated[float, BeforeValidator(parse_ratio)]

@@ -1,0 +1,105 @@
+"""``load_scenario``: a file in, a validated ``Scenario`` or one ``ScenarioError`` out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from chaos import registry
+from chaos.errors import Problem, ScenarioError
+from chaos.scenario.duration import parse_duration
+from chaos.scenario.model import Scenario, resolve_compose
+from chaos.scenario.yamlload import LineMap, dotted, load_yaml
+
+# pydantic error types whose message reads better with the offending value appended.
+_SHOW_VALUE = {
+    "int_parsing", "int_type", "int_from_float", "float_parsing", "float_type",
+    "bool_parsing", "bool_type", "string_type", "literal_error", "greater_than",
+    "greater_than_equal", "less_than", "less_than_equal", "string_too_short",
+}
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; raise ``ScenarioError`` with every problem found."""
+    registry.load_builtins()
+    name = str(path)
+    data, lines = load_yaml(path)
+    base = Path(path).resolve().parent
+    problems: list[Problem] = []
+    services = _compose_services(data, base, lines, name, problems)
+    context = {"base_dir": base, "services": services, "time_limit": _time_limit(data)}
+    try:
+        scenario = Scenario.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems += [_problem(e, lines, name) for e in exc.errors()]
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0))
+        raise ScenarioError(problems)
+    scenario._source_path = Path(path).resolve()
+    return scenario
+
+
+def _time_limit(data: dict[str, Any]) -> float | None:
+    try:
+        return parse_duration(data.get("time_limit", 300))
+    except ValueError:
+        return None  # reported by the schema; only cross-checks are skipped
+
+
+def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: str,
+                      problems: list[Problem]) -> set[str] | None:
+    """Service names of the lab's compose file, or None (and a problem) if unreadable."""
+    lab = data.get("lab")
+    compose = lab.get("compose") if isinstance(lab, dict) else None
+    if compose is not None and not isinstance(compose, str):
+        return None  # the schema reports the wrong type
+    file = resolve_compose(compose, base)
+    loc = ("lab", "compose")
+
+    def problem(message: str) -> None:
+        problems.append(Problem(name, lines.line_for(loc), dotted(loc), message))
+
+    if not file.is_file():
+        problem(f"compose file not found: {file}")
+        return None
+    try:
+        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problem(f"cannot read compose file {file}: {exc}")
+        return None
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict) or not services:
+        problem(f"compose file {file} defines no services")
+        return None
+    return {str(s) for s in services}
+
+
+def _problem(error: Any, lines: LineMap, name: str) -> Problem:
+    loc = tuple(error["loc"])
+    return Problem(name, lines.line_for(loc), dotted(loc), _message(error))
+
+
+def _message(error: Any) -> str:
+    kind, msg, value = error["type"], error["msg"], error.get("input")
+    for prefix in _PREFIXES:
+        msg = msg.removeprefix(prefix)
+    if kind == "missing" and msg == "Field required":
+        return f"missing required field '{error['loc'][-1]}'" if error["loc"] else "missing"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a mapping of fields, got {_kind(value)}"
+    if kind == "list_type":
+        return f"expected a list, got {_kind(value)}"
+    if kind in _SHOW_VALUE and isinstance(value, (str, int, float, bool)):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return f"{msg[:1].lower()}{msg[1:]} (got {shown})"
+    return msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {dict: "a mapping", list: "a list", str: f"'{value}'"}.get(type(value), repr(value))

@@ -1,0 +1,198 @@
+"""The scenario schema: typed pydantic models for every section of a scenario file.
+
+Built by ``load_scenario``; see ``scenarios/half-applied-update.yaml`` for a full example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, model_validator
+
+from chaos.scenario.base import Strict, custom_error, raise_errors
+from chaos.scenario.context import ServiceName, base_dir, default_compose_file
+from chaos.scenario.duration import (Duration, NonNegDuration, Ratio, format_duration,
+                                     parse_duration, parse_ratio)
+from chaos.scenario.parts import DetectorSpec, FaultSpec, StepSpec
+
+
+class Lab(Strict):
+    compose: str | None = None
+    """Compose file, relative to the scenario; default: the repository's ``compose/``."""
+    app: ServiceName = "app"
+    db: ServiceName = "db"
+    app_port: int = Field(8080, ge=1, le=65535)
+    db_user: str = "chaos"
+    db_password: str = "chaos"
+    db_name: str = "app"
+
+
+def _wait_range(value: Any) -> Any:
+    """``[0.05, 0.2]`` (min, max think time) or one duration (a fixed wait)."""
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise ValueError("wait range is [min, max], e.g. [0.05, 0.2]")
+        low, high = parse_duration(value[0]), parse_duration(value[1])
+    else:
+        low = high = parse_duration(value)
+    if low > high:
+        raise ValueError(f"wait range minimum {value[0]!r} is above its maximum {value[1]!r}")
+    return (low, high)
+
+
+class Mix(Strict):
+    read: int = Field(8, ge=0, le=1000)
+    write: int = Field(2, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Mix:
+        if self.read + self.write == 0:
+            raise ValueError("at least one of read/write needs a weight above 0")
+        return self
+
+
+class Load(Strict):
+    users: int = Field(10, ge=1, le=10_000)
+    spawn_rate: float = Field(10.0, gt=0, le=10_000)
+    mix: Mix = Mix()
+    wait: Annotated[tuple[float, float], BeforeValidator(_wait_range)] | None = None
+
+
+class Backups(Strict):
+    every: Duration
+    keep: int | None = Field(None, ge=1, le=10_000)
+
+
+class Recovery(Strict):
+    trigger: Literal["on_detect", "at", "none", "manual"] = "on_detect"
+    delay: NonNegDuration = 0.0
+    at: NonNegDuration | None = None
+    steps: list[StepSpec] = []
+
+    @model_validator(mode="after")
+    def _trigger_fits(self, info: ValidationInfo) -> Recovery:
+        errors = []
+        if self.trigger == "at" and self.at is None:
+            errors.append(custom_error(("trigger",), "missing", "trigger 'at' needs an 'at:' time"))
+        if self.trigger != "at" and self.at is not None:
+            errors.append(custom_error(
+                ("at",), "unused", f"'at' is only used with trigger 'at', not '{self.trigger}'"))
+        if self.trigger == "none" and self.steps:
+            errors.append(custom_error(("steps",), "unused",
+                                       "trigger 'none' never runs steps; remove them or change it"))
+        limit = info.context.get("time_limit") if isinstance(info.context, dict) else None
+        if self.at is not None and limit is not None and self.at > limit:
+            errors.append(custom_error(("at",), "after_time_limit", (
+                f"recovery at {format_duration(self.at)} is after "
+                f"time_limit {format_duration(limit)}")))
+        raise_errors(type(self).__name__, errors)
+        return self
+
+
+class ErrorRateHolds(Strict):
+    below: Ratio
+    for_: Duration = Field(alias="for")
+
+
+class SteadyState(Strict):
+    error_rate: ErrorRateHolds = ErrorRateHolds(below=0.01, **{"for": 10.0})
+
+
+class Targets(Strict):
+    """Limits per metric (see DESIGN.md, Metrics); a trial passes when all are met."""
+
+    unknown_what: ClassVar[str] = "target metric"
+
+    ttd: Duration | None = None
+    tta: Duration | None = None
+    ttm: Duration | None = None
+    ttr: Duration | None = None
+    outage: Duration | None = None
+    rpo: NonNegDuration | None = None
+    data_loss: int | None = Field(None, ge=0, le=10**9)
+    failed_requests: int | None = Field(None, ge=0, le=10**12)
+    error_budget_burned: Ratio | None = None
+
+
+class AbortRule(Strict):
+    """Stop the trial (and revert) when ``metric`` stays above ``above`` for ``for``."""
+
+    metric: Literal["error_rate", "failed_requests", "elapsed"]
+    above: float | str
+    for_: NonNegDuration = Field(0.0, alias="for")
+
+    @model_validator(mode="after")
+    def _typed_limit(self) -> AbortRule:
+        parse = {"error_rate": parse_ratio, "elapsed": parse_duration, "failed_requests": float}
+        try:
+            object.__setattr__(self, "above", float(parse[self.metric](self.above)))
+        except ValueError as exc:
+            raise ValueError(f"bad limit for {self.metric}: {exc}") from None
+        return self
+
+
+class Invariant(Strict):
+    """A SQL check made after recovery: ``query`` must return ``expect``."""
+
+    name: str = Field(min_length=1, max_length=200)
+    query: str = Field(min_length=1)
+    expect: str | int | float | bool | None = Field(union_mode="left_to_right")
+
+
+class Scenario(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    lab: Lab = Lab()
+    load: Load = Load()
+    backups: Backups | None = None
+    faults: list[FaultSpec] = Field(min_length=1, max_length=100)
+    detect: list[DetectorSpec] = Field([], max_length=100)
+    recovery: Recovery = Recovery()
+    steady_state: SteadyState = SteadyState()
+    time_limit: Duration = 300.0
+    targets: Targets = Targets()
+    abort_if: list[AbortRule] = []
+    invariants: list[Invariant] = Field([], max_length=100)
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _source_path: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Scenario:
+        self._base_dir = base_dir(info)
+        errors = []
+        seen: set[str] = set()
+        for i, detector in enumerate(self.detect):
+            if detector.name in seen:
+                errors.append(custom_error(("detect", i, "name"), "duplicate",
+                                           f"detector name '{detector.name}' is used twice"))
+            seen.add(detector.name)
+        for i, step in enumerate(self.recovery.steps):
+            if step.type == "restore_backup" and self.backups is None:
+                errors.append(custom_error(("recovery", "steps", i), "needs_backups",
+                                           "restore_backup needs a 'backups:' section"))
+        if self.recovery.trigger == "on_detect" and not self.detect:
+            errors.append(custom_error(
+                ("recovery", "trigger"), "needs_detectors",
+                "trigger 'on_detect' needs at least one detector in 'detect'"))
+        raise_errors(type(self).__name__, errors)
+        return self
+
+    @property
+    def source_path(self) -> Path | None:
+        """The file this scenario was loaded from (None when built in code)."""
+        return self._source_path
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory that relative paths in the scenario are resolved against."""
+        return self._base_dir
+
+    def compose_file(self) -> Path:
+        return resolve_compose(self.lab.compose, self.base_dir)
+
+
+def resolve_compose(compose: str | None, base: Path) -> Path:
+    """The lab's compose file: ``compose`` relative to ``base``, else the default lab."""
+    return (base / compose).resolve() if compose else default_compose_file()

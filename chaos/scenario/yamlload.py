@@ -1,0 +1,152 @@
+"""Read a scenario's YAML safely, remembering where every key and item was written.
+
+    data, lines = load_yaml("scenarios/x.yaml")
+    lines.line_for(("faults", 0, "at"))   # -> 17
+
+Every way a file can be unreadable becomes a ``ScenarioError`` naming the file
+(and the line, when there is one) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from chaos.errors import Problem, ScenarioError
+
+Loc = tuple[Any, ...]
+
+MAX_BYTES = 1_000_000
+# Scenarios are a few hundred nodes. Counting nodes *with aliases expanded*
+# stops "billion laughs" documents before anything builds or walks the expansion.
+MAX_NODES = 20_000
+MAX_INT_CHARS = 100
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+@dataclass
+class LineMap:
+    """Line (1-based) of each mapping key and sequence item, by location tuple."""
+
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_for(self, loc: Loc) -> int | None:
+        """Line of ``loc`` or of its nearest written ancestor (a missing field has none)."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def load_yaml(path: str | Path) -> tuple[dict[str, Any], LineMap]:
+    """Parse ``path`` into plain data plus a ``LineMap``; raise ``ScenarioError`` if unreadable."""
+    name = str(path)
+    text = _read_text(Path(path), name)
+
+    def fail(message: str, line: int | None = None) -> ScenarioError:
+        return ScenarioError([Problem(name, line, "", message)])
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise fail("file is empty (no YAML document)")
+        lines = LineMap()
+        _walk(node, (), lines, name, [0])
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        raise fail(*_describe(exc)) from None
+    except yaml.YAMLError as exc:
+        raise fail(f"YAML error: {exc}") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise fail(f"unreadable value: {exc}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise fail(f"the top level must be a mapping of scenario fields, not {kind}",
+                   node.start_mark.line + 1)
+    lines.lines[()] = node.start_mark.line + 1
+    return data, lines
+
+
+def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, int | None]:
+    mark, opened = exc.problem_mark or exc.context_mark, exc.context_mark
+    detail = ", ".join(part for part in (exc.context, exc.problem) if part) or "syntax error"
+    if mark and opened and opened.line != mark.line:
+        detail += f" (the construct began on line {opened.line + 1})"
+    syntax = not isinstance(exc, yaml.constructor.ConstructorError)
+    kind = "YAML syntax error" if syntax else "YAML error"
+    return f"{kind}: {detail}", mark.line + 1 if mark else None
+
+
+def _read_text(path: Path, name: str) -> str:
+    def fail(message: str, line: int | None = None) -> ScenarioError:
+        return ScenarioError([Problem(name, line, "", message)])
+
+    if path.is_dir():
+        raise fail("is a directory, not a scenario file")
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise fail("file not found") from None
+    except OSError as exc:
+        raise fail(f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise fail(f"file is too large for a scenario (over {MAX_BYTES} bytes)")
+    if b"\x00" in raw:
+        raise fail("binary file, not YAML text", raw[: raw.index(b"\x00")].count(b"\n") + 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise fail(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", line) from None
+    if not text.strip():
+        raise fail("file is empty")
+    return text.removeprefix("\ufeff")
+
+
+def _walk(node: Node, loc: Loc, lines: LineMap, name: str, count: list[int]) -> None:
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise ScenarioError([Problem(
+            name, node.start_mark.line + 1, "",
+            f"document expands to more than {MAX_NODES} nodes (too many aliases?); refusing it",
+        )])
+    if isinstance(node, MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                _walk(value_node, loc, LineMap(), name, count)
+                continue
+            key = key_node.value if isinstance(key_node, ScalarNode) else repr(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ScenarioError([Problem(
+                    name, line, dotted(loc + (key,)),
+                    f"duplicate key '{key}' (first defined on line {seen[key]})",
+                )])
+            seen[key] = line
+            lines.lines.setdefault(loc + (key,), line)
+            _walk(value_node, loc + (key,), lines, name, count)
+    elif node.tag == _INT_TAG and len(node.value) > MAX_INT_CHARS:
+        raise ScenarioError([Problem(name, node.start_mark.line + 1, dotted(loc),
+                                     f"number with {len(node.value)} digits is too large")])
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.lines.setdefault(loc + (i,), item.start_mark.line + 1)
+            _walk(item, loc + (i,), lines, name, count)
+
+
+def dotted(loc: Loc) -> str:
+    """('faults', 0, 'at') -> 'faults[0].at', the way messages name a field."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

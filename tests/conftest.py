@@ -1,0 +1,77 @@
+"""Shared test set-up.
+
+Tests marked ``docker`` need a real Docker engine. Without one they are skipped,
+except in CI (``CI=true``), where a missing engine is a broken machine and they fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import time
+
+import pytest
+
+
+@functools.cache
+def _docker_problem() -> str | None:
+    """None if the Docker engine answers, else why not."""
+    try:
+        import docker
+
+        c = docker.from_env(timeout=10)
+        try:
+            c.ping()
+        finally:
+            c.close()
+    except Exception as exc:  # any failure means: no usable engine
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("docker") is None:
+        return
+    problem = _docker_problem()
+    if problem is None:
+        return
+    if _in_ci():
+        pytest.fail(
+            f"CI=true but the Docker engine is unreachable ({problem}); docker-marked tests "
+            "must run in CI: start dockerd (or fix DOCKER_HOST) on this machine",
+            pytrace=False,
+        )
+    pytest.skip(f"no Docker engine ({problem})")
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    from chaos.lab.engine import client
+
+    return client()
+
+
+@pytest.fixture(scope="session")
+def lab_images(docker_client):
+    """The lab images, built offline (once per session, and only if missing/stale).
+
+    Returns ``{tag: ImageInfo}``; ``lab_images["_seconds"]`` is how long the call took.
+    """
+    from chaos.lab.images import build_images
+
+    t0 = time.monotonic()
+    infos = build_images(offline=True, client=docker_client, log=lambda m: print(m, flush=True))
+    out: dict = {i.tag: i for i in infos}
+    out["_seconds"] = time.monotonic() - t0
+    return out
+
+
+@pytest.fixture
+def test_label() -> dict[str, str]:
+    """A fresh ``chaos.lab=test-<random>`` label for containers a test starts."""
+    return {"chaos.lab": f"test-{secrets.token_hex(4)}"}

@@ -1,0 +1,1 @@
+-- a script that exists; its content is never run by unit tests.

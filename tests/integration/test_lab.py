@@ -1,0 +1,122 @@
+"""The default lab on the real Docker engine: up, a real write read back, down, no leftovers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import psycopg
+import pytest
+
+from chaos.lab.engine import client
+from chaos.lab.lab import Lab, LabSpec, list_resources
+
+pytestmark = pytest.mark.docker
+
+CHAOS = [sys.executable, "-m", "chaos"]
+
+
+def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def leftovers(lab_id: str) -> dict[str, int]:
+    return {kind: len(items) for kind, items in list_resources(lab_id).items()}
+
+
+@pytest.fixture
+def two_labs(lab_images):
+    labs = [Lab.create(LabSpec(), owner_pid=os.getpid()) for _ in range(2)]
+    try:
+        for lab in labs:
+            lab.compose.up()
+        for lab in labs:
+            from chaos.lab.lab import wait_healthy
+
+            wait_healthy(lab.id, timeout=180)
+        yield labs
+    finally:
+        for lab in labs:
+            lab.down()
+
+
+def test_write_is_acknowledged_and_in_the_database(two_labs):
+    lab = two_labs[0]
+    status, body = http("GET", f"{lab.app_url}/health")
+    assert (status, body) == (200, {"status": "ok"})
+
+    status, body = http("POST", f"{lab.app_url}/orders", {"product_id": 42, "qty": 3})
+    assert status == 201
+    order_id = body["id"]
+    with psycopg.connect(lab.db_dsn, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT o.product_id, o.qty, o.total_cents = p.price_cents * 3"
+            " FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = %s",
+            (order_id,),
+        ).fetchone()
+        seeded = conn.execute("SELECT count(*) FROM products").fetchone()[0]
+    assert row == (42, 3, True)
+    assert seeded >= 1000
+
+
+def test_two_labs_do_not_collide(two_labs):
+    a, b = two_labs
+    assert a.project != b.project
+    assert a.app_url != b.app_url
+    for lab in two_labs:
+        for container in list_resources(lab.id)["containers"]:
+            for binds in (container.attrs["NetworkSettings"]["Ports"] or {}).values():
+                assert all(x["HostIp"] == "127.0.0.1" for x in binds or [])
+    # a write in one lab is invisible in the other
+    _, body = http("POST", f"{a.app_url}/orders", {"product_id": 7, "qty": 1})
+    with psycopg.connect(b.db_dsn, connect_timeout=5) as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM orders WHERE id = %s AND created_at > now() - interval '1 hour'",
+            (body["id"],),
+        ).fetchone()[0]
+    assert count == 0
+
+
+def test_cli_lab_up_status_down_leaves_nothing(lab_images):
+    up = subprocess.run([*CHAOS, "lab", "up"], capture_output=True, text=True, timeout=300)
+    assert up.returncode == 0, up.stderr
+    lab_id = next(line.split()[-1] for line in up.stdout.splitlines() if "chaos lab down" in line)
+    try:
+        counts = leftovers(lab_id)
+        assert counts["containers"] == 2 and counts["networks"] >= 1 and counts["volumes"] >= 1
+        status = subprocess.run([*CHAOS, "lab", "status"], capture_output=True, text=True, timeout=60)
+        assert lab_id in status.stdout and "healthy" in status.stdout
+        assert "app: http://127.0.0.1:" in up.stdout
+        assert ":***@" in up.stdout  # the password is not printed
+    finally:
+        down = subprocess.run([*CHAOS, "lab", "down", lab_id], capture_output=True, text=True,
+                              timeout=300)
+    assert down.returncode == 0, down.stderr
+    assert leftovers(lab_id) == {"containers": 0, "networks": 0, "volumes": 0}
+    # the same check the way a user would make it, through the docker CLI
+    for kind in ("ps -a", "network ls", "volume ls"):
+        out = subprocess.run(["docker", *kind.split(), "-q", "--filter", f"label=chaos.lab={lab_id}"],
+                             capture_output=True, text=True).stdout
+        assert out.strip() == "", kind
+
+
+def test_unlabelled_container_survives_down_all(lab_images):
+    decoy = client().containers.run("chaos/db:latest", ["sleep", "300"], entrypoint=[],
+                                    detach=True, labels={"purpose": "decoy"})
+    try:
+        subprocess.run([*CHAOS, "lab", "down", "--all"], check=True, timeout=300,
+                       capture_output=True)
+        decoy.reload()
+        assert decoy.status == "running"
+    finally:
+        decoy.remove(force=True)

@@ -1,0 +1,70 @@
+"""Offline image plumbing that needs no Docker engine: mirror discovery, recipes, failures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chaos.errors import LabError
+from chaos.lab import images
+
+
+def test_mirror_from_deb822(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("CHAOS_APT_MIRROR", raising=False)
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.invalid/debian-security\n"
+        "Suites: bookworm-security\nComponents: main\n\n"
+        "Types: deb deb-src\n# a comment\nURIs: http://mirror.invalid/debian/\n"
+        "Suites: bookworm bookworm-updates\nComponents: main\n")
+    assert images.find_apt_mirror(etc=tmp_path) == "http://mirror.invalid/debian"
+
+
+def test_mirror_from_one_line_format(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("CHAOS_APT_MIRROR", raising=False)
+    (tmp_path / "sources.list").write_text(
+        "# deb http://commented.invalid/debian bookworm main\n"
+        "deb [signed-by=/usr/share/keyrings/x.gpg] http://one.invalid/debian trixie main\n")
+    assert images.find_apt_mirror(etc=tmp_path) == "http://one.invalid/debian"
+
+
+def test_mirror_explicit_and_env_win(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CHAOS_APT_MIRROR", "http://env.invalid/debian/")
+    assert images.find_apt_mirror(etc=tmp_path) == "http://env.invalid/debian"
+    assert images.find_apt_mirror("http://arg.invalid/d", etc=tmp_path) == "http://arg.invalid/d"
+
+
+def test_no_mirror_is_a_lab_error(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("CHAOS_APT_MIRROR", raising=False)
+    with pytest.raises(LabError, match="--mirror"):
+        images.find_apt_mirror(etc=tmp_path)
+
+
+def test_app_recipe_follows_context_and_base(tmp_path: Path):
+    ctx = tmp_path / "app"
+    shutil.copytree(images.app_context_dir(), ctx)
+    r1 = images.app_recipe("sha256:aaa", ctx)
+    assert images.app_recipe("sha256:aaa", ctx) == r1
+    assert images.app_recipe("sha256:bbb", ctx) != r1
+    (ctx / "app.py").write_text((ctx / "app.py").read_text() + "\n# changed\n")
+    assert images.app_recipe("sha256:aaa", ctx) != r1
+
+
+def test_repo_root_holds_the_app_context():
+    assert (images.repo_root() / "compose" / "app" / "Dockerfile").is_file()
+    assert images.ENTRYPOINT_SRC.is_file()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("debootstrap") is None,
+                    reason="needs root and debootstrap")
+def test_debootstrap_failure_is_a_lab_error_with_log_tail(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CHAOS_CACHE_DIR", str(tmp_path / "cache"))
+    before = set(Path("/var/tmp").glob("chaos-rootfs-*"))
+    with pytest.raises(LabError) as err:
+        images._base_tarball("file:///nonexistent-chaos-mirror", log=lambda m: None)
+    assert "debootstrap failed" in str(err.value)
+    assert "last lines" in str(err.value)
+    assert set(Path("/var/tmp").glob("chaos-rootfs-*")) == before  # temp dir removed
