@@ -35,11 +35,14 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--out", type=click.Path(), help="Run directory (default reports/<run-id>).")
 @click.option("--label", help="A name for this configuration, for `chaos compare`.")
 @click.option("--keep-observations", is_flag=True, help="Keep the raw per-request stream.")
-def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool) -> int:
+@click.option("--keep-lab", is_flag=True, help="Leave the lab up afterwards, for inspection.")
+def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool,
+        keep_lab: bool) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
     from chaos.commands import run_cmd
 
-    return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations)
+    return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
+                   keep_lab=keep_lab)
 
 
 @cli.command()

@@ -10,16 +10,12 @@ from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED
 
 
 def run_cmd(file: str, trials: int, out: str | None, label: str | None,
-            keep_observations: bool) -> int:
-    from chaos.report import render_all
+            keep_observations: bool, keep_lab: bool) -> int:
     from chaos.run import RunOptions, run_scenario
 
     opts = RunOptions(trials=trials, out=Path(out) if out else None, label=label,
-                      keep_observations=keep_observations, log=click.echo)
+                      keep_observations=keep_observations, keep_lab=keep_lab, log=click.echo)
     record = run_scenario(file, opts)
-    run_dir = opts.out or Path("reports") / record["run_id"]
-    for path in render_all(run_dir):
-        click.echo(f"wrote {path}")
     for t in record["targets"]:
         mark = "PASS" if t["passed"] else "FAIL"
         click.echo(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")

@@ -45,6 +45,7 @@ class RunOptions:
     out: Path | None = None
     label: str | None = None
     keep_observations: bool = False
+    keep_lab: bool = False          # leave the lab up afterwards, for inspection
     log: Callable[[str], None] = print
 
 
@@ -65,9 +66,14 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     lab: Lab | None = None
     try:
         with interruptible():
-            lab = start_lab(lab_spec(scenario), owner_pid=os.getpid(), log=opts.log)
+            lab = start_lab(lab_spec(scenario), owner_pid=0 if opts.keep_lab else os.getpid(),
+                            log=opts.log)
             record["lab"] = {"id": lab.id, "project": lab.project}
+            write_json(out / "result.json", record)
+            golden = Backups(lab).take(0, Clock(), name="golden") if opts.trials > 1 else None
             for n in range(1, opts.trials + 1):
+                if golden is not None and n > 1:
+                    record.setdefault("resets_s", []).append(reset_database(lab, golden))
                 record["trials"].append({"trial": n, "status": "running"})
                 trial = run_trial(n, scenario, lab, out, opts, record)
                 record["trials"][-1] = trial
@@ -81,11 +87,32 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
         raise
     finally:
         with shielded():
-            if lab is not None:
+            if lab is not None and not opts.keep_lab:
                 opts.log(f"lab {lab.id}: tearing down")
                 lab.down()
+            elif lab is not None:
+                opts.log(f"lab {lab.id} left up: `chaos lab down {lab.id}` removes it")
             finish_record(record, scenario, out)
+            render_reports(out, opts.log)
     return record
+
+
+def render_reports(out: Path, log: Callable[[str], None]) -> None:
+    from chaos.errors import ChaosError
+    from chaos.report import render_all
+
+    try:
+        for path in render_all(out):
+            log(f"wrote {path}")
+    except ChaosError as exc:  # the record is safe on disk; `chaos report` can retry
+        log(f"reports not rendered: {exc}")
+
+
+def reset_database(lab: Lab, golden) -> float:
+    """Put the database back as it was before trial 1; returns the seconds it took."""
+    t0 = time.monotonic()
+    Backups(lab).restore(golden)
+    return round(time.monotonic() - t0, 3)
 
 
 def describe(exc: BaseException) -> str:

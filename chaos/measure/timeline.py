@@ -94,5 +94,7 @@ def read_timeline(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             rec = json.loads(line)
         except ValueError:
             continue
+        if not isinstance(rec, dict):
+            continue  # a damaged line may still parse, e.g. as a bare number
         (samples if rec.get("kind") == "sample" else events).append(rec)
     return events, samples

@@ -27,8 +27,8 @@ class Backups:
         self.lab = lab
         self.taken: list[Backup] = []
 
-    def take(self, number: int, clock) -> Backup:
-        path = f"{BACKUP_DIR}/backup-{number:04d}.dump"
+    def take(self, number: int, clock, name: str | None = None) -> Backup:
+        path = f"{BACKUP_DIR}/{name or f'backup-{number:04d}'}.dump"
         started = clock.now()
         db_exec(self.lab, ["sh", "-c", f"mkdir -p {BACKUP_DIR}"], "mkdir for backups")
         db_exec(self.lab, ["pg_dump", "-h", "127.0.0.1", "-Fc", "-f", path], "pg_dump")

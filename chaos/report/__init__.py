@@ -1,9 +1,42 @@
-"""Reports: each a pure function of result.json + timeline.jsonl."""
+"""Reports: each a pure function of result.json + timeline.jsonl.
+
+    paths = render_all("reports/20261130-013225-quick-a423")   # postmortem.md, junit.xml
+
+Rendering never changes the record, so ``chaos report DIR`` can redo it at any
+time. A damaged record raises ``ReportError`` (exit 2) before anything is
+written; a renderer that breaks does not stop the others, and is reported
+(exit 3) once they have all run.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
+
+from chaos.atomic import write_text
+from chaos.errors import ReportError
+from chaos.report import junit, postmortem
+from chaos.report.record import Run, load_run
+
+RENDERERS: dict[str, Callable[[Run], str]] = {
+    "postmortem.md": postmortem.render,
+    "junit.xml": junit.render,
+}
 
 
 def render_all(run_dir: str | Path) -> list[Path]:
-    return []
+    run = load_run(run_dir)
+    written, broken = [], []
+    for name, render in RENDERERS.items():
+        try:
+            text = render(run)
+        except Exception as exc:  # loud, but after the other reports are written
+            broken.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
+        path = run.dir / name
+        write_text(path, text)
+        written.append(path)
+    if broken:
+        raise ReportError("could not render " + "; ".join(broken)
+                          + (f" (wrote {', '.join(p.name for p in written)})" if written else ""))
+    return written

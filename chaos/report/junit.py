@@ -1,0 +1,91 @@
+"""junit.xml: the run as CI systems read test results.
+
+One ``<testsuite>`` per run (named after the scenario), one ``<testcase>`` per
+scenario target (name = target, classname = scenario), a ``<failure>`` with
+"observed X, limit Y" for each target missed. A run that did not complete adds
+a ``run`` testcase with an ``<error>``: an aborted run must never look green.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from chaos.measure.targets import lookup
+from chaos.report.postmortem import null_reason, stories
+from chaos.report.record import Run
+from chaos.report.text import num, redact
+
+PROPERTIES = (("ttd_s", "ttd_s"), ("tta_s", "tta_s"), ("ttm_s", "ttm_s"), ("ttr_s", "ttr_s"),
+              ("outage_s", "outage_s"), ("lost_writes", "data_loss.lost"), ("rpo_s", "rpo_s"))
+
+
+def _property_value(run: Run, field: str) -> str:
+    """The trial's value for one trial, the median across several; 'null' when none."""
+    if len(run.trials) == 1:
+        value = lookup(run.trials[0], field)
+    else:
+        value = (run.summary.get(field) or {}).get("median")
+    return "null" if value is None else num(value)
+
+
+def _failure_message(run: Run, target: dict[str, Any]) -> str:
+    metric = target.get("metric", "?")
+    observed = target.get("observed")
+    if observed is None:
+        reasons = sorted({null_reason(s, metric) for s in stories(run)}) or ["no trial ran"]
+        shown = f"nothing ({', '.join(reasons)})"
+    else:
+        shown = num(observed)
+    return f"observed {shown}, limit {num(target.get('limit'))}"
+
+
+def _trial_detail(run: Run, metric: str) -> str:
+    lines = []
+    for t in run.trials:
+        entry = next((x for x in t.get("targets") or [] if x.get("metric") == metric), None)
+        if entry is None:
+            lines.append(f"trial {t['trial']}: not evaluated ({t.get('status', 'unknown')})")
+        else:
+            verdict = "passed" if entry.get("passed") else "FAILED"
+            note = f" ({entry['note']})" if entry.get("note") else ""
+            lines.append(f"trial {t['trial']}: observed {num(entry.get('observed'))}, "
+                         f"limit {num(entry.get('limit'))}: {verdict}{note}")
+    return "\n".join(lines)
+
+
+def render(run: Run) -> str:
+    r, scenario = run.result, run.scenario["name"]
+    cases = []
+    for target in run.targets:
+        case = ET.Element("testcase", name=str(target.get("metric", "?")), classname=scenario,
+                          time="0")
+        if not target.get("passed"):
+            failure = ET.SubElement(case, "failure", message=_failure_message(run, target),
+                                    type="TargetMissed")
+            failure.text = _trial_detail(run, str(target.get("metric")))
+        cases.append(case)
+    errors = 0
+    if r.get("status") != "completed":
+        case = ET.Element("testcase", name="run", classname=scenario, time="0")
+        reason = redact(r.get("abort_reason") or f"status {r.get('status')!r}")
+        ET.SubElement(case, "error", message=f"run did not complete: {reason}", type="RunAborted")
+        cases.append(case)
+        errors = 1
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    wall = sum(t.get("wall_s") or 0 for t in run.trials)
+    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors),
+              "skipped": "0", "time": num(round(wall, 3))}
+    root = ET.Element("testsuites", name="chaos", **counts)
+    suite = ET.SubElement(root, "testsuite", name=scenario, **counts,
+                          timestamp=str(r.get("started") or ""))
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("run_id", r["run_id"]), ("status", r.get("status")),
+                        ("trials", len(run.trials)), ("passed", bool(r.get("passed")))):
+        ET.SubElement(props, "property", name=name,
+                      value=str(value).lower() if isinstance(value, bool) else str(value))
+    for name, field in PROPERTIES:
+        ET.SubElement(props, "property", name=name, value=_property_value(run, field))
+    suite.extend(cases)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

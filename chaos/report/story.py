@@ -1,0 +1,193 @@
+"""What happened in one trial, told for people: timeline lines, root cause, recovery steps.
+
+Every function here reads a trial's events (and samples) and nothing else, so
+the post-mortem can be re-rendered from a run record at any time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from chaos.measure.timeline import first_event
+from chaos.report.text import (clock, code, num, offset, parse_wall, percent, redact, seconds,
+                               wall_clock)
+
+PLUMBING = {"t", "wall", "kind", "trial", "index"}
+
+
+@dataclass
+class TrialStory:
+    n: int
+    record: dict[str, Any]
+    events: list[dict[str, Any]]
+    samples: list[dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        fault = first_event(self.events, "fault_injected")
+        self.t_fault: float | None = fault["t"] if fault else None
+        self.at: Callable[[float | None], datetime | None] = wall_clock(self.events)
+
+    def since_fault(self, t: float | None) -> float | None:
+        return None if t is None or self.t_fault is None else t - self.t_fault
+
+    def when(self, t: float | None, wall: Any = None) -> str:
+        """Clock time of a trial second; an event's own ``wall`` wins when it has one."""
+        return clock(parse_wall(wall) or self.at(t))
+
+
+def _extra(e: dict[str, Any], *skip: str) -> str:
+    rest = {k: v for k, v in e.items() if k not in PLUMBING and k not in skip}
+    return ", ".join(f"{k}={redact(v)}" for k, v in rest.items())
+
+
+def fault_line(e: dict[str, Any]) -> str:
+    """One line: what a fault did, from its ``fault_applied`` event."""
+    name = e.get("fault", "fault")
+    if e.get("error"):
+        return f"{name}: could not be applied ({redact(e['error'])})"
+    if "died_at" in e:
+        statement = f" ({code(redact(e['statement']))})" if e.get("statement") else ""
+        applied = e.get("applied", 0)
+        line = (f"{name}: script died at statement {e['died_at']}{statement} leaving "
+                f"{applied} statement{'s' if applied != 1 else ''} applied")
+        if e.get("transactional") is True:
+            line += ", inside a transaction that rolled them back"
+        elif e.get("transactional") is False:
+            line += ", outside any transaction"
+        return line
+    if e.get("died") is False:
+        return f"{name}: the script ran to completion ({e.get('applied', '?')} statements)"
+    detail = _extra(e, "fault")
+    return f"{name}: applied" + (f" ({detail})" if detail else "")
+
+
+def root_causes(story: TrialStory, scenario: dict[str, Any]) -> list[str]:
+    applied = [e for e in story.events if e["kind"] == "fault_applied"]
+    if applied:
+        return [fault_line(e) for e in applied]
+    injected = [e for e in story.events if e["kind"] == "fault_injected"]
+    if injected:
+        return [f"{e.get('fault', 'fault')}: injected, but the run recorded no outcome"
+                for e in injected]
+    planned = scenario.get("faults") or []
+    return [f"{f.get('type', 'fault')}: planned at {num(f.get('at_s'))} s, never injected"
+            for f in planned if isinstance(f, dict)] or ["no fault was recorded"]
+
+
+def _step_text(e: dict[str, Any], story: TrialStory) -> str:
+    step = e.get("step", "step")
+    n = e["index"] + 1 if isinstance(e.get("index"), int) else "?"
+    if e["kind"] == "step_failed":
+        return f"step {n} FAILED: {step} ({redact(e.get('error', 'no error recorded'))})"
+    what = []
+    if "backup" in e:
+        age = story.since_fault(e.get("snapshot_t"))
+        what.append(f"restored backup #{e['backup']}"
+                    + (f", snapshot taken {seconds(-age)} before the fault" if age is not None
+                       and age < 0 else ""))
+    if "script" in e:
+        count = e.get("statements")
+        what.append(f"ran {e['script']}" + (f" ({count} statement{'s' if count != 1 else ''})"
+                                            if count is not None else ""))
+    rest = _extra(e, "step", "took_s", "backup", "snapshot_t", "script", "statements")
+    if rest:
+        what.append(rest)
+    took = f" in {seconds(e['took_s'])}" if isinstance(e.get("took_s"), (int, float)) else ""
+    return f"step {n} done{took}: {step}" + (f" — {'; '.join(what)}" if what else "")
+
+
+def describe(e: dict[str, Any], story: TrialStory) -> str | None:
+    """A sentence for one event, or None for events the timeline leaves out."""
+    kind = e["kind"]
+    if kind == "trial_started":
+        return f"trial {story.n} started"
+    if kind == "load_started":
+        return f"load started ({e.get('users', '?')} users)"
+    if kind == "backup_taken":
+        return f"backup #{e.get('number', '?')} taken (took {seconds(e.get('took_s'))})"
+    if kind == "fault_injected":
+        return f"fault injected: {e.get('fault', '?')}"
+    if kind == "fault_applied":
+        return f"fault took effect — {fault_line(e)}"
+    if kind == "fault_reverted":
+        return f"fault reverted: {e.get('fault', '?')}"
+    if kind == "fault_revert_failed":
+        return f"fault revert FAILED: {e.get('fault', '?')} ({redact(e.get('error', ''))})"
+    if kind == "detector_fired":
+        how = f" ({e['detector']})" if e.get("detector") else ""
+        return f"alert fired: {e.get('name', '?')}{how}"
+    if kind == "recovery_started":
+        steps = f", {e['steps']} steps" if "steps" in e else ""
+        return f"recovery started (trigger {e.get('trigger', '?')}{steps})"
+    if kind == "step_started":
+        return None  # the matching step_done/step_failed line carries the duration
+    if kind in ("step_done", "step_failed"):
+        return _step_text(e, story)
+    if kind == "recovery_finished":
+        return "recovery steps finished"
+    if kind == "recovery_failed":
+        return f"recovery FAILED: {redact(e.get('error', ''))}"
+    if kind == "mitigated":
+        return f"errors stopped (mitigated)"
+    if kind == "recovered":
+        return f"service restored: the steady state held for its whole window"
+    if kind == "trial_ended":
+        return f"trial ended ({e.get('reason') or 'no reason recorded'})"
+    if kind == "mark":
+        note = f": {redact(e['note'])}" if e.get("note") else ""
+        return f"marked by a person — {e.get('mark', 'note')}{note}"
+    detail = _extra(e)
+    return kind.replace("_", " ") + (f" ({detail})" if detail else "")
+
+
+def timeline(story: TrialStory) -> list[dict[str, str]]:
+    """Chronological lines: clock time with zone, offset from the fault, what happened."""
+    finished = {e.get("index") for e in story.events if e["kind"] in ("step_done", "step_failed")}
+    lines = []
+    for e in story.events:
+        text = describe(e, story)
+        if e["kind"] == "step_started" and e.get("index") not in finished:
+            text = f"step {e.get('step', '?')} started and never finished"
+        if text is None:
+            continue
+        lines.append({"clock": story.when(e["t"], e.get("wall")), "offset": offset(story.since_fault(e["t"])),
+                      "text": text})
+    return lines
+
+
+def recovery(story: TrialStory) -> dict[str, Any]:
+    """The recovery as run: its steps with durations, and how it ended."""
+    ev = story.events
+    start = first_event(ev, "recovery_started")
+    end = first_event(ev, "recovery_finished") or first_event(ev, "recovery_failed")
+    steps = [_step_text(e, story) for e in ev if e["kind"] in ("step_done", "step_failed")]
+    finished = {e.get("index") for e in ev if e["kind"] in ("step_done", "step_failed")}
+    steps += [f"step {e.get('step', '?')} started and never finished" for e in ev
+              if e["kind"] == "step_started" and e.get("index") not in finished]
+    outcome = None
+    if start is None:
+        outcome = "no recovery was started"
+    elif end is None:
+        outcome = "the recovery never finished"
+    elif end["kind"] == "recovery_failed":
+        outcome = f"the recovery failed: {redact(end.get('error', ''))}"
+    took = end["t"] - start["t"] if start and end else None
+    return {"started": story.when(start["t"], start.get("wall")) if start else None, "trigger": (start or {}).get("trigger"),
+            "steps": steps, "took": seconds(took) if took is not None else None, "outcome": outcome}
+
+
+def peak_failure(story: TrialStory) -> dict[str, Any] | None:
+    """The worst one-second sample: its failure ratio, counts, and when it was."""
+    best = None
+    for s in story.samples:
+        requests, failed = s.get("requests"), s.get("failed")
+        if not isinstance(requests, int) or not isinstance(failed, int) or requests <= 0:
+            continue
+        if best is None or failed / requests > best["ratio"]:
+            best = {"ratio": failed / requests, "failed": failed, "requests": requests, "t": s["t"]}
+    if best is not None:
+        best["text"] = (f"{percent(best['ratio'])} of requests failed ({best['failed']} of "
+                        f"{best['requests']} in the second to {story.when(best['t'])})")
+    return best

@@ -1,0 +1,106 @@
+"""Small formatting helpers shared by the renderers: numbers, durations, clocks, redaction."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+NULL = "—"
+
+_SECRETS = [
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.I), r"\1***@"),
+    (re.compile(r"\b(password|passwd|pwd|secret|token)=\S+", re.I), r"\1=***"),
+]
+
+
+def redact(text: Any) -> str:
+    """Free text from a run (errors, notes) without the passwords it may carry."""
+    out = str(text)
+    for pattern, repl in _SECRETS:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def num(value: Any) -> str:
+    """30.0 -> '30', 2.4190 -> '2.419', None -> '—'."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def seconds(value: float | None) -> str:
+    """A duration for people: '7.6 s', '2 min 05 s', '1 h 02 min'."""
+    if value is None:
+        return NULL
+    if abs(value) < 1:
+        return f"{value:.2f} s"
+    if abs(value) < 60:
+        return f"{value:.1f} s"
+    whole = int(round(value))
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def offset(value: float | None) -> str:
+    """Seconds relative to the fault: 'fault +2.4 s', 'fault −4.9 s'."""
+    if value is None:
+        return ""
+    sign = "+" if value >= 0 else "−"
+    return f"fault {sign}{abs(value):.1f} s"
+
+
+def percent(ratio: float | None) -> str:
+    return NULL if ratio is None else f"{ratio:.1%}"
+
+
+def parse_wall(text: Any) -> datetime | None:
+    try:
+        dt = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo is not None else None
+
+
+def zone(dt: datetime) -> str:
+    off = dt.utcoffset() or timedelta(0)
+    if not off:
+        return "UTC"
+    sign = "+" if off >= timedelta(0) else "-"
+    minutes = int(abs(off).total_seconds()) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def clock(dt: datetime | None) -> str:
+    """'01:32:47.856 UTC': the time of day with its zone, as a timeline shows it."""
+    if dt is None:
+        return "(time unknown)"
+    dt += timedelta(microseconds=500)   # round to the millisecond, not truncate
+    return f"{dt.strftime('%H:%M:%S')}.{dt.microsecond // 1000:03d} {zone(dt)}"
+
+
+def wall_clock(events: list[dict[str, Any]]) -> Callable[[float | None], datetime | None]:
+    """Map a trial-clock second to the wall clock, anchored on the trial's first timed event."""
+    for e in events:
+        anchor = parse_wall(e.get("wall"))
+        if anchor is not None:
+            origin = anchor - timedelta(seconds=e["t"])
+            return lambda t: None if t is None else origin + timedelta(seconds=t)
+    return lambda t: None
+
+
+def md_cell(text: Any) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def code(text: Any) -> str:
+    """Inline code, whatever backticks the text holds."""
+    s = " ".join(str(text).split())
+    fence = "``" if "`" in s else "`"
+    return f"{fence} {s} {fence}" if fence == "``" else f"`{s}`"

@@ -1,0 +1,60 @@
+"""Helpers for end-to-end runs: shortened copies of the shipped scenarios."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CHAOS = [sys.executable, "-m", "chaos"]
+
+
+def shorten(name: str, tmp: Path, edit=None) -> tuple[Path, dict[str, Any]]:
+    """A copy of scenarios/<name> with times scaled down to run in about a minute."""
+    src = REPO / "scenarios" / name
+    doc = yaml.safe_load(src.read_text())
+    doc["lab"]["compose"] = str((src.parent / doc["lab"]["compose"]).resolve())
+    for fault in doc["faults"]:
+        if "script" in fault:
+            fault["script"] = str(src.parent / fault["script"])
+        fault["at"] = "15s"
+    if "backups" in doc:
+        doc["backups"]["every"] = "10s"
+    for det in doc.get("detect", []):
+        if det["type"] == "error_rate":
+            det.update(window="5s", **{"for": "2s"})
+    rec = doc.get("recovery", {})
+    rec["delay"] = "5s"
+    for step in rec.get("steps", []):
+        if "run_sql" in step:
+            step["run_sql"] = str(src.parent / step["run_sql"])
+    doc["steady_state"] = {"error_rate": {"below": "1%", "for": "5s"}}
+    doc["time_limit"] = "90s"
+    if edit:
+        edit(doc)
+    dst = tmp / name
+    dst.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return dst, doc
+
+
+def run_chaos(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*CHAOS, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def load_result(out: Path) -> dict[str, Any]:
+    return json.loads((out / "result.json").read_text())
+
+
+@pytest.fixture
+def lab_cleanup():
+    """Lab ids appended here are torn down after the test, whatever happened."""
+    ids: list[str] = []
+    yield ids
+    for lab_id in ids:
+        run_chaos("lab", "down", lab_id)
