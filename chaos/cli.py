@@ -12,6 +12,19 @@ import click
 
 from chaos import __version__
 from chaos.errors import EXIT_TOOL_FAILED, ChaosError
+from chaos.redact import redact
+
+
+def _allow_remote(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from chaos.lab.engine import allow_remote
+
+        allow_remote()
+
+
+ALLOW_REMOTE = click.option(
+    "--allow-remote", is_flag=True, expose_value=False, callback=_allow_remote,
+    help="Allow a Docker engine on another machine (DOCKER_HOST); refused by default.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,13 +49,45 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--label", help="A name for this configuration, for `chaos compare`.")
 @click.option("--keep-observations", is_flag=True, help="Keep the raw per-request stream.")
 @click.option("--keep-lab", is_flag=True, help="Leave the lab up afterwards, for inspection.")
+@click.option("--max-duration", help="Time budget for the whole run (e.g. 10m); the trial running "
+              "when it is spent ends as aborted and the run exits 1.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (CI).")
+@ALLOW_REMOTE
 def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool,
-        keep_lab: bool) -> int:
+        keep_lab: bool, max_duration: str | None, junit: str | None) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
     from chaos.commands import run_cmd
 
     return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
-                   keep_lab=keep_lab)
+                   keep_lab=keep_lab, max_duration=max_duration, junit=junit)
+
+
+@cli.command()
+@click.argument("scenario", required=False)
+@click.option("--reports", type=click.Path(file_okay=False), help="Where runs are (default reports/).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def history(scenario: str | None, reports: str | None, fmt: str) -> None:
+    """List runs (of SCENARIO: a file or part of its name) with their medians, newest first."""
+    from chaos.history import history_cmd
+
+    history_cmd(scenario, reports, fmt)
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("candidate")
+@click.option("--reports", type=click.Path(file_okay=False),
+              help="Where to look up labels (default reports/).")
+@click.option("--max-regression", help="Exit 1 only on a significant regression beyond this: "
+              "10% (of the base median) or a duration such as 5s. Default: any.")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table")
+@click.option("--metric", "metrics", multiple=True, help="Compare only this metric (repeatable).")
+def compare(base: str, candidate: str, reports: str | None, max_regression: str | None, fmt: str,
+            metrics: tuple[str, ...]) -> int:
+    """Compare two runs (directories or --label names): medians, CI, Mann-Whitney U, verdict."""
+    from chaos.compare import compare_cmd
+
+    return compare_cmd(base, candidate, reports, max_regression, fmt, metrics)
 
 
 @cli.command()
@@ -82,6 +127,7 @@ def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
 
 @lab.command()
 @click.option("--scenario", "scenario_file", type=click.Path(), help="Use this scenario's lab section.")
+@ALLOW_REMOTE
 def up(scenario_file: str | None) -> None:
     """Start a lab that stays up until `chaos lab down`."""
     from chaos.lab.commands import lab_up
@@ -108,9 +154,9 @@ def status() -> None:
     lab_status()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     try:
-        rc = cli.main(standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="chaos", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         sys.exit(130)
@@ -118,12 +164,13 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except ChaosError as exc:
-        click.echo(f"chaos: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+        text = redact(exc)
+        click.echo(f"chaos: {text}" if "\n" not in text else text, err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug of ours: say so plainly, exit 3, keep the trace short
-        click.echo(f"chaos: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(f"chaos: internal error: {type(exc).__name__}: {redact(exc)}", err=True)
         sys.exit(EXIT_TOOL_FAILED)
     sys.exit(rc if isinstance(rc, int) else 0)

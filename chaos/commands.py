@@ -7,17 +7,55 @@ from pathlib import Path
 import click
 
 from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED
+from chaos.redact import redact
 
 
 def run_cmd(file: str, trials: int, out: str | None, label: str | None,
-            keep_observations: bool, keep_lab: bool) -> int:
+            keep_observations: bool, keep_lab: bool, max_duration: str | None = None,
+            junit: str | None = None) -> int:
+    from chaos.lab.engine import check_local
     from chaos.run import RunOptions, run_scenario
 
+    check_local()   # refuse a remote engine before anything is written
     opts = RunOptions(trials=trials, out=Path(out) if out else None, label=label,
-                      keep_observations=keep_observations, keep_lab=keep_lab, log=click.echo)
+                      keep_observations=keep_observations, keep_lab=keep_lab,
+                      log=lambda line: click.echo(redact(line)),
+                      max_duration=budget_seconds(max_duration))
     record = run_scenario(file, opts)
+    if junit:
+        write_junit(Path(out) if out else Path("reports") / record["run_id"], Path(junit))
     for t in record["targets"]:
         mark = "PASS" if t["passed"] else "FAIL"
         click.echo(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")
+    for t in record["trials"]:
+        if t.get("abort_reason"):  # an abort_if stop condition: the system under test failed
+            click.echo(f"  trial {t['trial']} aborted: {t['abort_reason']}")
     click.echo("targets met" if record["passed"] else "targets missed")
     return EXIT_OK if record["passed"] else EXIT_TARGETS_MISSED
+
+
+def budget_seconds(text: str | None) -> float | None:
+    """``--max-duration 10m`` in seconds; a bad value is invalid input (exit 2)."""
+    if text is None:
+        return None
+    from chaos.errors import UsageError
+    from chaos.scenario.duration import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--max-duration: {exc}") from None
+    if seconds <= 0:
+        raise UsageError("--max-duration must be above 0")
+    return seconds
+
+
+def write_junit(run_dir: Path, dest: Path) -> None:
+    """The run's junit.xml, rendered from its record, at the path CI expects."""
+    from chaos.atomic import write_text
+    from chaos.report import junit
+    from chaos.report.record import load_run
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    write_text(dest, junit.render(load_run(run_dir)))
+    click.echo(f"wrote {dest}")

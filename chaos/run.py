@@ -15,6 +15,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from chaos import __version__
-from chaos.atomic import write_json
+from chaos.atomic import exclusive_dir, write_json
 from chaos.lab.commands import start_lab
 from chaos.lab.lab import Lab
 from chaos.measure import metrics as metrics_mod
@@ -32,11 +33,13 @@ from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Clock, Timeline
 from chaos.measure.verify import present_refs, check_invariants
 from chaos.recover.backups import Backups
+from chaos.redact import register_secret
 from chaos.scenario import Scenario, lab_spec, load_scenario
 from chaos.signals import interruptible, shielded
 from chaos.trial import Trial, TrialContext
 
 SCHEMA_VERSION = 1
+MAX_DURATION = "max_duration"   # abort reason when --max-duration runs out
 
 
 @dataclass
@@ -46,6 +49,7 @@ class RunOptions:
     label: str | None = None
     keep_observations: bool = False
     keep_lab: bool = False          # leave the lab up afterwards, for inspection
+    max_duration: float | None = None   # seconds for the whole run (lab start included)
     log: Callable[[str], None] = print
 
 
@@ -56,10 +60,15 @@ def new_run_id(scenario: Scenario, path: Path) -> str:
 
 def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     path = Path(path)
+    deadline = time.monotonic() + opts.max_duration if opts.max_duration else None
     scenario = load_scenario(path)
-    run_id = new_run_id(scenario, path)
-    out = opts.out or Path("reports") / run_id
-    out.mkdir(parents=True, exist_ok=True)
+    register_secret(scenario.lab.db_password)
+    if opts.out is None:  # never share a directory with a run started the same second
+        out = exclusive_dir(Path("reports"), lambda: new_run_id(scenario, path))
+        run_id = out.name
+    else:
+        run_id, out = new_run_id(scenario, path), opts.out
+        out.mkdir(parents=True, exist_ok=True)
     record = new_record(run_id, scenario, path, opts)
     write_json(out / "result.json", record)
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
@@ -71,14 +80,24 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
             record["lab"] = {"id": lab.id, "project": lab.project}
             write_json(out / "result.json", record)
             golden = Backups(lab).take(0, Clock(), name="golden") if opts.trials > 1 else None
+            out_of_time = False
             for n in range(1, opts.trials + 1):
+                if deadline is not None and time.monotonic() >= deadline:
+                    out_of_time = True
+                    break
                 if golden is not None and n > 1:
                     record.setdefault("resets_s", []).append(reset_database(lab, golden))
                 record["trials"].append({"trial": n, "status": "running"})
-                trial = run_trial(n, scenario, lab, out, opts, record)
+                trial = run_trial(n, scenario, lab, out, opts, record, deadline)
                 record["trials"][-1] = trial
                 write_json(out / "result.json", record)
-        record["status"] = "completed"
+                if trial.get("abort_reason") == MAX_DURATION:
+                    out_of_time = True
+                    break
+        record["status"] = "aborted" if out_of_time else "completed"
+        if out_of_time:
+            record["abort_reason"] = MAX_DURATION
+            opts.log(f"run stopped: --max-duration {opts.max_duration:g}s reached")
     except BaseException as exc:
         record["status"] = "aborted"
         record["abort_reason"] = describe(exc)
@@ -129,6 +148,7 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
         "label": opts.label,
         "scenario": {"name": scenario.name, "description": scenario.description,
                      "file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                     "git_commit": git_commit(path.parent),
                      "time_limit_s": scenario.time_limit,
                      "faults": [{"type": f.type, "at_s": f.at, "duration_s": f.duration}
                                 for f in scenario.faults],
@@ -140,14 +160,14 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
 
 
 def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
-              record: dict[str, Any]) -> dict[str, Any]:
+              record: dict[str, Any], deadline: float | None = None) -> dict[str, Any]:
     workdir = out / f"trial-{n}"
     clock = Clock()
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
     timeline.listeners.append(lambda e: opts.log(format_event(e)))
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
                        backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn, workdir=workdir)
-    trial = Trial(ctx, on_tick=progress_printer(opts.log))
+    trial = Trial(ctx, on_tick=stop_at(deadline, progress_printer(opts.log)))
     t0 = time.monotonic()
     try:
         state = trial.run()
@@ -159,8 +179,9 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
         timeline.close()
         if not opts.keep_observations:
             shutil.rmtree(workdir / "observations", ignore_errors=True)
+    aborted = not state.end_reason or trial.aborted
     return trial_record(n, trial, timeline, ctx, time.monotonic() - t0, verify=True,
-                        status="completed" if state.end_reason else "aborted")
+                        status="aborted" if aborted else "completed")
 
 
 def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
@@ -169,6 +190,8 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     m = metrics_mod.compute(timeline.events, st.counts)
     rec: dict[str, Any] = {"trial": n, "status": status, "end_reason": st.end_reason,
                            "wall_s": round(wall_s, 2), **m.as_dict()}
+    if trial.aborted:  # an abort_if stop condition held
+        rec["abort_reason"] = st.end_reason.removeprefix("aborted: ")
     rec["data_loss"] = None
     rec["rpo_s"] = None
     rec["invariants"] = []
@@ -225,6 +248,29 @@ def progress_printer(log: Callable[[str], None]) -> Callable[[Trial], None]:
             f"total {trial.state.counts.total}  failed {trial.state.counts.failed}")
 
     return tick
+
+
+def stop_at(deadline: float | None, tick: Callable[[Trial], None]) -> Callable[[Trial], None]:
+    """``tick``, and end the trial as aborted (``max_duration``) once the run's budget is spent."""
+
+    def on_tick(trial: Trial) -> None:
+        tick(trial)
+        if deadline is not None and trial.state.end_reason is None and time.monotonic() >= deadline:
+            trial.ctx.timeline.add("abort_condition", reason=MAX_DURATION)
+            trial.state.end_reason = f"aborted: {MAX_DURATION}"  # finish() reverts, as for abort_if
+
+    return on_tick
+
+
+def git_commit(directory: Path) -> str | None:
+    """HEAD of the git repository holding the scenario, so a comparison says what it compared."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):  # no git, or no such directory
+        return None
+    sha = done.stdout.strip()
+    return sha if done.returncode == 0 and len(sha) >= 40 else None
 
 
 def trial_phase(trial: Trial) -> str:

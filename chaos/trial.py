@@ -26,6 +26,7 @@ from chaos.measure.steady import SteadyState
 from chaos.measure.timeline import Clock, Timeline
 from chaos.recover.backups import Backups
 from chaos.recover.runbook import run_steps
+from chaos.safety.abort import AbortWatch
 
 TICK = 0.1
 SAMPLE_EVERY = 1.0
@@ -77,15 +78,20 @@ class Trial:
         self.state = TrialState()
         self.on_tick = on_tick
         self.faults = [build_fault(spec, ctx) for spec in self.sc.faults]
+        for fault in self.faults:
+            fault.check()   # a fault that cannot run here fails now, before any load
         self.fault_state = ["scheduled"] * len(self.faults)   # -> injecting, active, done
         self.fault_threads: dict[int, Worker] = {}
         self.detectors = build_detectors(self.sc.detect, ctx)
+        self.abort = AbortWatch(getattr(self.sc, "abort_if", []))
         self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir)
         self._bucket = {"n": 0, "failed": 0, "lat": []}
         self._next_sample = SAMPLE_EVERY
         self._next_backup = 0.0 if self.sc.backups else None
         self._backup_thread: Worker | None = None
         self._backup_no = 0
+        self.end_requested = False   # a facilitator ended the trial (chaos.live.controls)
+        self.confirmed = False       # the steady state confirmed the recovery
 
     # ---- the loop ---------------------------------------------------------
 
@@ -114,6 +120,7 @@ class Trial:
         self.check_detectors(now)
         self.recovery_if_due(now)
         self.check_end(now)
+        self.check_abort(now)
 
     def read_observations(self) -> None:
         clock, st = self.ctx.clock, self.state
@@ -126,6 +133,7 @@ class Trial:
                 d.observe(end, obs.ok, latency)
             if st.steady is not None:
                 st.steady.add(end, obs.ok)
+            self.abort.observe(end, obs.ok)
             self._bucket["n"] += 1
             self._bucket["failed"] += 0 if obs.ok else 1
             self._bucket["lat"].append(latency)
@@ -249,10 +257,18 @@ class Trial:
         self.state.recovery_thread = threading.Thread(target=work, name="recovery", daemon=True)
         self.state.recovery_thread.start()
 
+    @property
+    def manual(self) -> bool:
+        """A game day: people recover, and the facilitator says when the exercise is over."""
+        return self.sc.recovery.trigger == "manual"
+
     def check_end(self, now: float) -> None:
         st, tl = self.state, self.ctx.timeline
-        if now >= self.sc.time_limit:
-            st.end_reason = "time_limit"
+        if self.end_requested or now >= self.sc.time_limit:
+            no_impact = self.manual and st.counts.failed_after_fault == 0 and self.faults_over() \
+                and st.steady is not None and st.steady.held_until() is not None
+            st.end_reason = ("recovered" if self.confirmed else "no_impact" if no_impact
+                             else "ended_early" if self.end_requested else "time_limit")
             return
         if st.steady is None:
             return
@@ -261,11 +277,42 @@ class Trial:
         if held is None or recovering or not self.faults_over():
             return
         if st.counts.failed_after_fault == 0:
-            st.end_reason = "no_impact"
+            if not self.manual:
+                st.end_reason = "no_impact"
             return
-        tl.add("mitigated", t=st.steady.since)
-        tl.add("recovered", t=held)
-        st.end_reason = "recovered"
+        if not self.confirmed:
+            self.confirmed = True
+            tl.add("mitigated", t=st.steady.since)
+            tl.add("recovered", t=held)
+        if not self.manual:   # on a game day the trial goes on until the facilitator ends it
+            st.end_reason = "recovered"
+
+    def check_abort(self, now: float) -> None:
+        """A scenario's ``abort_if`` stop condition ends the trial; ``finish`` reverts."""
+        if self.state.end_reason is not None:
+            return
+        reason = self.abort.check(now, failed=self.state.counts.failed)
+        if reason is not None:
+            self.ctx.timeline.add("abort_condition", reason=reason)
+            self.state.end_reason = f"aborted: {reason}"
+
+    @property
+    def aborted(self) -> bool:
+        return (self.state.end_reason or "").startswith("aborted:")
+
+    def always_steps(self) -> None:
+        """After a stop condition: the recovery steps marked ``always``, if recovery never ran."""
+        steps = [s for s in self.sc.recovery.steps if getattr(s, "always", False)]
+        if not self.aborted or not steps or self.state.recovery_thread is not None:
+            return
+        tl = self.ctx.timeline
+        tl.add("recovery_started", trigger="abort", steps=len(steps))
+        try:
+            run_steps(steps, self.ctx, self.state.t_fault)
+            tl.add("recovery_finished")
+        except Exception as exc:  # recorded; the trial is already aborted
+            self.state.recovery_error = f"{type(exc).__name__}: {exc}"
+            tl.add("recovery_failed", error=self.state.recovery_error)
 
     # ---- always -----------------------------------------------------------
 
@@ -282,6 +329,15 @@ class Trial:
                 except Exception as exc:
                     errors.append(exc)
                 self.fault_state[i] = "done"
+        for i, fault in enumerate(self.faults):
+            if i in self.fault_threads:
+                try:
+                    fault.cleanup()
+                except Exception as exc:
+                    self.ctx.timeline.add("fault_cleanup_failed", fault=fault.spec.type, index=i,
+                                          error=f"{type(exc).__name__}: {exc}")
+                    errors.append(exc)
+        self.always_steps()   # faults are reverted by now
         self.load.stop()
         self.read_observations()
         for d in self.detectors:
@@ -299,4 +355,5 @@ def load_settings(sc: Any) -> LoadSettings:
     low, high = sc.load.wait if sc.load.wait else (0.05, 0.2)
     return LoadSettings(users=sc.load.users, spawn_rate=sc.load.spawn_rate,
                         read=sc.load.mix.read, write=sc.load.mix.write,
-                        wait_min=low, wait_max=high, run_time_s=sc.time_limit + 60)
+                        wait_min=low, wait_max=high, run_time_s=sc.time_limit + 60,
+                        workers=sc.load.workers)

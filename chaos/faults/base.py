@@ -9,6 +9,11 @@ engine builds it with the fault's spec and the trial context::
     fault.revert()      # always, even when the trial is aborted
 
 ``revert`` must be safe to call when ``inject`` failed halfway or never ran.
+``check`` runs when the trial is built, before load starts: a fault that
+cannot run on this host (no netem, no proxy wired in) raises ``FaultError``
+there, not halfway through a trial. ``cleanup`` runs once at the end of every
+trial, after ``revert``: it leaves the lab runnable for the next trial (e.g.
+starts a killed database that no restart policy brought back).
 """
 
 from __future__ import annotations
@@ -30,5 +35,11 @@ class Fault:
     def inject(self) -> None:
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Raise FaultError if this fault cannot run here; nothing to check by default."""
+
     def revert(self) -> None:
         """Undo what inject did; nothing to do by default."""
+
+    def cleanup(self) -> None:
+        """At trial end, after revert: leave the lab runnable; nothing by default."""

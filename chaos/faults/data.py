@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import psycopg
+from psycopg import sql
 from pydantic import Field
 
+from chaos.errors import FaultError
 from chaos.faults.base import Fault
+from chaos.faults.database import session, table_name
 from chaos.faults.sqlscript import ScriptDied, run_script
 from chaos.registry import faults
 from chaos.scenario.base import Strict
@@ -40,3 +44,115 @@ class HalfAppliedUpdate(Fault):
 
     # revert: nothing. Undoing a half-applied update is the recovery's job
     # (restore a backup, rerun a fixed script); that is what is being measured.
+
+
+class CorruptRowsParams(Strict):
+    table: str = "products"
+    column: str = "price_cents"
+    rows: int = Field(100, ge=1, le=10_000_000)
+    """How many rows (picked at random) get the bad value."""
+    value: int | float | str | None = None
+    """The value written (bound as a parameter); null by default."""
+    drop_constraints: bool = False
+    """Drop the column's NOT NULL and CHECK constraints first, as a careless fix-up script
+    would; a backup restore brings them back."""
+
+
+@faults.register("corrupt_rows")
+class CorruptRows(Fault):
+    """Overwrite a column in N random rows with a bad value, so reads and an invariant break."""
+
+    Params = CorruptRowsParams
+    instant = True  # revert: nothing; the recovery (a restore) is what is measured
+
+    def inject(self) -> None:
+        p = self.params
+        table, column = table_name(p.table), sql.Identifier(p.column)
+        dropped: list[str] = []
+        with session(self.ctx.db_dsn, "corrupt_rows", autocommit=False) as conn:
+            if p.drop_constraints:
+                dropped = drop_column_constraints(conn, p.table, p.column)
+            cur = conn.execute(
+                sql.SQL("UPDATE {t} SET {c} = %s WHERE ctid = ANY(ARRAY("
+                        "SELECT ctid FROM {t} ORDER BY random() LIMIT %s))")
+                .format(t=table, c=column), (p.value, p.rows))
+            conn.commit()
+        self.detail = {"table": p.table, "column": p.column, "rows": cur.rowcount,
+                       "constraints_dropped": dropped}
+
+
+def drop_column_constraints(conn: psycopg.Connection, table: str, column: str) -> list[str]:
+    checks = [r[0] for r in conn.execute(
+        "SELECT c.conname FROM pg_constraint c JOIN pg_attribute a"
+        " ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+        " WHERE c.conrelid = %s::regclass AND c.contype = 'c' AND a.attname = %s",
+        (table, column)).fetchall()]
+    for name in checks:
+        conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}")
+                     .format(table_name(table), sql.Identifier(name)))
+    conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL")
+                 .format(table_name(table), sql.Identifier(column)))
+    return checks + ["NOT NULL"]
+
+
+class DropIndexParams(Strict):
+    index: str = "products_pkey"
+    """The index to drop; one backing a constraint drops the constraint (and the foreign
+    keys that need it), all re-created on revert."""
+
+
+@faults.register("drop_index")
+class DropIndex(Fault):
+    """Drop an index (re-created on revert, with its constraint); queries fall back to scans."""
+
+    Params = DropIndexParams
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self.restore: list[str] = []
+
+    def inject(self) -> None:
+        with session(self.ctx.db_dsn, "drop_index", autocommit=False) as conn:
+            conn.execute("SET lock_timeout = '10s'")
+            row = conn.execute(
+                "SELECT i.indrelid::regclass::text, pg_get_indexdef(i.indexrelid),"
+                " c.conname, pg_get_constraintdef(c.oid)"
+                " FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid"
+                " AND c.conrelid = i.indrelid WHERE i.indexrelid = %s::regclass",
+                (self.params.index,)).fetchone()
+            if row is None:
+                raise FaultError(f"drop_index: no index {self.params.index!r}")
+            table, indexdef, conname, condef = row
+            if conname is None:
+                restore = [indexdef]
+                conn.execute(sql.SQL("DROP INDEX {}").format(table_name(self.params.index)))
+            else:
+                # Foreign keys elsewhere that lean on this index go with it, and come back.
+                fks = conn.execute(
+                    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+                    " FROM pg_constraint WHERE contype = 'f' AND conindid = %s::regclass",
+                    (self.params.index,)).fetchall()
+                restore = [f"ALTER TABLE {table} ADD CONSTRAINT {quote(conname)} {condef}"]
+                restore += [f"ALTER TABLE {t} ADD CONSTRAINT {quote(n)} {d}" for t, n, d in fks]
+                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {} CASCADE")
+                             .format(sql.SQL(table), sql.Identifier(conname)))
+            conn.commit()
+        self.restore = restore
+        self.detail = {"index": self.params.index, "table": table, "recreate": restore}
+
+    def revert(self) -> None:
+        restore, self.restore = self.restore, []
+        if not restore:
+            return
+        with session(self.ctx.db_dsn, "drop_index") as conn:
+            for stmt in restore:
+                # Statements built by PostgreSQL's own pg_get_*def from the catalog.
+                try:
+                    conn.execute(stmt.encode())
+                except (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable,
+                        psycopg.errors.InvalidTableDefinition):
+                    pass  # a backup restore already brought it back
+
+
+def quote(identifier: str) -> str:
+    return sql.Identifier(identifier).as_string(None)

@@ -1,17 +1,70 @@
-"""The Docker engine connection, shared by everything in `chaos.lab`."""
+"""The Docker engine connection, shared by everything in `chaos.lab`.
+
+Blast radius: chaos only talks to the engine on this machine. ``DOCKER_HOST``
+pointing elsewhere (``ssh://``, a ``tcp://`` host that is not loopback) or a
+non-default ``DOCKER_CONTEXT`` (which compose would follow) is refused unless
+the user says so: ``chaos run --allow-remote``, ``chaos lab up --allow-remote``,
+or ``CHAOS_ALLOW_REMOTE=1`` for every command.
+"""
 
 from __future__ import annotations
 
 import functools
+import ipaddress
+import os
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import docker
 from docker.errors import DockerException
 
-from chaos.errors import LabError
+from chaos.errors import LabError, UsageError
+
+ALLOW_ENV = "CHAOS_ALLOW_REMOTE"
+_LOCAL_SCHEMES = ("unix", "npipe")
+_LOCAL_NAMES = ("localhost", "ip6-localhost")
+
+
+def allow_remote() -> None:
+    """`--allow-remote`: this process may use a Docker engine on another machine."""
+    os.environ[ALLOW_ENV] = "1"   # inherited by compose and any child chaos process
+
+
+def remote_engine(env: Mapping[str, str]) -> str | None:
+    """What makes ``env`` point at an engine on another machine, or None if it is local."""
+    context = env.get("DOCKER_CONTEXT", "").strip()
+    if context and context != "default":
+        return f"DOCKER_CONTEXT={context} (contexts may point anywhere)"
+    host = env.get("DOCKER_HOST", "").strip()
+    if not host:
+        return None
+    url = urlsplit(host if "://" in host else f"tcp://{host}")
+    if url.scheme in _LOCAL_SCHEMES:
+        return None
+    name = (url.hostname or "").lower()
+    if name in _LOCAL_NAMES:
+        return None
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return f"DOCKER_HOST={host}"
+
+
+def check_local(env: Mapping[str, str] | None = None) -> None:
+    env = os.environ if env is None else env
+    where = remote_engine(env)
+    if where and env.get(ALLOW_ENV, "").strip().lower() not in ("1", "true", "yes"):
+        raise UsageError(
+            f"refusing to use a Docker engine that may not be this machine's ({where}): "
+            "chaos kills, pauses and removes containers there. Pass --allow-remote "
+            f"(or set {ALLOW_ENV}=1) if that is really what you want")
 
 
 @functools.cache
 def client() -> docker.DockerClient:
+    check_local()
     try:
         c = docker.from_env(timeout=120)
         c.ping()

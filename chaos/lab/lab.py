@@ -44,6 +44,11 @@ class LabSpec:
     db_user: str = "chaos"
     db_password: str = "chaos"
     db_name: str = "app"
+    db_proxy: bool = False      # route the app to the db through the fault proxy
+
+
+PROXY_SERVICE = "chaos-dbproxy"
+PROXY_CONTROL_PORT = 8474
 
 
 @dataclass
@@ -167,6 +172,10 @@ class Lab:
                 override["volumes"][name] = {"labels": tags}
         if not override["volumes"]:
             del override["volumes"]
+        if self.spec.db_proxy:
+            from chaos.lab.dbproxy import proxy_override
+
+            proxy_override(override, self.spec, tags)
         (self.state_dir / "override.yml").write_text(yaml.safe_dump(override, sort_keys=False))
 
 

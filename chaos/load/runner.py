@@ -8,6 +8,11 @@
 
 The orchestrator never imports locust (it would monkey-patch this process with
 gevent); it only reads the JSON lines the locustfile writes.
+
+With ``workers=N`` Locust runs distributed on this host: one master (which
+sends no requests) and N worker processes that connect to it on a free
+127.0.0.1 port. Requests fire in the workers, so each worker writes its own
+``obs-<pid>.jsonl``; ``poll`` reads every such file, each byte once.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +64,8 @@ class LoadSettings:
     wait_max: float = 0.2
     request_timeout: float = 5.0
     run_time_s: float = 600     # hard bound: Locust stops itself even if we die
+    workers: int = 0            # 0: one local Locust process; N: a master plus N workers
+    stop_timeout: float = 2.0   # users finish the request in flight before stopping
 
 
 class LoadRunner:
@@ -81,14 +90,23 @@ class LoadRunner:
         s = self.settings
         base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", self.url,
                 "--only-summary", "--loglevel", "WARNING", "--skip-log-setup"]
-        log = open(self.obs_dir / "locust.log", "ab")
         headless = ["--headless", "-u", str(s.users), "-r", str(s.spawn_rate),
-                    "-t", f"{int(s.run_time_s)}s", "--stop-timeout", "2"]
-        self._spawn([*base, *headless], log)
+                    "-t", f"{int(s.run_time_s)}s", "--stop-timeout", f"{s.stop_timeout:g}"]
+        if not s.workers:
+            self._spawn([*base, *headless], "locust.log")
+            return
+        port = free_port()
+        self._spawn([*base, *headless, "--master", "--master-bind-host", "127.0.0.1",
+                     "--master-bind-port", str(port), "--expect-workers", str(s.workers),
+                     "--expect-workers-max-wait", "60"], "locust-master.log")
+        for i in range(s.workers):
+            self._spawn([*base, "--worker", "--master-host", "127.0.0.1",
+                         "--master-port", str(port)], f"locust-worker-{i + 1}.log")
 
-    def _spawn(self, argv: list[str], log) -> None:
-        proc = subprocess.Popen(argv, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    def _spawn(self, argv: list[str], log_name: str) -> None:
+        with open(self.obs_dir / log_name, "ab") as log:
+            proc = subprocess.Popen(argv, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
         self._procs.append(proc)
 
     def poll(self) -> list[Observation]:
@@ -109,21 +127,53 @@ class LoadRunner:
             for line in lines[:-1]:
                 if line:
                     out.append(Observation.from_line(line))
+        # Several files (workers) interleave: hand them over in answer-time order.
+        out.sort(key=lambda o: o.end)
         return out
 
     def alive(self) -> bool:
         return any(p.poll() is None for p in self._procs)
 
     def stop(self, timeout: float = 10) -> None:
+        """Stop cleanly: every request in flight gets its answer and its line.
+
+        SIGTERM makes Locust stop its users with ``--stop-timeout``: each
+        finishes the request it is in, then stops. In distributed mode only the
+        master is signalled; it tells the workers to quit, and they stop their
+        users the same way. A worker signalled at the same time would race the
+        master's quit message, so workers get SIGTERM only if still alive later.
+        """
+        if not self._procs:
+            return
+        deadline = time.monotonic() + timeout
+        _signal(self._procs[0], signal.SIGTERM)
         for p in self._procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+            if not _wait(p, deadline - time.monotonic()):
+                _signal(p, signal.SIGTERM)
         for p in self._procs:
-            try:
-                p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+            if not _wait(p, max(1.0, deadline - time.monotonic())):
+                _signal(p, signal.SIGKILL)
                 p.wait()
+
+
+def _signal(proc: subprocess.Popen, sig: int) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _wait(proc: subprocess.Popen, timeout: float) -> bool:
+    try:
+        proc.wait(timeout=max(0.0, timeout))
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the master binds it next)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

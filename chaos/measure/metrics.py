@@ -46,6 +46,10 @@ class TrialMetrics:
     ttr_s: float | None = None
     outage_s: float | None = None
     detected_by: str | None = None
+    human_ttd_s: float | None = None     # fault -> the first `detected` mark a person made
+    human_tta_s: float | None = None     # that mark -> recovery started (or `mitigated` mark)
+    human_ttr_s: float | None = None     # fault -> the first `recovered` mark
+    premature_marks: int = 0             # `recovered` marks made while errors continued
     failed_requests: int = 0
     total_requests: int = 0
     error_budget_burned: float | None = None
@@ -79,6 +83,7 @@ def compute(events: list[dict[str, Any]], counts: RequestCounts,
         m.tta_s = round(recovery["t"] - fired["t"], 3)
     if counts.first_failure_t is not None and counts.last_failure_t is not None:
         m.outage_s = round(counts.last_failure_t - counts.first_failure_t, 3)
+    human_marks(m, events, t0)
     if not m.impact:
         m.notes.append("no impact: no request failed after the fault")
         return m
@@ -89,3 +94,23 @@ def compute(events: list[dict[str, Any]], counts: RequestCounts,
     if m.ttr_s is None:
         m.notes.append("service was not restored within the time limit")
     return m
+
+
+def human_marks(m: TrialMetrics, events: list[dict[str, Any]], t0: float) -> None:
+    """Game-day metrics from the ``mark`` events people made, next to the alerts' own.
+
+    Human TTA runs from the first ``detected`` mark to whichever came first after it:
+    the recovery starting (a runbook step run from the live page) or a ``mitigated``
+    mark (people fixed it by hand, outside the tool).
+    """
+    detected = first_event(events, "mark", after=t0, mark="detected")
+    recovered = first_event(events, "mark", after=t0, mark="recovered")
+    m.human_ttd_s = _since(detected, t0)
+    m.human_ttr_s = _since(recovered, t0)
+    m.premature_marks = sum(1 for e in events if e["kind"] == "mark" and e.get("premature"))
+    if detected is not None:
+        acted = [e for e in (first_event(events, "recovery_started", after=detected["t"]),
+                             first_event(events, "mark", after=detected["t"], mark="mitigated"))
+                 if e is not None]
+        if acted:
+            m.human_tta_s = round(min(e["t"] for e in acted) - detected["t"], 3)

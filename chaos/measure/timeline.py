@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chaos.redact import redact_data
+
 
 @dataclass
 class Clock:
@@ -54,7 +56,7 @@ class Timeline:
         with self._lock:
             self.events.append(event)
             if self._file:
-                self._file.write(json.dumps(event, default=str) + "\n")
+                self._file.write(json.dumps(redact_data(event), default=str) + "\n")
                 self._file.flush()
         for listener in self.listeners:
             listener(event)
@@ -64,7 +66,8 @@ class Timeline:
         """A periodic measurement (request rate, error ratio...): file only, not an event."""
         if self._file:
             with self._lock:
-                self._file.write(json.dumps({"kind": "sample", **self.defaults, **values}) + "\n")
+                self._file.write(json.dumps(redact_data({"kind": "sample", **self.defaults, **values}))
+                                 + "\n")
                 self._file.flush()
 
     def first(self, kind: str, **match: Any) -> dict[str, Any] | None:

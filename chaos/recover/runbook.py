@@ -8,9 +8,10 @@ from chaos.errors import RecoveryError
 from chaos.registry import steps
 
 
-def run_steps(specs: list[Any], ctx: Any, t_fault: float | None) -> None:
+def run_steps(specs: list[Any], ctx: Any, t_fault: float | None, first: int = 0) -> None:
+    """``first``: the runbook index of ``specs[0]`` (a game day runs one step at a time)."""
     tl = ctx.timeline
-    for i, spec in enumerate(specs):
+    for i, spec in enumerate(specs, start=first):
         cls = steps.get(spec.type)
         if cls is None or not hasattr(cls, "run"):
             raise RecoveryError(f"recovery step {spec.type!r} cannot run: no implementation")

@@ -12,8 +12,9 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from chaos.measure.targets import lookup
-from chaos.report.postmortem import null_reason, stories
 from chaos.report.record import Run
+from chaos.report.story import stories
+from chaos.report.tables import null_reason
 from chaos.report.text import num, redact
 
 PROPERTIES = (("ttd_s", "ttd_s"), ("tta_s", "tta_s"), ("ttm_s", "ttm_s"), ("ttr_s", "ttr_s"),
@@ -40,6 +41,13 @@ def _failure_message(run: Run, target: dict[str, Any]) -> str:
     return f"observed {shown}, limit {num(target.get('limit'))}"
 
 
+def _headline(run: Run) -> str:
+    """TTD, TTR and lost writes, so a failure shown alone still says how the run went."""
+    of = "" if len(run.trials) == 1 else f" (medians of {len(run.trials)} trials)"
+    return (f"ttd_s {_property_value(run, 'ttd_s')}, ttr_s {_property_value(run, 'ttr_s')}, "
+            f"lost writes {_property_value(run, 'data_loss.lost')}{of}")
+
+
 def _trial_detail(run: Run, metric: str) -> str:
     lines = []
     for t in run.trials:
@@ -63,7 +71,7 @@ def render(run: Run) -> str:
         if not target.get("passed"):
             failure = ET.SubElement(case, "failure", message=_failure_message(run, target),
                                     type="TargetMissed")
-            failure.text = _trial_detail(run, str(target.get("metric")))
+            failure.text = _headline(run) + "\n" + _trial_detail(run, str(target.get("metric")))
         cases.append(case)
     errors = 0
     if r.get("status") != "completed":

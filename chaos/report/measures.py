@@ -90,7 +90,8 @@ def _data(story: TrialStory) -> list[tuple[str, str]]:
     if loss and (loss.get("lost") or 0) > 0:
         restored = next((e for e in story.events if e["kind"] == "step_done"
                          and isinstance(e.get("snapshot_t"), (int, float))), None)
-        age = -story.since_fault(restored["snapshot_t"]) if restored and story.t_fault is not None else None
+        age = (-story.since_fault(restored["snapshot_t"])
+               if restored and story.t_fault is not None else None)
         if age is not None and age >= 0:
             why = f"the backup restored was {seconds(age)} older than the fault"
         elif trial.get("rpo_s") is not None:

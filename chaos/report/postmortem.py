@@ -17,149 +17,74 @@ from typing import Any
 
 import jinja2
 
-from chaos.measure.targets import TARGET_FIELDS, lookup
 from chaos.report.measures import corrective_measures
 from chaos.report.record import Run
-from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, timeline
-from chaos.report.text import NULL, md_cell, num, percent, redact, seconds
+from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
+from chaos.report.tables import run_table, summary_rows, trial_rows, trial_table
+from chaos.report.text import NULL, percent, redact, seconds
 
 TEMPLATES = Path(__file__).with_name("templates")
-TIME_TARGETS = {"ttd", "tta", "ttm", "ttr", "outage", "rpo"}
-ROWS = ("ttd", "tta", "ttm", "ttr", "outage", "failed_requests", "data_loss", "rpo")
-LABELS = {"ttd": "time to detect", "tta": "time to acknowledge", "ttm": "time to mitigate",
-          "ttr": "time to recover", "outage": "outage (first to last error)",
-          "failed_requests": "failed requests", "data_loss": "lost acknowledged writes",
-          "rpo": "recovery point", "error_budget_burned": "error budget burned"}
-
-
-def stories(run: Run) -> list[TrialStory]:
-    return [TrialStory(t["trial"], t, run.events.get(t["trial"], []), run.samples.get(t["trial"], []))
-            for t in run.trials]
-
-
-def null_reason(story: TrialStory, metric: str) -> str:
-    """Why a metric of this trial has no value, in the words the tables use."""
-    trial = story.record
-    if trial.get("status") != "completed":
-        return "trial aborted"
-    if story.t_fault is None:
-        return "no fault injected"
-    if metric in ("data_loss", "rpo") and not isinstance(trial.get("data_loss"), dict):
-        return "not verified"
-    if metric == "rpo":
-        return "no write acknowledged before the fault survived"
-    if not trial.get("impact"):
-        return "no impact"
-    if metric == "ttd" or (metric == "tta" and trial.get("ttd_s") is None):
-        return "never detected"
-    if metric == "tta":
-        return "no recovery started"
-    return "not recovered"
-
-
-def _value(metric: str, value: Any, trial: dict[str, Any] | None = None) -> str:
-    if metric in TIME_TARGETS:
-        return f"{num(value)} s"
-    if metric == "failed_requests" and trial and trial.get("total_requests") is not None:
-        return f"{num(value)} of {num(trial['total_requests'])}"
-    return num(value)
-
-
-def _limit(metric: str, limit: Any) -> str:
-    if limit is None:
-        return NULL
-    return f"≤ {num(limit)} s" if metric in TIME_TARGETS else f"≤ {num(limit)}"
-
-
-def _row(metric: str, observed: str, limit: Any, passed: bool | None) -> dict[str, str]:
-    label = f"{metric} — {LABELS[metric]}" if metric in LABELS else metric
-    result = NULL if passed is None else ("PASS" if passed else "**FAIL**")
-    return {"metric": md_cell(label), "observed": md_cell(observed),
-            "target": _limit(metric, limit), "result": result}
-
-
-def trial_table(story: TrialStory, limits: dict[str, Any]) -> list[dict[str, str]]:
-    trial = story.record
-    checked = {t.get("metric"): t for t in trial.get("targets") or []}
-    rows = []
-    for metric in list(ROWS) + [m for m in limits if m not in ROWS]:
-        value = lookup(trial, TARGET_FIELDS.get(metric, metric))
-        shown = _value(metric, value, trial) if value is not None else f"{NULL} ({null_reason(story, metric)})"
-        verdict = checked.get(metric, {}).get("passed") if metric in limits else None
-        if metric in limits and verdict is None:
-            verdict = False  # a target no trial result speaks for is not met
-        rows.append(_row(metric, shown, limits.get(metric), verdict))
-    return rows
-
-
-def run_table(run: Run, all_stories: list[TrialStory]) -> list[dict[str, str]]:
-    """Targets across trials: observed is the worst trial, as result.json reports it."""
-    rows = []
-    for t in run.targets:
-        metric = t.get("metric", "?")
-        if t.get("observed") is not None:
-            shown = _value(metric, t["observed"])
-        else:
-            reasons = sorted({null_reason(s, metric) for s in all_stories}) or ["no trial"]
-            shown = f"{NULL} ({', '.join(reasons)})"
-        rows.append(_row(metric, shown, t.get("limit"), bool(t.get("passed"))))
-    return rows
-
-
-def summary_rows(run: Run) -> list[dict[str, str]]:
-    rows = []
-    for metric, s in run.summary.items():
-        if not isinstance(s, dict):
-            continue
-        rows.append({"metric": md_cell(metric), "n": num(s.get("n")), "nulls": num(s.get("nulls")),
-                     **{k: num(s.get(k)) for k in ("median", "min", "max", "p90")}})
-    return rows
-
-
-def trial_rows(all_stories: list[TrialStory]) -> list[dict[str, str]]:
-    rows = []
-    for s in all_stories:
-        t = s.record
-        lost = lookup(t, "data_loss.lost")
-        rows.append({"trial": str(s.n), "status": f"{t.get('status', '?')} ({t.get('end_reason') or NULL})",
-                     **{m: num(t.get(f"{m}_s")) for m in ("ttd", "tta", "ttm", "ttr", "outage")},
-                     "failed": f"{num(t.get('failed_requests'))} / {num(t.get('total_requests'))}",
-                     "lost": num(lost), "passed": "PASS" if t.get("passed") else "**FAIL**"})
-    return rows
 
 
 def _spread(values: list[float]) -> str:
     if not values:
         return NULL
-    if len(values) == 1:
+    if min(values) == max(values):
         return seconds(values[0])
-    return f"median {seconds(statistics.median(values))} (range {seconds(min(values))} – {seconds(max(values))})"
+    middle = seconds(statistics.median(values))
+    return f"median {middle} (range {seconds(min(values))} – {seconds(max(values))})"
 
 
-def issue_summary(all_stories: list[TrialStory]) -> dict[str, Any]:
-    trials = [s.record for s in all_stories]
+def _duration(all_stories: list[TrialStory]) -> str:
+    trials = [s.record for s in all_stories if s.measured]
+    if not trials:
+        seen = [w for s in all_stories if (w := s.sampled_errors()) is not None]
+        if not seen:
+            return "not recorded: the run stopped before measuring"
+        first, last = min(w[0] for w in seen), max(w[1] for w in seen)
+        return (f"not recorded: the run stopped before measuring; the per-second samples show "
+                f"errors from {seconds(first)} to {seconds(last)} after the fault")
     outages = [t["outage_s"] for t in trials if t.get("outage_s") is not None]
     restored = [t["ttr_s"] for t in trials if t.get("ttr_s") is not None]
     impacted = [t for t in trials if t.get("impact")]
     if not impacted:
-        duration = "no user-visible impact: no request failed after the fault"
-    else:
-        duration = f"users saw errors for {_spread(outages)} (first to last failed request)"
-        duration += (f"; service was restored {_spread(restored)} after the fault" if restored
-                     else "; service was not restored")
-        if len(restored) < len(impacted):
-            duration += f" ({len(impacted) - len(restored)} of {len(impacted)} trials never recovered)"
+        return "no user-visible impact: no request failed after the fault"
+    text = f"users saw errors for {_spread(outages)} (first to last failed request)"
+    text += (f"; service was restored {_spread(restored)} after the fault" if restored
+             else "; service was not restored")
+    if restored and len(restored) < len(impacted):
+        text += f" ({len(impacted) - len(restored)} of {len(impacted)} trials never recovered)"
+    return text
+
+
+def _requests(all_stories: list[TrialStory]) -> str:
+    failed = total = 0
+    from_samples = False
+    for s in all_stories:
+        if s.measured:
+            failed += s.record.get("failed_requests") or 0
+            total += s.record.get("total_requests") or 0
+        else:
+            from_samples = from_samples or bool(s.samples)
+            failed += sum(x.get("failed") or 0 for x in s.samples)
+            total += sum(x.get("requests") or 0 for x in s.samples)
+    text = f"{failed} of {total} requests failed ({percent(failed / total) if total else NULL})"
+    return text + (" (counted from the per-second samples)" if from_samples else "")
+
+
+def issue_summary(all_stories: list[TrialStory], scenario: dict[str, Any]) -> dict[str, Any]:
     peaks = [(p, s) for s in all_stories if (p := peak_failure(s)) is not None]
     peak = max(peaks, key=lambda ps: ps[0]["ratio"], default=None)
     peak_text = "unknown: no per-second samples were recorded" if peak is None else (
         peak[0]["text"] + (f", trial {peak[1].n}" if len(all_stories) > 1 else ""))
-    failed = sum(t.get("failed_requests") or 0 for t in trials)
-    total = sum(t.get("total_requests") or 0 for t in trials)
-    impact = [f"{failed} of {total} requests failed ({percent(failed / total) if total else NULL})"]
-    impact.append(_loss_text([t.get("data_loss") for t in trials]))
-    causes = list(dict.fromkeys(line for s in all_stories for line in root_causes(s, {})))
-    return {"duration": duration, "peak": peak_text, "impact": "; ".join(impact),
-            "root_cause": "; ".join(causes[:3]) or "no fault was recorded"}
+    impact = [_requests(all_stories), _loss_text([s.record.get("data_loss") for s in all_stories])]
+    causes = list(dict.fromkeys(line for s in all_stories for line in root_causes(s, scenario)))
+    return {"duration": _duration(all_stories), "peak": peak_text, "impact": "; ".join(impact),
+            "root_cause": "; ".join(causes[:3]) or _no_trial_causes(scenario)}
+
+
+def _no_trial_causes(scenario: dict[str, Any]) -> str:
+    return "; ".join(root_causes(TrialStory(0, {}, [], []), scenario))
 
 
 def _loss_text(losses: list[Any]) -> str:
@@ -177,14 +102,36 @@ def _loss_text(losses: list[Any]) -> str:
     return text
 
 
-def detectors_text(story: TrialStory) -> list[str]:
+def detectors_text(all_stories: list[TrialStory]) -> list[str]:
+    """Each detector: when it fired (one trial), or in how many trials and how fast (several)."""
+    fired: dict[tuple[str, str], list[float | None]] = {}
+    for story in all_stories:
+        for d in story.record.get("detectors") or []:
+            t = d.get("fired_t")
+            since = story.since_fault(t) if isinstance(t, (int, float)) else None
+            fired.setdefault((d.get("name", "?"), d.get("type", "?")), []).append(since)
     out = []
-    for d in story.record.get("detectors") or []:
-        fired = d.get("fired_t")
-        when = (f"fired at {story.when(fired)} ({seconds(story.since_fault(fired))} after the fault)"
-                if isinstance(fired, (int, float)) else "never fired")
-        out.append(f"{d.get('name', '?')} ({d.get('type', '?')}): {when}")
+    for (name, kind), times in fired.items():
+        hits = [t for t in times if t is not None]
+        if len(all_stories) == 1:
+            story = all_stories[0]
+            when = (f"fired at {story.when(story.t_fault + hits[0])} ({seconds(hits[0])} after "
+                    "the fault)" if hits and story.t_fault is not None else "never fired")
+        elif hits:
+            when = f"fired in {len(hits)} of {len(times)} trials, {_spread(hits)} after the fault"
+        else:
+            when = f"never fired in {len(times)} trials"
+        out.append(f"{name} ({kind}): {when}")
     return out
+
+
+def _or_event(story: TrialStory, metric: str, kind: str) -> str | None:
+    """A time metric as recorded, or, for a trial never measured, from its event."""
+    if story.record.get(metric) is not None:
+        return seconds(story.record[metric])
+    if story.measured:
+        return None
+    return seconds(story.since_fault(story.first(kind)))
 
 
 def trial_view(story: TrialStory) -> dict[str, Any]:
@@ -192,9 +139,9 @@ def trial_view(story: TrialStory) -> dict[str, Any]:
     at = story.at(story.events[0]["t"]) if story.events else None
     return {"n": story.n, "status": t.get("status", "unknown"), "end_reason": t.get("end_reason"),
             "date": at.date().isoformat() if at else None, "timeline": timeline(story),
-            "recovery": recovery(story), "detectors": detectors_text(story),
-            "ttm": seconds(t.get("ttm_s")) if t.get("ttm_s") is not None else None,
-            "ttr": seconds(t.get("ttr_s")) if t.get("ttr_s") is not None else None,
+            "recovery": recovery(story),
+            "ttm": _or_event(story, "ttm_s", "mitigated"),
+            "ttr": _or_event(story, "ttr_s", "recovered"),
             "tta": seconds(t.get("tta_s")) if t.get("tta_s") is not None else None,
             "notes": [redact(n) for n in t.get("notes") or []]}
 
@@ -202,7 +149,8 @@ def trial_view(story: TrialStory) -> dict[str, Any]:
 def banner(run: Run) -> str | None:
     status = run.result.get("status")
     if status == "aborted":
-        return f"**This run was aborted**: {redact(run.result.get('abort_reason') or 'no reason recorded')}."
+        reason = redact(run.result.get("abort_reason") or "no reason recorded")
+        return f"**This run was aborted**: {reason}."
     if status == "running":
         return ("**This run did not finish**: result.json still says it is running, so the "
                 "process recording it stopped without a word (killed, or the machine went down).")
@@ -221,12 +169,15 @@ def view(run: Run) -> dict[str, Any]:
         "banner": banner(run), "passed": bool(r.get("passed")),
         "description": " ".join(str(r["scenario"].get("description") or "").split()),
         "trial_count": len(run.trials), "completed": completed,
-        "summary": issue_summary(all_stories),
-        "root_causes": root_causes(all_stories[0], run.scenario) if all_stories
-        else root_causes(TrialStory(0, {}, [], []), run.scenario),
+        "summary": issue_summary(all_stories, run.scenario),
+        "root_causes": list(dict.fromkeys(line for s in all_stories
+                                          for line in root_causes(s, run.scenario)))
+        or [_no_trial_causes(run.scenario)],
         "trials": [trial_view(s) for s in all_stories],
+        "detectors": detectors_text(all_stories),
         "measures": corrective_measures(all_stories),
-        "table": trial_table(all_stories[0], limits) if len(all_stories) == 1 else run_table(run, all_stories),
+        "table": (trial_table(all_stories[0], limits) if len(all_stories) == 1
+                  else run_table(run, all_stories)),
         "summary_rows": summary_rows(run) if len(all_stories) > 1 else [],
         "trial_rows": trial_rows(all_stories) if len(all_stories) > 1 else [],
         "input_notes": run.notes,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from chaos.measure.timeline import first_event
+from chaos.report.record import Run
 from chaos.report.text import (clock, code, num, offset, parse_wall, percent, redact, seconds,
                                wall_clock)
 
@@ -28,6 +29,23 @@ class TrialStory:
         fault = first_event(self.events, "fault_injected")
         self.t_fault: float | None = fault["t"] if fault else None
         self.at: Callable[[float | None], datetime | None] = wall_clock(self.events)
+
+    @property
+    def measured(self) -> bool:
+        """Whether the run recorded this trial's metrics (a killed run may not have)."""
+        return "impact" in self.record
+
+    def first(self, kind: str) -> float | None:
+        e = first_event(self.events, kind, after=self.t_fault)
+        return e["t"] if e is not None and self.t_fault is not None else None
+
+    def sampled_errors(self) -> tuple[float, float] | None:
+        """Seconds after the fault of the first and last sample with failed requests."""
+        if self.t_fault is None:
+            return None
+        bad = [s["t"] - self.t_fault for s in self.samples
+               if (s.get("failed") or 0) > 0 and s["t"] >= self.t_fault]
+        return (min(bad), max(bad)) if bad else None
 
     def since_fault(self, t: float | None) -> float | None:
         return None if t is None or self.t_fault is None else t - self.t_fault
@@ -152,8 +170,8 @@ def timeline(story: TrialStory) -> list[dict[str, str]]:
             text = f"step {e.get('step', '?')} started and never finished"
         if text is None:
             continue
-        lines.append({"clock": story.when(e["t"], e.get("wall")), "offset": offset(story.since_fault(e["t"])),
-                      "text": text})
+        lines.append({"clock": story.when(e["t"], e.get("wall")),
+                      "offset": offset(story.since_fault(e["t"])), "text": text})
     return lines
 
 
@@ -174,7 +192,8 @@ def recovery(story: TrialStory) -> dict[str, Any]:
     elif end["kind"] == "recovery_failed":
         outcome = f"the recovery failed: {redact(end.get('error', ''))}"
     took = end["t"] - start["t"] if start and end else None
-    return {"started": story.when(start["t"], start.get("wall")) if start else None, "trigger": (start or {}).get("trigger"),
+    return {"started": story.when(start["t"], start.get("wall")) if start else None,
+            "trigger": (start or {}).get("trigger"),
             "steps": steps, "took": seconds(took) if took is not None else None, "outcome": outcome}
 
 
@@ -191,3 +210,8 @@ def peak_failure(story: TrialStory) -> dict[str, Any] | None:
         best["text"] = (f"{percent(best['ratio'])} of requests failed ({best['failed']} of "
                         f"{best['requests']} in the second to {story.when(best['t'])})")
     return best
+
+
+def stories(run: Run) -> list[TrialStory]:
+    return [TrialStory(t["trial"], t, run.events.get(t["trial"], []),
+                       run.samples.get(t["trial"], [])) for t in run.trials]

@@ -31,8 +31,12 @@ def base_dir(info: ValidationInfo) -> Path:
 
 
 def _existing_file(value: Path, info: ValidationInfo) -> Path:
-    path = (base_dir(info) / value).resolve()
-    if not path.is_file():
+    try:
+        path = (base_dir(info) / value).resolve()
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise ValueError(f"cannot use path {str(value)[:80]!r}: {exc}") from None
+    if not found:
         where = "" if value.is_absolute() else f" (relative to {base_dir(info)})"
         raise ValueError(f"file not found: {value}{where}")
     return path

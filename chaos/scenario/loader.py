@@ -57,19 +57,20 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
     compose = lab.get("compose") if isinstance(lab, dict) else None
     if compose is not None and not isinstance(compose, str):
         return None  # the schema reports the wrong type
-    file = resolve_compose(compose, base)
     loc = ("lab", "compose")
 
     def problem(message: str) -> None:
         problems.append(Problem(name, lines.line_for(loc), dotted(loc), message))
 
-    if not file.is_file():
-        problem(f"compose file not found: {file}")
-        return None
+    file = compose
     try:
+        file = resolve_compose(compose, base)
+        if not file.is_file():
+            problem(f"compose file not found: {file}")
+            return None
         doc = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        problem(f"cannot read compose file {file}: {exc}")
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: NUL, not UTF-8
+        problem(f"cannot read compose file {str(file)[:120]}: {str(exc)[:200]}")
         return None
     services = doc.get("services") if isinstance(doc, dict) else None
     if not isinstance(services, dict) or not services:

@@ -57,6 +57,8 @@ class Load(Strict):
     spawn_rate: float = Field(10.0, gt=0, le=10_000)
     mix: Mix = Mix()
     wait: Annotated[tuple[float, float], BeforeValidator(_wait_range)] | None = None
+    workers: int = Field(0, ge=0, le=64)
+    """Locust workers on this host under one master (0: a single Locust process)."""
 
 
 class Backups(Strict):
@@ -126,9 +128,12 @@ class AbortRule(Strict):
     def _typed_limit(self) -> AbortRule:
         parse = {"error_rate": parse_ratio, "elapsed": parse_duration, "failed_requests": float}
         try:
-            object.__setattr__(self, "above", float(parse[self.metric](self.above)))
+            limit = float(parse[self.metric](self.above))
         except ValueError as exc:
             raise ValueError(f"bad limit for {self.metric}: {exc}") from None
+        if not 0 <= limit < float("inf"):  # also NaN, which would abort every trial at once
+            raise ValueError(f"bad limit for {self.metric}: {self.above!r} is not a number >= 0")
+        object.__setattr__(self, "above", limit)
         return self
 
 

@@ -133,10 +133,13 @@ class StepSpec(Strict):
     """One runbook step, written as a one-key mapping: ``- restart: db``.
 
     A scalar value fills the step's first parameter; a mapping gives them by name.
+    ``always: true`` in the mapping (``- restart: {service: db, always: true}``)
+    runs the step even when an ``abort_if`` stop condition ends the trial.
     """
 
     type: str
     params: SerializeAsAny[BaseModel] = NoParams()
+    always: bool = False
 
     @classmethod
     def _validate_parts(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
@@ -152,6 +155,10 @@ class StepSpec(Strict):
         errors: list[Any] = []
         if value is None:
             value = {}
+        always = False
+        if isinstance(value, dict) and "always" in value:
+            value = dict(value)
+            always = value.pop("always")
         if isinstance(value, dict):
             params = _params(part, value, info, errors, (name,))
         else:
@@ -159,7 +166,7 @@ class StepSpec(Strict):
             params = _params(part, {first: value} if first else value, info, errors, (name,))
             errors = [_drop_field(e, name, first) for e in errors]
         raise_errors(cls.__name__, errors)
-        return handler({"type": name, "params": params})
+        return handler({"type": name, "params": params, "always": always})
 
 
 def _drop_field(error: Any, name: str, field: str | None) -> Any:

@@ -25,6 +25,9 @@ MAX_BYTES = 1_000_000
 # stops "billion laughs" documents before anything builds or walks the expansion.
 MAX_NODES = 20_000
 MAX_INT_CHARS = 100
+# Deeper than any real scenario; far below where PyYAML's recursive composer
+# would exhaust Python's stack.
+MAX_DEPTH = 64
 _INT_TAG = "tag:yaml.org,2002:int"
 
 
@@ -51,7 +54,12 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], LineMap]:
     def fail(message: str, line: int | None = None) -> ScenarioError:
         return ScenarioError([Problem(name, line, "", message)])
 
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)   # checks every character at once
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1
+        raise fail(f"character #x{exc.character:04x} is not allowed in YAML ({exc.reason})",
+                   line) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -65,6 +73,12 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], LineMap]:
         raise fail(f"YAML error: {exc}") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise fail(f"unreadable value: {exc}") from None
+    except (KeyError, TypeError, AttributeError, IndexError, OverflowError) as exc:
+        # PyYAML's constructors trust their tags: `!!bool maybe` is a KeyError in there.
+        raise fail(f"unreadable value (a tag that does not fit its value?): {exc!r}") from None
+    except RecursionError:  # PyYAML composes recursively: `[[[[...` thousands deep
+        line = loader.get_mark().line + 1
+        raise fail(f"nested too deeply (more than {MAX_DEPTH} levels)", line) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -114,6 +128,9 @@ def _read_text(path: Path, name: str) -> str:
 
 def _walk(node: Node, loc: Loc, lines: LineMap, name: str, count: list[int]) -> None:
     count[0] += 1
+    if len(loc) > MAX_DEPTH:
+        raise ScenarioError([Problem(name, node.start_mark.line + 1, dotted(loc[:MAX_DEPTH]),
+                                     f"nested too deeply (more than {MAX_DEPTH} levels)")])
     if count[0] > MAX_NODES:
         raise ScenarioError([Problem(
             name, node.start_mark.line + 1, "",

@@ -84,8 +84,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/health":
             self.guarded(health)
         elif self.path == "/stats":
-            with served_lock:
-                self.reply(200, {"served": dict(served)})
+            with served_lock:  # copy, then reply: reply() takes this (non-reentrant) lock
+                counts = dict(served)
+            self.reply(200, {"served": counts})
         elif m := PRODUCT.match(self.path):
             self.guarded(lambda: read_product(int(m.group(1))))
         else:

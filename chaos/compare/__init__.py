@@ -1,0 +1,47 @@
+"""`chaos compare BASE CANDIDATE`: did a change make detection and recovery faster or slower?
+
+    cmp = compare(resolve("before-fix", REPORTS), resolve("reports/2026...-b1c2", REPORTS))
+    cmp.metrics[0].verdict      # "improved" | "regressed" | "no significant change" | ...
+    cmp.failed                  # the regressions beyond --max-regression: exit 1 if any
+
+runs.py resolves an argument to a run, samples.py turns trials into values
+(nulls included), verdict.py decides per metric, render.py prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chaos.compare.runs import resolve
+from chaos.compare.samples import METRICS, sample
+from chaos.compare.verdict import Comparison, Gate, compare_metric
+from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, UsageError
+from chaos.history import DEFAULT_REPORTS, RunEntry
+from chaos.measure import stats
+
+__all__ = ["METRICS", "Comparison", "Gate", "compare", "compare_cmd", "resolve"]
+
+
+def compare(base: RunEntry, candidate: RunEntry, gate: Gate | None = None,
+            metrics: tuple[str, ...] = METRICS, seed: int = stats.SEED) -> Comparison:
+    rows = [compare_metric(sample(base.result["trials"], m), sample(candidate.result["trials"], m),
+                           seed=seed)
+            for m in metrics]
+    return Comparison(base, candidate, rows, gate or Gate(), seed=seed)
+
+
+def compare_cmd(base: str, candidate: str, reports: str | None, max_regression: str | None,
+                fmt: str, metrics: tuple[str, ...]) -> int:
+    import click
+
+    from chaos.compare import render
+
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise UsageError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+    gate = Gate.parse(max_regression)
+    where = Path(reports) if reports else DEFAULT_REPORTS
+    cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or METRICS)
+    out = {"json": render.render_json, "markdown": render.render_markdown}.get(fmt, render.render_text)
+    click.echo(out(cmp))
+    return EXIT_TARGETS_MISSED if cmp.failed else EXIT_OK

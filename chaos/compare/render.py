@@ -1,0 +1,172 @@
+"""A comparison as a terminal table, Markdown or JSON.
+
+Infinite ranked values are the nulls of samples.py: shown as "never" (never
+happened: worse than any value) and "no impact" (better than any value), and
+written the same way in JSON, where a number would lie.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from chaos.compare.verdict import Comparison, MetricComparison
+from chaos.measure.stats import Spread
+from chaos.report.text import NULL, num
+
+
+def table(head: list[str], rows: list[list[str]]) -> str:
+    """A plain, aligned text table (no colours: it goes to CI logs as often as to terminals)."""
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip()
+             for line in (head, ["-" * w for w in widths], *rows)]
+    return "\n".join(lines)
+
+
+def value(x: float | None) -> str:
+    if x is None:
+        return NULL
+    if math.isinf(x):
+        return "never" if x > 0 else "no impact"
+    return num(round(x, 3))
+
+
+def spread_text(s: Spread | None) -> str:
+    if s is None:
+        return "no trials"
+    iqr = f"IQR {value(s.iqr)}" if math.isfinite(s.iqr) else "IQR —"
+    return f"{value(s.median)} ({value(s.min)}–{value(s.max)}, {iqr})"
+
+
+def delta_text(c: MetricComparison) -> str:
+    if c.difference is None:
+        return NULL
+    if c.difference == 0:
+        return "0"
+    if math.isinf(c.difference):
+        return "worse: never" if c.difference > 0 else "better: never→value"
+    rel = "" if c.relative is None or math.isinf(c.relative) else f" ({c.relative:+.0%})"
+    return f"{c.difference:+.3g}{rel}"
+
+
+def ci_text(c: MetricComparison) -> str:
+    return f"[{num(c.ci[0])}, {num(c.ci[1])}]" if c.ci else NULL
+
+
+def verdict_text(c: MetricComparison) -> str:
+    if c.needed_per_side:
+        return f"{c.verdict} (need ≥{c.needed_per_side} per side)"
+    return c.verdict
+
+
+def run_title(entry: Any) -> str:
+    r = entry.result
+    label = f" [{r['label']}]" if r.get("label") else ""
+    commit = r["scenario"].get("git_commit")
+    at = f" @{commit[:10]}" if commit else ""
+    return f"{r['run_id']}{label}{at}: {r['scenario']['name']}"
+
+
+def rows(cmp: Comparison) -> list[list[str]]:
+    return [[c.metric, spread_text(c.base_spread), spread_text(c.candidate_spread), delta_text(c),
+             ci_text(c), NULL if c.p is None else f"{c.p:.3g}", verdict_text(c)]
+            for c in cmp.metrics]
+
+
+HEAD = ["metric", "base median (min–max, IQR)", "candidate median (min–max, IQR)",
+        "Δ median", "95% CI of Δ", "p (MWU)", "verdict"]
+
+
+def gate_text(cmp: Comparison) -> str:
+    failed = cmp.failed
+    what = f"--max-regression {cmp.gate.text}" if cmp.gate.text != "0" else "any significant regression"
+    if not failed:
+        return f"gate ({what}): passed"
+    names = ", ".join(f"{c.metric} ({delta_text(c)})" for c in failed)
+    return f"gate ({what}): FAILED on {names}"
+
+
+def raw_lines(cmp: Comparison) -> list[str]:
+    out = []
+    for c in cmp.metrics:
+        b = " ".join(value(v) for v in c.base.values) or NULL
+        k = " ".join(value(v) for v in c.candidate.values) or NULL
+        out.append(f"{c.metric:<16} base: {b}   candidate: {k}")
+    return out
+
+
+def note_lines(cmp: Comparison) -> list[str]:
+    """Each note once, with the metrics it applies to ("every metric" when all)."""
+    by_text: dict[str, list[str]] = {}
+    for c in cmp.metrics:
+        for n in [*c.notes, *([f"no CI: {c.ci_note}"] if c.ci_note else [])]:
+            by_text.setdefault(n, []).append(c.metric)
+    every = len(cmp.metrics) > 1
+    return [f"{'every metric' if every and len(ms) == len(cmp.metrics) else ', '.join(ms)}: {n}"
+            for n, ms in by_text.items()]
+
+
+def render_text(cmp: Comparison) -> str:
+    parts = [f"base:      {run_title(cmp.base)}", f"candidate: {run_title(cmp.candidate)}", "",
+             table(HEAD, rows(cmp)), "", "every completed trial, in order:",
+             *("  " + line for line in raw_lines(cmp))]
+    notes = note_lines(cmp)
+    if notes:
+        parts += ["", "notes:", *("  " + n for n in notes)]
+    parts += ["", f"lower is better for every metric; p < {cmp.alpha} is significant; "
+              f"CI: percentile bootstrap, seed {cmp.seed}", gate_text(cmp)]
+    return "\n".join(parts)
+
+
+def render_markdown(cmp: Comparison) -> str:
+    def md_row(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    parts = ["## chaos compare", "", f"- base: `{run_title(cmp.base)}`",
+             f"- candidate: `{run_title(cmp.candidate)}`", "", md_row(HEAD),
+             md_row(["---"] * len(HEAD)), *(md_row(r) for r in rows(cmp)), "",
+             "<details><summary>every completed trial</summary>", "", "```",
+             *raw_lines(cmp), "```", "", "</details>", ""]
+    notes = note_lines(cmp)
+    if notes:
+        parts += ["Notes:", "", *(f"- {n}" for n in notes), ""]
+    parts += [f"Lower is better for every metric; p < {cmp.alpha} (two-sided Mann-Whitney U) "
+              f"is significant; CI: percentile bootstrap of the difference of medians, "
+              f"seed {cmp.seed}.", "", f"**{gate_text(cmp)}**", ""]
+    return "\n".join(parts)
+
+
+def _json_value(x: float | None) -> Any:
+    if x is None or math.isfinite(x):
+        return x
+    return "never" if x > 0 else "no impact"
+
+
+def _spread_json(s: Spread | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {k: _json_value(getattr(s, k)) for k in ("n", "median", "q1", "q3", "iqr", "min", "max")}
+
+
+def render_json(cmp: Comparison) -> str:
+    def side(entry: Any) -> dict[str, Any]:
+        r = entry.result
+        return {"dir": str(entry.dir), "run_id": r["run_id"], "label": r.get("label"),
+                "scenario": {k: r["scenario"].get(k) for k in ("name", "file", "sha256", "git_commit")}}
+
+    metrics = [{
+        "metric": c.metric, "verdict": c.verdict, "needed_per_side": c.needed_per_side,
+        "base": {"trials": c.base.trials, "values": c.base.raw, "nulls": c.base.nulls,
+                 "excluded": c.base.excluded, "spread": _spread_json(c.base_spread)},
+        "candidate": {"trials": c.candidate.trials, "values": c.candidate.raw,
+                      "nulls": c.candidate.nulls, "excluded": c.candidate.excluded,
+                      "spread": _spread_json(c.candidate_spread)},
+        "difference_of_medians": _json_value(c.difference), "relative": _json_value(c.relative),
+        "ci95": list(c.ci) if c.ci else None, "ci_note": c.ci_note, "p": c.p,
+        "effect": c.effect, "gate_exceeded": cmp.gate.exceeded(c), "notes": c.notes,
+    } for c in cmp.metrics]
+    doc = {"base": side(cmp.base), "candidate": side(cmp.candidate), "alpha": cmp.alpha,
+           "seed": cmp.seed, "max_regression": cmp.gate.text, "metrics": metrics,
+           "regressions_beyond_gate": [c.metric for c in cmp.failed]}
+    return json.dumps(doc, indent=2)

@@ -1,0 +1,65 @@
+"""One metric of one run as the statistics see it: a value per completed trial.
+
+Nulls are never dropped (DESIGN.md: "Nulls are never replaced by a limit or a
+zero"). For ranking they become infinities, which rank tests handle exactly:
+
+- never happened (no detector fired, service not restored, loss not verified,
+  no surviving write to bound the RPO): ``+inf``, worse than any value;
+- no impact (nothing failed, so there was nothing to detect or recover from):
+  ``-inf`` for the time metrics, better than any value.
+
+Aborted trials are left out (their nulls mean "cut short", not "never") and counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaos.measure.metrics import TIME_METRICS
+from chaos.measure.targets import lookup
+
+METRICS = (*TIME_METRICS, "failed_requests", "data_loss.lost", "rpo_s")
+NEVER, NO_IMPACT = "never happened", "no impact"
+
+
+@dataclass
+class Sample:
+    metric: str
+    trials: list[int] = field(default_factory=list)
+    raw: list[float | None] = field(default_factory=list)   # as recorded
+    values: list[float] = field(default_factory=list)       # ranked: nulls as ±inf
+    nulls: dict[str, int] = field(default_factory=dict)     # why -> how many
+    excluded: int = 0                                        # trials that did not complete
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def describe_nulls(self) -> str:
+        return ", ".join(f"{n} {why}" for why, n in self.nulls.items())
+
+
+def null_kind(trial: dict[str, Any], metric: str) -> str:
+    if metric in TIME_METRICS and trial.get("impact") is False:
+        return NO_IMPACT
+    return NEVER
+
+
+def sample(trials: list[dict[str, Any]], metric: str) -> Sample:
+    s = Sample(metric)
+    for t in trials:
+        if t.get("status") != "completed":
+            s.excluded += 1
+            continue
+        value = lookup(t, metric)
+        s.trials.append(t["trial"])
+        s.raw.append(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            s.values.append(float(value))
+            continue
+        why = null_kind(t, metric)
+        s.nulls[why] = s.nulls.get(why, 0) + 1
+        s.values.append(-math.inf if why == NO_IMPACT else math.inf)
+    return s

@@ -1,0 +1,175 @@
+"""Database faults: the server is up and its data is right, but sessions of ours hurt it.
+
+Every session a fault opens is named ``chaos-fault:<type>`` (``application_name``),
+so that it can be told apart in ``pg_stat_activity`` and is never confused with
+the app's. Reverting closes them all; a restore that terminated them first is fine.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import psycopg
+from psycopg import sql
+from pydantic import Field
+
+from chaos.faults.base import Fault
+from chaos.registry import faults
+from chaos.scenario.base import Strict
+
+APP_NAME = "chaos-fault"
+
+
+def session(dsn: str, kind: str, autocommit: bool = True) -> psycopg.Connection:
+    return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=5,
+                           application_name=f"{APP_NAME}:{kind}")
+
+
+def close_quietly(conn: psycopg.Connection | None) -> None:
+    if conn is None:
+        return
+    try:
+        if not conn.closed and not conn.autocommit:
+            conn.rollback()
+    except psycopg.Error:
+        pass  # terminated by a restore, or the server went away: closed either way
+    finally:
+        conn.close()
+
+
+def table_name(name: str) -> sql.Composable:
+    """``orders`` or ``public.orders`` as a quoted identifier (never spliced in raw)."""
+    return sql.Identifier(*name.split(".", 1))
+
+
+class ConnectionExhaustionParams(Strict):
+    requires_duration: ClassVar[bool] = True
+
+    connections: int | None = Field(None, ge=1, le=10_000)
+    """How many sessions to hold; default: every slot the server has."""
+    terminate_app: bool = True
+    """Also end the app's sessions, so its pool must reconnect (as after a failover)."""
+
+
+@faults.register("connection_exhaustion")
+class ConnectionExhaustion(Fault):
+    """Hold every database connection slot so that the app cannot get one."""
+
+    Params = ConnectionExhaustionParams
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self.held: list[psycopg.Connection] = []
+
+    def grab(self, limit: int) -> str | None:
+        """Open sessions until ``limit`` are held or the server refuses; why it stopped."""
+        while len(self.held) < limit:
+            try:
+                self.held.append(session(self.ctx.db_dsn, "connection_exhaustion"))
+            except psycopg.OperationalError as exc:
+                return str(exc).strip().splitlines()[-1]
+        return None
+
+    def inject(self) -> None:
+        with session(self.ctx.db_dsn, "connection_exhaustion") as probe:
+            max_conn = int(probe.execute("SHOW max_connections").fetchone()[0])
+        limit = self.params.connections or max_conn
+        refused = self.grab(limit)
+        terminated = 0
+        if self.params.terminate_app and self.held:
+            row = self.held[0].execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND backend_type = 'client backend'"
+                " AND application_name NOT LIKE %s", (APP_NAME + "%",)).fetchone()
+            terminated = int(row[0])
+            refused = self.grab(limit) or refused   # take the slots they held
+        self.detail = {"held": len(self.held), "max_connections": max_conn,
+                       "app_sessions_ended": terminated, "stopped_because": refused}
+
+    def revert(self) -> None:
+        held, self.held = self.held, []
+        for conn in held:
+            close_quietly(conn)
+
+
+class LockTableParams(Strict):
+    requires_duration: ClassVar[bool] = True
+
+    table: str = "products"
+    mode: str = Field("ACCESS EXCLUSIVE", pattern=r"^(ACCESS SHARE|ROW SHARE|ROW EXCLUSIVE|"
+                      r"SHARE UPDATE EXCLUSIVE|SHARE|SHARE ROW EXCLUSIVE|EXCLUSIVE|"
+                      r"ACCESS EXCLUSIVE)$")
+    """PostgreSQL lock mode; ACCESS EXCLUSIVE blocks reads and writes alike."""
+
+
+@faults.register("lock_table")
+class LockTable(Fault):
+    """Hold a table lock in an open transaction for the duration; requests queue and time out."""
+
+    Params = LockTableParams
+
+    conn: psycopg.Connection | None = None
+
+    def inject(self) -> None:
+        self.conn = session(self.ctx.db_dsn, "lock_table", autocommit=False)
+        self.conn.execute("SET lock_timeout = '10s'")
+        # The mode is one of a fixed list (checked by the Params pattern).
+        self.conn.execute(sql.SQL("LOCK TABLE {} IN " + self.params.mode + " MODE")
+                          .format(table_name(self.params.table)))
+        self.detail = {"table": self.params.table, "mode": self.params.mode}
+
+    def revert(self) -> None:
+        conn, self.conn = self.conn, None
+        close_quietly(conn)
+
+
+class LongTransactionParams(Strict):
+    requires_duration: ClassVar[bool] = True
+
+    table: str = "products"
+    """A table the transaction reads, so it holds a lock on it and an old snapshot."""
+    blocked_ddl: str | None = None
+    """A migration statement run beside it: it queues behind the transaction, and every
+    query on the table then queues behind it. Rolled back on revert."""
+
+
+@faults.register("long_transaction")
+class LongTransaction(Fault):
+    """Leave a session idle in transaction, holding a lock and a snapshot (blocks DDL, vacuum)."""
+
+    Params = LongTransactionParams
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self.idle: psycopg.Connection | None = None
+        self.ddl: psycopg.Connection | None = None
+        self.ddl_thread: threading.Thread | None = None
+        self.ddl_outcome: str | None = None
+
+    def inject(self) -> None:
+        self.idle = session(self.ctx.db_dsn, "long_transaction", autocommit=False)
+        self.idle.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        self.idle.execute(sql.SQL("SELECT count(*) FROM {}").format(table_name(self.params.table)))
+        self.detail = {"table": self.params.table}
+        if self.params.blocked_ddl:
+            self.ddl = session(self.ctx.db_dsn, "long_transaction-ddl", autocommit=False)
+            self.ddl_thread = threading.Thread(target=self._run_ddl, daemon=True,
+                                               name="long-transaction-ddl")
+            self.ddl_thread.start()
+            self.detail["blocked_ddl"] = self.params.blocked_ddl[:200]
+
+    def _run_ddl(self) -> None:
+        try:
+            self.ddl.execute(self.params.blocked_ddl.encode())   # waits for the idle session
+            self.ddl_outcome = "ran"
+        except psycopg.Error as exc:
+            self.ddl_outcome = f"failed: {exc}".strip()
+
+    def revert(self) -> None:
+        idle, self.idle = self.idle, None
+        close_quietly(idle)   # the queued DDL gets its lock now ...
+        if self.ddl_thread is not None:
+            self.ddl_thread.join(timeout=30)
+        ddl, self.ddl = self.ddl, None
+        close_quietly(ddl)    # ... and is rolled back: the schema stays as it was

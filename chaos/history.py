@@ -1,0 +1,127 @@
+"""The runs that accumulated under reports/, newest first.
+
+    runs, skipped = scan(Path("reports"))
+    newest_with_label(Path("reports"), "before-fix")   # for `chaos compare before-fix after-fix`
+
+A run directory is any directory holding a result.json. A damaged one does not
+stop the listing: it is skipped and named, so that one killed run cannot hide
+the history of every other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaos.errors import ChaosError, UsageError
+from chaos.report.record import load_result
+
+DEFAULT_REPORTS = Path("reports")
+COLUMNS = (("ttd_s", "ttd"), ("ttr_s", "ttr"), ("data_loss.lost", "lost"))
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    dir: Path
+    result: dict[str, Any]
+
+    @property
+    def started(self) -> str:
+        return str(self.result.get("started") or "")
+
+    @property
+    def label(self) -> str | None:
+        return self.result.get("label")
+
+    def median(self, metric: str) -> float | None:
+        entry = (self.result.get("summary") or {}).get(metric) or {}
+        return entry.get("median")
+
+    def completed_trials(self) -> list[dict[str, Any]]:
+        return [t for t in self.result["trials"] if t.get("status") == "completed"]
+
+
+def scan(reports: Path) -> tuple[list[RunEntry], list[str]]:
+    """Every readable run under ``reports`` (newest first) and the paths skipped, with why."""
+    if not reports.is_dir():
+        raise UsageError(f"{reports}: no such directory (runs are written to reports/ "
+                         "unless `chaos run --out` says otherwise; pass --reports DIR)")
+    runs, skipped = [], []
+    for path in sorted(reports.glob("*/result.json")):
+        try:
+            runs.append(RunEntry(path.parent, load_result(path)))
+        except ChaosError as exc:
+            skipped.append(str(exc))
+    runs.sort(key=lambda r: (r.started, r.result["run_id"]), reverse=True)
+    return runs, skipped
+
+
+def matches(run: RunEntry, scenario: str) -> bool:
+    """A scenario given as a file (same path or same contents) or as part of its name."""
+    sc = run.result["scenario"]
+    path = Path(scenario)
+    if path.is_file():
+        same_file = sc.get("file") and Path(sc["file"]).resolve() == path.resolve()
+        same_text = sc.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest()
+        return bool(same_file or same_text)
+    needle = scenario.lower()
+    return needle in sc["name"].lower() or needle in Path(str(sc.get("file", ""))).name.lower()
+
+
+def newest_with_label(reports: Path, label: str) -> RunEntry | None:
+    runs, _ = scan(reports)
+    return next((r for r in runs if r.label == label), None)
+
+
+def history(scenario: str | None, reports: Path) -> tuple[list[RunEntry], list[str]]:
+    runs, skipped = scan(reports)
+    if scenario:
+        runs = [r for r in runs if matches(r, scenario)]
+    return runs, skipped
+
+
+def as_rows(runs: list[RunEntry]) -> list[dict[str, Any]]:
+    rows = []
+    for r in runs:
+        res = r.result
+        rows.append({
+            "run_id": res["run_id"], "dir": str(r.dir), "started": r.started, "label": r.label,
+            "scenario": res["scenario"]["name"], "status": res["status"],
+            "trials": len(r.completed_trials()), "passed": res.get("passed"),
+            "git_commit": res["scenario"].get("git_commit"),
+            "medians": {metric: r.median(metric) for metric, _ in COLUMNS},
+        })
+    return rows
+
+
+def render_table(rows: list[dict[str, Any]]) -> str:
+    from chaos.compare.render import table
+    from chaos.report.text import num
+
+    head = ["started", "run", "label", "trials", *(short for _, short in COLUMNS), "passed",
+            "commit"]
+    body = [[r["started"].replace("T", " ")[:19], r["run_id"], r["label"] or "",
+             f"{r['trials']}" + ("" if r["status"] == "completed" else f" ({r['status']})"),
+             *(num(r["medians"][m]) for m, _ in COLUMNS),
+             {True: "yes", False: "no"}.get(r["passed"], "?"), (r["git_commit"] or "")[:10]]
+            for r in rows]
+    return table(head, body)
+
+
+def history_cmd(scenario: str | None, reports: str | None, fmt: str) -> None:
+    import click
+
+    runs, skipped = history(scenario, Path(reports) if reports else DEFAULT_REPORTS)
+    rows = as_rows(runs)
+    if fmt == "json":
+        click.echo(json.dumps({"runs": rows, "skipped": skipped}, indent=2))
+    elif rows:
+        click.echo(render_table(rows))
+        click.echo("medians in seconds (ttd, ttr) and writes (lost); `chaos compare A B` for more")
+    else:
+        click.echo("no runs" + (f" of {scenario!r}" if scenario else ""))
+    for why in skipped:
+        click.echo(f"skipped {why}", err=True)

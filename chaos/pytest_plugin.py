@@ -1,0 +1,151 @@
+"""Resilience tests beside unit tests: chaos as a pytest plugin (entry point ``pytest11``).
+
+A fixture, for tests that want to look at the record themselves::
+
+    @pytest.mark.docker
+    def test_alert_fires_within_30s(chaos_run):
+        record = chaos_run("scenarios/half-applied-update.yaml", trials=3)
+        assert record["summary"]["ttd_s"]["max"] < 30, record["targets"]
+
+Or every scenario file as a test item that fails when a target is missed::
+
+    pytest --chaos-scenarios 'scenarios/*.yaml' --chaos-reports reports
+
+Nothing happens unless a test asks for ``chaos_run`` or ``--chaos-scenarios`` is
+given: this module imports none of the run engine at start-up, so installing
+chaos costs other test suites nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+PROPERTIES = ("ttd_s", "ttr_s", "data_loss.lost")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chaos", "chaos resilience scenarios")
+    group.addoption("--chaos-scenarios", action="append", default=[], metavar="GLOB",
+                    help="Collect scenario files matching GLOB as tests (repeatable); each runs "
+                         "the scenario and fails when a target is missed.")
+    group.addoption("--chaos-trials", type=int, default=1, metavar="N",
+                    help="Trials per collected scenario (default 1).")
+    group.addoption("--chaos-reports", metavar="DIR", default=None,
+                    help="Where runs are written (default reports/ under the working directory).")
+    group.addoption("--chaos-max-duration", metavar="DURATION", default=None,
+                    help="Time budget per scenario run, e.g. 10m.")
+
+
+_SCENARIOS = pytest.StashKey[set]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    patterns = config.getoption("chaos_scenarios")
+    if not patterns:
+        return
+    files = {Path(p).resolve() for pattern in patterns for p in glob.glob(pattern, recursive=True)
+             if Path(p).is_file()}
+    if not files:
+        raise pytest.UsageError(f"--chaos-scenarios {' '.join(patterns)}: no file matches")
+    config.stash[_SCENARIOS] = files
+    # Collect them even when they lie outside the paths pytest was given (e.g. testpaths).
+    given = [Path(a.split("::")[0]).resolve() for a in config.args]
+    config.args.extend(str(f) for f in sorted(files)
+                       if not any(f == g or g in f.parents for g in given))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.resolve() in parent.config.stash.get(_SCENARIOS, ()):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _options(config: pytest.Config, path: Path, **overrides: Any):
+    from chaos.atomic import exclusive_dir
+    from chaos.commands import budget_seconds
+    from chaos.run import RunOptions, new_run_id
+    from chaos.scenario import load_scenario
+
+    reports = overrides.pop("reports", None) or config.getoption("chaos_reports")
+    out = overrides.pop("out", None)
+    if out is None and reports:
+        scenario = load_scenario(path)
+        out = exclusive_dir(Path(reports), lambda: new_run_id(scenario, path))
+    max_duration = overrides.pop("max_duration", None) or config.getoption("chaos_max_duration")
+    return RunOptions(out=Path(out) if out else None,
+                      max_duration=budget_seconds(max_duration), **overrides)
+
+
+@pytest.fixture
+def chaos_run(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
+    """Run a scenario file and return its record (result.json as a dict).
+
+    ``chaos_run(path, trials=1, label=None, out=None, reports=None, max_duration=None,
+    keep_lab=False)``; raises the run's ``ChaosError`` when the lab or the tool fails.
+    """
+    from chaos.run import run_scenario
+
+    def run(scenario: str | Path, **options: Any) -> dict[str, Any]:
+        path = Path(scenario)
+        return run_scenario(path, _options(request.config, path, **options))
+
+    return run
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        from chaos.scenario import load_scenario
+
+        scenario = load_scenario(self.path)  # validate before anything runs
+        yield ScenarioItem.from_parent(self, name=self.path.stem, title=scenario.name)
+
+
+class TargetsMissed(Exception):
+    def __init__(self, record: dict[str, Any]) -> None:
+        super().__init__(record["run_id"])
+        self.record = record
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, title: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+
+    def runtest(self) -> None:
+        from chaos.run import run_scenario
+
+        opts = _options(self.config, self.path, trials=self.config.getoption("chaos_trials"))
+        record = run_scenario(self.path, opts)
+        summary = record.get("summary") or {}
+        for name in PROPERTIES:  # shown by pytest's own --junitxml
+            self.user_properties.append((name, (summary.get(name) or {}).get("median")))
+        self.user_properties.append(("run_id", record["run_id"]))
+        if not record["passed"]:
+            raise TargetsMissed(record)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        from chaos.errors import ChaosError
+
+        if isinstance(excinfo.value, TargetsMissed):
+            return describe_miss(excinfo.value.record)
+        if isinstance(excinfo.value, ChaosError):
+            return f"chaos: {excinfo.value}"
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"chaos scenario: {self.title}"
+
+
+def describe_miss(record: dict[str, Any]) -> str:
+    lines = [f"{record['scenario']['name']}: targets missed (run {record['run_id']}, "
+             f"status {record['status']})"]
+    for t in record.get("targets") or []:
+        mark = "PASS" if t["passed"] else "FAIL"
+        lines.append(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")
+    if record.get("abort_reason"):
+        lines.append(f"  run aborted: {record['abort_reason']}")
+    return "\n".join(lines)

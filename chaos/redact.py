@@ -1,0 +1,62 @@
+"""Passwords and connection strings out of everything we write or print.
+
+    redact("postgresql://chaos:s3cret@127.0.0.1:5432/app")  -> "postgresql://chaos:***@127.0.0.1:5432/app"
+    redact("password=s3cret sslmode=off")                    -> "password=*** sslmode=off"
+    register_secret(scenario.lab.db_password)                # its bare value, too, from then on
+
+Applied where records and logs leave the process: ``chaos.atomic`` (result.json
+and every report), the timeline writer, the run's log lines and the CLI's error
+messages. Patterns catch the usual shapes (a URL's userinfo, ``password=``,
+``PGPASSWORD``/``POSTGRES_PASSWORD``, YAML ``password: ...``; ``redact_data``
+also masks JSON values under password-like keys); a
+registered secret is replaced wherever it appears, unless it is too short to
+be told apart from ordinary words (the default lab's password is ``chaos``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MASK = "***"
+MIN_SECRET_LEN = 8
+
+_KEY = r"[A-Za-z_]*(?:password|passwd|pwd|secret|token)"
+_KEY_RE = re.compile(rf"^{_KEY}$", re.I)
+# Values stop at quotes and backslashes, so redacting text that holds JSON keeps it JSON.
+_PATTERNS = [
+    # scheme://user:password@host
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s\"'\\]+:)[^@\s\"'\\]+@", re.I), rf"\1{MASK}@"),
+    # password=..., PGPASSWORD=..., POSTGRES_PASSWORD=... (libpq keywords, env, argv)
+    (re.compile(rf"\b({_KEY})=(?:'[^'\\]*'|[^\s&;,\"'\\]+)", re.I), rf"\1={MASK}"),
+    # POSTGRES_PASSWORD: ..., password: '...' (YAML, logs)
+    (re.compile(rf"\b({_KEY}:[ \t]*)(?:'[^'\\\n]*'|[^\s,}}\]\"'\\]+)", re.I), rf"\1{MASK}"),
+]
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Redact this exact value everywhere from now on (e.g. the lab's db password)."""
+    if value and len(value) >= MIN_SECRET_LEN:
+        _secrets.add(value)
+
+
+def redact(text: Any) -> str:
+    out = str(text)
+    for secret in sorted(_secrets, key=len, reverse=True):
+        out = out.replace(secret, MASK)
+    for pattern, repl in _PATTERNS:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def redact_data(value: Any) -> Any:
+    """A copy of JSON-like data with secrets masked: in strings, and under password-like keys."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: (MASK if isinstance(k, str) and _KEY_RE.match(k) and v is not None
+                    else redact_data(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_data(v) for v in value]
+    return value

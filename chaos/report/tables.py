@@ -1,0 +1,116 @@
+"""The tables of the post-mortem: metrics versus targets, summary, per-trial rows.
+
+A metric with no value shows as "—" with the reason (``null_reason``), never as
+a zero or the limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaos.measure.targets import TARGET_FIELDS, lookup
+from chaos.report.record import Run
+from chaos.report.story import TrialStory
+from chaos.report.text import NULL, md_cell, num
+
+TIME_TARGETS = {"ttd", "tta", "ttm", "ttr", "outage", "rpo"}
+ROWS = ("ttd", "tta", "ttm", "ttr", "outage", "failed_requests", "data_loss", "rpo")
+LABELS = {"ttd": "time to detect", "tta": "time to acknowledge", "ttm": "time to mitigate",
+          "ttr": "time to recover", "outage": "outage (first to last error)",
+          "failed_requests": "failed requests", "data_loss": "lost acknowledged writes",
+          "rpo": "recovery point", "error_budget_burned": "error budget burned"}
+
+
+def null_reason(story: TrialStory, metric: str) -> str:
+    """Why a metric of this trial has no value, in the words the tables use."""
+    trial = story.record
+    if trial.get("status") == "aborted":
+        return "trial aborted"
+    if trial.get("status") != "completed":
+        return "not recorded"
+    if story.t_fault is None:
+        return "no fault injected"
+    if metric in ("data_loss", "rpo") and not isinstance(trial.get("data_loss"), dict):
+        return "not verified"
+    if metric == "rpo":
+        return "no write acknowledged before the fault survived"
+    if not trial.get("impact"):
+        return "no impact"
+    if metric == "ttd" or (metric == "tta" and trial.get("ttd_s") is None):
+        return "never detected"
+    if metric == "tta":
+        return "no recovery started"
+    return "not recovered"
+
+
+def _value(metric: str, value: Any, trial: dict[str, Any] | None = None) -> str:
+    if metric in TIME_TARGETS:
+        return f"{num(value)} s"
+    if metric == "failed_requests" and trial and trial.get("total_requests") is not None:
+        return f"{num(value)} of {num(trial['total_requests'])}"
+    return num(value)
+
+
+def _limit(metric: str, limit: Any) -> str:
+    if limit is None:
+        return NULL
+    return f"≤ {num(limit)} s" if metric in TIME_TARGETS else f"≤ {num(limit)}"
+
+
+def _row(metric: str, observed: str, limit: Any, passed: bool | None) -> dict[str, str]:
+    label = f"{metric} — {LABELS[metric]}" if metric in LABELS else metric
+    result = NULL if passed is None else ("PASS" if passed else "**FAIL**")
+    return {"metric": md_cell(label), "observed": md_cell(observed),
+            "target": _limit(metric, limit), "result": result}
+
+
+def trial_table(story: TrialStory, limits: dict[str, Any]) -> list[dict[str, str]]:
+    trial = story.record
+    checked = {t.get("metric"): t for t in trial.get("targets") or []}
+    rows = []
+    for metric in list(ROWS) + [m for m in limits if m not in ROWS]:
+        value = lookup(trial, TARGET_FIELDS.get(metric, metric))
+        shown = (_value(metric, value, trial) if value is not None
+                 else f"{NULL} ({null_reason(story, metric)})")
+        verdict = checked.get(metric, {}).get("passed") if metric in limits else None
+        if metric in limits and verdict is None:
+            verdict = False  # a target no trial result speaks for is not met
+        rows.append(_row(metric, shown, limits.get(metric), verdict))
+    return rows
+
+
+def run_table(run: Run, all_stories: list[TrialStory]) -> list[dict[str, str]]:
+    """Targets across trials: observed is the worst trial, as result.json reports it."""
+    rows = []
+    for t in run.targets:
+        metric = t.get("metric", "?")
+        if t.get("observed") is not None:
+            shown = _value(metric, t["observed"])
+        else:
+            reasons = sorted({null_reason(s, metric) for s in all_stories}) or ["no trial"]
+            shown = f"{NULL} ({', '.join(reasons)})"
+        rows.append(_row(metric, shown, t.get("limit"), bool(t.get("passed"))))
+    return rows
+
+
+def summary_rows(run: Run) -> list[dict[str, str]]:
+    rows = []
+    for metric, s in run.summary.items():
+        if not isinstance(s, dict):
+            continue
+        rows.append({"metric": md_cell(metric), "n": num(s.get("n")), "nulls": num(s.get("nulls")),
+                     **{k: num(s.get(k)) for k in ("median", "min", "max", "p90")}})
+    return rows
+
+
+def trial_rows(all_stories: list[TrialStory]) -> list[dict[str, str]]:
+    rows = []
+    for s in all_stories:
+        t = s.record
+        lost = lookup(t, "data_loss.lost")
+        status = f"{t.get('status', '?')} ({t.get('end_reason') or NULL})"
+        rows.append({"trial": str(s.n), "status": status,
+                     **{m: num(t.get(f"{m}_s")) for m in ("ttd", "tta", "ttm", "ttr", "outage")},
+                     "failed": f"{num(t.get('failed_requests'))} / {num(t.get('total_requests'))}",
+                     "lost": num(lost), "passed": "PASS" if t.get("passed") else "**FAIL**"})
+    return rows

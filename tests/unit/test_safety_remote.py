@@ -1,0 +1,65 @@
+"""Blast radius: chaos refuses a Docker engine on another machine unless told otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaos.errors import UsageError
+from chaos.lab import engine
+
+
+@pytest.mark.parametrize("host", [
+    "", "unix:///var/run/docker.sock", "unix:///run/user/1000/docker.sock",
+    "npipe:////./pipe/docker_engine", "tcp://127.0.0.1:2375", "tcp://localhost:2376",
+    "tcp://[::1]:2375", "tcp://127.0.0.53:2375", "127.0.0.1:2375",
+])
+def test_local_engines_are_used_without_asking(host):
+    assert engine.remote_engine({"DOCKER_HOST": host}) is None
+    engine.check_local({"DOCKER_HOST": host})
+
+
+@pytest.mark.parametrize("env", [
+    {"DOCKER_HOST": "tcp://10.1.2.3:2375"},
+    {"DOCKER_HOST": "tcp://docker.example.com:2376"},
+    {"DOCKER_HOST": "ssh://ops@build-box"},
+    {"DOCKER_HOST": "tcp://0.0.0.0:2375"},
+    {"DOCKER_HOST": "192.168.1.7:2375"},
+    {"DOCKER_CONTEXT": "prod-cluster"},
+])
+def test_remote_engines_are_refused_unless_allowed(env):
+    with pytest.raises(UsageError) as exc:
+        engine.check_local(env)
+    assert "--allow-remote" in str(exc.value) and exc.value.exit_code == 2
+    engine.check_local({**env, engine.ALLOW_ENV: "1"})
+
+
+def test_client_refuses_before_connecting(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://203.0.113.9:2375")
+    monkeypatch.delenv(engine.ALLOW_ENV, raising=False)
+    monkeypatch.setattr(engine.docker, "from_env", lambda **kw: pytest.fail("connected anyway"))
+    engine.client.cache_clear()
+    try:
+        with pytest.raises(UsageError):
+            engine.client()
+    finally:
+        engine.client.cache_clear()
+
+
+def test_allow_remote_flag_of_run_and_lab_up(monkeypatch):
+    from click.testing import CliRunner
+
+    from chaos import cli, commands
+
+    monkeypatch.delenv(engine.ALLOW_ENV, raising=False)
+    monkeypatch.setenv("DOCKER_HOST", "tcp://203.0.113.9:2375")
+    seen = []
+    monkeypatch.setattr(commands, "run_cmd", lambda *a, **kw: seen.append(engine.remote_engine(
+        {**__import__("os").environ})) or 0)
+    result = CliRunner().invoke(cli.cli, ["run", "x.yaml"])
+    assert result.exit_code == 0 and seen
+    with pytest.raises(UsageError):
+        engine.check_local()
+    result = CliRunner().invoke(cli.cli, ["run", "--allow-remote", "x.yaml"])
+    assert result.exit_code == 0
+    engine.check_local()        # the flag allowed it, for this process and its children
+    monkeypatch.delenv(engine.ALLOW_ENV)
