@@ -21,16 +21,22 @@ def write_text(path: Path, text: str) -> None:
     _write(Path(path), redact(text))
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    """A binary file (a chart's PNG): written the same careful way; no text to redact."""
+    _write(Path(path), data)
+
+
 def write_json(path: Path, data: Any) -> None:
     _write(Path(path), json.dumps(redact_data(data), indent=2, default=str) + "\n")
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str | bytes) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

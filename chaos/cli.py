@@ -52,14 +52,31 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--max-duration", help="Time budget for the whole run (e.g. 10m); the trial running "
               "when it is spent ends as aborted and the run exits 1.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (CI).")
+@click.option("--gameday", is_flag=True, help="People recover (recovery trigger manual): mark "
+              "what you do on the live page or with `chaos mark`; end the trial there.")
 @ALLOW_REMOTE
 def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool,
-        keep_lab: bool, max_duration: str | None, junit: str | None) -> int:
+        keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
     from chaos.commands import run_cmd
 
     return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
-                   keep_lab=keep_lab, max_duration=max_duration, junit=junit)
+                   keep_lab=keep_lab, max_duration=max_duration, junit=junit, gameday=gameday)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["detected", "mitigated", "recovered", "note", "end"]))
+@click.option("--note", help="Free text for the timeline (required for `note`).")
+@click.option("--run", "run_id", help="Which run, when several are going on (id or its start).")
+def mark(kind: str, note: str | None, run_id: str | None) -> None:
+    """Mark, in the running trial, what people just did: detected, mitigated, recovered,
+    a note, or end (the facilitator ends the trial)."""
+    from chaos.live import mark_cmd
+
+    done = mark_cmd(kind, note, run_id)
+    event = done["event"]
+    flag = " (premature: errors continue)" if event.get("premature") else ""
+    click.echo(f"marked {kind} at {event.get('wall')} in run {done['run']['run_id']}{flag}")
 
 
 @cli.command()

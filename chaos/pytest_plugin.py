@@ -98,9 +98,13 @@ def chaos_run(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
 
 class ScenarioFile(pytest.File):
     def collect(self):
+        from chaos.errors import ScenarioError
         from chaos.scenario import load_scenario
 
-        scenario = load_scenario(self.path)  # validate before anything runs
+        try:
+            scenario = load_scenario(self.path)  # validate before anything runs
+        except ScenarioError as exc:
+            raise self.CollectError(f"invalid scenario:\n{exc}") from None
         yield ScenarioItem.from_parent(self, name=self.path.stem, title=scenario.name)
 
 

@@ -26,11 +26,13 @@ from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.lab.commands import start_lab
 from chaos.lab.lab import Lab
+from chaos.live import Live, as_gameday, open_live, with_board
 from chaos.measure import metrics as metrics_mod
 from chaos.measure.dataloss import account
 from chaos.measure.summary import summarize, run_targets
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Clock, Timeline
+from chaos.progress import for_terminal
 from chaos.measure.verify import present_refs, check_invariants
 from chaos.recover.backups import Backups
 from chaos.redact import register_secret
@@ -50,6 +52,8 @@ class RunOptions:
     keep_observations: bool = False
     keep_lab: bool = False          # leave the lab up afterwards, for inspection
     max_duration: float | None = None   # seconds for the whole run (lab start included)
+    gameday: bool = False           # people recover: recovery trigger becomes `manual`
+    live: bool = True               # serve the live page on 127.0.0.1 while the run goes
     log: Callable[[str], None] = print
 
 
@@ -62,6 +66,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     path = Path(path)
     deadline = time.monotonic() + opts.max_duration if opts.max_duration else None
     scenario = load_scenario(path)
+    if opts.gameday:
+        scenario = as_gameday(scenario)
     register_secret(scenario.lab.db_password)
     if opts.out is None:  # never share a directory with a run started the same second
         out = exclusive_dir(Path("reports"), lambda: new_run_id(scenario, path))
@@ -72,6 +78,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     record = new_record(run_id, scenario, path, opts)
     write_json(out / "result.json", record)
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
+    live = open_live(run_id, scenario, out, opts.log) if opts.live else None
     lab: Lab | None = None
     try:
         with interruptible():
@@ -88,7 +95,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 if golden is not None and n > 1:
                     record.setdefault("resets_s", []).append(reset_database(lab, golden))
                 record["trials"].append({"trial": n, "status": "running"})
-                trial = run_trial(n, scenario, lab, out, opts, record, deadline)
+                trial = run_trial(n, scenario, lab, out, opts, record, deadline, live)
                 record["trials"][-1] = trial
                 write_json(out / "result.json", record)
                 if trial.get("abort_reason") == MAX_DURATION:
@@ -106,6 +113,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
         raise
     finally:
         with shielded():
+            if live is not None:
+                live.close()
             if lab is not None and not opts.keep_lab:
                 opts.log(f"lab {lab.id}: tearing down")
                 lab.down()
@@ -131,7 +140,25 @@ def reset_database(lab: Lab, golden) -> float:
     """Put the database back as it was before trial 1; returns the seconds it took."""
     t0 = time.monotonic()
     Backups(lab).restore(golden)
+    settle_app(lab.app_url)
     return round(time.monotonic() - t0, 3)
+
+
+def settle_app(url: str, clean: int = 20, timeout: float = 30) -> None:
+    """Let the app drop the pooled connections the restore killed: each would
+    fail one request of the next trial, before its fault (a false alarm and
+    failed requests that are not the fault's). Sequential /health calls cycle
+    through the pool until ``clean`` in a row succeed."""
+    import urllib.request
+
+    deadline, streak = time.monotonic() + timeout, 0
+    while streak < clean and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                streak = streak + 1 if resp.status == 200 else 0
+        except OSError:
+            streak = 0
+            time.sleep(0.1)
 
 
 def describe(exc: BaseException) -> str:
@@ -150,6 +177,7 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
                      "file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                      "git_commit": git_commit(path.parent),
                      "time_limit_s": scenario.time_limit,
+                     "recovery_trigger": scenario.recovery.trigger,
                      "faults": [{"type": f.type, "at_s": f.at, "duration_s": f.duration}
                                 for f in scenario.faults],
                      "targets": scenario.targets.model_dump(exclude_none=True)},
@@ -160,18 +188,26 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
 
 
 def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
-              record: dict[str, Any], deadline: float | None = None) -> dict[str, Any]:
+              record: dict[str, Any], deadline: float | None = None,
+              live: Live | None = None) -> dict[str, Any]:
     workdir = out / f"trial-{n}"
     clock = Clock()
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
-    timeline.listeners.append(lambda e: opts.log(format_event(e)))
+    display = for_terminal(opts.log, progress_printer(opts.log), format_event, scenario.time_limit,
+                           url=live.url if live else None, title=f"{scenario.name} · trial {n}")
+    timeline.listeners.append(display.event)
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
                        backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn, workdir=workdir)
-    trial = Trial(ctx, on_tick=stop_at(deadline, progress_printer(opts.log)))
+    trial = Trial(ctx, on_tick=stop_at(deadline, with_board(display.tick, live)))
+    if live is not None:
+        live.board.attach(n, trial)
     t0 = time.monotonic()
     try:
         state = trial.run()
     finally:
+        display.close()
+        if live is not None:
+            live.board.detach()
         # Even an aborted trial keeps what it measured.
         partial = trial_record(n, trial, timeline, ctx, time.monotonic() - t0)
         record["trials"][-1] = partial

@@ -83,6 +83,7 @@ class Trial:
         self.fault_state = ["scheduled"] * len(self.faults)   # -> injecting, active, done
         self.fault_threads: dict[int, Worker] = {}
         self.detectors = build_detectors(self.sc.detect, ctx)
+        self._recorded_firing: dict[str, float] = {}
         self.abort = AbortWatch(getattr(self.sc, "abort_if", []))
         self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir)
         self._bucket = {"n": 0, "failed": 0, "lat": []}
@@ -185,6 +186,8 @@ class Trial:
                     below = self.sc.steady_state.error_rate.below
                     hold = self.sc.steady_state.error_rate.for_
                     self.state.steady = SteadyState(below, hold, since=t)
+                    for d in self.detectors:
+                        d.rearm(t)   # a false alarm before the fault stays on record, unlatched
                 tl.add("fault_injected", t=t, fault=spec.type, index=i)
                 worker = Worker(f"fault-{i}", fault.inject)
                 self.fault_threads[i] = worker
@@ -220,9 +223,14 @@ class Trial:
     # ---- detection and recovery ---------------------------------------------
 
     def check_detectors(self, now: float) -> None:
+        # fired_at may already be set when we look (rules fire in event time
+        # while observations are read; probes fire on their own threads), so
+        # each firing is recorded once by its instant, not by a None -> set edge.
         for d in self.detectors:
-            if d.fired_at is None and d.check(now) is not None:
-                self.ctx.timeline.add("detector_fired", t=d.fired_at, name=d.name,
+            fired = d.check(now)
+            if fired is not None and self._recorded_firing.get(d.name) != fired:
+                self._recorded_firing[d.name] = fired
+                self.ctx.timeline.add("detector_fired", t=fired, name=d.name,
                                       detector=d.type_name)
 
     def first_detection(self) -> float | None:

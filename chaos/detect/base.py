@@ -30,6 +30,11 @@ class Detector:
     def check(self, now: float) -> float | None:
         return self.fired_at
 
+    def rearm(self, t: float) -> None:
+        """At the fault (``t``): forget a firing before it (a false alarm, already
+        on the timeline), so that it cannot hide the detection the trial measures."""
+        self.fired_at = None
+
     def start(self) -> None:
         """Begin probing (probes only)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import urllib.error
 import urllib.request
 from collections import deque
@@ -12,49 +13,101 @@ from chaos.detect.base import Detector, Pending, ProbeThread
 
 
 class WindowRule(Detector):
-    """A rule over the requests answered in the last ``window`` seconds."""
+    """A rule over the requests answered in the last ``window`` seconds, in event time.
+
+    The condition can only change when an answer enters the window (at its
+    answer time) or leaves it (``window`` seconds later), so it is evaluated
+    at exactly those instants, and the rule fires at ``pending since + for``:
+    the instant a continuously evaluated rule would fire, whatever the loop's
+    tick. Counts are kept incrementally: each answer costs O(1) (the latency
+    rule: one insertion into a sorted list), however full the window is.
+    """
 
     def __init__(self, name, params, ctx) -> None:
         super().__init__(name, params, ctx)
         self.window: deque[tuple[float, bool, float]] = deque()
         self.pending = Pending(params.for_)
-        self.latest = 0.0
+        self.latest = 0.0          # newest instant evaluated: our watermark
+        self.failed = 0
+        self.armed_at = float("-inf")
 
     def observe(self, end: float, ok: bool, latency_s: float) -> None:
+        end = max(end, self.latest)   # a slightly late line counts from where we are
+        self._advance(end)
         self.window.append((end, ok, latency_s))
-        self.latest = max(self.latest, end)
+        self.failed += not ok
+        self.entered(latency_s)
+        self._evaluate(end)
+
+    def entered(self, latency_s: float) -> None:
+        """An answer entered the window (for rules that keep more than counts)."""
+
+    def left(self, latency_s: float) -> None:
+        """An answer left the window."""
 
     def condition(self) -> bool | None:
         raise NotImplementedError
 
     def check(self, now: float) -> float | None:
-        if self.fired_at is not None:
-            return self.fired_at
-        while self.window and self.window[0][0] < now - self.params.window:
-            self.window.popleft()
-        value = self.condition()
-        # No answers in the window: no data, like a Prometheus rule over an empty series.
-        fired = self.pending.update(now, bool(value))
-        if fired is not None:
-            self.fired_at = fired
+        self._advance(now)
         return self.fired_at
+
+    def rearm(self, t: float) -> None:
+        self._advance(t)           # the window as it stands at t, before forgetting
+        super().rearm(t)
+        self.armed_at = t          # a condition holding across the fault fires at t
+
+    def _advance(self, t: float) -> None:
+        """Let answers leave the window up to ``t``, evaluating at each exit."""
+        width = self.params.window
+        while self.window and self.window[0][0] + width < t:
+            exit_t = self.window[0][0] + width
+            self._fire_by(exit_t)
+            _, ok, latency = self.window.popleft()
+            self.failed -= not ok
+            self.left(latency)
+            self._evaluate(exit_t)
+        self._fire_by(t)
+        self.latest = max(self.latest, t)
+
+    def _evaluate(self, t: float) -> None:
+        # No answers in the window: no data, like a Prometheus rule over an empty series.
+        if not self.condition():
+            self.pending.since = None
+        elif self.pending.since is None:
+            self.pending.since = t
+        self._fire_by(t)
+
+    def _fire_by(self, t: float) -> None:
+        since = self.pending.since
+        if self.fired_at is None and since is not None and since + self.pending.hold_s <= t:
+            self.fired_at = max(since + self.pending.hold_s, self.armed_at)
 
 
 class ErrorRateRule(WindowRule):
     def condition(self) -> bool | None:
         if not self.window:
             return None
-        failed = sum(1 for _, ok, _ in self.window if not ok)
-        return failed / len(self.window) > self.params.above
+        return self.failed / len(self.window) > self.params.above
 
 
 class LatencyRule(WindowRule):
+    def __init__(self, name, params, ctx) -> None:
+        super().__init__(name, params, ctx)
+        self.latencies: list[float] = []     # the window's latencies, sorted
+
+    def entered(self, latency_s: float) -> None:
+        bisect.insort(self.latencies, latency_s)
+
+    def left(self, latency_s: float) -> None:
+        del self.latencies[bisect.bisect_left(self.latencies, latency_s)]
+
     def condition(self) -> bool | None:
-        if not self.window:
+        if not self.latencies:
             return None
-        latencies = sorted(lat for _, _, lat in self.window)
-        rank = min(len(latencies) - 1, int(len(latencies) * self.params.percentile / 100.0))
-        return latencies[rank] > self.params.above
+        lat = self.latencies
+        rank = min(len(lat) - 1, int(len(lat) * self.params.percentile / 100.0))
+        return lat[rank] > self.params.above
 
 
 class HttpProbe(ProbeThread):

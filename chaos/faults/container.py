@@ -162,17 +162,19 @@ class Limit(Fault):
         if original is None:
             return
         c = self.ctx.lab.container(self.params.target)
-        # -1 lifts a CPU quota or swap cap. A memory limit cannot be lifted once
-        # set (Docker reads 0 as "unchanged" and refuses -1), so "unlimited"
-        # comes back as the engine's whole memory: the same in effect.
-        memory = original["Memory"] or unlimited_memory()
-        c.update(cpu_period=original["CpuPeriod"] or 100_000,
-                 cpu_quota=original["CpuQuota"] or -1,
-                 mem_limit=memory,
-                 memswap_limit=original["MemorySwap"] or -1)
+        # -1 lifts a CPU quota. A memory limit cannot be lifted once set (Docker
+        # reads 0 as "unchanged" and refuses -1), so "unlimited" comes back as the
+        # engine's whole memory: the same in effect.
+        c.update(cpu_period=original["CpuPeriod"] or 100_000, cpu_quota=original["CpuQuota"] or -1)
+        if self.params.memory is not None:
+            memory = original["Memory"] or unlimited_memory()
+            # Docker's own default for swap is twice the memory; -1 here would leave the
+            # kernel's memory+swap cap below the new memory limit, which it refuses.
+            c.update(mem_limit=memory, memswap_limit=original["MemorySwap"] or 2 * memory)
 
 
 def unlimited_memory() -> int:
+    """The engine's whole memory, rounded down to a page (cgroup v1 wants whole pages)."""
     from chaos.lab.engine import client
 
-    return int(client().info()["MemTotal"])
+    return int(client().info()["MemTotal"]) // 4096 * 4096

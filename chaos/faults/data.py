@@ -138,7 +138,7 @@ class DropIndex(Fault):
                              .format(sql.SQL(table), sql.Identifier(conname)))
             conn.commit()
         self.restore = restore
-        self.detail = {"index": self.params.index, "table": table, "recreate": restore}
+        self.detail = {"dropped": self.params.index, "table": table, "recreate": restore}
 
     def revert(self) -> None:
         restore, self.restore = self.restore, []

@@ -77,12 +77,16 @@ class ConnectionExhaustion(Fault):
         limit = self.params.connections or max_conn
         refused = self.grab(limit)
         terminated = 0
-        if self.params.terminate_app and self.held:
+        # The app's pool reconnects as soon as its sessions end, so end them and take
+        # the freed slots in rounds, until none of its sessions is left.
+        for _ in range(10 if self.params.terminate_app and self.held else 0):
             row = self.held[0].execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND backend_type = 'client backend'"
+                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
                 " AND application_name NOT LIKE %s", (APP_NAME + "%",)).fetchone()
-            terminated = int(row[0])
+            if not row[0]:
+                break
+            terminated += int(row[0])
             refused = self.grab(limit) or refused   # take the slots they held
         self.detail = {"held": len(self.held), "max_connections": max_conn,
                        "app_sessions_ended": terminated, "stopped_because": refused}

@@ -25,6 +25,11 @@ def compose_command() -> tuple[str, ...]:
     if shutil.which("docker-compose"):
         candidates.append(("docker-compose",))
     for argv in candidates:
+        if argv == ("docker-compose",):
+            # The legacy binary is a Python program: `version` alone costs ~1.5 s
+            # on every chaos command. Being on PATH is enough; a broken install
+            # fails on its first real call, with its own message (LabError).
+            return argv
         try:
             done = subprocess.run([*argv, "version"], capture_output=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):

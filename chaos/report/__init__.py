@@ -1,6 +1,7 @@
 """Reports: each a pure function of result.json + timeline.jsonl.
 
-    paths = render_all("reports/20261130-013225-quick-a423")   # postmortem.md, junit.xml
+    paths = render_all("reports/20261130-013225-quick-a423")
+    # postmortem.md (+ chart.png it embeds), report.html, junit.xml
 
 Rendering never changes the record, so ``chaos report DIR`` can redo it at any
 time. A damaged record raises ``ReportError`` (exit 2) before anything is
@@ -13,13 +14,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from chaos.atomic import write_text
+from chaos.atomic import write_bytes, write_text
 from chaos.errors import ReportError
-from chaos.report import junit, postmortem
+from chaos.report import html, junit, postmortem
 from chaos.report.record import Run, load_run
 
-RENDERERS: dict[str, Callable[[Run], str]] = {
+RENDERERS: dict[str, Callable[[Run], str | bytes]] = {
     "postmortem.md": postmortem.render,
+    "chart.png": html.chart_png,        # the main chart, which postmortem.md embeds
+    "report.html": html.render,
     "junit.xml": junit.render,
 }
 
@@ -34,7 +37,7 @@ def render_all(run_dir: str | Path) -> list[Path]:
             broken.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         path = run.dir / name
-        write_text(path, text)
+        (write_bytes if isinstance(text, bytes) else write_text)(path, text)
         written.append(path)
     if broken:
         raise ReportError("could not render " + "; ".join(broken)

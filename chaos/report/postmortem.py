@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from chaos.report.gameday import gameday_view
 from chaos.report.measures import corrective_measures
 from chaos.report.record import Run
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
@@ -181,6 +182,8 @@ def view(run: Run) -> dict[str, Any]:
         "summary_rows": summary_rows(run) if len(all_stories) > 1 else [],
         "trial_rows": trial_rows(all_stories) if len(all_stories) > 1 else [],
         "input_notes": run.notes,
+        "gameday": gameday_view(all_stories),
+        "chart": "chart.png" if any(s.samples or s.events for s in all_stories) else None,
     }
 
 

@@ -20,7 +20,9 @@ from chaos.errors import Problem, ScenarioError
 
 Loc = tuple[Any, ...]
 
-MAX_BYTES = 1_000_000
+# A scenario is a few KB. PyYAML's pure-Python scanner needs seconds per 100 KB on a
+# busy machine, so a larger limit would let one file stall `chaos validate`.
+MAX_BYTES = 128_000
 # Scenarios are a few hundred nodes. Counting nodes *with aliases expanded*
 # stops "billion laughs" documents before anything builds or walks the expansion.
 MAX_NODES = 20_000
@@ -28,6 +30,7 @@ MAX_INT_CHARS = 100
 # Deeper than any real scenario; far below where PyYAML's recursive composer
 # would exhaust Python's stack.
 MAX_DEPTH = 64
+MAX_FLOW_DEPTH = 16   # `[`/`{` levels; real scenarios use two or three
 _INT_TAG = "tag:yaml.org,2002:int"
 
 
@@ -55,7 +58,7 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], LineMap]:
         return ScenarioError([Problem(name, line, "", message)])
 
     try:
-        loader = yaml.SafeLoader(text)   # checks every character at once
+        loader = _Loader(text)   # checks every character at once
     except yaml.reader.ReaderError as exc:
         line = text[:exc.position].count("\n") + 1
         raise fail(f"character #x{exc.character:04x} is not allowed in YAML ({exc.reason})",
@@ -89,6 +92,28 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], LineMap]:
     return data, lines
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses deep ``[[[[`` / ``{{{{`` nesting while scanning: PyYAML's
+    scanner slows down with every open bracket, and its composer recurses per level."""
+
+    composed = 0
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            raise yaml.scanner.ScannerError(
+                None, None, f"brackets nested too deeply (more than {MAX_FLOW_DEPTH} levels)",
+                self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # Stop a huge document early; `_walk` counts again with aliases expanded.
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_NODES} nodes; refusing the document", self.get_mark())
+        return super().compose_node(parent, index)
+
+
 def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, int | None]:
     mark, opened = exc.problem_mark or exc.context_mark, exc.context_mark
     detail = ", ".join(part for part in (exc.context, exc.problem) if part) or "syntax error"
@@ -103,15 +128,17 @@ def _read_text(path: Path, name: str) -> str:
     def fail(message: str, line: int | None = None) -> ScenarioError:
         return ScenarioError([Problem(name, line, "", message)])
 
-    if path.is_dir():
-        raise fail("is a directory, not a scenario file")
     try:
+        if path.is_dir():
+            raise fail("is a directory, not a scenario file")
         with path.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise fail("file not found") from None
-    except OSError as exc:
+    except OSError as exc:  # also a name too long for the file system
         raise fail(f"cannot read file: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL byte in the name
+        raise fail(f"cannot read file: {exc}") from None
     if len(raw) > MAX_BYTES:
         raise fail(f"file is too large for a scenario (over {MAX_BYTES} bytes)")
     if b"\x00" in raw:

@@ -41,7 +41,7 @@ def scenario_doc(faults: list[dict], **extra: Any) -> dict[str, Any]:
     return doc
 
 
-def run_trial(lab: Lab, doc: dict[str, Any], tmp: Path) -> dict[str, Any]:
+def run_trial(lab: Lab, doc: dict[str, Any], tmp: Path, on_tick=None) -> dict[str, Any]:
     path = tmp / "scenario.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     scenario = load_scenario(path)
@@ -50,7 +50,7 @@ def run_trial(lab: Lab, doc: dict[str, Any], tmp: Path) -> dict[str, Any]:
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
                        backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
                        workdir=tmp / "trial")
-    trial = Trial(ctx)
+    trial = Trial(ctx, on_tick=on_tick)
     state = trial.run()
     timeline.close()
     m = metrics.compute(timeline.events, state.counts).as_dict()

@@ -61,7 +61,8 @@ def junit(run_dir: Path) -> ET.Element:
 def test_render_all_writes_every_report(run_dir: Path):
     before = (run_dir / "result.json").read_bytes()
     paths = render_all(run_dir)
-    assert sorted(p.name for p in paths) == ["junit.xml", "postmortem.md"]
+    assert sorted(p.name for p in paths) == ["chart.png", "junit.xml", "postmortem.md",
+                                             "report.html"]
     assert all(p.parent == run_dir and p.stat().st_size > 0 for p in paths)
     assert (run_dir / "result.json").read_bytes() == before   # rendering never edits the record
     assert not list(run_dir.glob(".*"))                       # no temp files left behind

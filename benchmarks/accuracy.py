@@ -1,0 +1,216 @@
+"""Accuracy: outages of known onset and length, measured against the truth.
+
+    python -m benchmarks.accuracy --trials 10 --case pause5 --case pause20 --case window5
+
+Cases (the lab's default app, 20 users; steady state 1% for 2 s; recovery none):
+
+- ``pauseN``: the database container paused for N s (the built-in ``pause`` fault).
+  Truth: ``t_fault`` = ``fault_injected``; service is back at ``fault_reverted``
+  (logged once ``docker unpause`` returned).
+- ``windowN``: the app answers 500 to every read and write for exactly N s: a
+  benchmark-only fault renames ``products.price_cents`` and renames it back
+  (DDL commits in milliseconds). Truth: the instants those commits returned.
+
+Truth: ``ttm = t_off − t_fault``; ``ttr = ttm + for``; ``outage = t_off − t_on``.
+``ttd`` is compared with an exact, offline event-time replay of the same
+error-rate rule over the raw observations (``--keep-observations``): the
+difference is what evaluating the rule at loop ticks costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import psycopg
+import yaml
+
+from benchmarks.common import REPO, emit, spread
+from chaos.faults.base import Fault
+from chaos.registry import faults
+from chaos.scenario.base import Strict
+
+HOLD_S = 2.0
+RULE = {"window": 2.0, "above": 0.05, "for": 1.0}
+
+
+class ColumnGoneParams(Strict):
+    requires_duration: ClassVar[bool] = True
+
+
+@faults.register("bench_column_gone")
+class ColumnGone(Fault):
+    """Reads and writes fail with 500 while products.price_cents is renamed."""
+
+    Params = ColumnGoneParams
+
+    def check(self) -> None:
+        # Connected ahead of time, so the onset is one DDL round trip after t_fault.
+        self.conn = psycopg.connect(self.ctx.db_dsn, autocommit=True, connect_timeout=10)
+
+    def _ddl(self, a: str, b: str) -> tuple[float, float]:
+        t0 = self.ctx.clock.now()
+        self.conn.execute(f"ALTER TABLE products RENAME COLUMN {a} TO {b}")
+        return t0, self.ctx.clock.now()
+
+    def inject(self) -> None:
+        t0, t1 = self._ddl("price_cents", "price_cents_gone")
+        self.detail = {"effective_t": round(t1, 4), "ddl_s": round(t1 - t0, 4)}
+        self.injected = True
+
+    def revert(self) -> None:
+        if getattr(self, "injected", False):
+            t0, t1 = self._ddl("price_cents_gone", "price_cents")
+            self.injected = False
+            self.ctx.timeline.add("bench_window_closed", t=t1, ddl_s=round(t1 - t0, 4))
+
+    def cleanup(self) -> None:
+        self.conn.close()
+
+
+def scenario(case: str) -> dict[str, Any]:
+    kind, seconds = case.rstrip("0123456789"), int(case.lstrip("pausewindow"))
+    fault: dict[str, Any] = {"at": "6s", "duration": f"{seconds}s"}
+    fault.update({"type": "pause", "target": "db"} if kind == "pause" else
+                 {"type": "bench_column_gone"})
+    return {
+        "name": f"accuracy {case}",
+        "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
+        "load": {"users": 20, "spawn_rate": 20},
+        "faults": [fault],
+        "detect": [{"name": "errors", "type": "error_rate", "window": f"{RULE['window']}s",
+                    "above": f"{RULE['above']:.0%}", "for": f"{RULE['for']}s"}],
+        "recovery": {"trigger": "none"},
+        "steady_state": {"error_rate": {"below": "1%", "for": f"{HOLD_S}s"}},
+        "time_limit": f"{seconds + 60}s",
+    }
+
+
+def wall0(events: list[dict[str, Any]]) -> float:
+    """The trial clock's wall-clock origin, from the events' (t, wall) pairs (±0.5 ms)."""
+    return statistics.median(datetime.fromisoformat(e["wall"]).timestamp() - e["t"]
+                             for e in events)
+
+
+def observations(obs_dir: Path, origin: float) -> list[tuple[float, bool]]:
+    out = []
+    for path in obs_dir.glob("obs-*.jsonl"):
+        for line in path.read_text().splitlines():
+            d = json.loads(line)
+            out.append((d["t"] + d["ms"] / 1000.0 - origin, d["ok"]))
+    return sorted(out)
+
+
+def replay_rule(obs: list[tuple[float, bool]], t_fault: float) -> float | None:
+    """Exact event-time evaluation of the error-rate rule: the condition only
+    changes when an answer enters (at its answer time) or leaves (window later)."""
+    changes = sorted([(t, 1, ok) for t, ok in obs] + [(t + RULE["window"], -1, ok) for t, ok in obs])
+    n = failed = 0
+    since = None
+    for t, sign, ok in changes:
+        if since is not None and t >= since + RULE["for"]:
+            if since + RULE["for"] >= t_fault:
+                return since + RULE["for"]
+        n += sign
+        failed += sign * (not ok)
+        holds = n > 0 and failed / n > RULE["above"]
+        if not holds:
+            since = None
+        elif since is None:
+            since = t
+    return None
+
+
+def replay_ticks(obs: list[tuple[float, bool]], t_fault: float, tick: float = 0.1,
+                 phase: float = 0.05) -> float | None:
+    """The same rule evaluated the way the loop did before event time: at each
+    tick, over the answers read by then (the pre-fix ``WindowRule.check(now)``)."""
+    from collections import deque
+
+    window: deque[tuple[float, bool]] = deque()
+    i, since, t = 0, None, phase
+    while i < len(obs) or window:
+        while i < len(obs) and obs[i][0] <= t:
+            window.append(obs[i])
+            i += 1
+        while window and window[0][0] < t - RULE["window"]:
+            window.popleft()
+        holds = bool(window) and sum(not ok for _, ok in window) / len(window) > RULE["above"]
+        since = (since if since is not None else t) if holds else None
+        if since is not None and t - since >= RULE["for"] and t >= t_fault:
+            return t
+        t += tick
+    return None
+
+
+def truth(trial: dict[str, Any]) -> dict[str, float]:
+    ev = {e["kind"]: e for e in reversed(trial["events"])}   # first of each kind
+    t_fault = ev["fault_injected"]["t"]
+    if "bench_window_closed" in ev:
+        t_on, t_off = ev["fault_applied"]["effective_t"], ev["bench_window_closed"]["t"]
+    else:
+        t_on, t_off = t_fault, ev["fault_reverted"]["t"]
+    return {"t_fault": t_fault, "ttm_s": t_off - t_fault, "ttr_s": t_off - t_fault + HOLD_S,
+            "outage_s": t_off - t_on}
+
+
+def analyse(case: str, out: Path, result: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[float]] = {"ttm_s": [], "ttr_s": [], "outage_s": [], "ttd_s": [],
+                                      "ttd_s_tick_eval": []}
+    for trial in result["trials"]:
+        if trial.get("status") != "completed" or trial.get("ttm_s") is None:
+            emit(bench="accuracy", case=case, trial=trial["trial"], skipped=trial.get("end_reason"))
+            continue
+        tr = truth(trial)
+        obs = observations(out / f"trial-{trial['trial']}" / "observations", wall0(trial["events"]))
+        exact_ttd = replay_rule(obs, tr["t_fault"])
+        tick_ttd = replay_ticks(obs, tr["t_fault"])
+        row = {k: round(trial[k] - tr[k], 4) for k in ("ttm_s", "ttr_s", "outage_s")}
+        if exact_ttd is not None and trial["ttd_s"] is not None:
+            row["ttd_s"] = round(trial["ttd_s"] - (exact_ttd - tr["t_fault"]), 4)
+        if exact_ttd is not None and tick_ttd is not None:
+            row["ttd_s_tick_eval"] = round(tick_ttd - exact_ttd, 4)
+        for k, v in row.items():
+            errors[k].append(v)
+        emit(bench="accuracy", case=case, trial=trial["trial"], error_s=row,
+             measured={k: trial[k] for k in ("ttd_s", "ttm_s", "ttr_s", "outage_s")},
+             truth={k: round(v, 4) for k, v in tr.items() if k != "t_fault"})
+    summary = {k: {**spread(v), "worst_abs": round(max(map(abs, v)), 4) if v else None}
+               for k, v in errors.items()}
+    emit(bench="accuracy", case=case, summary=summary)
+    return summary
+
+
+def run_case(case: str, trials: int, workdir: Path) -> dict[str, Any]:
+    from chaos.run import RunOptions, run_scenario
+
+    path = workdir / f"{case}.yaml"
+    path.write_text(yaml.safe_dump(scenario(case), sort_keys=False))
+    out = workdir / case
+    t0 = time.monotonic()
+    result = run_scenario(path, RunOptions(trials=trials, out=out, keep_observations=True,
+                                           log=lambda _m: None))
+    emit(bench="accuracy", case=case, run_wall_s=round(time.monotonic() - t0, 1), out=str(out))
+    return analyse(case, out, result)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--case", action="append", help="pauseN or windowN (repeatable)")
+    ap.add_argument("--workdir", type=Path, help="keep runs here (default: a temp dir)")
+    args = ap.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chaos-accuracy-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    for case in args.case or ["pause5", "pause20", "window5"]:
+        run_case(case, args.trials, workdir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The levers people have on a running trial: marks, runbook steps, the end.
+
+    controls = Controls(trial)
+    controls.mark("detected")                  # "we noticed", on the timeline now
+    controls.mark("note", note="paging the DBA")
+    controls.run_step(0)                       # a game day's runbook, one step at a time
+    controls.mark("end")                       # the facilitator ends the exercise
+
+Marks are timeline events ``{kind: "mark", mark: ..., note: ...}`` stamped with
+the instant they arrive. A person saying ``recovered`` does not end anything:
+the steady state still decides when service is restored, and a ``recovered``
+mark made while requests are still failing (or not being answered at all)
+carries ``premature: true``. Called from the live server's threads; the
+trial's loop only ever sees flags and finished events.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from chaos.errors import ChaosError, UsageError
+from chaos.recover.runbook import run_steps
+
+MARKS = ("detected", "mitigated", "recovered", "note", "end")
+QUIET_S = 2.0   # no failure, and answers arriving, for this long: errors have stopped
+
+
+class Refused(ChaosError):
+    """The request is valid but cannot be done now (a step is running, the trial is over)."""
+
+    exit_code = 2
+
+
+class Controls:
+    def __init__(self, trial: Any) -> None:
+        self.trial = trial
+        self.steps = list(trial.sc.recovery.steps)
+        self.step_state = ["ready"] * len(self.steps)   # -> running, done, failed
+        self._lock = threading.Lock()
+        self._recovery_started = False
+        self._recovery_finished = False
+
+    @property
+    def open(self) -> bool:
+        return self.trial.state.end_reason is None
+
+    def mark(self, kind: str, note: str | None = None, by: str | None = None) -> dict[str, Any]:
+        if kind not in MARKS:
+            raise UsageError(f"unknown mark {kind!r}; expected one of: {', '.join(MARKS)}")
+        note = (note or "").strip()[:500] or None
+        if kind == "note" and not note:
+            raise UsageError("a note needs its text (--note TEXT)")
+        if not self.open:
+            raise Refused("the trial has ended; marks can no longer be added")
+        detail: dict[str, Any] = {"mark": kind}
+        if note:
+            detail["note"] = note
+        if by:
+            detail["by"] = by
+        if kind == "recovered":
+            detail["premature"] = self.errors_continue()
+            detail["confirmed"] = bool(self.trial.confirmed)
+        event = self.trial.ctx.timeline.add("mark", **detail)
+        if kind == "end":
+            self.trial.end_requested = True   # the loop ends; Trial.finish reverts the faults
+        return event
+
+    def errors_continue(self) -> bool:
+        """Whether, right now, users still see failures (or no answers at all)."""
+        trial, st = self.trial, self.trial.state
+        if trial.confirmed:
+            return False
+        if st.steady is None:   # no fault yet: there is nothing to have recovered from
+            return True
+        now = trial.ctx.clock.now()
+        last_failure = st.counts.last_failure_t
+        failing = last_failure is not None and now - last_failure < QUIET_S
+        stalled = now - st.steady.latest >= QUIET_S
+        return failing or stalled
+
+    def run_step(self, index: int) -> dict[str, Any]:
+        """Start runbook step ``index`` on its own thread; it is timed on the timeline."""
+        if not self.trial.manual:
+            raise Refused("runbook steps run by hand only on a game day (recovery trigger manual)")
+        if not 0 <= index < len(self.steps):
+            raise UsageError(f"no runbook step {index}; the runbook has {len(self.steps)}")
+        if self.trial.state.t_fault is None:
+            raise Refused("the fault has not been injected yet")
+        with self._lock:
+            if not self.open:
+                raise Refused("the trial has ended")
+            running = self.trial.state.recovery_thread
+            if running is not None and running.is_alive():
+                raise Refused("another runbook step is still running")
+            if not self._recovery_started:
+                self._recovery_started = True
+                self.trial.ctx.timeline.add("recovery_started", trigger="manual",
+                                            steps=len(self.steps))
+            self.step_state[index] = "running"
+            worker = threading.Thread(target=self._run, args=(index,), name=f"step-{index}",
+                                      daemon=True)
+            # The trial waits for it (check_end, finish) as for an automatic recovery.
+            self.trial.state.recovery_thread = worker
+            worker.start()
+        return {"index": index, "step": self.steps[index].type}
+
+    def _run(self, index: int) -> None:
+        ctx = self.trial.ctx
+        before = len(ctx.timeline.events)
+        try:
+            run_steps([self.steps[index]], ctx, self.trial.state.t_fault, first=index)
+        except Exception as exc:   # on the timeline as step_failed; people may retry
+            self.step_state[index] = "failed"
+            if not any(e["kind"] == "step_failed" for e in ctx.timeline.events[before:]):
+                ctx.timeline.add("step_failed", step=self.steps[index].type, index=index,
+                                 error=f"{type(exc).__name__}: {exc}")
+            return
+        self.step_state[index] = "done"
+        with self._lock:
+            if all(s == "done" for s in self.step_state) and not self._recovery_finished:
+                self._recovery_finished = True
+                ctx.timeline.add("recovery_finished")
+
+    def steps_view(self) -> list[dict[str, Any]]:
+        return [{"index": i, "step": s.type, "state": self.step_state[i],
+                 "params": _params(s)} for i, s in enumerate(self.steps)]
+
+
+def _params(spec: Any) -> str:
+    params = getattr(spec, "params", None)
+    if params is None:
+        return ""
+    data = params.model_dump(mode="json") if hasattr(params, "model_dump") else dict(params)
+    # A script's full path says less than its name, and may say where someone's home is.
+    return ", ".join(f"{k}={str(v).rsplit('/', 1)[-1]}" for k, v in data.items())

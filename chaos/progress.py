@@ -1,0 +1,108 @@
+"""What `chaos run` shows while a trial runs.
+
+On a terminal: a live panel (rich) with the phase, elapsed and remaining time,
+the request and error rates, the last events and the live page's address,
+redrawn a few times a second; event lines still scroll above it. Anywhere else
+(a pipe, a log file, ``CI=true``): plain lines, one per event and one every
+few seconds, as before.
+
+    display = for_terminal(log, plain_tick, fmt, time_limit=120, url=live.url)
+    timeline.listeners.append(display.event)
+    Trial(ctx, on_tick=display.tick) ... display.close()
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import deque
+from typing import Any, Callable
+
+from chaos.live.board import phase
+from chaos.redact import redact
+
+REDRAW_S = 0.25
+
+
+def is_interactive(stream: Any = None) -> bool:
+    stream = stream if stream is not None else sys.stdout
+    ci = os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+    return not ci and bool(getattr(stream, "isatty", lambda: False)())
+
+
+class PlainDisplay:
+    def __init__(self, log: Callable[[str], None], tick: Callable[[Any], None],
+                 fmt: Callable[[dict[str, Any]], str]) -> None:
+        self.log, self.tick, self.fmt = log, tick, fmt
+
+    def event(self, e: dict[str, Any]) -> None:
+        self.log(self.fmt(e))
+
+    def close(self) -> None:
+        pass
+
+
+class RichDisplay:
+    def __init__(self, fmt: Callable[[dict[str, Any]], str], time_limit: float,
+                 url: str | None, title: str = "", console: Any = None) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.fmt, self.time_limit, self.url, self.title = fmt, time_limit, url, title
+        self.events: deque[str] = deque(maxlen=6)
+        self.console = console or Console()
+        self._last = 0.0
+        self._view: dict[str, Any] = {"phase": "starting", "now": 0.0}
+        # Lines printed to stdout meanwhile (the run's log) go above the panel.
+        self.live = Live(self._render(), console=self.console, refresh_per_second=4,
+                         transient=False, redirect_stdout=True, redirect_stderr=True)
+        self.live.start()
+
+    def event(self, e: dict[str, Any]) -> None:
+        line = redact(self.fmt(e))   # as the plain log does (click.echo(redact(...)))
+        self.events.append(line.strip())
+        self.console.print(line, markup=False, highlight=False)
+
+    def tick(self, trial: Any) -> None:
+        now = time.monotonic()
+        if now - self._last < REDRAW_S:
+            return
+        self._last = now
+        sample = getattr(trial, "last_sample", None) or {"rps": 0.0, "error_ratio": 0.0}
+        counts = trial.state.counts
+        self._view = {"phase": phase(trial), "now": trial.ctx.clock.now(), "rps": sample["rps"],
+                      "err": sample["error_ratio"], "total": counts.total, "failed": counts.failed}
+        self.live.update(self._render())
+
+    def _render(self) -> Any:
+        from rich.panel import Panel
+        from rich.table import Table
+
+        v = self._view
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        left = max(0.0, self.time_limit - v["now"])
+        grid.add_row("phase", v["phase"])
+        grid.add_row("time", f"{v['now']:6.1f} s elapsed · {left:6.1f} s left")
+        if "rps" in v:
+            grid.add_row("load", f"{v['rps']:6.0f} req/s · errors {v['err']:6.1%} · "
+                                 f"{v['failed']} of {v['total']} failed")
+        if self.url:
+            grid.add_row("live page", self.url)
+        for i, line in enumerate(self.events):
+            grid.add_row("events" if i == 0 else "", line)
+        return Panel(grid, title=self.title or "chaos run", border_style="cyan")
+
+    def close(self) -> None:
+        self.live.update(self._render())
+        self.live.stop()
+
+
+def for_terminal(log: Callable[[str], None], plain_tick: Callable[[Any], None],
+                 fmt: Callable[[dict[str, Any]], str], time_limit: float,
+                 url: str | None = None, title: str = "") -> PlainDisplay | RichDisplay:
+    if is_interactive():
+        return RichDisplay(fmt, time_limit, url, title)
+    return PlainDisplay(log, plain_tick, fmt)

@@ -1,0 +1,70 @@
+"""People next to alerts: what the ``mark`` events of a game day say.
+
+    gameday_view(stories(run))
+    # [{"n": 1, "marks": [{"clock": "01:32:50.275 UTC", "offset": "fault +2.4 s",
+    #                      "mark": "detected", "note": ..., "premature": False}, ...],
+    #   "rows": [{"what": "noticed (time to detect)", "people": "12.3 s (at ...)",
+    #             "alerts": "2.4 s (user-facing errors, at ...)"}, ...]}]
+
+Only trials with marks appear. Every time is from the trial's record and its
+events; a mark made after the trial ended (``chaos mark`` on a finished run)
+was never accepted, so it cannot be here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaos.measure.timeline import first_event
+from chaos.report.story import TrialStory
+from chaos.report.text import NULL, offset, redact, seconds
+
+
+def _at(story: TrialStory, e: dict[str, Any] | None) -> str:
+    return f" at {story.when(e['t'], e.get('wall'))}" if e is not None else ""
+
+
+def _since(story: TrialStory, e: dict[str, Any] | None) -> float | None:
+    return story.since_fault(e["t"]) if e is not None else None
+
+
+def marks(story: TrialStory) -> list[dict[str, Any]]:
+    return [{"clock": story.when(e["t"], e.get("wall")), "offset": offset(story.since_fault(e["t"])),
+             "mark": e.get("mark", "note"), "note": redact(e["note"]) if e.get("note") else None,
+             "by": e.get("by"), "premature": bool(e.get("premature"))}
+            for e in story.events if e["kind"] == "mark"]
+
+
+def rows(story: TrialStory) -> list[dict[str, str]]:
+    """Human versus alert, metric by metric, with the wall-clock time of each."""
+    t, ev, t0 = story.record, story.events, story.t_fault
+    human = first_event(ev, "mark", after=t0, mark="detected")
+    alert = first_event(ev, "detector_fired", after=t0)
+    said = first_event(ev, "mark", after=t0, mark="recovered")
+    held = first_event(ev, "recovered", after=t0)
+    alerts = "no alert fired"
+    if alert is not None:
+        alerts = (f"{seconds(_since(story, alert))} ({alert.get('name', '?')}, "
+                  f"at {story.when(alert['t'], alert.get('wall'))})")
+    out = [{"what": "noticed (time to detect)", "alerts": alerts,
+            "people": f"{seconds(_since(story, human))}{_at(story, human)}" if human
+            else "never marked"}]
+    if t.get("human_tta_s") is not None or t.get("tta_s") is not None:
+        out.append({"what": "acted (time to acknowledge)",
+                    "people": seconds(t.get("human_tta_s")) if t.get("human_tta_s") is not None
+                    else NULL, "alerts": seconds(t.get("tta_s")) if t.get("tta_s") is not None
+                    else NULL})
+    premature = sum(1 for m in marks(story) if m["premature"])
+    out.append({"what": "recovered (people said / steady state held)",
+                "people": (f"{seconds(_since(story, said))}{_at(story, said)}" if said
+                           else "never marked")
+                + (f"; {premature} premature mark{'s' if premature != 1 else ''}"
+                   if premature else ""),
+                "alerts": f"{seconds(_since(story, held))}{_at(story, held)}" if held
+                else "steady state never held"})
+    return out
+
+
+def gameday_view(all_stories: list[TrialStory]) -> list[dict[str, Any]]:
+    return [{"n": s.n, "marks": marks(s), "rows": rows(s)}
+            for s in all_stories if any(e["kind"] == "mark" for e in s.events)]

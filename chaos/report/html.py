@@ -1,0 +1,68 @@
+"""report.html: the run as one self-contained page (opens offline, no external assets).
+
+    render(load_run("reports/20261130-013225-quick-a423"))   # -> HTML text
+
+Charts are matplotlib figures inlined as SVG (``charts.py``): for one trial the
+main chart, phases shaded and every event marked; for several, a row of small
+charts per trial and the distribution of each time metric. Around them: the
+metrics-versus-targets table, the timeline, and the post-mortem's own text,
+all from the same view ``postmortem.render`` fills, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from chaos.report.postmortem import TEMPLATES, view
+from chaos.report.record import Run
+from chaos.report.story import stories
+
+_CODE = re.compile(r"``? (.+?) ``?|`([^`]+)`")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def inline_md(text: Any) -> Markup:
+    """The little Markdown the post-mortem's sentences use (code, bold), as safe HTML."""
+    html = str(escape(str(text).replace("\\|", "|")))
+    html = _CODE.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>", html)
+    return Markup(_BOLD.sub(r"<strong>\1</strong>", html))
+
+
+def chart_view(run: Run) -> dict[str, Any]:
+    from chaos.report import charts   # matplotlib: only when a chart is drawn
+
+    all_stories = stories(run)
+    drawable = [s for s in all_stories if s.samples or s.events]
+    if not drawable:
+        return {"main": None, "rows": [], "distribution": None}
+    if len(all_stories) == 1:
+        return {"main": charts.svg(charts.trial_figure(drawable[0]), "trial-1-chart"),
+                "rows": [], "distribution": None}
+    dist = charts.distribution_figure(all_stories)
+    return {"main": None,
+            "rows": [{"n": s.n, "svg": charts.svg(charts.trial_row_figure(s), f"trial-{s.n}-row")}
+                     for s in drawable],
+            "distribution": charts.svg(dist, "distribution") if dist is not None else None}
+
+
+def render(run: Run) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["md"] = inline_md
+    context = view(run)
+    context["charts"] = {k: (Markup(v) if isinstance(v, str) else v)
+                         for k, v in chart_view(run).items()}
+    context["charts"]["rows"] = [{**r, "svg": Markup(r["svg"])} for r in context["charts"]["rows"]]
+    return env.get_template("report.html.j2").render(**context)
+
+
+def chart_png(run: Run) -> bytes:
+    """chart.png, the main chart postmortem.md embeds."""
+    from chaos.report import charts
+
+    return charts.png(charts.main_figure(stories(run)))

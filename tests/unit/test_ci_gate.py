@@ -1,0 +1,134 @@
+"""The CI gate without Docker: JUnit XML, --max-duration, the recorded git commit, the plugin."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from chaos.commands import budget_seconds, write_junit
+from chaos.errors import UsageError
+from chaos.run import MAX_DURATION, git_commit, stop_at
+
+SEED_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "runs" / "seed-sample"
+
+
+def test_junit_file_has_the_required_elements(tmp_path: Path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(SEED_SAMPLE, run_dir)
+    dest = tmp_path / "ci" / "chaos.xml"
+    write_junit(run_dir, dest)
+    root = ET.parse(dest).getroot()
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert len(suites) == 1
+    suite = suites[0]
+    for attr in ("name", "tests", "failures", "errors", "time"):
+        assert suite.get(attr) is not None, attr
+    cases = suite.findall("testcase")
+    assert int(suite.get("tests")) == len(cases) == 3            # one per scenario target
+    assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases) == 1
+    for case in cases:
+        assert case.get("name") and case.get("classname") and case.get("time") is not None
+    failure = next(c for c in cases if c.get("name") == "data_loss").find("failure")
+    assert failure.get("message") and failure.get("type")
+    assert "ttd_s 2.419" in failure.text and "ttr_s 12.655" in failure.text
+    assert "lost writes 165" in failure.text
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert (props["ttd_s"], props["ttr_s"], props["lost_writes"]) == ("2.419", "12.655", "165")
+
+
+@pytest.mark.parametrize("text, seconds", [("10m", 600.0), ("90", 90.0), ("1m30s", 90.0),
+                                           (None, None)])
+def test_max_duration_parses(text, seconds):
+    assert budget_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "0s", "-1m"])
+def test_max_duration_rejects(text):
+    with pytest.raises(UsageError):
+        budget_seconds(text)
+
+
+def fake_trial() -> SimpleNamespace:
+    events = []
+    timeline = SimpleNamespace(add=lambda kind, **kw: events.append((kind, kw)))
+    return SimpleNamespace(state=SimpleNamespace(end_reason=None), events=events,
+                           ctx=SimpleNamespace(timeline=timeline))
+
+
+def test_stop_at_ends_the_trial_as_aborted_once_the_budget_is_spent():
+    ticks = []
+    trial = fake_trial()
+    stop_at(None, ticks.append)(trial)
+    assert trial.state.end_reason is None and ticks == [trial]
+    stop_at(0.0, ticks.append)(trial)     # a deadline in the past
+    assert trial.state.end_reason == f"aborted: {MAX_DURATION}"
+    assert trial.events == [("abort_condition", {"reason": MAX_DURATION})]
+
+
+def test_stop_at_leaves_a_finished_trial_alone():
+    trial = fake_trial()
+    trial.state.end_reason = "recovered"
+    stop_at(0.0, lambda t: None)(trial)
+    assert trial.state.end_reason == "recovered" and trial.events == []
+
+
+def test_git_commit_of_the_scenario_repository(tmp_path: Path):
+    assert git_commit(tmp_path) is None                      # not a repository
+    assert git_commit(tmp_path / "missing") is None
+    if shutil.which("git") is None:
+        pytest.skip("no git")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "s.yaml").write_text("name: x\n")
+    subprocess.run([*git, "add", "s.yaml"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    assert git_commit(tmp_path) == head.strip()
+
+
+def run_pytest(where: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                           "--rootdir", str(where), *args], cwd=where, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_plugin_is_inert_without_the_option(tmp_path: Path):
+    (tmp_path / "scenario.yaml").write_text("name: not a test\n")
+    (tmp_path / "test_x.py").write_text("def test_x(chaos_run):\n    assert callable(chaos_run)\n")
+    done = run_pytest(tmp_path, "-W", "error")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_plugin_collects_scenarios_and_validates_them_first(tmp_path: Path):
+    (tmp_path / "bad.yaml").write_text("name: broken\nfaults: []\n")
+    done = run_pytest(tmp_path, "--chaos-scenarios", "*.yaml", "--collect-only")
+    assert done.returncode != 0
+    assert "faults" in done.stdout   # the scenario error, before any lab starts
+    done = run_pytest(tmp_path, "--chaos-scenarios", "nothing-*.yaml")
+    assert done.returncode == 4 and "no file matches" in done.stderr
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.mark.parametrize("name", ["chaos-gate.sh", "chaos-gate.github.yml"])
+def test_docs_ci_shows_the_example_files_verbatim(name: str):
+    assert (DOCS / "examples" / name).read_text() in (DOCS / "ci.md").read_text()
+
+
+def test_example_pipeline_files_parse():
+    import yaml
+
+    subprocess.run(["bash", "-n", str(DOCS / "examples" / "chaos-gate.sh")], check=True)
+    workflow = yaml.safe_load((DOCS / "examples" / "chaos-gate.github.yml").read_text())
+    steps = workflow["jobs"]["chaos"]["steps"]
+    assert any("chaos-gate.sh" in (s.get("run") or "") for s in steps)
+    assert any((s.get("uses") or "").startswith("actions/upload-artifact") for s in steps)
