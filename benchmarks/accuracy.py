@@ -5,8 +5,9 @@
 Cases (the lab's default app, 20 users; steady state 1% for 2 s; recovery none):
 
 - ``pauseN``: the database container paused for N s (the built-in ``pause`` fault).
-  Truth: ``t_fault`` = ``fault_injected``; service is back at ``fault_reverted``
-  (logged once ``docker unpause`` returned).
+  Truth: the Docker engine's own ``pause`` / ``unpause`` events (``timeNano``),
+  followed live during the run; ``fault_reverted`` is logged only after the
+  revert's API calls returned, up to several hundred ms after the unpause.
 - ``windowN``: the app answers 500 to every read and write for exactly N s: a
   benchmark-only fault renames ``products.price_cents`` and renames it back
   (DDL commits in milliseconds). Truth: the instants those commits returned.
@@ -149,13 +150,45 @@ def replay_ticks(obs: list[tuple[float, bool]], t_fault: float, tick: float = 0.
     return None
 
 
+class EngineEvents:
+    """The engine's pause/unpause events of chaos labs, followed on a thread."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from chaos.lab.engine import client
+
+        self.seen: list[tuple[str, float]] = []     # (action, wall-clock s)
+        self._stream = client().events(decode=True, filters={
+            "type": "container", "event": ["pause", "unpause"], "label": "chaos.lab"})
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def _follow(self) -> None:
+        try:
+            for e in self._stream:
+                self.seen.append((e["Action"], e["timeNano"] / 1e9))
+        except Exception:
+            pass  # closed
+
+    def first(self, action: str, after_wall: float) -> float | None:
+        return min((w for a, w in self.seen if a == action and w >= after_wall), default=None)
+
+
+ENGINE: EngineEvents | None = None
+
+
 def truth(trial: dict[str, Any]) -> dict[str, float]:
     ev = {e["kind"]: e for e in reversed(trial["events"])}   # first of each kind
     t_fault = ev["fault_injected"]["t"]
     if "bench_window_closed" in ev:
         t_on, t_off = ev["fault_applied"]["effective_t"], ev["bench_window_closed"]["t"]
     else:
-        t_on, t_off = t_fault, ev["fault_reverted"]["t"]
+        origin = wall0(trial["events"])
+        paused = ENGINE.first("pause", origin + t_fault - 0.001) if ENGINE else None
+        unpaused = ENGINE.first("unpause", paused) if paused else None
+        if unpaused is None:
+            raise RuntimeError("no engine pause/unpause events seen for this trial")
+        t_on, t_off = paused - origin, unpaused - origin
     return {"t_fault": t_fault, "ttm_s": t_off - t_fault, "ttr_s": t_off - t_fault + HOLD_S,
             "outage_s": t_off - t_on}
 
@@ -208,6 +241,8 @@ def main() -> None:
     args = ap.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chaos-accuracy-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    global ENGINE
+    ENGINE = EngineEvents()
     for case in args.case or ["pause5", "pause20", "window5"]:
         run_case(case, args.trials, workdir)
 

@@ -1,8 +1,9 @@
 """A comparison as a terminal table, Markdown or JSON.
 
 Infinite ranked values are the nulls of samples.py: shown as "never" (never
-happened: worse than any value) and "no impact" (better than any value), and
-written the same way in JSON, where a number would lie.
+happened: worse than any value; "not verified" for lost writes, "unbounded" for
+the RPO) and "no impact" (better than any value), and written the same way in
+JSON, where a number would lie.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from chaos.compare.samples import worst_name
 from chaos.compare.verdict import Comparison, MetricComparison
 from chaos.measure.stats import Spread
 from chaos.report.text import NULL, num
@@ -24,19 +26,19 @@ def table(head: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def value(x: float | None) -> str:
+def value(x: float | None, metric: str = "") -> str:
     if x is None:
         return NULL
     if math.isinf(x):
-        return "never" if x > 0 else "no impact"
+        return worst_name(metric) if x > 0 else "no impact"
     return num(round(x, 3))
 
 
-def spread_text(s: Spread | None) -> str:
+def spread_text(s: Spread | None, metric: str) -> str:
     if s is None:
         return "no trials"
     iqr = f"IQR {value(s.iqr)}" if math.isfinite(s.iqr) else "IQR —"
-    return f"{value(s.median)} ({value(s.min)}–{value(s.max)}, {iqr})"
+    return f"{value(s.median, metric)} ({value(s.min, metric)}–{value(s.max, metric)}, {iqr})"
 
 
 def delta_text(c: MetricComparison) -> str:
@@ -45,7 +47,7 @@ def delta_text(c: MetricComparison) -> str:
     if c.difference == 0:
         return "0"
     if math.isinf(c.difference):
-        return "worse: never" if c.difference > 0 else "better: never→value"
+        return f"worse: {worst_name(c.metric)}" if c.difference > 0 else "better: no longer null"
     rel = "" if c.relative is None or math.isinf(c.relative) else f" ({c.relative:+.0%})"
     return f"{c.difference:+.3g}{rel}"
 
@@ -69,7 +71,8 @@ def run_title(entry: Any) -> str:
 
 
 def rows(cmp: Comparison) -> list[list[str]]:
-    return [[c.metric, spread_text(c.base_spread), spread_text(c.candidate_spread), delta_text(c),
+    return [[c.metric, spread_text(c.base_spread, c.metric),
+             spread_text(c.candidate_spread, c.metric), delta_text(c),
              ci_text(c), NULL if c.p is None else f"{c.p:.3g}", verdict_text(c)]
             for c in cmp.metrics]
 
@@ -83,15 +86,15 @@ def gate_text(cmp: Comparison) -> str:
     what = f"--max-regression {cmp.gate.text}" if cmp.gate.text != "0" else "any significant regression"
     if not failed:
         return f"gate ({what}): passed"
-    names = ", ".join(f"{c.metric} ({delta_text(c)})" for c in failed)
+    names = ", ".join(f"{c.metric} {delta_text(c)}" for c in failed)
     return f"gate ({what}): FAILED on {names}"
 
 
 def raw_lines(cmp: Comparison) -> list[str]:
     out = []
     for c in cmp.metrics:
-        b = " ".join(value(v) for v in c.base.values) or NULL
-        k = " ".join(value(v) for v in c.candidate.values) or NULL
+        b = " ".join(value(v, c.metric) for v in c.base.values) or NULL
+        k = " ".join(value(v, c.metric) for v in c.candidate.values) or NULL
         out.append(f"{c.metric:<16} base: {b}   candidate: {k}")
     return out
 
@@ -137,16 +140,17 @@ def render_markdown(cmp: Comparison) -> str:
     return "\n".join(parts)
 
 
-def _json_value(x: float | None) -> Any:
+def _json_value(x: float | None, metric: str = "") -> Any:
     if x is None or math.isfinite(x):
         return x
-    return "never" if x > 0 else "no impact"
+    return worst_name(metric) if x > 0 else "no impact"
 
 
-def _spread_json(s: Spread | None) -> dict[str, Any] | None:
+def _spread_json(s: Spread | None, metric: str) -> dict[str, Any] | None:
     if s is None:
         return None
-    return {k: _json_value(getattr(s, k)) for k in ("n", "median", "q1", "q3", "iqr", "min", "max")}
+    return {k: _json_value(getattr(s, k), metric)
+            for k in ("n", "median", "q1", "q3", "iqr", "min", "max")}
 
 
 def render_json(cmp: Comparison) -> str:
@@ -158,11 +162,12 @@ def render_json(cmp: Comparison) -> str:
     metrics = [{
         "metric": c.metric, "verdict": c.verdict, "needed_per_side": c.needed_per_side,
         "base": {"trials": c.base.trials, "values": c.base.raw, "nulls": c.base.nulls,
-                 "excluded": c.base.excluded, "spread": _spread_json(c.base_spread)},
+                 "excluded": c.base.excluded, "spread": _spread_json(c.base_spread, c.metric)},
         "candidate": {"trials": c.candidate.trials, "values": c.candidate.raw,
                       "nulls": c.candidate.nulls, "excluded": c.candidate.excluded,
-                      "spread": _spread_json(c.candidate_spread)},
-        "difference_of_medians": _json_value(c.difference), "relative": _json_value(c.relative),
+                      "spread": _spread_json(c.candidate_spread, c.metric)},
+        "difference_of_medians": _json_value(c.difference, c.metric),
+        "relative": _json_value(c.relative, c.metric),
         "ci95": list(c.ci) if c.ci else None, "ci_note": c.ci_note, "p": c.p,
         "effect": c.effect, "gate_exceeded": cmp.gate.exceeded(c), "notes": c.notes,
     } for c in cmp.metrics]

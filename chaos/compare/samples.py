@@ -22,6 +22,14 @@ from chaos.measure.targets import lookup
 
 METRICS = (*TIME_METRICS, "failed_requests", "data_loss.lost", "rpo_s")
 NEVER, NO_IMPACT = "never happened", "no impact"
+# What a worst-ranked null means, where "never happened" would be the wrong words.
+WORST_REASON = {"data_loss.lost": "not verified",
+                "rpo_s": "unbounded: no write acknowledged before the fault survived"}
+
+
+def worst_name(metric: str) -> str:
+    """How a worst-ranked null is shown in a table cell: "never", "not verified", "unbounded"."""
+    return WORST_REASON.get(metric, "never").split(":")[0]
 
 
 @dataclass
@@ -37,14 +45,11 @@ class Sample:
     def n(self) -> int:
         return len(self.values)
 
-    def describe_nulls(self) -> str:
-        return ", ".join(f"{n} {why}" for why, n in self.nulls.items())
-
 
 def null_kind(trial: dict[str, Any], metric: str) -> str:
     if metric in TIME_METRICS and trial.get("impact") is False:
         return NO_IMPACT
-    return NEVER
+    return WORST_REASON.get(metric, NEVER)
 
 
 def sample(trials: list[dict[str, Any]], metric: str) -> Sample:

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaos.compare.samples import Sample
+from chaos.compare.samples import NO_IMPACT, Sample
 from chaos.errors import UsageError
 from chaos.measure import stats
 
@@ -61,9 +61,9 @@ def compare_metric(base: Sample, cand: Sample, alpha: float = stats.ALPHA,
                          candidate_spread=stats.spread(cand.values))
     for side, s in (("base", base), ("candidate", cand)):
         if s.nulls:
-            c.notes.append(f"{side}: {s.describe_nulls()} (ranked as "
-                           + ("worse than any value" if "never happened" in s.nulls
-                              else "better than any value") + ")")
+            for why, n in s.nulls.items():
+                rank = "better" if why == NO_IMPACT else "worse"
+                c.notes.append(f"{side}: {n} null ({why}), ranked {rank} than any value")
         if s.excluded:
             c.notes.append(f"{side}: {s.excluded} trial(s) did not complete and are left out")
     if c.base_spread and c.candidate_spread:

@@ -34,6 +34,10 @@ class HttpParams(Strict):
     def _absolute(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError(f"path must start with '/', got '{value}'")
+        if any(c.isspace() or not c.isprintable() for c in value):
+            # urllib refuses such a URL at probe time, and the probe would "fail" forever
+            raise ValueError(f"path must not contain spaces or control characters "
+                             f"(percent-encode them), got {value!r}")
         return value
 
 

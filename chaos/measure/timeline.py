@@ -95,7 +95,7 @@ def read_timeline(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # torn, or nested absurdly deep
             continue
         if not isinstance(rec, dict):
             continue  # a damaged line may still parse, e.g. as a bare number

@@ -31,11 +31,11 @@ SERIES = (("requests/s", "#334155"), ("errors %", "#dc2626"), ("p95 latency ms",
 METRICS = (("ttd_s", "time to detect"), ("human_ttd_s", "time to detect (people)"),
            ("tta_s", "time to acknowledge"), ("ttm_s", "time to mitigate"),
            ("ttr_s", "time to recover"), ("outage_s", "outage"))
-QUIET = {"sample"}
+QUIET = ("sample",)
 
 
 def event_color(e: dict[str, Any]) -> str:
-    kind = e["kind"]
+    kind = str(e.get("kind"))
     if kind == "mark":
         return "#7c3aed"
     if kind.startswith("fault"):
@@ -50,7 +50,12 @@ def event_color(e: dict[str, Any]) -> str:
 
 
 def event_label(e: dict[str, Any]) -> str:
-    kind = e["kind"]
+    # A "$" would start matplotlib's math mode: notes are people's free text.
+    return _label(e).replace("$", r"\$")
+
+
+def _label(e: dict[str, Any]) -> str:
+    kind = str(e.get("kind"))
     if kind == "mark":
         text = f"mark: {e.get('mark', '?')}" + (" (premature)" if e.get("premature") else "")
         return text if not e.get("note") else f"{text} — {str(e['note'])[:28]}"
@@ -72,7 +77,7 @@ def phases(story: TrialStory, end: float) -> list[tuple[str, float, float]]:
     if story.t_fault is None:
         return []
     detected = [e["t"] for e in story.events if e["t"] >= story.t_fault and (
-        e["kind"] == "detector_fired" or (e["kind"] == "mark" and e.get("mark") == "detected"))]
+        e.get("kind") == "detector_fired" or (e.get("kind") == "mark" and e.get("mark") == "detected"))]
     starts = [("fault active", story.t_fault), ("detected", min(detected, default=None)),
               ("mitigated", story.first("mitigated")), ("recovered", story.first("recovered"))]
     seq = sorted(((n, t) for n, t in starts if t is not None), key=lambda nt: nt[1])
@@ -85,8 +90,8 @@ def phases(story: TrialStory, end: float) -> list[tuple[str, float, float]]:
 def fault_spans(story: TrialStory) -> list[tuple[float, float]]:
     """When each fault with a duration was in place (injected → reverted)."""
     out = []
-    for f in (e for e in story.events if e["kind"] == "fault_injected"):
-        back = next((e["t"] for e in story.events if e["kind"] == "fault_reverted"
+    for f in (e for e in story.events if e.get("kind") == "fault_injected"):
+        back = next((e["t"] for e in story.events if e.get("kind") == "fault_reverted"
                      and e.get("index") == f.get("index") and e["t"] >= f["t"]), None)
         if back is not None:
             out.append((f["t"], back))
@@ -99,14 +104,21 @@ def series(story: TrialStory) -> tuple[list[float], list[float], list[float | No
     t, rps, err, p95 = [], [], [], []
     prev = None
     for s in story.samples:
-        n, failed = s.get("requests") or 0, s.get("failed") or 0
+        n, failed = _number(s.get("requests")) or 0, _number(s.get("failed")) or 0
         dt = s["t"] - prev if prev is not None and s["t"] > prev else 1.0
         prev = s["t"]
         t.append(s["t"])
         rps.append(n / dt)
-        err.append(100.0 * failed / n if n else None)
-        p95.append(s.get("p95_ms"))
+        err.append(min(100.0, 100.0 * failed / n) if n > 0 else None)
+        p95.append(_number(s.get("p95_ms")))
     return t, rps, err, p95
+
+
+def _number(value: Any) -> float | None:
+    """A sample's count or latency; whatever a damaged line holds instead is a gap."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
 
 
 def _origin(story: TrialStory) -> float:
@@ -129,9 +141,9 @@ def _plot_series(axes: list[Axes], story: TrialStory, small: bool) -> None:
         for a, b in fault_spans(story):
             ax.axvspan(a - t0, b - t0, ymin=0.95, ymax=1.0, color=FAULT_BAR, lw=0)
         for e in story.events:
-            if e["kind"] not in QUIET:
+            if e.get("kind") not in QUIET:
                 ax.axvline(e["t"] - t0, color=event_color(e), lw=0.6 if small else 0.8,
-                           alpha=0.7, ls="--" if e["kind"] == "mark" else "-")
+                           alpha=0.7, ls="--" if e.get("kind") == "mark" else "-")
         ax.plot(x, [float("nan") if v is None else v for v in ys], color=color,
                 lw=1.2 if small else 1.6)
         ax.set_ylim(bottom=0, top=105 if label == "errors %" else None)
@@ -152,7 +164,7 @@ def _label_events(ax: Axes, story: TrialStory, width_in: float) -> None:
     start, end = _span(story)
     gap = (end - start) * 0.14 / max(width_in, 1)   # ~one rotated line of text
     placed = -float("inf")
-    for e in sorted((e for e in story.events if e["kind"] not in QUIET), key=lambda e: e["t"]):
+    for e in sorted((e for e in story.events if e.get("kind") not in QUIET), key=lambda e: e["t"]):
         x = e["t"] - t0
         at = max(x, placed + gap)
         placed = at

@@ -32,7 +32,7 @@ def marks(story: TrialStory) -> list[dict[str, Any]]:
     return [{"clock": story.when(e["t"], e.get("wall")), "offset": offset(story.since_fault(e["t"])),
              "mark": e.get("mark", "note"), "note": redact(e["note"]) if e.get("note") else None,
              "by": e.get("by"), "premature": bool(e.get("premature"))}
-            for e in story.events if e["kind"] == "mark"]
+            for e in story.events if e.get("kind") == "mark"]
 
 
 def rows(story: TrialStory) -> list[dict[str, str]]:
@@ -67,4 +67,4 @@ def rows(story: TrialStory) -> list[dict[str, str]]:
 
 def gameday_view(all_stories: list[TrialStory]) -> list[dict[str, Any]]:
     return [{"n": s.n, "marks": marks(s), "rows": rows(s)}
-            for s in all_stories if any(e["kind"] == "mark" for e in s.events)]
+            for s in all_stories if any(e.get("kind") == "mark" for e in s.events)]

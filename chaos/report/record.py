@@ -88,6 +88,8 @@ def load_result(path: Path) -> dict[str, Any]:
         raise damaged(f"cannot be read ({exc})") from None
     try:
         data = json.loads(text)
+    except RecursionError:  # `[[[[...` thousands deep: the C decoder recurses per level
+        raise damaged("is nested too deeply to be a run record") from None
     except ValueError as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
         raise damaged(f"is not valid JSON{where}; the file may be truncated") from None

@@ -71,7 +71,15 @@ def test_all_null_samples_are_reported_not_dropped():
     c = verdict([None] * 5, [None] * 5)
     assert c.verdict == NO_CHANGE and c.p == 1.0 and c.ci is None and "nulls" in c.ci_note
     assert c.base.nulls == {"never happened": 5} and c.base.raw == [None] * 5
-    assert any("5 never happened" in n and "worse than any value" in n for n in c.notes)
+    assert "base: 5 null (never happened), ranked worse than any value" in c.notes
+
+
+def test_null_words_follow_the_metric(capsys, tmp_path):
+    lost = [{**t, "data_loss": None, "rpo_s": None} for t in trials([1.0] * 4)]
+    c = compare_metric(sample(lost, "data_loss.lost"), sample(lost, "data_loss.lost"))
+    assert c.base.nulls == {"not verified": 4}
+    assert sample(lost, "rpo_s").nulls == {
+        "unbounded: no write acknowledged before the fault survived": 4}
 
 
 def test_never_detected_is_worse_than_any_value():

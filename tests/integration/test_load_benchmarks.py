@@ -1,0 +1,41 @@
+"""CI samples of the benchmarks: each runs in a reduced form; the output format
+(one JSON object per line, a final summary) is checked, never the timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def bench(*args: str, timeout: float) -> list[dict]:
+    done = subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert rows and all("bench" in r for r in rows)
+    return rows
+
+
+def test_growth_benchmark_reports_cost_per_request():
+    rows = bench("benchmarks.growth", "--rate", "100", "--seconds", "5", timeout=120)
+    (row,) = rows
+    assert row["requests"] == 500
+    for key in ("cpu_us_per_request", "core_share", "bytes_per_request", "acked_writes",
+                "timeline_bytes_per_s"):
+        assert isinstance(row[key], (int, float)), key
+
+
+@pytest.mark.docker
+def test_lab_start_benchmark_output(lab_images):
+    rows = bench("benchmarks.lab_start", "--pairs", "1", timeout=300)
+    runs, summary = rows[:-1], rows[-1]["summary"]
+    assert sorted(r["how"] for r in runs) == ["bare", "chaos"]
+    assert all(r["seconds"] > 0 for r in runs)
+    assert {"bare_s", "chaos_s", "ratio"} <= set(summary)
+    assert summary["ratio"]["n"] == 1
