@@ -158,7 +158,7 @@ class EngineEvents:
 
         from chaos.lab.engine import client
 
-        self.seen: list[tuple[str, float]] = []     # (action, wall-clock s)
+        self.seen: list[tuple[str, float, str]] = []     # (action, wall-clock s, lab id)
         self._stream = client().events(decode=True, filters={
             "type": "container", "event": ["pause", "unpause"], "label": "chaos.lab"})
         threading.Thread(target=self._follow, daemon=True).start()
@@ -166,26 +166,42 @@ class EngineEvents:
     def _follow(self) -> None:
         try:
             for e in self._stream:
-                self.seen.append((e["Action"], e["timeNano"] / 1e9))
+                lab = e.get("Actor", {}).get("Attributes", {}).get("chaos.lab", "")
+                self.seen.append((e["Action"], e["timeNano"] / 1e9, lab))
         except Exception:
             pass  # closed
 
-    def first(self, action: str, after_wall: float) -> float | None:
-        return min((w for a, w in self.seen if a == action and w >= after_wall), default=None)
+    def first(self, action: str, after_wall: float, lab: str) -> float | None:
+        # Other labs on the engine (other runs, other people) pause containers too.
+        return min((w for a, w, lb in self.seen if a == action and lb == lab and w >= after_wall),
+                   default=None)
+
+    @classmethod
+    def replay(cls, since: float, until: float) -> "EngineEvents":
+        """The same events after the fact, from the engine's (bounded) event history."""
+        from chaos.lab.engine import client
+
+        self = cls.__new__(cls)
+        self.seen = []
+        for e in client().events(since=int(since), until=int(until) + 1, decode=True, filters={
+                "type": "container", "event": ["pause", "unpause"], "label": "chaos.lab"}):
+            lab = e.get("Actor", {}).get("Attributes", {}).get("chaos.lab", "")
+            self.seen.append((e["Action"], e["timeNano"] / 1e9, lab))
+        return self
 
 
 ENGINE: EngineEvents | None = None
 
 
-def truth(trial: dict[str, Any]) -> dict[str, float]:
+def truth(trial: dict[str, Any], lab: str = "") -> dict[str, float]:
     ev = {e["kind"]: e for e in reversed(trial["events"])}   # first of each kind
     t_fault = ev["fault_injected"]["t"]
     if "bench_window_closed" in ev:
         t_on, t_off = ev["fault_applied"]["effective_t"], ev["bench_window_closed"]["t"]
     else:
         origin = wall0(trial["events"])
-        paused = ENGINE.first("pause", origin + t_fault - 0.001) if ENGINE else None
-        unpaused = ENGINE.first("unpause", paused) if paused else None
+        paused = ENGINE.first("pause", origin + t_fault - 0.001, lab) if ENGINE else None
+        unpaused = ENGINE.first("unpause", paused, lab) if paused else None
         if unpaused is None:
             raise RuntimeError("no engine pause/unpause events seen for this trial")
         t_on, t_off = paused - origin, unpaused - origin
@@ -200,7 +216,7 @@ def analyse(case: str, out: Path, result: dict[str, Any]) -> dict[str, Any]:
         if trial.get("status") != "completed" or trial.get("ttm_s") is None:
             emit(bench="accuracy", case=case, trial=trial["trial"], skipped=trial.get("end_reason"))
             continue
-        tr = truth(trial)
+        tr = truth(trial, result["lab"]["id"])
         obs = observations(out / f"trial-{trial['trial']}" / "observations", wall0(trial["events"]))
         exact_ttd = replay_rule(obs, tr["t_fault"])
         tick_ttd = replay_ticks(obs, tr["t_fault"])
@@ -238,10 +254,20 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--case", action="append", help="pauseN or windowN (repeatable)")
     ap.add_argument("--workdir", type=Path, help="keep runs here (default: a temp dir)")
+    ap.add_argument("--analyse", action="store_true",
+                    help="only re-analyse the runs already in --workdir")
     args = ap.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chaos-accuracy-"))
     workdir.mkdir(parents=True, exist_ok=True)
     global ENGINE
+    if args.analyse:
+        for case in args.case or ["pause5", "pause20", "window5"]:
+            result = json.loads((workdir / case / "result.json").read_text())
+            start = datetime.fromisoformat(result["started"]).timestamp()
+            end = datetime.fromisoformat(result["finished"]).timestamp()
+            ENGINE = EngineEvents.replay(start - 1, end + 1)
+            analyse(case, workdir / case, result)
+        return
     ENGINE = EngineEvents()
     for case in args.case or ["pause5", "pause20", "window5"]:
         run_case(case, args.trials, workdir)

@@ -15,6 +15,7 @@ safe from any thread and never opens a window.
 from __future__ import annotations
 
 import io
+import math
 import re
 from typing import Any
 
@@ -32,6 +33,8 @@ METRICS = (("ttd_s", "time to detect"), ("human_ttd_s", "time to detect (people)
            ("tta_s", "time to acknowledge"), ("ttm_s", "time to mitigate"),
            ("ttr_s", "time to recover"), ("outage_s", "outage"))
 QUIET = ("sample",)
+PLAUSIBLE_S = 1e7        # seconds; a time beyond this in a record is damage, not a trial
+MAX_ROWS = 12            # trials drawn as rows of small charts; the tables list them all
 
 
 def event_color(e: dict[str, Any]) -> str:
@@ -115,10 +118,23 @@ def series(story: TrialStory) -> tuple[list[float], list[float], list[float | No
 
 
 def _number(value: Any) -> float | None:
-    """A sample's count or latency; whatever a damaged line holds instead is a gap."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    """A count, latency or metric; whatever a damaged record holds instead is a gap."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        value = float(value)
+    except OverflowError:   # an integer past any float
+        return None
+    return value if math.isfinite(value) and abs(value) < PLAUSIBLE_S else None
+
+
+def plausible(story: TrialStory) -> TrialStory:
+    """The story without events and samples whose time no trial could have (damaged input)."""
+    def ok(rec: dict[str, Any]) -> bool:
+        return _number(rec.get("t")) is not None
+
+    return TrialStory(story.n, story.record, [e for e in story.events if ok(e)],
+                      [s for s in story.samples if ok(s)])
 
 
 def _origin(story: TrialStory) -> float:
@@ -225,13 +241,13 @@ def trials_figure(all_stories: list[TrialStory]) -> Figure:
 def distribution_figure(all_stories: list[TrialStory]) -> Figure | None:
     """Each time metric across trials: every trial a dot, the median a bar."""
     present = [(key, label) for key, label in METRICS
-               if any(isinstance(s.record.get(key), (int, float)) for s in all_stories)]
+               if any(_number(s.record.get(key)) is not None for s in all_stories)]
     if not present:
         return None
     fig = Figure(figsize=(11, 1.0 + 0.45 * len(present)), layout="constrained")
     ax = fig.add_subplot()
     for row, (key, label) in enumerate(present):
-        values = [s.record[key] for s in all_stories if isinstance(s.record.get(key), (int, float))]
+        values = [v for s in all_stories if (v := _number(s.record.get(key))) is not None]
         nulls = len(all_stories) - len(values)
         jitter = [row + 0.18 * ((i % 5) - 2) / 2 for i in range(len(values))]
         ax.scatter(values, jitter, s=16, color="#334155", alpha=0.75, zorder=3)
@@ -251,16 +267,22 @@ def distribution_figure(all_stories: list[TrialStory]) -> Figure | None:
     return fig
 
 
+def drawable(all_stories: list[TrialStory]) -> list[TrialStory]:
+    """The trials there is something to draw for, cleaned, at most ``MAX_ROWS`` of them."""
+    clean = [plausible(s) for s in all_stories]
+    return [s for s in clean if s.samples or s.events][:MAX_ROWS]
+
+
 def main_figure(all_stories: list[TrialStory]) -> Figure:
-    drawable = [s for s in all_stories if s.samples or s.events]
-    if not drawable:
+    drawn = drawable(all_stories)
+    if not drawn:
         fig = Figure(figsize=(6, 1))
         fig.text(0.5, 0.5, "nothing was recorded: no samples, no events", ha="center",
                  va="center", color="#6b7280")
         return fig
     if len(all_stories) == 1:
-        return trial_figure(drawable[0])
-    return trials_figure(drawable)
+        return trial_figure(drawn[0])
+    return trials_figure(drawn)
 
 
 _SVG_TAG = re.compile(r"<svg\b[^>]*>", re.S)

@@ -28,6 +28,11 @@ def _since(story: TrialStory, e: dict[str, Any] | None) -> float | None:
     return story.since_fault(e["t"]) if e is not None else None
 
 
+def _secs(value: Any) -> str:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return seconds(value) if ok and abs(value) < 1e9 else NULL
+
+
 def marks(story: TrialStory) -> list[dict[str, Any]]:
     return [{"clock": story.when(e["t"], e.get("wall")), "offset": offset(story.since_fault(e["t"])),
              "mark": e.get("mark", "note"), "note": redact(e["note"]) if e.get("note") else None,
@@ -49,11 +54,10 @@ def rows(story: TrialStory) -> list[dict[str, str]]:
     out = [{"what": "noticed (time to detect)", "alerts": alerts,
             "people": f"{seconds(_since(story, human))}{_at(story, human)}" if human
             else "never marked"}]
-    if t.get("human_tta_s") is not None or t.get("tta_s") is not None:
-        out.append({"what": "acted (time to acknowledge)",
-                    "people": seconds(t.get("human_tta_s")) if t.get("human_tta_s") is not None
-                    else NULL, "alerts": seconds(t.get("tta_s")) if t.get("tta_s") is not None
-                    else NULL})
+    human_tta, alert_tta = _secs(t.get("human_tta_s")), _secs(t.get("tta_s"))
+    if (human_tta, alert_tta) != (NULL, NULL):
+        out.append({"what": "acted (time to acknowledge)", "people": human_tta,
+                    "alerts": alert_tta})
     premature = sum(1 for m in marks(story) if m["premature"])
     out.append({"what": "recovered (people said / steady state held)",
                 "people": (f"{seconds(_since(story, said))}{_at(story, said)}" if said

@@ -36,17 +36,19 @@ def chart_view(run: Run) -> dict[str, Any]:
     from chaos.report import charts   # matplotlib: only when a chart is drawn
 
     all_stories = stories(run)
-    drawable = [s for s in all_stories if s.samples or s.events]
-    if not drawable:
-        return {"main": None, "rows": [], "distribution": None}
+    drawn = charts.drawable(all_stories)
+    view: dict[str, Any] = {"main": None, "rows": [], "distribution": None,
+                            "not_drawn": max(0, len(all_stories) - len(drawn))}
+    if not drawn:
+        return view
     if len(all_stories) == 1:
-        return {"main": charts.svg(charts.trial_figure(drawable[0]), "trial-1-chart"),
-                "rows": [], "distribution": None}
+        view["main"] = Markup(charts.svg(charts.trial_figure(drawn[0]), "trial-1-chart"))
+        return view
+    view["rows"] = [{"n": s.n, "svg": Markup(charts.svg(charts.trial_row_figure(s),
+                                                         f"trial-{s.n}-row"))} for s in drawn]
     dist = charts.distribution_figure(all_stories)
-    return {"main": None,
-            "rows": [{"n": s.n, "svg": charts.svg(charts.trial_row_figure(s), f"trial-{s.n}-row")}
-                     for s in drawable],
-            "distribution": charts.svg(dist, "distribution") if dist is not None else None}
+    view["distribution"] = Markup(charts.svg(dist, "distribution")) if dist is not None else None
+    return view
 
 
 def render(run: Run) -> str:
@@ -55,9 +57,7 @@ def render(run: Run) -> str:
                              lstrip_blocks=True)
     env.filters["md"] = inline_md
     context = view(run)
-    context["charts"] = {k: (Markup(v) if isinstance(v, str) else v)
-                         for k, v in chart_view(run).items()}
-    context["charts"]["rows"] = [{**r, "svg": Markup(r["svg"])} for r in context["charts"]["rows"]]
+    context["charts"] = chart_view(run)
     return env.get_template("report.html.j2").render(**context)
 
 
