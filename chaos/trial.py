@@ -32,16 +32,26 @@ TICK = 0.1
 SAMPLE_EVERY = 1.0
 
 
-@dataclass
 class TrialContext:
-    scenario: Any
-    lab: Lab
-    clock: Clock
-    timeline: Timeline
-    backups: Backups
-    app_url: str
-    db_dsn: str
-    workdir: Path
+    """What faults, detectors and steps of one trial may use."""
+
+    def __init__(self, scenario: Any, lab: Lab | None, clock: Clock, timeline: Timeline,
+                 backups: Backups | None, app_url: str, db_dsn: str, workdir: Path) -> None:
+        self.scenario, self.lab, self.clock, self.timeline = scenario, lab, clock, timeline
+        self.backups, self.app_url, self.workdir = backups, app_url, workdir
+        self._db_dsn, self._db_dsn_read = db_dsn, time.monotonic()
+
+    @property
+    def db_dsn(self) -> str:
+        # A restarted database container gets a new published port from Docker
+        # (kill, restart), so the address is looked up again, at most once a second.
+        if self.lab is not None and time.monotonic() - self._db_dsn_read > 1.0:
+            try:
+                self._db_dsn = self.lab.db_dsn
+            except Exception:  # container gone or stopped: keep the last address
+                pass
+            self._db_dsn_read = time.monotonic()
+        return self._db_dsn
 
 
 @dataclass
