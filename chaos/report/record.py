@@ -119,6 +119,43 @@ def _shape_problems(data: dict[str, Any]) -> list[str]:
     for i, trial in enumerate(data.get("trials") if isinstance(data.get("trials"), list) else []):
         if not isinstance(trial, dict) or not isinstance(trial.get("trial"), int):
             problems.append(f"trials[{i}] is not a trial (an object with a 'trial' number)")
+        else:
+            problems += _field_problems(trial, f"trials[{i}]", _TRIAL_FIELDS)
+    problems += _field_problems(data, "", _RUN_FIELDS)
+    return problems
+
+
+# What the renderers compute with: a wrong kind here is damage, not a renderer bug.
+_NUMBER = "a number"
+_TRIAL_FIELDS = {
+    **dict.fromkeys(("wall_s", "ttd_s", "tta_s", "ttm_s", "ttr_s", "outage_s", "rpo_s",
+                     "failed_requests", "total_requests", "error_budget_burned"), _NUMBER),
+    **dict.fromkeys(("notes", "invariants", "detectors", "targets", "events"), list),
+    "data_loss": dict,
+}
+_RUN_FIELDS = {"summary": dict, "targets": list, "lab": dict}
+
+
+def _field_problems(obj: dict[str, Any], where: str, fields: dict[str, Any]) -> list[str]:
+    problems = []
+    for key, kind in fields.items():
+        value = obj.get(key)
+        name = f"{where}.{key}" if where else key
+        if value is None:
+            continue
+        if kind is _NUMBER:
+            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                  and abs(value) < 1e15)   # also NaN (False) and infinities
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            want = kind if kind is _NUMBER else _kind(kind())
+            problems.append(f"field '{name}' should be {want}, found {_kind(value)} {str(value)[:40]!r}")
+        elif kind is list and key != "notes" and not all(isinstance(v, dict) for v in value):
+            problems.append(f"field '{name}' should hold objects")
+        elif kind is dict and key == "data_loss":
+            counts = ("acknowledged", "lost", "unknown", "unknown_found", "unknown_missing")
+            problems += _field_problems(value, name, dict.fromkeys(counts, _NUMBER))
     return problems
 
 

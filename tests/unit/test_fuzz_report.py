@@ -126,19 +126,19 @@ def root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("runs")
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(result=damaged_result())
 def test_report_on_damaged_result(root, result):
     assert_clean(*run_main(["report", str(run_dir(root, "r", result=result))]))
 
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=20, **SETTINGS)
 @given(timeline=damaged_timeline())
 def test_report_on_damaged_timeline(root, timeline):
     assert_clean(*run_main(["report", str(run_dir(root, "t", timeline=timeline))]))
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(result=damaged_result(), which=st.sampled_from(["base", "candidate"]))
 def test_compare_with_a_damaged_side(root, result, which):
     good = run_dir(root, "good")
