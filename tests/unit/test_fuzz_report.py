@@ -65,7 +65,7 @@ def damaged_result(draw) -> bytes:
         return ("[" * n + "]" * n).encode()
     if kind == "huge":
         doc = copy.deepcopy(RESULT)
-        doc["trials"] = doc["trials"] * draw(st.integers(50, 400))
+        doc["trials"] = doc["trials"] * draw(st.integers(20, 100))
         for i, t in enumerate(doc["trials"]):
             t = doc["trials"][i] = dict(t, trial=i + 1)
         return json.dumps(doc).encode()
