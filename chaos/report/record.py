@@ -16,6 +16,7 @@ which a killed run leaves behind, does not.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,12 +183,18 @@ def _load_timeline(path: Path, run: Run) -> tuple[dict[int, list], dict[int, lis
     return events, samples
 
 
+def _is_event(e: Any) -> bool:
+    return (isinstance(e, dict) and isinstance(e.get("kind"), str)
+            and isinstance(e.get("t"), (int, float)) and not isinstance(e.get("t"), bool)
+            and math.isfinite(e["t"]) and isinstance(e.get("wall", ""), str))
+
+
 def _merge(*sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen, out = set(), []
     for source in sources:
         for e in source:
-            if not isinstance(e, dict) or not isinstance(e.get("t"), (int, float)):
-                continue
+            if not _is_event(e):
+                continue  # a damaged line: the rest of the record still renders
             key = json.dumps(e, sort_keys=True, default=str)
             if key not in seen:
                 seen.add(key)

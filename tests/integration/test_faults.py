@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from chaos.lab.engine import client
-from test_faults_helpers import HOLD, STEADY, WINDOW, lab_is_clean, run_trial, scenario_doc, start_lab
+from tests.integration.test_faults_helpers import HOLD, STEADY, WINDOW, lab_is_clean, run_trial, scenario_doc, start_lab
 
 pytestmark = pytest.mark.docker
 
