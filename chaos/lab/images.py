@@ -17,9 +17,9 @@ Three local images make a lab:
 Offline root filesystems come from one ``debootstrap --variant=minbase`` run whose
 result is cached as a tarball (``~/.cache/chaos/rootfs``); each image unpacks it into a
 temporary directory under ``/var/tmp``, installs its packages with ``apt-get`` in a
-chroot, is cleaned, and is imported with ``docker import``. The Debian mirror is never
-written here: it comes from ``mirror=`` / ``CHAOS_APT_MIRROR`` or the host's apt
-configuration.
+chroot, is cleaned, and is imported with ``docker import`` (all in
+:mod:`chaos.lab.rootfs`). The Debian mirror is never written here: it comes from
+``mirror=`` / ``CHAOS_APT_MIRROR`` or the host's apt configuration.
 
 Every image carries the label ``chaos.image.recipe=<sha256>``; :func:`build_images`
 only builds images that are missing or whose recipe hash changed.
@@ -33,18 +33,31 @@ import hashlib
 import io
 import json
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from chaos.errors import LabError
+
+# The Debian/rootfs constants live with the machinery that uses them; they are
+# imported (and so re-exported) here because the recipes hash them too.
+from chaos.lab.rootfs import (  # noqa: F401  (OFFLINE_DIR: re-export)
+    BASE_PACKAGES,
+    ENTRYPOINT_SRC,
+    OFFLINE_DIR,
+    STD_PATH,
+    SUITE,
+    VARIANT,
+    Log,
+    _base_tarball,
+    _db_post,
+    _db_pre,
+    _offline_image,
+    find_apt_mirror,
+)
 
 # --------------------------------------------------------------------------- names
 
@@ -63,10 +76,6 @@ MODE_LABEL = "chaos.image.mode"  # "offline" | "online"
 #: Bump to force a rebuild of every offline image when the build procedure changes.
 BUILD_VERSION = "1"
 
-SUITE = "bookworm"
-VARIANT = "minbase"
-#: Packages in the shared base rootfs (both offline images want them).
-BASE_PACKAGES = ("ca-certificates", "procps")
 #: Everything from bookworm itself (psycopg 3.1), so that an air-gapped mirror of
 #: one suite is enough; the app sticks to the psycopg-pool 3.1 API for that reason.
 PYBASE_PACKAGES = ("python3", "python3-psycopg", "python3-psycopg-pool", "iproute2", "procps",
@@ -74,12 +83,6 @@ PYBASE_PACKAGES = ("python3", "python3-psycopg", "python3-psycopg-pool", "iprout
 PYBASE_EXTRA_SUITES: tuple[str, ...] = ()
 DB_PACKAGES = ("postgresql-15", "gosu", "procps", "ca-certificates")
 PG_BIN = "/usr/lib/postgresql/15/bin"
-STD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-OFFLINE_DIR = Path(__file__).resolve().parent / "offline"
-ENTRYPOINT_SRC = OFFLINE_DIR / "docker-entrypoint.sh"
-
-Log = Callable[[str], None]
 
 
 class ImageInfo(NamedTuple):
@@ -114,70 +117,6 @@ def cache_dir() -> Path:
         return Path(os.environ["CHAOS_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "chaos"
-
-
-# --------------------------------------------------------------------------- mirror
-
-_DEBIAN_SUITES = {"bookworm", "trixie", "forky", "bullseye", "buster", "sid", "stable",
-                  "testing", "unstable", "oldstable"}
-
-
-def _apt_sources(etc: Path = Path("/etc/apt")) -> Iterator[tuple[str, list[str]]]:
-    """(uri, suites) of every ``deb`` source in the host's apt configuration."""
-    files = [etc / "sources.list"] + sorted((etc / "sources.list.d").glob("*"))
-    for f in files:
-        try:
-            text = f.read_text(errors="replace")
-        except OSError:
-            continue
-        if f.suffix == ".sources":
-            for stanza in re.split(r"\n\s*\n", text):
-                fields: dict[str, str] = {}
-                key = None
-                for line in stanza.splitlines():
-                    if line.startswith("#") or not line.strip():
-                        continue
-                    if line[0].isspace() and key:
-                        fields[key] += " " + line.strip()
-                        continue
-                    key, _, value = line.partition(":")
-                    key = key.strip().lower()
-                    fields[key] = value.strip()
-                if "deb" not in fields.get("types", "").split():
-                    continue
-                if fields.get("enabled", "yes").lower() == "no":
-                    continue
-                suites = fields.get("suites", "").split()
-                for uri in fields.get("uris", "").split():
-                    yield uri, suites
-        elif f.name == "sources.list" or f.suffix == ".list":
-            for line in text.splitlines():
-                line = line.split("#", 1)[0].strip()
-                if not line.startswith("deb "):
-                    continue
-                line = re.sub(r"\[[^\]]*\]", " ", line[4:])
-                parts = line.split()
-                if len(parts) >= 2:
-                    yield parts[0], [parts[1]]
-
-
-def find_apt_mirror(mirror: str | None = None, *, etc: Path = Path("/etc/apt")) -> str:
-    """The Debian archive to debootstrap from: the argument, ``$CHAOS_APT_MIRROR``, or
-    the host's apt sources (the entry that serves a plain Debian suite, preferring
-    bookworm)."""
-    explicit = mirror or os.environ.get("CHAOS_APT_MIRROR")
-    if explicit:
-        return explicit.rstrip("/")
-    candidates = [(uri, suites) for uri, suites in _apt_sources(etc)
-                  if uri.startswith(("http://", "https://", "file:/"))]
-    for wanted in ({SUITE}, _DEBIAN_SUITES):
-        for uri, suites in candidates:
-            if set(suites) & wanted:
-                return uri.rstrip("/")
-    raise LabError(
-        "no Debian mirror found in the host's apt configuration (/etc/apt/sources.list, "
-        "/etc/apt/sources.list.d/); pass --mirror URL or set CHAOS_APT_MIRROR"
-    )
 
 
 # --------------------------------------------------------------------------- recipes
@@ -298,283 +237,6 @@ def images_ready(client: Any = None) -> bool:
     return _offline_set_ready(c) or _online_set_ready(c)
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _run(argv: list[str], *, log_file: Path, what: str, env: dict[str, str] | None = None,
-         extra_log: Path | None = None) -> None:
-    """Run argv (never through a shell), output to log_file; LabError with its tail."""
-    with open(log_file, "ab") as out:
-        try:
-            proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, env=env, check=False)
-        except OSError as exc:
-            raise LabError(f"{what}: cannot run {argv[0]}: {exc}") from None
-    if proc.returncode != 0:
-        tail = _tail(log_file)
-        if extra_log is not None and extra_log.is_file():
-            tail += f"\n--- {extra_log.name} ---\n" + _tail(extra_log)
-        raise LabError(f"{what} failed (exit {proc.returncode}); last lines of its log:\n{tail}")
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join("  " + ln for ln in text.splitlines()[-lines:])
-
-
-def _chroot_env() -> dict[str, str]:
-    env = {"PATH": STD_PATH, "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive",
-           "DEBCONF_NONINTERACTIVE_SEEN": "true", "HOME": "/root"}
-    for k in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
-        if k in os.environ:
-            env[k] = os.environ[k]
-    return env
-
-
-@contextlib.contextmanager
-def _workdir(prefix: str) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _build_lock() -> Iterator[None]:
-    """One builder at a time per machine user (two `chaos lab build` would race)."""
-    d = cache_dir()
-    d.mkdir(parents=True, exist_ok=True)
-    with open(d / "build.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-_NODOC = """\
-# chaos: no documentation, manual pages or translations in lab images
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-path-include /usr/share/locale/locale.alias
-path-exclude /usr/share/lintian/*
-"""
-
-_CLEAN_GLOBS = (
-    "var/lib/apt/lists/*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb",
-    "var/cache/apt/archives/partial/*", "var/cache/debconf/*-old", "var/lib/dpkg/*-old",
-    "var/log/apt/*", "var/log/dpkg.log", "var/log/alternatives.log", "var/log/bootstrap.log",
-    "usr/share/man/*", "usr/share/info/*", "usr/share/lintian/*", "tmp/*", "var/tmp/*",
-    "root/.cache", "debootstrap",
-)
-
-
-def _clean_rootfs(root: Path) -> None:
-    for pattern in _CLEAN_GLOBS:
-        for p in root.glob(pattern):
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    p.unlink()
-    docs = root / "usr/share/doc"
-    if docs.is_dir():
-        for p in docs.rglob("*"):
-            if p.is_file() and p.name != "copyright":
-                with contextlib.suppress(OSError):
-                    p.unlink()
-    locale = root / "usr/share/locale"
-    if locale.is_dir():
-        for p in locale.iterdir():
-            if p.name != "locale.alias":
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
-    with contextlib.suppress(OSError):
-        (root / "usr/sbin/policy-rc.d").unlink()
-    # Docker bind-mounts these at run time; the host's copies must not ship.
-    for name in ("etc/resolv.conf", "etc/hostname"):
-        p = root / name
-        if p.is_symlink() or p.exists():
-            p.unlink()
-        p.write_text("")
-
-
-# --------------------------------------------------------------------------- rootfs
-
-
-def _base_tarball(mirror: str | None, log: Log) -> Path:
-    """The shared bookworm minbase rootfs, as a cached tarball (debootstrapped once)."""
-    key = _digest(_base_recipe())[:16]
-    target = cache_dir() / "rootfs" / f"{SUITE}-{VARIANT}-{key}.tar"
-    if target.is_file():
-        log(f"  base rootfs: cached {target}")
-        return target
-    if os.geteuid() != 0:
-        raise LabError("building offline images needs root (debootstrap and chroot); "
-                       "run `chaos lab build --offline` as root")
-    if shutil.which("debootstrap") is None:
-        raise LabError("debootstrap is not installed (apt-get install debootstrap); it is "
-                       "needed to build the lab images without a registry")
-    url = find_apt_mirror(mirror)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    log(f"  base rootfs: debootstrap --variant={VARIANT} {SUITE} from {url} ...")
-    t0 = time.monotonic()
-    with _workdir("chaos-rootfs-") as work:
-        root = work / "root"
-        logf = work / "debootstrap.out"
-        argv = ["debootstrap", f"--variant={VARIANT}", "--include=" + ",".join(BASE_PACKAGES),
-                SUITE, str(root), url]
-        _run(argv, log_file=logf, what="debootstrap", env={**os.environ, "LANG": "C.UTF-8"},
-             extra_log=root / "debootstrap" / "debootstrap.log")
-        d = root / "etc/dpkg/dpkg.cfg.d"
-        d.mkdir(parents=True, exist_ok=True)
-        (d / "chaos-nodoc").write_text(_NODOC)
-        (root / "etc/apt/apt.conf.d/chaos-no-recommends").write_text(
-            'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n')
-        _clean_rootfs(root)
-        partial = target.with_suffix(".tar.partial")
-        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."],
-             log_file=work / "tar.out", what="tar of the base rootfs")
-        partial.rename(target)
-    log(f"  base rootfs: done in {time.monotonic() - t0:.1f}s ({target.stat().st_size >> 20} MB)")
-    return target
-
-
-def _offline_image(client: Any, *, tag: str, base_tar: Path, mirror_url: str,
-                   packages: tuple[str, ...], changes: list[str], recipe: str, log: Log,
-                   extra_suites: tuple[str, ...] = (),
-                   pre: Callable[[Path], None] | None = None,
-                   post: Callable[[Path], None] | None = None) -> Any:
-    name = tag.split("/")[-1].split(":")[0]
-    with _workdir(f"chaos-{name}-") as work:
-        root = work / "root"
-        root.mkdir()
-        logf = work / "build.out"
-        _run(["tar", "-C", str(root), "--numeric-owner", "-xpf", str(base_tar)],
-             log_file=logf, what=f"{tag}: unpacking the base rootfs")
-        policy = root / "usr/sbin/policy-rc.d"
-        policy.write_text("#!/bin/sh\n# no services start while building an image\nexit 101\n")
-        policy.chmod(0o755)
-        resolv = root / "etc/resolv.conf"
-        with contextlib.suppress(OSError):
-            resolv.unlink()
-        shutil.copyfile("/etc/resolv.conf", resolv)
-        _write_sources(root, mirror_url, extra_suites)
-        if pre:
-            pre(root)
-        env = _chroot_env()
-        _run(["chroot", str(root), "apt-get", "-q", "update"], log_file=logf, env=env,
-             what=f"{tag}: apt-get update")
-        _run(["chroot", str(root), "apt-get", "-q", "-y", "install", "--no-install-recommends",
-              *packages], log_file=logf, env=env, what=f"{tag}: apt-get install")
-        _run(["chroot", str(root), "apt-get", "clean"], log_file=logf, env=env,
-             what=f"{tag}: apt-get clean")
-        if post:
-            post(root)
-        _write_sources(root, mirror_url, ())
-        _clean_rootfs(root)
-        tarball = work / "rootfs.tar"
-        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tarball), "."],
-             log_file=logf, what=f"{tag}: tar of the rootfs")
-        shutil.rmtree(root, ignore_errors=True)
-        # Engine 20.10 refuses STOPSIGNAL (and more) in `import --change`, so the
-        # import carries what it accepts and a metadata-only build adds the rest.
-        importable = [c for c in changes if c.split()[0].upper() in _IMPORT_CHANGES]
-        rest = [c for c in changes if c not in importable]
-        try:
-            out = client.api.import_image_from_file(str(tarball), changes=importable)
-        except Exception as exc:
-            raise LabError(f"docker import of {tag} failed: {exc}") from None
-        imported = _check_import(out, tag)
-    dockerfile = "\n".join([f"FROM {imported}", *rest]) + "\n"
-    try:
-        client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, pull=False,
-                            rm=True, forcerm=True,
-                            labels={RECIPE_LABEL: recipe, MODE_LABEL: "offline"})
-    except Exception as exc:
-        raise LabError(f"finishing {tag} (docker build FROM the import) failed: {exc}") from None
-    img = _get(client, tag)
-    if img is None or _label(img, RECIPE_LABEL) != recipe:
-        raise LabError(f"docker import of {tag} did not produce the image")
-    return img
-
-
-_IMPORT_CHANGES = {"CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "USER", "VOLUME",
-                   "WORKDIR"}
-
-
-def _write_sources(root: Path, url: str, extra_suites: tuple[str, ...]) -> None:
-    """apt sources of the chroot: bookworm (+ updates), and pinned-low extra suites that
-    only packages named as ``pkg/suite`` come from."""
-    lines = [f"deb {url} {SUITE} main", f"deb {url} {SUITE}-updates main"]
-    lines += [f"deb {url} {s} main" for s in extra_suites]
-    (root / "etc/apt/sources.list").write_text("\n".join(lines) + "\n")
-    pin = root / "etc/apt/preferences.d/chaos-pin"
-    if extra_suites:
-        pin.parent.mkdir(parents=True, exist_ok=True)
-        pin.write_text("".join(f"Package: *\nPin: release n={s}\nPin-Priority: 50\n\n"
-                               for s in extra_suites if not s.startswith(SUITE)))
-    elif pin.exists():
-        pin.unlink()
-
-
-def _check_import(out: Any, tag: str) -> str:
-    """The image id from `docker import`'s JSON output (or LabError)."""
-    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
-    for line in text.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(msg, dict):
-            if msg.get("error"):
-                raise LabError(f"docker import of {tag} failed: {msg['error']}")
-            status = str(msg.get("status", ""))
-            if status.startswith("sha256:"):
-                return status
-    raise LabError(f"docker import of {tag} returned no image id: {text[-300:]}")
-
-
-def _db_pre(root: Path) -> None:
-    d = root / "etc/postgresql-common"
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "createcluster.conf").write_text(
-        "# chaos: the entrypoint creates the cluster in $PGDATA on first start\n"
-        "create_main_cluster = false\n")
-
-
-def _db_post(root: Path) -> None:
-    dest = root / "usr/local/bin/docker-entrypoint.sh"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ENTRYPOINT_SRC, dest)
-    dest.chmod(0o755)
-    (root / "docker-entrypoint-initdb.d").mkdir(exist_ok=True)
-    data = root / "var/lib/postgresql/data"
-    data.mkdir(parents=True, exist_ok=True)
-    data.chmod(0o700)
-    # postgres' uid/gid as created by postgresql-common inside the rootfs
-    uid = gid = None
-    for line in (root / "etc/passwd").read_text().splitlines():
-        f = line.split(":")
-        if f[0] == "postgres":
-            uid, gid = int(f[2]), int(f[3])
-    if uid is None:
-        raise LabError("chaos/db: the postgres user was not created by the package install")
-    for p in (root / "var/lib/postgresql", data):
-        os.chown(p, uid, gid)
-    # /run, not /var/run: the latter is an absolute symlink that would lead to the host
-    run = root / "run/postgresql"
-    if run.is_dir() and not run.is_symlink():
-        os.chown(run, uid, gid)
-        run.chmod(0o2775)
-
-
 # --------------------------------------------------------------------------- app
 
 
@@ -597,6 +259,19 @@ def _build_app(client: Any, base: str, base_id: str, recipe: str, mode: str) -> 
 # --------------------------------------------------------------------------- build
 
 
+@contextlib.contextmanager
+def _build_lock() -> Iterator[None]:
+    """One builder at a time per machine user (two `chaos lab build` would race)."""
+    d = cache_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    with open(d / "build.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _build_offline(client: Any, mirror: str | None, force: bool, log: Log) -> list[ImageInfo]:
     results: dict[str, ImageInfo] = {}
     lock = threading.Lock()
@@ -615,22 +290,26 @@ def _build_offline(client: Any, mirror: str | None, force: bool, log: Log) -> li
             todo.append(tag)
 
     if todo:
-        base_tar = _base_tarball(mirror, tlog)
+        base_tar = _base_tarball(mirror, tlog, cache=cache_dir(),
+                                 key=_digest(_base_recipe())[:16])
         url = find_apt_mirror(mirror)
 
         def one(tag: str) -> ImageInfo:
             t0 = time.monotonic()
             tlog(f"  {tag}: installing packages and importing ...")
+            labels = {RECIPE_LABEL: want[tag], MODE_LABEL: "offline"}
             if tag == PYBASE_TAG:
-                img = _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
-                                     packages=PYBASE_PACKAGES, changes=_pybase_changes(),
-                                     extra_suites=PYBASE_EXTRA_SUITES, recipe=want[tag],
-                                     log=tlog)
+                _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
+                               packages=PYBASE_PACKAGES, changes=_pybase_changes(),
+                               extra_suites=PYBASE_EXTRA_SUITES, labels=labels, log=tlog)
             else:
-                img = _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
-                                     packages=DB_PACKAGES,
-                                     changes=_db_changes(), recipe=want[tag], log=tlog,
-                                     pre=_db_pre, post=_db_post)
+                _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
+                               packages=DB_PACKAGES,
+                               changes=_db_changes(), labels=labels, log=tlog,
+                               pre=_db_pre, post=_db_post)
+            img = _get(client, tag)
+            if img is None or _label(img, RECIPE_LABEL) != want[tag]:
+                raise LabError(f"docker import of {tag} did not produce the image")
             dt = time.monotonic() - t0
             tlog(f"  {tag}: built in {dt:.1f}s")
             return _info(img, tag, True, dt)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import LabError
-from chaos.lab import images
+from chaos.lab import images, rootfs
 
 
 def test_mirror_from_deb822(tmp_path: Path, monkeypatch):
@@ -64,7 +64,8 @@ def test_debootstrap_failure_is_a_lab_error_with_log_tail(tmp_path: Path, monkey
     monkeypatch.setenv("CHAOS_CACHE_DIR", str(tmp_path / "cache"))
     before = set(Path("/var/tmp").glob("chaos-rootfs-*"))
     with pytest.raises(LabError) as err:
-        images._base_tarball("file:///nonexistent-chaos-mirror", log=lambda m: None)
+        rootfs._base_tarball("file:///nonexistent-chaos-mirror", log=lambda m: None,
+                             cache=images.cache_dir(), key="test")
     assert "debootstrap failed" in str(err.value)
     assert "last lines" in str(err.value)
     assert set(Path("/var/tmp").glob("chaos-rootfs-*")) == before  # temp dir removed
