@@ -45,6 +45,7 @@ class LabSpec:
     db_password: str = "chaos"
     db_name: str = "app"
     db_proxy: bool = False      # route the app to the db through the fault proxy
+    db_disk: str | None = None  # size of a tmpfs mounted in the db for disk_full ("32m")
 
 
 PROXY_SERVICE = "chaos-dbproxy"
@@ -176,6 +177,10 @@ class Lab:
             from chaos.lab.dbproxy import proxy_override
 
             proxy_override(override, self.spec, tags)
+        if self.spec.db_disk:
+            from chaos.lab.dbdisk import disk_override
+
+            disk_override(override, self.spec, tags)
         (self.state_dir / "override.yml").write_text(yaml.safe_dump(override, sort_keys=False))
 
 

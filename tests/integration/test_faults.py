@@ -9,7 +9,11 @@ the load's 5 s request timeout.
 
 from __future__ import annotations
 
+import json
 import secrets
+import shutil
+import urllib.error
+import urllib.request
 
 import psycopg
 import pytest
@@ -174,3 +178,48 @@ def test_data_faults_break_reads_and_are_repaired(lab, tmp_path):
         keys = conn.execute("SELECT count(*) FROM pg_constraint WHERE conname IN"
                             " ('products_pkey', 'orders_product_id_fkey')").fetchone()
     assert nulls[0] == 0 and keys[0] == 2
+
+
+def _http(url: str, body: dict | None = None) -> int:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_disk_full_fails_writes_not_reads_and_leaves_no_ballast(lab, tmp_path):
+    db, url = lab.container("db"), lab.app_url
+    host_free = shutil.disk_usage(client().info().get("DockerRootDir") or "/").free
+    seen: dict = {"reads": [], "writes": [], "ballast": None}
+
+    def tick(trial):
+        if trial.fault_state[0] != "active":
+            return
+        if seen["ballast"] is None:
+            seen["ballast"] = db.exec_run(["stat", "-c", "%s", "/var/lib/chaos-disk/chaos-ballast"])
+            seen["mount"] = db.exec_run(["stat", "-f", "-c", "%T", "/var/lib/chaos-disk"])[1]
+            seen["host_free"] = shutil.disk_usage(client().info().get("DockerRootDir") or "/").free
+        seen["reads"].append(_http(f"{url}/products/{len(seen['reads']) % 100 + 1}"))
+        seen["writes"].append(_http(f"{url}/orders", {"product_id": 1, "qty": 1}))
+
+    doc = scenario_doc([fault("disk_full", 2, 6, table="orders", size="32m")], time_limit="20s")
+    r = run_trial(lab, doc, tmp_path, on_tick=tick)
+    assert r["failed_requests"] > 0 and r["ttd_s"] is not None
+    assert r["state"].end_reason == "recovered"
+    # While the disk was full: every read answered; writes that needed a new page
+    # failed (those that found room in the table's pages may still succeed).
+    assert seen["reads"] and all(s == 200 for s in seen["reads"])
+    assert 500 in seen["writes"] and set(seen["writes"]) <= {201, 500}
+    # The ballast was in the tmpfs (memory), not on the host's disk.
+    code, size = seen["ballast"]
+    assert code == 0 and int(size) > 16 << 20 and seen["mount"].strip() == b"tmpfs"
+    assert host_free - seen["host_free"] < int(size) // 2
+    # Reverted: the ballast is gone and writes succeed again.
+    assert _http(f"{url}/orders", {"product_id": 1, "qty": 1}) == 201
+    assert db.exec_run(["ls", "/var/lib/chaos-disk"])[1].strip() in (b"", b"pgdata")
+    with psycopg.connect(lab.db_dsn) as conn:   # cleanup put the table back
+        ts = conn.execute("SELECT reltablespace FROM pg_class WHERE relname = 'orders'").fetchone()
+    assert ts[0] == 0

@@ -58,7 +58,8 @@ def run_trial(lab: Lab, doc: dict[str, Any], tmp: Path, on_tick=None) -> dict[st
 
 
 def start_lab() -> Lab:
-    lab = Lab.create(LabSpec(db_proxy=True), owner_pid=os.getpid())
+    # Every optional wiring, so that every fault can run: the proxy and the small disk.
+    lab = Lab.create(LabSpec(db_proxy=True, db_disk="32m"), owner_pid=os.getpid())
     try:
         lab.up()
     except BaseException:
