@@ -1,7 +1,10 @@
-"""Turn SIGTERM (and SIGHUP) into the same clean unwinding as Ctrl-C.
+"""Turn SIGINT, SIGTERM and SIGHUP into one clean unwinding.
 
 Teardown lives in ``finally`` blocks; those only run if a signal becomes an
-exception in the main thread, which Python does for SIGINT alone by default.
+exception in the main thread. Python does that for SIGINT alone, and not even
+for SIGINT when the process started with it ignored — which is what a shell
+does to every background job (`cmd &`), CI runners included. So SIGINT gets
+our handler too.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ def _raise(signum: int, _frame: object) -> None:
 
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
-    previous = {s: signal.signal(s, _raise) for s in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {s: signal.signal(s, _raise)
+                for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
