@@ -320,13 +320,15 @@ class Trial:
 
     def always_steps(self) -> None:
         """After a stop condition: the recovery steps marked ``always``, if recovery never ran."""
-        steps = [s for s in self.sc.recovery.steps if getattr(s, "always", False)]
+        steps = [(i, s) for i, s in enumerate(self.sc.recovery.steps)
+                 if getattr(s, "always", False)]
         if not self.aborted or not steps or self.state.recovery_thread is not None:
             return
         tl = self.ctx.timeline
         tl.add("recovery_started", trigger="abort", steps=len(steps))
         try:
-            run_steps(steps, self.ctx, self.state.t_fault)
+            for index, spec in steps:  # each keeps its runbook index on the timeline
+                run_steps([spec], self.ctx, self.state.t_fault, first=index)
             tl.add("recovery_finished")
         except Exception as exc:  # recorded; the trial is already aborted
             self.state.recovery_error = f"{type(exc).__name__}: {exc}"
