@@ -230,7 +230,7 @@ def sigkill_then_stale(scenario: Path, work: Path, log) -> dict:
         if proc.poll() is None:
             proc.kill()
     follower.join()
-    _kill_orphan_load(out)
+    report["load_left_after_kill"] = len(_orphan_load(out))
     lab_id = json.loads((out / "result.json").read_text())["lab"]["id"]
     report["lab_id"] = lab_id
     report["left_after_kill"] = sum(len(v) for v in labelled(proc.pid, lab_id).values())
@@ -253,23 +253,39 @@ def sigkill_then_stale(scenario: Path, work: Path, log) -> dict:
                           text=True, timeout=300)
     report["down_exit"] = down.returncode
     report["left_after_stale"] = sum(len(v) for v in labelled(proc.pid, lab_id).values())
+    time.sleep(3)  # Locust's own stop timeout after the SIGTERM `down` sent it
+    report["load_left_after_stale"] = len(_kill_orphan_load(out))
     log(f"SIGKILL mid-fault: {report['left_after_kill']} resources left (expected), next run "
         f"warned: {report['warned']}, after `lab down --stale`: {report['left_after_stale']} left")
     return report
 
 
-def _kill_orphan_load(out: Path) -> None:
-    """Locust runs in its own session, so SIGKILL of the orchestrator orphans it; it would
-    stop by itself at its run-time bound, but there is no point in waiting."""
+def _kill_orphan_load(out: Path) -> list[int]:
+    """Kill what `chaos lab down --stale` left of the load generator (it should be
+    nothing); returns the pids that were still there."""
+    left = _orphan_load(out)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return left
+
+
+def _orphan_load(out: Path) -> list[int]:
+    """Locust processes of the run writing to ``out``: SIGKILL of the orchestrator
+    orphans them (they run in their own session)."""
     marker = f"CHAOS_OBS_DIR={out}".encode()
+    found = []
     for proc_dir in Path("/proc").iterdir():
         if not proc_dir.name.isdigit():
             continue
         try:
             if marker in (proc_dir / "environ").read_bytes():
-                os.kill(int(proc_dir.name), signal.SIGKILL)
-        except (OSError, ProcessLookupError):
+                found.append(int(proc_dir.name))
+        except OSError:
             continue
+    return found
 
 
 def run_harness(n: int = 20, seed: int = 7, sigkill: bool = True, log=print) -> dict:

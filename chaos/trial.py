@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
-from chaos.lab.lab import Lab
+from chaos.lab.lab import Lab, record_load_pids
 from chaos.load.runner import LoadRunner, LoadSettings
 from chaos.measure.dataloss import WriteLog
 from chaos.measure.metrics import RequestCounts
@@ -110,6 +110,8 @@ class Trial:
         tl = self.ctx.timeline
         tl.add("trial_started", scenario=self.sc.name)
         self.load.start()
+        if self.ctx.lab is not None:
+            record_load_pids(self.ctx.lab, self.load.pids())
         tl.add("load_started", users=self.sc.load.users)
         for d in self.detectors:
             d.start()

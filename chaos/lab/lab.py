@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -106,13 +107,14 @@ class Lab:
     def down(self) -> None:
         """Remove everything labelled with this lab's id; safe to call twice."""
         errors: list[str] = []
+        stop_orphan_load(self.state_dir / LOAD_PIDS)
         if (self.state_dir / "override.yml").exists():
             try:
                 self.compose.down()
             except LabError as exc:
                 errors.append(str(exc))
         sweep(self.id)
-        for f in ("override.yml", "lab.json"):
+        for f in ("override.yml", "lab.json", LOAD_PIDS):
             (self.state_dir / f).unlink(missing_ok=True)
         try:
             self.state_dir.rmdir()
@@ -182,6 +184,32 @@ class Lab:
 
             disk_override(override, self.spec, tags)
         (self.state_dir / "override.yml").write_text(yaml.safe_dump(override, sort_keys=False))
+
+
+LOAD_PIDS = "load.pids"
+
+
+def record_load_pids(lab: "Lab", pids: list[int]) -> None:
+    """Remember the load generator's processes, so that tearing the lab down
+    stops them even when the orchestrator that started them was SIGKILLed."""
+    (lab.state_dir / LOAD_PIDS).write_text("".join(f"{p}\n" for p in pids))
+
+
+def stop_orphan_load(path: Path) -> None:
+    try:
+        pids = [int(x) for x in path.read_text().split()]
+    except (OSError, ValueError):
+        return
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue  # gone already
+        if b"locust" in cmdline:  # never signal a recycled pid that is not ours
+            try:
+                os.killpg(pid, signal.SIGTERM)  # Locust runs in its own session
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def wait_healthy(lab_id: str, timeout: float) -> None:

@@ -134,6 +134,9 @@ class LoadRunner:
     def alive(self) -> bool:
         return any(p.poll() is None for p in self._procs)
 
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._procs]
+
     def stop(self, timeout: float = 10) -> None:
         """Stop cleanly: every request in flight gets its answer and its line.
 

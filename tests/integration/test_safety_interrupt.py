@@ -39,4 +39,6 @@ def test_sigkill_leaves_a_stale_lab_that_is_warned_about_and_cleaned(lab_images)
     assert report["left_after_kill"] > 0          # SIGKILL cannot clean up: that is the point
     assert report["warned"], report
     assert report["down_exit"] == 0 and report["left_after_stale"] == 0, report
+    assert report["load_left_after_kill"] > 0        # the orphaned load generator...
+    assert report["load_left_after_stale"] == 0, report   # ...is stopped by `down --stale`
     assert report["next_run_left"] == 0, report
