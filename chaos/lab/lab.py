@@ -192,7 +192,11 @@ LOAD_PIDS = "load.pids"
 def record_load_pids(lab: "Lab", pids: list[int]) -> None:
     """Remember the load generator's processes, so that tearing the lab down
     stops them even when the orchestrator that started them was SIGKILLed."""
-    (lab.state_dir / LOAD_PIDS).write_text("".join(f"{p}\n" for p in pids))
+    try:
+        lab.state_dir.mkdir(parents=True, exist_ok=True)
+        (lab.state_dir / LOAD_PIDS).write_text("".join(f"{p}\n" for p in pids))
+    except OSError:
+        pass  # only a convenience for after a SIGKILL; Locust still stops at its -t bound
 
 
 def stop_orphan_load(path: Path) -> None:
