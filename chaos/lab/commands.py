@@ -7,6 +7,7 @@ import time
 import click
 
 from chaos.errors import LabError, UsageError
+from chaos.redact import redact
 from chaos.lab.lab import Lab, LabSpec, list_resources, running_labs, stale_labs
 from chaos.signals import interruptible, shielded
 
@@ -59,7 +60,7 @@ def start_lab(spec: LabSpec, owner_pid: int | None, log=click.echo) -> Lab:
 def lab_up(scenario_file: str | None) -> None:
     lab = start_lab(spec_for(scenario_file), owner_pid=None)
     click.echo(f"app: {lab.app_url}")
-    click.echo(f"db:  {redacted_dsn(lab.db_dsn)}")
+    click.echo(f"db:  {redact(lab.db_dsn)}")
     click.echo(f"tear down with: chaos lab down {lab.id}")
 
 
@@ -80,15 +81,6 @@ def lab_down(lab_ids: list[str], all_labs: bool, stale: bool) -> None:
         click.echo(f"lab {lab_id} down")
     if not lab_ids:
         click.echo("no labs to take down")
-
-
-def redacted_dsn(dsn: str) -> str:
-    head, sep, tail = dsn.partition("@")
-    if not sep:
-        return dsn
-    scheme, _, userinfo = head.partition("://")
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}"
 
 
 def lab_status() -> None:

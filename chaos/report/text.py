@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+# The renderers redact with the same patterns as the record writers.
+from chaos.redact import redact  # noqa: F401  (re-exported for the renderers)
+
 NULL = "—"
-
-_SECRETS = [
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.I), r"\1***@"),
-    (re.compile(r"\b(password|passwd|pwd|secret|token)=\S+", re.I), r"\1=***"),
-]
-
-
-def redact(text: Any) -> str:
-    """Free text from a run (errors, notes) without the passwords it may carry."""
-    out = str(text)
-    for pattern, repl in _SECRETS:
-        out = pattern.sub(repl, out)
-    return out
-
 
 def num(value: Any) -> str:
     """30.0 -> '30', 2.4190 -> '2.419', None -> '—'."""
