@@ -26,6 +26,11 @@ ALLOW_REMOTE = click.option(
     "--allow-remote", is_flag=True, expose_value=False, callback=_allow_remote,
     help="Allow a Docker engine on another machine (DOCKER_HOST); refused by default.")
 
+SET_OPTION = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a scenario field before validation, e.g. --set load.users=5 or "
+         "--set faults[0].at=30s (repeatable; VALUE is read as YAML).")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chaos")
@@ -35,11 +40,12 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-def validate(files: tuple[str, ...]) -> None:
+@SET_OPTION
+def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario files; print every problem with FILE:LINE: field."""
     from chaos.scenario import validate_files
 
-    validate_files(list(files))
+    validate_files(list(files), overrides=overrides)
 
 
 @cli.command()
@@ -54,14 +60,17 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (CI).")
 @click.option("--gameday", is_flag=True, help="People recover (recovery trigger manual): mark "
               "what you do on the live page or with `chaos mark`; end the trial there.")
+@SET_OPTION
 @ALLOW_REMOTE
 def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool,
-        keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool) -> int:
+        keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool,
+        overrides: tuple[str, ...]) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
     from chaos.commands import run_cmd
 
     return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
-                   keep_lab=keep_lab, max_duration=max_duration, junit=junit, gameday=gameday)
+                   keep_lab=keep_lab, max_duration=max_duration, junit=junit, gameday=gameday,
+                   overrides=overrides)
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -12,7 +13,8 @@ from chaos.redact import redact
 
 def run_cmd(file: str, trials: int, out: str | None, label: str | None,
             keep_observations: bool, keep_lab: bool, max_duration: str | None = None,
-            junit: str | None = None, gameday: bool = False) -> int:
+            junit: str | None = None, gameday: bool = False,
+            overrides: Sequence[str] = ()) -> int:
     from chaos.lab.engine import check_local
     from chaos.run import RunOptions, run_scenario
 
@@ -20,7 +22,8 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     opts = RunOptions(trials=trials, out=Path(out) if out else None, label=label,
                       keep_observations=keep_observations, keep_lab=keep_lab,
                       log=lambda line: click.echo(redact(line)),
-                      max_duration=budget_seconds(max_duration), gameday=gameday)
+                      max_duration=budget_seconds(max_duration), gameday=gameday,
+                      overrides=tuple(overrides))
     record = run_scenario(file, opts)
     if junit:
         write_junit(Path(out) if out else Path("reports") / record["run_id"], Path(junit))

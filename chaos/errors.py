@@ -3,6 +3,7 @@
     ChaosError                  exit 3 unless a subclass says otherwise
      ├── ScenarioError          exit 2: the scenario file (or CLI input) is invalid
      ├── LabError               exit 3: Docker, compose or an image failed
+     ├── BaselineError          exit 3: the steady state did not hold before any fault
      ├── FaultError             exit 3: a fault could not be injected or reverted
      ├── DetectError            exit 3: a detector or probe broke (not: it fired)
      ├── RecoveryError          exit 3: a recovery step broke
@@ -66,6 +67,11 @@ class UsageError(ChaosError):
 
 class LabError(ChaosError):
     pass
+
+
+class BaselineError(ChaosError):
+    """Before any fault, requests already failed: the load does not fit the app,
+    or the app is broken. Nothing was injected; nothing is measured."""
 
 
 class FaultError(ChaosError):

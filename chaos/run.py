@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
+from chaos.errors import BaselineError
 from chaos.lab.commands import start_lab
 from chaos.lab.lab import Lab
 from chaos.live import Live, as_gameday, open_live, with_board
@@ -33,7 +34,7 @@ from chaos.measure.summary import summarize, run_targets
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Clock, Timeline
 from chaos.progress import for_terminal
-from chaos.measure.verify import present_refs, check_invariants
+from chaos.measure.verify import NotMeasured, check_invariants, present_refs
 from chaos.recover.backups import Backups
 from chaos.redact import register_secret
 from chaos.scenario import Scenario, lab_spec, load_scenario
@@ -54,6 +55,7 @@ class RunOptions:
     max_duration: float | None = None   # seconds for the whole run (lab start included)
     gameday: bool = False           # people recover: recovery trigger becomes `manual`
     live: bool = True               # serve the live page on 127.0.0.1 while the run goes
+    overrides: tuple[str, ...] = ()   # `--set path.to.key=value`, applied before validation
     log: Callable[[str], None] = print
 
 
@@ -65,7 +67,7 @@ def new_run_id(scenario: Scenario, path: Path) -> str:
 def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     path = Path(path)
     deadline = time.monotonic() + opts.max_duration if opts.max_duration else None
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, overrides=opts.overrides)
     if opts.gameday:
         scenario = as_gameday(scenario)
     register_secret(scenario.lab.db_password)
@@ -93,11 +95,15 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                     out_of_time = True
                     break
                 if golden is not None and n > 1:
-                    record.setdefault("resets_s", []).append(reset_database(lab, golden))
+                    record.setdefault("resets_s", []).append(
+                        reset_database(lab, golden, scenario.lab.health_path))
                 record["trials"].append({"trial": n, "status": "running"})
                 trial = run_trial(n, scenario, lab, out, opts, record, deadline, live)
                 record["trials"][-1] = trial
                 write_json(out / "result.json", record)
+                if trial.get("end_reason") == "baseline_failed":
+                    raise BaselineError(f"trial {n} stopped before injecting anything: "
+                                        f"{trial['baseline_error']}")
                 if trial.get("abort_reason") == MAX_DURATION:
                     out_of_time = True
                     break
@@ -136,25 +142,27 @@ def render_reports(out: Path, log: Callable[[str], None]) -> None:
         log(f"reports not rendered: {exc}")
 
 
-def reset_database(lab: Lab, golden) -> float:
+def reset_database(lab: Lab, golden, health_path: str | None) -> float:
     """Put the database back as it was before trial 1; returns the seconds it took."""
     t0 = time.monotonic()
     Backups(lab).restore(golden)
-    settle_app(lab.app_url)
+    if health_path:
+        settle_app(lab.app_url + health_path)
     return round(time.monotonic() - t0, 3)
 
 
-def settle_app(url: str, clean: int = 20, timeout: float = 30) -> None:
+def settle_app(health_url: str, clean: int = 20, timeout: float = 30) -> None:
     """Let the app drop the pooled connections the restore killed: each would
     fail one request of the next trial, before its fault (a false alarm and
-    failed requests that are not the fault's). Sequential /health calls cycle
-    through the pool until ``clean`` in a row succeed."""
+    failed requests that are not the fault's). Sequential calls to the
+    scenario's ``lab.health_path`` cycle through the pool until ``clean`` in a
+    row succeed. Without a health path the next trial's baseline is the check."""
     import urllib.request
 
     deadline, streak = time.monotonic() + timeout, 0
     while streak < clean and time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+            with urllib.request.urlopen(health_url, timeout=2) as resp:
                 streak = streak + 1 if resp.status == 200 else 0
         except OSError:
             streak = 0
@@ -228,17 +236,18 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
                            "wall_s": round(wall_s, 2), **m.as_dict()}
     if trial.aborted:  # an abort_if stop condition held
         rec["abort_reason"] = st.end_reason.removeprefix("aborted: ")
+    rec["requests_by_name"] = st.endpoints.as_list(st.t_fault)
+    if st.baseline_error:
+        rec["baseline_error"] = st.baseline_error
     rec["data_loss"] = None
+    rec["data_loss_note"] = "not measured: the scenario declares no data_loss query"
     rec["rpo_s"] = None
     rec["invariants"] = []
-    if verify:
-        try:
-            loss = account(st.writes, present_refs(ctx.db_dsn, st.writes), st.t_fault)
-            rec["rpo_s"] = loss.pop("rpo_s")
-            rec["data_loss"] = loss
-        except Exception as exc:  # the database may still be broken: say so, invent nothing
-            rec["notes"].append(f"data loss not verified: {type(exc).__name__}: {exc}")
+    if verify and st.t_fault is not None:
+        measure_data_loss(rec, ctx, st)
         rec["invariants"] = check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))
+    elif verify:
+        rec["data_loss_note"] = "not measured: no fault was injected"
     if st.fault_errors:
         rec["notes"].extend(f"fault error: {e}" for e in st.fault_errors)
     if st.recovery_error:
@@ -252,6 +261,26 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     rec["passed"] = status == "completed" and all(t["passed"] for t in rec["targets"])
     rec["events"] = list(timeline.events)
     return rec
+
+
+def measure_data_loss(rec: dict[str, Any], ctx: TrialContext, st: Any) -> None:
+    """Lost writes, by the scenario's own query; without one, "not measured", never 0."""
+    spec = ctx.scenario.data_loss
+    if spec is None:
+        return
+    try:
+        loss = account(st.writes, present_refs(ctx.db_dsn, spec.query, st.writes), st.t_fault)
+    except NotMeasured as exc:
+        rec["data_loss_note"] = f"not measured: {exc}"
+        rec["data_loss_error"] = str(exc)
+        return
+    except Exception as exc:  # the database may still be unreachable: say so, invent nothing
+        rec["data_loss_note"] = f"not measured: {type(exc).__name__}: {exc}"
+        rec["data_loss_error"] = str(exc)
+        return
+    rec["rpo_s"] = loss.pop("rpo_s")
+    rec["data_loss"] = loss
+    rec["data_loss_note"] = None
 
 
 def finish_record(record: dict[str, Any], scenario: Scenario, out: Path) -> None:

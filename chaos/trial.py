@@ -20,7 +20,9 @@ from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
 from chaos.lab.lab import Lab, record_load_pids
 from chaos.load.runner import LoadRunner, LoadSettings
+from chaos.measure.baseline import Baseline
 from chaos.measure.dataloss import WriteLog
+from chaos.measure.endpoints import Endpoints
 from chaos.measure.metrics import RequestCounts
 from chaos.measure.steady import SteadyState
 from chaos.measure.timeline import Clock, Timeline
@@ -58,6 +60,9 @@ class TrialContext:
 class TrialState:
     counts: RequestCounts = field(default_factory=RequestCounts)
     writes: WriteLog = field(default_factory=WriteLog)
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    baseline: Baseline = field(default_factory=Baseline)
+    baseline_error: str | None = None    # why the steady state did not hold before the fault
     t_fault: float | None = None
     steady: SteadyState | None = None
     end_reason: str | None = None
@@ -142,6 +147,9 @@ class Trial:
             latency = obs.end - obs.start
             st.counts.add(end, obs.ok, st.t_fault)
             st.writes.add(obs, end, start)
+            st.endpoints.add(obs.name, end, obs.ok, obs.status, st.t_fault)
+            if st.t_fault is None:
+                st.baseline.add(end, obs.ok, obs.name, obs.status)
             for d in self.detectors:
                 d.observe(end, obs.ok, latency)
             if st.steady is not None:
@@ -191,15 +199,18 @@ class Trial:
         for i, fault in enumerate(self.faults):
             spec, state = fault.spec, self.fault_state[i]
             if state == "scheduled" and now >= spec.at:
-                self.fault_state[i] = "injecting"
                 t = self.ctx.clock.now()
+                if self.state.t_fault is None and not self.baseline_holds(t):
+                    return
+                self.fault_state[i] = "injecting"
                 if self.state.t_fault is None:
+                    self.check_detectors(t)   # record a pre-fault alarm before forgetting it
                     self.state.t_fault = t
                     below = self.sc.steady_state.error_rate.below
                     hold = self.sc.steady_state.error_rate.for_
                     self.state.steady = SteadyState(below, hold, since=t)
                     for d in self.detectors:
-                        d.rearm(t)   # a false alarm before the fault stays on record, unlatched
+                        d.reset(t)   # a false alarm before the fault stays on record, forgotten
                 tl.add("fault_injected", t=t, fault=spec.type, index=i)
                 worker = Worker(f"fault-{i}", fault.inject)
                 self.fault_threads[i] = worker
@@ -217,6 +228,20 @@ class Trial:
             elif state == "active" and spec.duration is not None and now >= spec.at + spec.duration:
                 self.revert(i)
                 self.fault_state[i] = "done"
+
+    def baseline_holds(self, t: float) -> bool:
+        """Before the first injection: was the steady state holding? If not, end the
+        trial with nothing injected (there is nothing to revert)."""
+        sc = self.sc
+        window = sc.baseline.window(min(f.at for f in sc.faults))
+        why = self.state.baseline.verdict(t, window, sc.steady_state.error_rate.below)
+        if why is None:
+            self.ctx.timeline.add("baseline_held", t=t, window_s=window)
+            return True
+        self.state.baseline_error = why
+        self.ctx.timeline.add("baseline_failed", t=t, reason=why)
+        self.state.end_reason = "baseline_failed"
+        return False
 
     def revert(self, i: int) -> None:
         fault = self.faults[i]
@@ -284,6 +309,8 @@ class Trial:
 
     def check_end(self, now: float) -> None:
         st, tl = self.state, self.ctx.timeline
+        if st.end_reason is not None:   # the baseline failed: nothing more to judge
+            return
         if self.end_requested or now >= self.sc.time_limit:
             no_impact = self.manual and st.counts.failed_after_fault == 0 and self.faults_over() \
                 and st.steady is not None and st.steady.held_until() is not None
@@ -374,8 +401,10 @@ class Trial:
 
 
 def load_settings(sc: Any) -> LoadSettings:
-    low, high = sc.load.wait if sc.load.wait else (0.05, 0.2)
-    return LoadSettings(users=sc.load.users, spawn_rate=sc.load.spawn_rate,
-                        read=sc.load.mix.read, write=sc.load.mix.write,
-                        wait_min=low, wait_max=high, run_time_s=sc.time_limit + 60,
-                        workers=sc.load.workers)
+    load = sc.load
+    low, high = load.wait if load.wait else (0.05, 0.2)
+    return LoadSettings(locustfile=str(load.locustfile) if load.locustfile else None,
+                        requests=tuple(r.as_locust() for r in load.requests or ()),
+                        users=load.users, spawn_rate=load.spawn_rate, wait_min=low,
+                        wait_max=high, request_timeout=load.request_timeout,
+                        run_time_s=sc.time_limit + 60, workers=load.workers)

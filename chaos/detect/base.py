@@ -30,9 +30,11 @@ class Detector:
     def check(self, now: float) -> float | None:
         return self.fired_at
 
-    def rearm(self, t: float) -> None:
-        """At the fault (``t``): forget a firing before it (a false alarm, already
-        on the timeline), so that it cannot hide the detection the trial measures."""
+    def reset(self, t: float) -> None:
+        """At the fault (``t``): start afresh. A firing before it (a false alarm) is
+        already on the timeline; forgetting it, and the state that led to it, means
+        the detector must go through pending → firing again on what happens from
+        ``t`` on: a pre-fault alarm can never pass for a detection at the fault."""
         self.fired_at = None
 
     def start(self) -> None:
@@ -73,6 +75,10 @@ class ProbeThread(Detector):
 
     def probe_once(self) -> bool:
         raise NotImplementedError
+
+    def reset(self, t: float) -> None:
+        self.consecutive = 0
+        super().reset(t)
 
     def start(self) -> None:
         self._thread.start()

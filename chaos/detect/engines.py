@@ -32,6 +32,8 @@ class WindowRule(Detector):
         self.armed_at = float("-inf")
 
     def observe(self, end: float, ok: bool, latency_s: float) -> None:
+        if end < self.armed_at:
+            return                    # answered before the reset: not this trial's concern
         end = max(end, self.latest)   # a slightly late line counts from where we are
         self._advance(end)
         self.window.append((end, ok, latency_s))
@@ -52,10 +54,16 @@ class WindowRule(Detector):
         self._advance(now)
         return self.fired_at
 
-    def rearm(self, t: float) -> None:
-        self._advance(t)           # the window as it stands at t, before forgetting
-        super().rearm(t)
-        self.armed_at = t          # a condition holding across the fault fires at t
+    def reset(self, t: float) -> None:
+        self._advance(t)           # record a firing due before t, then forget everything
+        while self.window:
+            _, ok, latency = self.window.popleft()
+            self.failed -= not ok
+            self.left(latency)
+        self.pending.since = None
+        super().reset(t)
+        self.armed_at = t
+        self.latest = max(self.latest, t)
 
     def _advance(self, t: float) -> None:
         """Let answers leave the window up to ``t``, evaluating at each exit."""
@@ -81,7 +89,7 @@ class WindowRule(Detector):
     def _fire_by(self, t: float) -> None:
         since = self.pending.since
         if self.fired_at is None and since is not None and since + self.pending.hold_s <= t:
-            self.fired_at = max(since + self.pending.hold_s, self.armed_at)
+            self.fired_at = since + self.pending.hold_s
 
 
 class ErrorRateRule(WindowRule):

@@ -47,8 +47,8 @@ class HalfAppliedUpdate(Fault):
 
 
 class CorruptRowsParams(Strict):
-    table: str = "products"
-    column: str = "price_cents"
+    table: str
+    column: str
     rows: int = Field(100, ge=1, le=10_000_000)
     """How many rows (picked at random) get the bad value."""
     value: int | float | str | None = None
@@ -96,7 +96,7 @@ def drop_column_constraints(conn: psycopg.Connection, table: str, column: str) -
 
 
 class DropIndexParams(Strict):
-    index: str = "products_pkey"
+    index: str
     """The index to drop; one backing a constraint drops the constraint (and the foreign
     keys that need it), all re-created on revert."""
 

@@ -100,7 +100,7 @@ class ConnectionExhaustion(Fault):
 class LockTableParams(Strict):
     requires_duration: ClassVar[bool] = True
 
-    table: str = "products"
+    table: str
     mode: str = Field("ACCESS EXCLUSIVE", pattern=r"^(ACCESS SHARE|ROW SHARE|ROW EXCLUSIVE|"
                       r"SHARE UPDATE EXCLUSIVE|SHARE|SHARE ROW EXCLUSIVE|EXCLUSIVE|"
                       r"ACCESS EXCLUSIVE)$")
@@ -131,7 +131,7 @@ class LockTable(Fault):
 class LongTransactionParams(Strict):
     requires_duration: ClassVar[bool] = True
 
-    table: str = "products"
+    table: str
     """A table the transaction reads, so it holds a lock on it and an old snapshot."""
     blocked_ddl: str | None = None
     """A migration statement run beside it: it queues behind the transaction, and every

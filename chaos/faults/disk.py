@@ -43,7 +43,7 @@ def disk_size(fault_specs: list[Any]) -> str | None:
 
 
 class DiskFullParams(Strict):
-    table: str = "orders"
+    table: str
     """The table (with its indexes) put on the small disk; inserts into it fail."""
     size: str = Field("32m", pattern=r"^[1-9][0-9]{0,2}m$")
     """Capacity of the small disk (a tmpfs: memory, never host disk), 1m to 999m;

@@ -8,7 +8,7 @@ import click
 
 from chaos.errors import LabError, UsageError
 from chaos.redact import redact
-from chaos.lab.lab import Lab, LabSpec, list_resources, running_labs, stale_labs
+from chaos.lab.lab import Lab, LabSpec, image_refs, list_resources, running_labs, stale_labs
 from chaos.signals import interruptible, shielded
 
 
@@ -36,18 +36,21 @@ def build_images_cmd(offline: bool | None, mirror: str | None, force: bool) -> N
 def start_lab(spec: LabSpec, owner_pid: int | None, log=click.echo) -> Lab:
     """Build images if missing, start a lab, and tear it down again if anything
     (an error, Ctrl-C, SIGTERM) stops it before it is healthy."""
-    from chaos.lab.images import build_images, images_ready
+    from chaos.lab.images import APP_TAG, build_images, images_ready
 
     for stale in stale_labs():
         log(f"warning: lab {stale} is left over from a process that is gone; "
             f"`chaos lab down --stale` removes it")
-    if not images_ready():
-        log("lab images missing: building them (once)")
-        build_images(offline=None, log=log)
     lab = Lab.create(spec, owner_pid=owner_pid)
     try:
         with interruptible():
-            took = lab.up()
+            # The engine's own images (the database, the helper) always; the sample
+            # app only for a compose file that runs it.
+            app = APP_TAG in image_refs(lab.compose_doc())
+            if not images_ready(app=app):
+                log("lab images missing: building them (once)")
+                build_images(offline=None, log=log, app=app)
+            took = lab.up(log=log)
     except BaseException:
         with shielded():
             log(f"lab {lab.id}: start failed or interrupted; tearing down")

@@ -214,27 +214,32 @@ def _up_to_date(client: Any, tag: str, recipe: str | None) -> Any | None:
     return None
 
 
-def _offline_set_ready(client: Any) -> bool:
+def _offline_set_ready(client: Any, app: bool = True) -> bool:
     pybase = _up_to_date(client, PYBASE_TAG, pybase_recipe())
     if pybase is None or _up_to_date(client, DB_TAG, db_offline_recipe()) is None:
         return False
-    return _up_to_date(client, APP_TAG, app_recipe(pybase.id)) is not None
+    return not app or _up_to_date(client, APP_TAG, app_recipe(pybase.id)) is not None
 
 
-def _online_set_ready(client: Any) -> bool:
+def _online_set_ready(client: Any, app: bool = True) -> bool:
     src = _get(client, ONLINE_DB_SOURCE)
     base = _get(client, ONLINE_APP_BASE)
     if src is None or base is None:
         return False
     return (_up_to_date(client, DB_TAG, db_online_recipe(src.id)) is not None
-            and _up_to_date(client, APP_TAG, app_recipe(base.id)) is not None)
+            and (not app or _up_to_date(client, APP_TAG, app_recipe(base.id)) is not None))
 
 
-def images_ready(client: Any = None) -> bool:
-    """True if chaos/db and chaos/app exist and match their recipe (offline set:
-    chaos/pybase too). A few image inspections; no network, no build."""
+def images_ready(client: Any = None, app: bool = True) -> bool:
+    """True if chaos/db (and, with ``app``, the sample chaos/app) exist and match their
+    recipe (offline set: chaos/pybase too). A few image inspections; no network, no build."""
     c = _client(client)
-    return _offline_set_ready(c) or _online_set_ready(c)
+    return _offline_set_ready(c, app) or _online_set_ready(c, app)
+
+
+def _tags(offline: bool, app: bool) -> tuple[str, ...]:
+    tags = (PYBASE_TAG, DB_TAG) if offline else (DB_TAG,)
+    return (*tags, APP_TAG) if app else tags
 
 
 # --------------------------------------------------------------------------- app
@@ -272,7 +277,8 @@ def _build_lock() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _build_offline(client: Any, mirror: str | None, force: bool, log: Log) -> list[ImageInfo]:
+def _build_offline(client: Any, mirror: str | None, force: bool, log: Log,
+                   app: bool = True) -> list[ImageInfo]:
     results: dict[str, ImageInfo] = {}
     lock = threading.Lock()
 
@@ -318,9 +324,10 @@ def _build_offline(client: Any, mirror: str | None, force: bool, log: Log) -> li
             for info in pool.map(one, todo):
                 results[info.tag] = info
 
-    pybase_id = results[PYBASE_TAG].id
-    results[APP_TAG] = _ensure_app(client, PYBASE_TAG, pybase_id, "offline", force, log)
-    return [results[t] for t in (PYBASE_TAG, DB_TAG, APP_TAG)]
+    if app:
+        pybase_id = results[PYBASE_TAG].id
+        results[APP_TAG] = _ensure_app(client, PYBASE_TAG, pybase_id, "offline", force, log)
+    return [results[t] for t in _tags(True, app)]
 
 
 def _ensure_app(client: Any, base: str, base_id: str, mode: str, force: bool,
@@ -342,7 +349,7 @@ def _pull(client: Any, ref: str) -> Any:
     return client.images.pull(repo, tag=tag)
 
 
-def _build_online(client: Any, force: bool, log: Log) -> list[ImageInfo]:
+def _build_online(client: Any, force: bool, log: Log, app: bool = True) -> list[ImageInfo]:
     """Pull postgres:16 and python:3.12-slim, derive chaos/db and chaos/app. Raises
     docker errors on a failed pull (the caller decides whether to fall back)."""
     t0 = time.monotonic()
@@ -359,6 +366,8 @@ def _build_online(client: Any, force: bool, log: Log) -> list[ImageInfo]:
                                      tag=DB_TAG, pull=False, rm=True,
                                      labels={RECIPE_LABEL: recipe, MODE_LABEL: "online"})
         db = _info(img, DB_TAG, True, time.monotonic() - t1)
+    if not app:
+        return [db]
     return [db, _ensure_app(client, ONLINE_APP_BASE, base.id, "online", force, log)]
 
 
@@ -390,9 +399,10 @@ def _current_infos(client: Any, tags: tuple[str, ...]) -> list[ImageInfo]:
 
 
 def build_images(offline: bool | None = None, mirror: str | None = None, force: bool = False,
-                 log: Log = print, client: Any = None) -> list[ImageInfo]:
+                 log: Log = print, client: Any = None, app: bool = True) -> list[ImageInfo]:
     """Make chaos/db and chaos/app (and, offline, chaos/pybase) exist and match their
     recipes; build only what is missing or changed (everything with ``force``).
+    ``app=False`` leaves out the sample app, for a lab whose compose file does not use it.
 
     ``offline=True``: debootstrap + docker import, no registry. ``offline=False``: pull
     from the registry or fail. ``offline=None``: reuse whatever set is complete;
@@ -404,15 +414,15 @@ def build_images(offline: bool | None = None, mirror: str | None = None, force: 
     t0 = time.monotonic()
     with _build_lock():
         if offline is None and not force:
-            if _offline_set_ready(c):
-                return _current_infos(c, (PYBASE_TAG, DB_TAG, APP_TAG))
-            if _online_set_ready(c):
-                return _current_infos(c, (DB_TAG, APP_TAG))
+            if _offline_set_ready(c, app):
+                return _current_infos(c, _tags(True, app))
+            if _online_set_ready(c, app):
+                return _current_infos(c, _tags(False, app))
         if offline is not True:
             log(f"lab images: pulling {ONLINE_DB_SOURCE} and {ONLINE_APP_BASE} from the registry ...")
             old = [i.id for t in (APP_TAG, DB_TAG) if (i := _get(c, t)) is not None]
             try:
-                infos = _build_online(c, force, log)
+                infos = _build_online(c, force, log, app)
                 _drop_replaced(c, old, {i.id for i in infos}, log)
                 log(f"lab images: ready in {time.monotonic() - t0:.1f}s (registry)")
                 return infos
@@ -422,12 +432,12 @@ def build_images(offline: bool | None = None, mirror: str | None = None, force: 
                     raise LabError(f"cannot pull the lab images from the registry: {reason}") from None
                 log(f"lab images: registry not reachable after {time.monotonic() - t0:.1f}s "
                     f"({str(reason).splitlines()[0][:160]}); building offline instead")
-        if not force and _offline_set_ready(c):
-            return _current_infos(c, (PYBASE_TAG, DB_TAG, APP_TAG))
+        if not force and _offline_set_ready(c, app):
+            return _current_infos(c, _tags(True, app))
         log("lab images: offline build (debootstrap + docker import) ...")
         t1 = time.monotonic()
         old = [i.id for t in (APP_TAG, DB_TAG, PYBASE_TAG) if (i := _get(c, t)) is not None]
-        infos = _build_offline(c, mirror, force, log)
+        infos = _build_offline(c, mirror, force, log, app)
         _drop_replaced(c, old, {i.id for i in infos}, log)
         if any(i.built for i in infos):
             log(f"lab images: ready in {time.monotonic() - t1:.1f}s (offline)")

@@ -11,8 +11,10 @@ lab's state adds our labels to every service, network and volume it declares.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import secrets
 import signal
 import time
@@ -97,9 +99,14 @@ class Lab:
     def compose(self) -> Compose:
         return Compose(self.project, [Path(self.spec.compose_file), self.state_dir / "override.yml"])
 
-    def up(self, timeout: float = 180) -> float:
-        """Start the lab and wait for health; returns the seconds it took."""
+    def up(self, timeout: float = 180, log=print) -> float:
+        """Build the services the compose file builds, start the lab and wait for
+        health; returns the seconds it took."""
         t0 = time.monotonic()
+        built = built_services(self.compose_doc())
+        if built:
+            log(f"lab {self.id}: building {', '.join(built)} (Docker reuses cached layers)")
+            self.compose.build(built, log)
         self.compose.up()
         wait_healthy(self.id, timeout=timeout)
         return time.monotonic() - t0
@@ -156,17 +163,27 @@ class Lab:
 
     # ---- internals --------------------------------------------------------
 
-    def _write_override(self) -> None:
+    def compose_doc(self) -> dict:
         try:
-            base = yaml.safe_load(Path(self.spec.compose_file).read_text()) or {}
+            doc = yaml.safe_load(Path(self.spec.compose_file).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise LabError(f"{self.spec.compose_file}: cannot read compose file: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise LabError(f"{self.spec.compose_file}: not a compose file (no mapping)")
+        return doc
+
+    def _write_override(self) -> None:
+        base = self.compose_doc()
         tags = labels.lab_labels(self.id, self.owner_pid)
         override: dict = {"services": {}, "networks": {"default": {"labels": tags}}, "volumes": {}}
         if "version" in base:
             override["version"] = base["version"]
-        for name in base.get("services") or {}:
+        for name, svc in (base.get("services") or {}).items():
             override["services"][name] = {"labels": tags}
+            if isinstance(svc, dict) and "build" in svc and "image" not in svc:
+                # One name for every lab of this compose file, so the build is reused
+                # (compose would name it after the per-run project and rebuild each run).
+                override["services"][name]["image"] = build_image_name(self.spec.compose_file, name)
         for name, net in (base.get("networks") or {}).items():
             if not (net or {}).get("external"):
                 override["networks"][name] = {"labels": tags}
@@ -187,6 +204,36 @@ class Lab:
 
 
 LOAD_PIDS = "load.pids"
+
+
+def built_services(doc: dict) -> list[str]:
+    """Services of a compose document that compose builds (``build:``)."""
+    services = doc.get("services") or {}
+    return [n for n, svc in services.items() if isinstance(svc, dict) and "build" in svc]
+
+
+def build_image_name(compose_file: str, service: str) -> str:
+    digest = hashlib.sha256(str(Path(compose_file).resolve()).encode()).hexdigest()[:12]
+    clean = re.sub(r"[^a-z0-9_.-]+", "-", service.lower()).strip("-._") or "service"
+    return f"chaos-build/{clean}-{digest}:latest"
+
+
+def image_refs(doc: dict, env: dict[str, str] | None = None) -> list[str]:
+    """The ``image:`` of every service, with ``${VAR}`` / ``${VAR:-default}`` filled in
+    from ``env`` as compose would."""
+    env = dict(os.environ) if env is None else env
+
+    def fill(m: re.Match) -> str:
+        name, default = m.group(1), m.group(3)
+        value = env.get(name)
+        return value if value else (default or "")
+
+    refs = []
+    for svc in (doc.get("services") or {}).values():
+        image = svc.get("image") if isinstance(svc, dict) else None
+        if isinstance(image, str):
+            refs.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}", fill, image))
+    return refs
 
 
 def record_load_pids(lab: "Lab", pids: list[int]) -> None:

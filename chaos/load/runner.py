@@ -27,20 +27,28 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LISTENER = Path(__file__).with_name("listener.py")
+DECLARED = Path(__file__).with_name("declared.py")
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One request as the user saw it. ``end`` is when the answer arrived (wall clock)."""
+    """One request as the user saw it. ``end`` is when the answer arrived (wall clock).
+
+    ``ref`` is set for writes (the locustfile's ``context["write_ref"]``); a write
+    is acknowledged when it succeeded by Locust's rules.
+    """
 
     start: float
     end: float
     ok: bool
     status: int
-    write: bool
+    name: str = ""
     ref: str | None = None
-    ack_id: int | None = None
+
+    @property
+    def write(self) -> bool:
+        return self.ref is not None
 
     @property
     def unknown_write(self) -> bool:
@@ -51,16 +59,16 @@ class Observation:
     def from_line(cls, line: str) -> "Observation":
         d = json.loads(line)
         return cls(start=d["t"], end=d["t"] + d["ms"] / 1000.0, ok=d["ok"], status=d["st"],
-                   write=d["k"] == "w", ref=d.get("ref"), ack_id=d.get("id"))
+                   name=d.get("n", ""), ref=d.get("ref"))
 
 
 @dataclass(frozen=True)
 class LoadSettings:
+    locustfile: str | None = None       # the user's own locustfile; None: declared requests
+    requests: tuple[dict, ...] = ()     # declared requests, as the scenario wrote them
     users: int = 20
     spawn_rate: float = 20
-    read: int = 8
-    write: int = 2
-    wait_min: float = 0.05
+    wait_min: float = 0.05              # declared requests only: a locustfile has its wait_time
     wait_max: float = 0.2
     request_timeout: float = 5.0
     run_time_s: float = 600     # hard bound: Locust stops itself even if we die
@@ -79,16 +87,24 @@ class LoadRunner:
         self._partial: dict[Path, str] = {}
 
     def _env(self) -> dict[str, str]:
-        s = self.settings
         env = dict(os.environ)
-        env.update(CHAOS_OBS_DIR=str(self.obs_dir), CHAOS_MIX_READ=str(s.read),
-                   CHAOS_MIX_WRITE=str(s.write), CHAOS_WAIT_MIN=str(s.wait_min),
-                   CHAOS_WAIT_MAX=str(s.wait_max), CHAOS_REQUEST_TIMEOUT_S=str(s.request_timeout))
+        env["CHAOS_OBS_DIR"] = str(self.obs_dir)
+        if self.settings.locustfile is None:
+            env["CHAOS_REQUESTS"] = str(self.obs_dir / "requests.json")
         return env
+
+    def locustfiles(self) -> str:
+        """Locust's ``-f``: the user's file (or ours for declared requests), then the listener."""
+        s = self.settings
+        if s.locustfile is None:
+            spec = {"requests": list(s.requests), "wait": [s.wait_min, s.wait_max],
+                    "timeout": s.request_timeout}
+            (self.obs_dir / "requests.json").write_text(json.dumps(spec), encoding="utf-8")
+        return f"{s.locustfile or DECLARED},{LISTENER}"
 
     def start(self) -> None:
         s = self.settings
-        base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", self.url,
+        base = [sys.executable, "-m", "locust", "-f", self.locustfiles(), "--host", self.url,
                 "--only-summary", "--loglevel", "WARNING", "--skip-log-setup"]
         headless = ["--headless", "-u", str(s.users), "-r", str(s.spawn_rate),
                     "-t", f"{int(s.run_time_s)}s", "--stop-timeout", f"{s.stop_timeout:g}"]

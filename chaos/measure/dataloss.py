@@ -4,9 +4,10 @@
     unknown    = writes that got no answer at all (timeout, dropped connection);
                  reported apart as found / missing, never counted as lost or kept
 
-Writes are keyed by the client's own reference (a UUID the load generator
-sends), not by the row id: a restore rewinds the id sequence, so after it a
-new row can reuse the id of a lost one.
+Writes are keyed by their ``write_ref`` (see ``chaos.load.listener``). A
+reference the client generated and sent survives a restore unambiguously; a
+server-assigned id does not: a restore rewinds the id sequence, so a new row
+can reuse the id of a lost one and hide the loss (docs/measurement.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class WriteLog:
     def add(self, obs: Observation, end_t: float, start_t: float) -> None:
         if not obs.write or obs.ref is None:
             return
-        if obs.ok and obs.ack_id is not None:
+        if obs.ok:
             self.acked[obs.ref] = end_t
         elif obs.unknown_write:
             self.unknown[obs.ref] = start_t

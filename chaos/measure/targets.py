@@ -28,8 +28,9 @@ def evaluate(trial: dict[str, Any], targets: dict[str, float]) -> list[dict[str,
         entry: dict[str, Any] = {"metric": name, "field": field, "limit": limit, "observed": observed}
         if observed is None and not impact and name in ("ttd", "tta", "ttm", "ttr", "outage"):
             entry.update(passed=True, note="no impact: nothing to detect or recover from")
-        elif observed is None and name == "data_loss":
-            entry.update(passed=False, note="not verified: the surviving writes could not be checked")
+        elif observed is None and name in ("data_loss", "rpo") and trial.get("data_loss") is None:
+            entry.update(passed=False, note=trial.get("data_loss_note")
+                         or "not measured: the surviving writes could not be checked")
         elif observed is None:
             entry.update(passed=False, note="never happened within the time limit")
         else:

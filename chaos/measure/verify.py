@@ -9,14 +9,31 @@ import psycopg
 from chaos.measure.dataloss import WriteLog
 
 
-def present_refs(dsn: str, writes: WriteLog) -> set[str]:
+class NotMeasured(Exception):
+    """The scenario's ``data_loss.query`` could not say which writes survived."""
+
+
+def present_refs(dsn: str, query: str, writes: WriteLog) -> set[str]:
+    """The refs the scenario's query finds, of those written (acknowledged or unknown).
+
+    The query gets them as ``%(refs)s``, a text array, and returns one ref per row.
+    """
     refs = list(writes.acked) + list(writes.unknown)
     if not refs:
         return set()
-    with psycopg.connect(dsn, connect_timeout=10) as conn:
-        rows = conn.execute("SELECT client_ref::text FROM orders WHERE client_ref = ANY(%s::uuid[])",
-                            (refs,)).fetchall()
-    return {r[0] for r in rows}
+    try:
+        with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
+            conn.execute("SET statement_timeout = '60s'")
+            cur = conn.execute(query, {"refs": refs})
+            if cur.description is None:
+                raise NotMeasured("the data_loss query returned no rows at all (is it a SELECT?)")
+            if len(cur.description) != 1:
+                raise NotMeasured(f"the data_loss query must return one column (the ref), "
+                                  f"not {len(cur.description)}")
+            rows = cur.fetchall()
+    except psycopg.Error as exc:
+        raise NotMeasured(str(exc).strip() or type(exc).__name__) from None
+    return {str(r[0]) for r in rows if r[0] is not None}
 
 
 def check_invariants(dsn: str, invariants: list[Any]) -> list[dict[str, Any]]:

@@ -78,7 +78,8 @@ def issue_summary(all_stories: list[TrialStory], scenario: dict[str, Any]) -> di
     peak = max(peaks, key=lambda ps: ps[0]["ratio"], default=None)
     peak_text = "unknown: no per-second samples were recorded" if peak is None else (
         peak[0]["text"] + (f", trial {peak[1].n}" if len(all_stories) > 1 else ""))
-    impact = [_requests(all_stories), _loss_text([s.record.get("data_loss") for s in all_stories])]
+    impact = [_requests(all_stories), _loss_text([s.record.get("data_loss") for s in all_stories],
+                                                [s.record.get("data_loss_note") for s in all_stories])]
     causes = list(dict.fromkeys(line for s in all_stories for line in root_causes(s, scenario)))
     return {"duration": _duration(all_stories), "peak": peak_text, "impact": "; ".join(impact),
             "root_cause": "; ".join(causes[:3]) or _no_trial_causes(scenario)}
@@ -88,10 +89,11 @@ def _no_trial_causes(scenario: dict[str, Any]) -> str:
     return "; ".join(root_causes(TrialStory(0, {}, [], []), scenario))
 
 
-def _loss_text(losses: list[Any]) -> str:
+def _loss_text(losses: list[Any], notes: list[Any] = ()) -> str:
     checked = [d for d in losses if isinstance(d, dict)]
     if not checked:
-        return "lost writes not verified"
+        why = next((n for n in notes if isinstance(n, str) and n), "not measured")
+        return f"lost writes {why}"
     lost = sum(d.get("lost") or 0 for d in checked)
     acked = sum(d.get("acknowledged") or 0 for d in checked)
     text = f"{lost} of {acked} acknowledged writes lost"
@@ -99,7 +101,7 @@ def _loss_text(losses: list[Any]) -> str:
     if unknown:
         text += f", {unknown} writes with unknown outcome"
     if len(checked) < len(losses):
-        text += f" (not verified in {len(losses) - len(checked)} trials)"
+        text += f" (not measured in {len(losses) - len(checked)} trials)"
     return text
 
 

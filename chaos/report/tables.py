@@ -31,7 +31,7 @@ def null_reason(story: TrialStory, metric: str) -> str:
     if story.t_fault is None:
         return "no fault injected"
     if metric in ("data_loss", "rpo") and not isinstance(trial.get("data_loss"), dict):
-        return "not verified"
+        return "not measured"
     if metric == "rpo":
         return "no write acknowledged before the fault survived"
     if not trial.get("impact"):

@@ -15,8 +15,10 @@ __all__ = [
 ]
 
 
-def validate_files(paths: list[str]) -> None:
-    """`chaos validate`: check every file, print "ok" lines, raise one error for all problems."""
+def validate_files(paths: list[str], overrides: tuple[str, ...] = ()) -> None:
+    """`chaos validate`: check every file, print "ok" lines, raise one error for all problems.
+
+    ``overrides`` (``--set`` texts) apply to every file."""
     import click
 
     from chaos.errors import ScenarioError
@@ -24,7 +26,7 @@ def validate_files(paths: list[str]) -> None:
     problems = []
     for path in paths:
         try:
-            scenario = load_scenario(path)
+            scenario = load_scenario(path, overrides=overrides)
         except ScenarioError as exc:
             problems.extend(exc.problems)
         else:
@@ -41,6 +43,6 @@ def lab_spec(scenario: Scenario):
 
     lab = scenario.lab
     return LabSpec(compose_file=str(scenario.compose_file()), app_service=lab.app, db_service=lab.db,
-                   app_port=lab.app_port, db_user=lab.db_user, db_password=lab.db_password,
+                   app_port=lab.app_port, db_port=lab.db_port, db_user=lab.db_user, db_password=lab.db_password,
                    db_name=lab.db_name, db_proxy=needs_proxy([f.type for f in scenario.faults]),
                    db_disk=disk_size(scenario.faults))

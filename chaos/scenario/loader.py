@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from chaos import registry
 from chaos.errors import Problem, ScenarioError
 from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario, resolve_compose
+from chaos.scenario.variables import apply_override, parse_override
 from chaos.scenario.yamlload import LineMap, dotted, load_yaml
 
 # pydantic error types whose message reads better with the offending value appended.
@@ -23,11 +26,21 @@ _SHOW_VALUE = {
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file; raise ``ScenarioError`` with every problem found."""
+def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
+                  env: Mapping[str, str] | None = None) -> Scenario:
+    """Load and validate a scenario file; raise ``ScenarioError`` with every problem found.
+
+        load_scenario("s.yaml", overrides=["load.users=5", "faults[0].at=30s"])
+
+    ``${VAR}`` references come from ``env`` (default ``os.environ``); ``overrides`` are
+    ``--set`` texts, applied to the data before validation (a malformed one: ``UsageError``).
+    """
     registry.load_builtins()
     name = str(path)
-    data, lines = load_yaml(path)
+    changes = [parse_override(text) for text in overrides]
+    data, lines = load_yaml(path, env, replaced=lambda loc: any(c.covers(loc) for c in changes))
+    set_paths = [where for change in changes
+                 for where in _written_by_flag(apply_override(data, change), lines)]
     base = Path(path).resolve().parent
     problems: list[Problem] = []
     services = _compose_services(data, base, lines, name, problems)
@@ -37,10 +50,25 @@ def load_scenario(path: str | Path) -> Scenario:
     except ValidationError as exc:
         problems += [_problem(e, lines, name) for e in exc.errors()]
     if problems:
+        problems = [_set_by_flag(p, set_paths) for p in problems]
         problems.sort(key=lambda p: (p.line or 0))
         raise ScenarioError(problems)
     scenario._source_path = Path(path).resolve()
     return scenario
+
+
+def _written_by_flag(loc: tuple[Any, ...], lines: LineMap) -> list[str]:
+    """Field paths that one ``--set`` wrote: its own, and each parent it had to create."""
+    return [dotted(loc[:end]) for end in range(1, len(loc) + 1)
+            if end == len(loc) or loc[:end] not in lines.lines]
+
+
+def _set_by_flag(problem: Problem, set_paths: list[str]) -> Problem:
+    """Say so when the field at fault (or a mapping holding it) came from ``--set``, not the file."""
+    path = problem.path
+    if any(path == p or path.startswith((p + ".", p + "[")) for p in set_paths):
+        return dataclasses.replace(problem, message=f"{problem.message} (set by --set)")
+    return problem
 
 
 def _time_limit(data: dict[str, Any]) -> float | None:

@@ -6,14 +6,15 @@ Built by ``load_scenario``; see ``scenarios/half-applied-update.yaml`` for a ful
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from chaos.scenario.base import Strict, custom_error, raise_errors
 from chaos.scenario.context import ServiceName, base_dir, default_compose_file
 from chaos.scenario.duration import (Duration, NonNegDuration, Ratio, format_duration,
                                      parse_duration, parse_ratio)
+from chaos.scenario.load import Load
 from chaos.scenario.parts import DetectorSpec, FaultSpec, StepSpec
 
 
@@ -23,42 +24,14 @@ class Lab(Strict):
     app: ServiceName = "app"
     db: ServiceName = "db"
     app_port: int = Field(8080, ge=1, le=65535)
+    """The app's port inside its container (published by the compose file)."""
+    db_port: int = Field(5432, ge=1, le=65535)
+    """The database's port inside its container."""
+    health_path: str | None = Field(None, pattern=r"^/[^\s]*$", max_length=2000)
+    """A path of the app that answers 2xx when healthy; used to settle between trials."""
     db_user: str = "chaos"
     db_password: str = "chaos"
     db_name: str = "app"
-
-
-def _wait_range(value: Any) -> Any:
-    """``[0.05, 0.2]`` (min, max think time) or one duration (a fixed wait)."""
-    if isinstance(value, list):
-        if len(value) != 2:
-            raise ValueError("wait range is [min, max], e.g. [0.05, 0.2]")
-        low, high = parse_duration(value[0]), parse_duration(value[1])
-    else:
-        low = high = parse_duration(value)
-    if low > high:
-        raise ValueError(f"wait range minimum {value[0]!r} is above its maximum {value[1]!r}")
-    return (low, high)
-
-
-class Mix(Strict):
-    read: int = Field(8, ge=0, le=1000)
-    write: int = Field(2, ge=0, le=1000)
-
-    @model_validator(mode="after")
-    def _some_weight(self) -> Mix:
-        if self.read + self.write == 0:
-            raise ValueError("at least one of read/write needs a weight above 0")
-        return self
-
-
-class Load(Strict):
-    users: int = Field(10, ge=1, le=10_000)
-    spawn_rate: float = Field(10.0, gt=0, le=10_000)
-    mix: Mix = Mix()
-    wait: Annotated[tuple[float, float], BeforeValidator(_wait_range)] | None = None
-    workers: int = Field(0, ge=0, le=64)
-    """Locust workers on this host under one master (0: a single Locust process)."""
 
 
 class Backups(Strict):
@@ -99,6 +72,32 @@ class ErrorRateHolds(Strict):
 
 class SteadyState(Strict):
     error_rate: ErrorRateHolds = ErrorRateHolds(below=0.01, **{"for": 10.0})
+
+
+class Baseline(Strict):
+    """Before the first fault, the steady state must already hold for ``for``:
+    otherwise the load does not fit the app (or the app is broken) and the trial
+    stops without injecting anything. ``for: 0s`` turns the check off; the
+    default is 5 s, or less when the first fault comes sooner."""
+
+    for_: NonNegDuration | None = Field(None, alias="for")
+
+    def window(self, first_fault_at: float) -> float:
+        return min(5.0, first_fault_at) if self.for_ is None else self.for_
+
+
+class DataLoss(Strict):
+    """How to count lost writes: ``query`` gets the written refs as ``%(refs)s``
+    (a text array) and returns, one per row, the refs present after recovery."""
+
+    query: str = Field(min_length=1, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _takes_refs(self) -> DataLoss:
+        if "%(refs)s" not in self.query:
+            raise ValueError("the query must take the refs as %(refs)s, e.g. "
+                             "SELECT ref FROM t WHERE ref = ANY(%(refs)s)")
+        return self
 
 
 class Targets(Strict):
@@ -149,7 +148,8 @@ class Scenario(Strict):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     lab: Lab = Lab()
-    load: Load = Load()
+    load: Load
+    baseline: Baseline = Baseline()
     backups: Backups | None = None
     faults: list[FaultSpec] = Field(min_length=1, max_length=100)
     detect: list[DetectorSpec] = Field([], max_length=100)
@@ -159,6 +159,7 @@ class Scenario(Strict):
     targets: Targets = Targets()
     abort_if: list[AbortRule] = []
     invariants: list[Invariant] = Field([], max_length=100)
+    data_loss: DataLoss | None = None
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source_path: Path | None = PrivateAttr(None)
@@ -177,6 +178,16 @@ class Scenario(Strict):
             if step.type == "restore_backup" and self.backups is None:
                 errors.append(custom_error(("recovery", "steps", i), "needs_backups",
                                            "restore_backup needs a 'backups:' section"))
+        for metric in ("data_loss", "rpo"):
+            if getattr(self.targets, metric) is not None and self.data_loss is None:
+                errors.append(custom_error(("targets", metric), "not_measurable", (
+                    f"a '{metric}' target needs a 'data_loss' section with a query: without "
+                    "it lost writes are not measured")))
+        first_at = min((f.at for f in self.faults), default=None)
+        if first_at is not None and (self.baseline.for_ or 0) > first_at:
+            errors.append(custom_error(("baseline", "for"), "after_fault", (
+                f"the baseline window ({format_duration(self.baseline.for_)}) must end by the "
+                f"first fault (at {format_duration(first_at)}); shorten it or set 'for: 0s'")))
         if self.recovery.trigger == "on_detect" and not self.detect:
             errors.append(custom_error(
                 ("recovery", "trigger"), "needs_detectors",

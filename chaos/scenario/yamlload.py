@@ -5,10 +5,15 @@
 
 Every way a file can be unreadable becomes a ``ScenarioError`` naming the file
 (and the line, when there is one) instead of a traceback.
+
+``${VAR}`` references in values are substituted on the composed node tree (see
+``variables``), so comments are never touched and every line number stays the file's.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chaos.errors import Problem, ScenarioError
+from chaos.scenario.variables import substitute
 
 Loc = tuple[Any, ...]
 
@@ -49,8 +55,14 @@ class LineMap:
         return None
 
 
-def load_yaml(path: str | Path) -> tuple[dict[str, Any], LineMap]:
-    """Parse ``path`` into plain data plus a ``LineMap``; raise ``ScenarioError`` if unreadable."""
+def load_yaml(path: str | Path, env: Mapping[str, str] | None = None,
+              replaced: Callable[[Loc], bool] = lambda loc: False,
+              ) -> tuple[dict[str, Any], LineMap]:
+    """Parse ``path`` into plain data plus a ``LineMap``; raise ``ScenarioError`` if unreadable.
+
+    ``${VAR}`` in values comes from ``env`` (default ``os.environ``). Values at locations
+    for which ``replaced`` is true (``--set`` will overwrite them) are left as written.
+    """
     name = str(path)
     text = _read_text(Path(path), name)
 
@@ -68,7 +80,10 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], LineMap]:
         if node is None:
             raise fail("file is empty (no YAML document)")
         lines = LineMap()
-        _walk(node, (), lines, name, [0])
+        walk = _Walk(name, loader, os.environ if env is None else env, replaced)
+        _walk(node, (), lines, walk)
+        if walk.problems:
+            raise ScenarioError(walk.problems)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise fail(*_describe(exc)) from None
@@ -97,6 +112,17 @@ class _Loader(yaml.SafeLoader):
     scanner slows down with every open bracket, and its composer recurses per level."""
 
     composed = 0
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.tagged: set[int] = set()   # ids of scalar nodes with a tag written (`!!str ${X}`)
+
+    def compose_scalar_node(self, anchor: Any) -> Any:
+        written = self.peek_event().tag is not None
+        node = super().compose_scalar_node(anchor)
+        if written:
+            self.tagged.add(id(node))
+        return node
 
     def fetch_flow_collection_start(self, token_class: Any) -> None:
         if self.flow_level >= MAX_FLOW_DEPTH:
@@ -153,12 +179,26 @@ def _read_text(path: Path, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _walk(node: Node, loc: Loc, lines: LineMap, name: str, count: list[int]) -> None:
-    count[0] += 1
+@dataclass
+class _Walk:
+    """What one pass over the node tree needs besides the node: limits and substitution."""
+
+    name: str
+    loader: _Loader
+    env: Mapping[str, str]
+    replaced: Callable[[Loc], bool]
+    count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    substituted: set[int] = field(default_factory=set)
+
+
+def _walk(node: Node, loc: Loc, lines: LineMap, walk: _Walk) -> None:
+    name = walk.name
+    walk.count += 1
     if len(loc) > MAX_DEPTH:
         raise ScenarioError([Problem(name, node.start_mark.line + 1, dotted(loc[:MAX_DEPTH]),
                                      f"nested too deeply (more than {MAX_DEPTH} levels)")])
-    if count[0] > MAX_NODES:
+    if walk.count > MAX_NODES:
         raise ScenarioError([Problem(
             name, node.start_mark.line + 1, "",
             f"document expands to more than {MAX_NODES} nodes (too many aliases?); refusing it",
@@ -167,7 +207,7 @@ def _walk(node: Node, loc: Loc, lines: LineMap, name: str, count: list[int]) -> 
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                _walk(value_node, loc, LineMap(), name, count)
+                _walk(value_node, loc, LineMap(), walk)
                 continue
             key = key_node.value if isinstance(key_node, ScalarNode) else repr(key_node.value)
             line = key_node.start_mark.line + 1
@@ -178,14 +218,32 @@ def _walk(node: Node, loc: Loc, lines: LineMap, name: str, count: list[int]) -> 
                 )])
             seen[key] = line
             lines.lines.setdefault(loc + (key,), line)
-            _walk(value_node, loc + (key,), lines, name, count)
-    elif node.tag == _INT_TAG and len(node.value) > MAX_INT_CHARS:
-        raise ScenarioError([Problem(name, node.start_mark.line + 1, dotted(loc),
-                                     f"number with {len(node.value)} digits is too large")])
+            _walk(value_node, loc + (key,), lines, walk)
     elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
             lines.lines.setdefault(loc + (i,), item.start_mark.line + 1)
-            _walk(item, loc + (i,), lines, name, count)
+            _walk(item, loc + (i,), lines, walk)
+    elif isinstance(node, ScalarNode):
+        _substitute(node, loc, walk)
+        if node.tag == _INT_TAG and len(node.value) > MAX_INT_CHARS:
+            raise ScenarioError([Problem(name, node.start_mark.line + 1, dotted(loc),
+                                         f"number with {len(node.value)} digits is too large")])
+
+
+def _substitute(node: ScalarNode, loc: Loc, walk: _Walk) -> None:
+    """Replace ``${VAR}`` in a scalar's value; a plain scalar is typed again (``${N:-20}`` -> 20)."""
+    # An alias walks the same node again; substituting twice would undo `$$`.
+    if id(node) in walk.substituted or "$" not in node.value or walk.replaced(loc):
+        return
+    walk.substituted.add(id(node))
+    try:
+        value = substitute(node.value, walk.env)
+    except ValueError as exc:
+        walk.problems.append(Problem(walk.name, node.start_mark.line + 1, dotted(loc), str(exc)))
+        return
+    if node.style is None and id(node) not in walk.loader.tagged:
+        node.tag = walk.loader.resolve(ScalarNode, value, (True, False))
+    node.value = value
 
 
 def dotted(loc: Loc) -> str:

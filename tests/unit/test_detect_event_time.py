@@ -39,11 +39,37 @@ def test_a_false_alarm_before_the_fault_does_not_hide_detection():
     rule = ErrorRateRule("e", SimpleNamespace(window=1.0, above=0.05, for_=0.2), None)
     feed(rule, 2.0, lambda t: t < 0.5)
     assert rule.fired_at == pytest.approx(0.2)
-    rule.rearm(2.0)
+    rule.reset(2.0)
     assert rule.check(2.5) is None      # the old condition ended before the fault
     for i in range(100):
         rule.observe(3.0 + i * 0.01, False, 0.01)
     assert rule.check(4.0) == pytest.approx(3.2)
+
+
+def test_an_alarm_holding_across_the_fault_must_fire_again_not_at_the_fault():
+    # Failing before the fault (a load that does not fit the app, a flaky probe): the
+    # rule fired at 0.2 s and its condition still holds when the fault comes at 2 s.
+    rule = ErrorRateRule("e", SimpleNamespace(window=1.0, above=0.05, for_=0.5), None)
+    feed(rule, 2.0, lambda t: True)
+    assert rule.fired_at is not None and rule.fired_at < 2.0
+    rule.reset(2.0)
+    assert rule.check(2.0) is None                   # not "detected" at the fault instant
+    rule.observe(1.99, False, 0.01)                  # a late line from before the fault: ignored
+    assert rule.window == type(rule.window)()
+    for i in range(100):
+        rule.observe(2.0 + i * 0.01, False, 0.01)    # failing on after the fault
+    fired = rule.check(3.0)
+    # pending again from the first post-fault answer (2.0), firing after 'for' (0.5 s)
+    assert fired == pytest.approx(2.5)
+
+
+def test_a_probe_reset_at_the_fault_counts_failures_anew():
+    from chaos.detect.base import ProbeThread
+
+    probe = ProbeThread("p", SimpleNamespace(every=1.0, failures=3), None)
+    probe.consecutive, probe.fired_at = 7, 1.0
+    probe.reset(2.0)
+    assert (probe.consecutive, probe.fired_at) == (0, None)
 
 
 def test_latency_percentile_rule():

@@ -28,7 +28,7 @@ REPO = Path(__file__).parents[2]
 SCENARIO = """\
 name: live test
 lab: {{compose: {compose}}}
-load: {{users: 1}}
+load: {{users: 1, requests: [{{path: /health}}]}}
 faults:
   - {{type: pause, target: db, at: 1s, duration: 5s}}
 detect:

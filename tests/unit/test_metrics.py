@@ -152,7 +152,7 @@ def test_steady_state_needs_answers_not_just_time():
 
 
 def obs(ok: bool, status: int, write: bool = True, ref: str | None = "r", ack: int | None = 1):
-    return Observation(start=0.0, end=0.1, ok=ok, status=status, write=write, ref=ref, ack_id=ack)
+    return Observation(start=0.0, end=0.1, ok=ok, status=status, ref=ref if write else None)
 
 
 def test_write_log_sorts_writes():
@@ -161,7 +161,6 @@ def test_write_log_sorts_writes():
     log.add(obs(False, 0, ref="timed-out", ack=None), end_t=8.0, start_t=3.0)
     log.add(obs(False, 500, ref="refused", ack=None), end_t=4.0, start_t=3.9)
     log.add(obs(True, 200, write=False, ref=None, ack=None), end_t=4.0, start_t=3.9)
-    log.add(obs(True, 201, ref=None), end_t=4.0, start_t=3.9)
     assert log.acked == {"acked": 3.0}
     assert log.unknown == {"timed-out": 3.0}
 
@@ -206,7 +205,9 @@ def test_targets_null_cases():
     never = {"impact": True, "ttd_s": None, "ttr_s": 70.0, "data_loss": None}
     ttd, ttr, loss = evaluate(never, {"ttd": 30, "ttr": 60, "data_loss": 0})
     assert (ttd["passed"], ttd["observed"], ttr["passed"], loss["passed"]) == (False, None, False, False)
-    assert "not verified" in loss["note"]
+    assert "not measured" in loss["note"]
+    unmeasured = {**never, "data_loss_note": "not measured: the scenario declares no data_loss query"}
+    assert evaluate(unmeasured, {"data_loss": 0})[0]["note"] == unmeasured["data_loss_note"]
 
 
 def test_summary_keeps_nulls_apart():

@@ -130,7 +130,7 @@ def test_seed_scenario_is_valid():
 
 def test_default_compose_is_the_repository_lab(tmp_path):
     (tmp_path / "s.yaml").write_text(
-        "name: x\nfaults: [{type: kill, at: 1s, target: db}]\n"
+        "name: x\nfaults: [{type: kill, at: 1s, target: db}]\nload: {requests: [{path: /}]}\n"
         "detect: [{type: error_rate, above: 5%}]\n")
     compose = REPO / "compose" / "docker-compose.yml"
     if compose.is_file():

@@ -1,0 +1,81 @@
+"""A locustfile for requests declared in the scenario (``load.requests``).
+
+The orchestrator writes the declared requests as JSON and points
+``$CHAOS_REQUESTS`` at it; this file turns them into one ``FastHttpUser``
+whose tasks are the requests, weighted. A write puts its reference in the
+request's Locust ``context["write_ref"]`` — the same contract a user's own
+locustfile follows — so the listener (``listener.py``) treats both alike:
+
+- ``write: {ref: client}``: a UUID generated per request, sent wherever the
+  templates say ``{ref}`` (path, a header, the JSON body);
+- ``write: {ref: response, field: a.b}``: the value of that JSON field of a
+  successful answer, the id the server acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+from locust import FastHttpUser, between, task
+
+from chaos.load.template import Template, field_of, parse_tree, render_tree
+
+SPEC = json.loads(open(os.environ["CHAOS_REQUESTS"], encoding="utf-8").read()) \
+    if os.environ.get("CHAOS_REQUESTS") else {"requests": [], "wait": [0.05, 0.2], "timeout": 5}
+
+
+class Declared:
+    """One declared request, parsed once per process."""
+
+    def __init__(self, d: dict) -> None:
+        self.method = d["method"]
+        self.name = d["name"]
+        self.path = Template.parse(d["path"])
+        self.headers = {k: Template.parse(v) for k, v in (d.get("headers") or {}).items()}
+        self.has_body = "json" in d and d["json"] is not None
+        self.body = parse_tree(d.get("json"))
+        self.success = set(d["success"]) if d.get("success") else None
+        write = d.get("write") or {}
+        self.write_ref = write.get("ref")        # None (a read), "client" or "response"
+        self.ack_field = write.get("field")
+
+    def send(self, client) -> None:
+        ref = str(uuid.uuid4()) if self.write_ref == "client" else ""
+        context = {"write_ref": ref} if ref else {}
+        kwargs = {"headers": {k: str(v.render(ref)) for k, v in self.headers.items()}}
+        if self.has_body:
+            kwargs["json"] = render_tree(self.body, ref)
+        with client.request(self.method, str(self.path.render(ref)), name=self.name,
+                            context=context, catch_response=True, **kwargs) as resp:
+            status = resp.status_code or 0
+            good = (status in self.success) if self.success else 200 <= status < 300
+            if not good:
+                resp.failure(f"HTTP {status}")
+                return
+            if self.write_ref == "response":
+                try:
+                    ack = field_of(resp.json(), self.ack_field)
+                except (ValueError, KeyError, TypeError):
+                    resp.failure(f"answer has no field {self.ack_field!r}")
+                    return
+                # Locust copied our context dict into the request's metadata;
+                # the event fires when this block exits, so set it there.
+                resp.request_meta["context"]["write_ref"] = str(ack)
+            resp.success()
+
+
+def _task(req: Declared):
+    def run(user) -> None:
+        req.send(user.client)
+    run.__name__ = f"request {req.name}"
+    return run
+
+
+class DeclaredUser(FastHttpUser):
+    wait_time = between(*SPEC["wait"])
+    network_timeout = float(SPEC["timeout"])
+    connection_timeout = float(SPEC["timeout"])
+    tasks = {_task(Declared(d)): int(d.get("weight", 1)) for d in SPEC["requests"]} or [lambda u: None]
+    abstract = not SPEC["requests"]

@@ -1,0 +1,54 @@
+"""chaos's per-request stream, attached to any locustfile as a second ``-f`` file.
+
+Locust runs ``-f theirs.py,listener.py``: this file defines no User, only a
+listener on Locust's request event, so the user's locustfile runs unchanged.
+Every request becomes one JSON line in ``$CHAOS_OBS_DIR/obs-<pid>.jsonl``:
+
+    {"t": <wall-clock start, s>, "ms": <latency>, "ok": true, "st": 201,
+     "n": "<request name>", "ref": "<write reference>"}
+
+``ok`` is Locust's own verdict (no exception: the status, or the locustfile's
+``catch_response`` checks, said success). ``ref`` is present for writes only:
+a request is a write when its Locust ``context`` carries ``write_ref`` — the
+contract a locustfile follows, e.g. ``self.client.post(..., context={"write_ref": key})``.
+One file per process, so that the listener works in Locust's distributed workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from locust import events
+
+OBS_DIR = os.environ.get("CHAOS_OBS_DIR", ".")
+WRITE_REF = "write_ref"
+
+_sink = None
+
+
+def sink():
+    # Opened lazily in the process that sends requests: with --processes or
+    # --worker, that is a forked worker, and each gets its own file.
+    global _sink
+    if _sink is None:
+        path = os.path.join(OBS_DIR, f"obs-{os.getpid()}.jsonl")
+        _sink = open(path, "a", buffering=1, encoding="utf-8")  # line-buffered: live tail
+    return _sink
+
+
+@events.request.add_listener
+def record(request_type, name, response_time, response, context, exception, start_time, **_kw):
+    status = getattr(response, "status_code", 0) or 0
+    line = {"t": round(start_time, 6), "ms": round(response_time or 0.0, 3),
+            "ok": exception is None, "st": status, "n": str(name)[:200]}
+    ref = context.get(WRITE_REF) if isinstance(context, dict) else None
+    if ref is not None and ref != "":
+        line["ref"] = str(ref)
+    sink().write(json.dumps(line, separators=(",", ":")) + "\n")
+
+
+@events.quitting.add_listener
+def close_sink(**_kw):
+    if _sink is not None:
+        _sink.flush()
