@@ -24,7 +24,7 @@ class LatencyParams(Strict):
 
 
 class HttpParams(Strict):
-    path: str = "/health"
+    path: str
     every: Duration = 1.0
     failures: int = Field(3, ge=1, le=10_000)
     timeout: Duration = 1.0

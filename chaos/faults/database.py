@@ -39,7 +39,7 @@ def close_quietly(conn: psycopg.Connection | None) -> None:
 
 
 def table_name(name: str) -> sql.Composable:
-    """``orders`` or ``public.orders`` as a quoted identifier (never spliced in raw)."""
+    """``ledger`` or ``public.ledger`` as a quoted identifier (never spliced in raw)."""
     return sql.Identifier(*name.split(".", 1))
 
 

@@ -61,7 +61,7 @@ def _check(path: Path, _mtime_ns: int, _size: int) -> tuple[int | None, str] | N
         where = f"{path}:{line}" if line else str(path)
         return line, f"{where}: {answer['error']}"
     if not answer["users"]:
-        return None, f"locustfile {path} defines no User class to run (e.g. class Shopper(HttpUser))"
+        return None, f"locustfile {path} defines no User class to run (e.g. class WebsiteUser(HttpUser))"
     return None
 
 

@@ -2,7 +2,7 @@
 
     by_name = Endpoints()
     by_name.add(obs.name, end_t, obs.ok, obs.status, t_fault)
-    by_name.as_list()   # [{"name": "/orders", "total": 812, "failed": 240, ...}, ...]
+    by_name.as_list()   # [{"name": "POST /items", "total": 812, "failed": 240, ...}, ...]
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from chaos.report.measures import corrective_measures
 from chaos.report.record import Run
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
 from chaos.report.tables import run_table, summary_rows, trial_rows, trial_table
-from chaos.report.text import NULL, percent, redact, seconds
+from chaos.report.text import NULL, md_cell, num, offset, percent, redact, seconds
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -137,6 +137,23 @@ def _or_event(story: TrialStory, metric: str, kind: str) -> str | None:
     return seconds(story.since_fault(story.first(kind)))
 
 
+def endpoint_rows(trial: dict[str, Any]) -> list[dict[str, str]]:
+    """Requests by name: which endpoints failed, from when to when after the fault."""
+    rows = []
+    for e in trial.get("requests_by_name") or []:
+        if not isinstance(e, dict):
+            continue
+        first, last = e.get("first_failure_s"), e.get("last_failure_s")
+        when = (f"{offset(first)} → {offset(last)}"
+                if isinstance(first, (int, float)) and isinstance(last, (int, float)) else "—")
+        statuses = e.get("failed_statuses") if isinstance(e.get("failed_statuses"), dict) else {}
+        rows.append({"name": md_cell(redact(str(e.get("name", "?")))), "total": num(e.get("total")),
+                     "failed": num(e.get("failed")), "when": when,
+                     "statuses": md_cell(", ".join(f"{k} ×{v}" for k, v in statuses.items()))
+                     or "—"})
+    return rows
+
+
 def trial_view(story: TrialStory) -> dict[str, Any]:
     t = story.record
     at = story.at(story.events[0]["t"]) if story.events else None
@@ -146,6 +163,7 @@ def trial_view(story: TrialStory) -> dict[str, Any]:
             "ttm": _or_event(story, "ttm_s", "mitigated"),
             "ttr": _or_event(story, "ttr_s", "recovered"),
             "tta": seconds(t.get("tta_s")) if t.get("tta_s") is not None else None,
+            "endpoints": endpoint_rows(t),
             "notes": [redact(n) for n in t.get("notes") or []]}
 
 

@@ -131,7 +131,8 @@ _NUMBER = "a number"
 _TRIAL_FIELDS = {
     **dict.fromkeys(("wall_s", "ttd_s", "tta_s", "ttm_s", "ttr_s", "outage_s", "rpo_s",
                      "failed_requests", "total_requests", "error_budget_burned"), _NUMBER),
-    **dict.fromkeys(("notes", "invariants", "detectors", "targets", "events"), list),
+    **dict.fromkeys(("notes", "invariants", "detectors", "targets", "events", "requests_by_name"),
+                    list),
     "data_loss": dict,
 }
 _RUN_FIELDS = {"summary": dict, "targets": list, "lab": dict}

@@ -28,10 +28,9 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 def custom_error(loc: tuple[Any, ...], kind: str, message: str,
                  value: Any = None) -> InitErrorDetails:
-    # Braces would be read as template fields by pydantic-core; our messages have none
-    # of their own, so any that come from user input are escaped away.
-    safe = message.replace("{", "(").replace("}", ")")
-    return InitErrorDetails(type=PydanticCustomError(kind, safe), loc=loc, input=value)
+    # pydantic-core fills {fields} of a message only from a context; none is given,
+    # so braces (a template placeholder, a user's text) are shown as written.
+    return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=value)
 
 
 def reraise(errors: list[Any], prefix: tuple[Any, ...] = ()) -> list[InitErrorDetails]:

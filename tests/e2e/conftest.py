@@ -20,6 +20,7 @@ def shorten(name: str, tmp: Path, edit=None) -> tuple[Path, dict[str, Any]]:
     src = REPO / "scenarios" / name
     doc = yaml.safe_load(src.read_text())
     doc["lab"]["compose"] = str((src.parent / doc["lab"]["compose"]).resolve())
+    doc["load"]["locustfile"] = str((src.parent / doc["load"]["locustfile"]).resolve())
     for fault in doc["faults"]:
         if "script" in fault:
             fault["script"] = str(src.parent / fault["script"])

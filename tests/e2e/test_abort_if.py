@@ -7,13 +7,14 @@ import yaml
 
 from chaos.lab.lab import list_resources
 from tests.e2e.conftest import REPO, load_result, run_chaos
+from tests import shop
 
 pytestmark = pytest.mark.docker
 
 ABORTING = {
     "name": "database paused, aborted by a stop condition",
     "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
-    "load": {"users": 10, "spawn_rate": 10},
+    "load": shop.load(10),
     "faults": [{"type": "pause", "target": "db", "at": "4s", "duration": "60s"}],
     "detect": [{"name": "errors", "type": "error_rate", "window": "3s", "above": "50%"}],
     # The runbook would only start a minute after detection: the stop condition

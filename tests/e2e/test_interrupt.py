@@ -12,13 +12,14 @@ import yaml
 
 from chaos.lab.engine import client
 from tests.e2e.conftest import CHAOS, REPO
+from tests import shop
 
 pytestmark = pytest.mark.docker
 
 PAUSED_DB = {
     "name": "database paused, interrupted",
     "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
-    "load": {"users": 5, "spawn_rate": 5},
+    "load": shop.load(5),
     "faults": [{"type": "pause", "target": "db", "at": "4s", "duration": "60s"}],
     "detect": [{"name": "errors", "type": "error_rate", "window": "5s", "above": "5%"}],
     "recovery": {"trigger": "none"},

@@ -19,7 +19,7 @@ def acknowledged_refs(obs_dir: Path) -> set[str]:
     for path in obs_dir.glob("obs-*.jsonl"):
         for line in path.read_text().splitlines():
             rec = json.loads(line)
-            if rec["k"] == "w" and rec["ok"] and rec.get("id") is not None:
+            if rec.get("ref") is not None and rec["ok"]:   # a write, acknowledged
                 refs.add(rec["ref"])
     return refs
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests import shop
 
 pytestmark = pytest.mark.docker
 
@@ -31,7 +32,8 @@ def scenario(for_s: str, ttd_target: str = "10s") -> dict:
     return {
         "name": f"half-applied update, alert after {for_s}",
         "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
-        "load": {"users": 10, "spawn_rate": 10, "wait": [0.05, 0.2]},
+        "load": shop.load(10),
+        "data_loss": shop.DATA_LOSS,
         "backups": {"every": "30s"},
         "faults": [{"type": "half_applied_update", "at": "4s", "script": str(faults / "reprice.sql"),
                     "fail_at_statement": 4}],

@@ -18,6 +18,7 @@ from chaos.measure.timeline import Clock, Timeline
 from chaos.recover.backups import Backups
 from chaos.scenario import load_scenario
 from chaos.trial import Trial, TrialContext
+from tests import shop
 
 # Short trial settings; the tolerances in the tests are derived from these.
 WINDOW, HOLD, STEADY = 2.0, 1.0, 3.0
@@ -26,8 +27,8 @@ WINDOW, HOLD, STEADY = 2.0, 1.0, 3.0
 def scenario_doc(faults: list[dict], **extra: Any) -> dict[str, Any]:
     doc = {
         "name": "fault test",
-        "load": {"users": 10, "spawn_rate": 10, "mix": {"read": 8, "write": 2},
-                 "wait": [0.05, 0.2]},
+        "load": shop.load(10),
+        "data_loss": shop.DATA_LOSS,
         "faults": faults,
         "detect": [{"name": "errors", "type": "error_rate", "window": f"{WINDOW}s",
                     "above": "5%", "for": f"{HOLD}s"},

@@ -24,6 +24,7 @@ import yaml
 
 from chaos.lab.engine import client
 from chaos.lab.lab import list_resources, state_root
+from tests import shop
 
 pytestmark = pytest.mark.docker
 
@@ -87,7 +88,7 @@ def hostile_scenario(tmp: Path, canary: Path) -> Path:
         "name": f"hostile {payloads[0]}",
         "description": bad,
         "lab": {"compose": str(compose), "db_password": PASSWORD},
-        "load": {"users": 3, "spawn_rate": 3},
+        "load": shop.load(3),
         "faults": [{"type": "pause", "target": "db", "at": "4s", "duration": "6s"}],
         "detect": [
             {"name": f"errors {payloads[1]}", "type": "error_rate", "window": "3s", "above": "5%"},
