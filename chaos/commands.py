@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED
+from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, EXIT_TOOL_FAILED
 from chaos.redact import redact
 
 
@@ -33,8 +33,21 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     for t in record["trials"]:
         if t.get("abort_reason"):  # an abort_if stop condition: the system under test failed
             click.echo(f"  trial {t['trial']} aborted: {t['abort_reason']}")
+    for t in record["trials"]:
+        if t.get("data_loss_note"):
+            click.echo(f"  trial {t['trial']}: lost writes {t['data_loss_note']}")
     click.echo("targets met" if record["passed"] else "targets missed")
+    if not record["passed"] and unmeasured_target(record):
+        # The verdict rests on a number we could not take: our failure, not the system's.
+        click.echo("exit 3: a data_loss or rpo target could not be measured (see above)")
+        return EXIT_TOOL_FAILED
     return EXIT_OK if record["passed"] else EXIT_TARGETS_MISSED
+
+
+def unmeasured_target(record: dict) -> bool:
+    """A data_loss/rpo target failed only because the scenario's query failed."""
+    needs = {"data_loss", "rpo"} & set(record["scenario"].get("targets") or {})
+    return bool(needs) and any(t.get("data_loss_error") for t in record["trials"])
 
 
 def budget_seconds(text: str | None) -> float | None:

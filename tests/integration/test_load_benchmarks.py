@@ -39,3 +39,21 @@ def test_lab_start_benchmark_output(lab_images):
     assert all(r["seconds"] > 0 for r in runs)
     assert {"bare_s", "chaos_s", "ratio"} <= set(summary)
     assert summary["ratio"]["n"] == 1
+
+
+@pytest.mark.docker
+def test_load_overhead_benchmark_output(lab_images):
+    rows = bench("benchmarks.load_overhead", "--pairs", "1", "--seconds", "5", "--warmup", "0",
+                 timeout=600)
+    runs, summary = rows[:-1], rows[-1]["summary"]
+    assert sorted((r["case"], r["how"]) for r in runs) == [
+        ("declared", "bare"), ("declared", "chaos"), ("locustfile", "bare"), ("locustfile", "chaos")]
+    for r in runs:
+        assert r["requests"] > 0 and r["failed"] == 0, r
+        assert r["rps"] > 0, r
+        if r["how"] == "chaos":     # the listener saw what Locust counted
+            assert r["stream_ok"] and r["stream_lines"] > 0, r
+    for case in ("locustfile", "declared"):
+        assert {"bare_rps", "chaos_rps", "ratio"} <= set(summary[case])
+        assert summary[case]["pair_ratio"]["n"] == 1
+        assert summary[case]["stream_ok"]
