@@ -1,142 +1,243 @@
-"""Load-driver overhead: `chaos run` versus bare `locust --headless`, alternating.
+"""Load-driver overhead: chaos's two ways of driving Locust against bare Locust, alternating.
 
-    python -m benchmarks.load_overhead --pairs 2 --seconds 60 --users 20 --wait 0
+    python -m benchmarks.load_overhead --pairs 3 --seconds 30 --users 20 [--url URL]
 
-Both use chaos's own locustfile (so both write the per-request lines; that
-cost is the listener's, measured in FIELD-NOTES) and the same user count,
-against the default app. Bare Locust hits a lab started once with `chaos lab
-up`; `chaos run` starts its own lab (identical compose file) and runs a trial
-whose only fault comes after the measured window. Throughput and latency come
-from the request lines answered between 5 s after load start and 5 s before
-its end, for both. The orchestrator's own CPU (its process only, not Locust's)
-is measured from `load_started` to `trial_ended`; its peak RSS is VmHWM.
+Two cases, one for each of the issue's targets, run on the same lab:
+
+- ``locustfile``: the sample shop's own locustfile (``compose/locustfile.py``)
+  with its think time set to ``--wait`` (0: saturating). Bare Locust runs it
+  alone; chaos runs it unchanged with its per-request stream attached, as
+  ``LoadRunner`` builds it: ``-f shop.py,chaos/load/listener.py``.
+  Target: chaos ≥ 0.9× bare.
+- ``declared``: the shop's two requests declared as in a scenario (a
+  ``RequestSpec`` each) and run by ``chaos/load/declared.py`` plus the
+  listener, against a hand-written ``FastHttpUser`` doing the same requests
+  under bare Locust. Target: chaos ≥ 0.9× bare.
+
+Each round runs both cases, each as a bare/chaos pair whose order alternates
+from round to round (A-B, B-A). Every run is one fresh
+``locust --headless -u U -r U -t Ns`` process with identical flags but
+``-f`` (and chaos's environment). Throughput is Locust's own figure, the same
+way for both sides and independent of our listener: the ``Aggregated`` row's
+``Requests/s`` in ``--csv`` stats. That file is rewritten once a second while
+the test runs and not at shutdown, so its request count misses the last
+second; final counts come from ``--json-file``, written at shutdown. For a
+chaos run, the listener's line count must match that final count within 1%,
+or the script exits 1 after its summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import psutil
-import yaml
+from benchmarks.common import REPO, chaos, emit, spread
+from chaos.load.runner import LoadRunner, LoadSettings
+from chaos.scenario.load import RequestSpec
 
-from benchmarks.common import CHAOS, REPO, chaos, emit, spread
+SHOP_LOCUSTFILE = REPO / "compose" / "locustfile.py"
+STREAM_TOLERANCE = 0.01
 
-LOCUSTFILE = REPO / "chaos" / "load" / "locustfile.py"
+# The shop's locustfile, imported as it is, with only its think time replaced.
+# Not bound as a global name, so Locust sees one User class: the subclass.
+NO_WAIT = '''\
+import importlib.util
+from locust import constant
 
-
-def rate_and_latency(obs_dir: Path, margin: float = 5.0) -> dict:
-    rows = []
-    for path in obs_dir.glob("obs-*.jsonl"):
-        for line in path.read_text().splitlines():
-            d = json.loads(line)
-            rows.append((d["t"] + d["ms"] / 1000, d["ms"], d["ok"]))
-    rows.sort()
-    lo, hi = rows[0][0] + margin, rows[-1][0] - margin
-    mid = [r for r in rows if lo <= r[0] <= hi]
-    lat = sorted(r[1] for r in mid)
-    return {"rps": round(len(mid) / (hi - lo), 1), "p50_ms": round(lat[len(lat) // 2], 2),
-            "p95_ms": round(lat[int(len(lat) * 0.95)], 2),
-            "failed": sum(1 for r in mid if not r[2])}
+_spec = importlib.util.spec_from_file_location("shop_locustfile", {path!r})
+_shop = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_shop)
 
 
-def bare(url: str, users: int, wait: float, seconds: int, tmp: Path) -> dict:
-    obs = tmp / f"bare-{time.monotonic_ns()}"
-    obs.mkdir()
-    env = dict(os.environ, CHAOS_OBS_DIR=str(obs), CHAOS_WAIT_MIN=str(wait), CHAOS_WAIT_MAX=str(wait))
-    subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u",
-                    str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url,
-                    "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "2"],
-                   env=env, capture_output=True, timeout=seconds + 120, cwd=REPO)
-    return rate_and_latency(obs)
+class Shopper(_shop.Shopper):
+    wait_time = constant({wait!r})
+'''
+
+# What a user would write by hand for the two requests declared below.
+HAND_WRITTEN = '''\
+import random
+import uuid
+
+from locust import FastHttpUser, constant, task
 
 
-def scenario(users: int, wait: float, seconds: int) -> dict:
-    return {"name": "load overhead", "lab": {"compose": str(REPO / "compose/docker-compose.yml")},
-            "load": {"users": users, "spawn_rate": users, "wait": f"{wait}s"},
-            "faults": [{"type": "pause", "target": "db", "at": f"{seconds}s", "duration": "1s"}],
-            "recovery": {"trigger": "none"},
-            "steady_state": {"error_rate": {"below": "1%", "for": "1s"}},
-            "time_limit": f"{seconds + 3}s"}
+class Shopper(FastHttpUser):
+    wait_time = constant({wait!r})
+    network_timeout = 5.0
+    connection_timeout = 5.0
+
+    @task(8)
+    def read(self):
+        self.client.get(f"/products/{{random.randint(1, 10000)}}", name="/products/[id]")
+
+    @task(2)
+    def order(self):
+        body = {{"product_id": random.randint(1, 10000), "qty": 1, "client_ref": str(uuid.uuid4())}}
+        with self.client.post("/orders", json=body, name="/orders", catch_response=True) as resp:
+            if resp.status_code == 201:
+                resp.success()
+            else:
+                resp.failure(f"HTTP {{resp.status_code}}")
+'''
+
+DECLARED = [
+    {"name": "/products/[id]", "method": "GET", "path": "/products/{int:1:10000}", "weight": 8},
+    {"name": "/orders", "method": "POST", "path": "/orders", "weight": 2, "success": [201],
+     "json": {"product_id": "{int:1:10000}", "qty": 1, "client_ref": "{ref}"},
+     "write": {"ref": "client"}},
+]
 
 
-def with_chaos(users: int, wait: float, seconds: int, tmp: Path) -> dict:
-    path = tmp / "overhead.yaml"
-    path.write_text(yaml.safe_dump(scenario(users, wait, seconds)))
-    out = tmp / f"run-{time.monotonic_ns()}"
-    proc = subprocess.Popen([*CHAOS, "run", str(path), "--out", str(out), "--keep-observations"],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ps = psutil.Process(proc.pid)
-    marks: dict[str, tuple[float, float]] = {}
-    peak = {"rss": 0}
+class Bench:
+    """One benchmark session: the lab's URL, the settings, a scratch directory."""
 
-    def sample() -> None:
-        while proc.poll() is None:
-            try:
-                peak["rss"] = max(peak["rss"], ps.memory_info().rss)
-            except psutil.Error:
-                return
-            time.sleep(0.2)
+    def __init__(self, url: str, args: argparse.Namespace, tmp: Path) -> None:
+        self.url, self.args, self.tmp = url, args, tmp
+        self.runs = 0
+        self.no_wait = tmp / "shop_no_wait.py"
+        self.no_wait.write_text(NO_WAIT.format(path=str(SHOP_LOCUSTFILE), wait=args.wait))
+        self.hand_written = tmp / "hand_written.py"
+        self.hand_written.write_text(HAND_WRITTEN.format(wait=args.wait))
 
-    threading.Thread(target=sample, daemon=True).start()
-    hwm = 0
-    for line in proc.stdout:
-        for kind in ("load_started", "trial_ended"):
-            if re.search(rf"\] {kind}\b", line):
-                cpu = ps.cpu_times()
-                marks[kind] = (time.monotonic(), cpu.user + cpu.system)
-                hwm = int(re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{proc.pid}/status").read_text())[1])
-    proc.wait()
-    (t0, c0), (t1, c1) = marks["load_started"], marks["trial_ended"]
-    return {**rate_and_latency(out / "trial-1" / "observations"),
-            "orchestrator_core_share": round((c1 - c0) / (t1 - t0), 4),
-            "orchestrator_peak_rss_mb": round(max(hwm * 1024, peak["rss"]) / 1e6, 1),
-            "trial_s": round(t1 - t0, 1)}
+    def run(self, case: str, how: str, seconds: int | None = None) -> dict:
+        self.runs += 1
+        work = self.tmp / f"{self.runs:02d}-{case}-{how}"
+        if how == "bare":
+            files = str(self.no_wait if case == "locustfile" else self.hand_written)
+            obs_dir, extra_env = None, {}
+        else:
+            files, obs_dir, extra_env = self.chaos_setup(case, work)
+        stats = self.locust(files, extra_env, work, seconds or self.args.seconds)
+        if obs_dir is not None:
+            lines = sum(sum(1 for _ in p.open()) for p in obs_dir.glob("obs-*.jsonl"))
+            stats["stream_lines"] = lines
+            stats["stream_ok"] = abs(lines - stats["requests"]) <= STREAM_TOLERANCE * stats["requests"]
+        return stats
+
+    def chaos_setup(self, case: str, work: Path) -> tuple[str, Path, dict[str, str]]:
+        """chaos's own ``-f`` and environment, built by ``LoadRunner`` as in a trial."""
+        wait = self.args.wait
+        if case == "locustfile":
+            settings = LoadSettings(locustfile=str(self.no_wait))
+        else:
+            requests = tuple(RequestSpec.model_validate(d).as_locust() for d in DECLARED)
+            settings = LoadSettings(requests=requests, wait_min=wait, wait_max=wait)
+        runner = LoadRunner(self.url, settings, work)
+        files = runner.locustfiles()        # writes observations/requests.json for declared
+        env = {"CHAOS_OBS_DIR": str(runner.obs_dir)}
+        if case == "declared":
+            env["CHAOS_REQUESTS"] = str(runner.obs_dir / "requests.json")
+        return files, runner.obs_dir, env
+
+    def locust(self, files: str, extra_env: dict[str, str], work: Path, seconds: int) -> dict:
+        work.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHAOS_")}
+        env.update(extra_env)
+        users = str(self.args.users)
+        prefix = work / "locust"
+        argv = [sys.executable, "-m", "locust", "-f", files, "--headless", "-u", users,
+                "-r", users, "-t", f"{seconds}s", "--host", self.url, "--csv", str(prefix),
+                "--json-file", str(prefix), "--only-summary", "--loglevel", "WARNING",
+                "--stop-timeout", "2"]
+        before = cpu_of_children()
+        done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=seconds + 120)
+        cpu = cpu_of_children() - before
+        # Locust exits 1 when a request failed; that is a result, not a crash.
+        try:
+            stats = read_stats(prefix)
+        except (OSError, LookupError, ValueError) as e:
+            raise RuntimeError(f"locust -f {files} gave no stats ({e}), exit {done.returncode}:\n"
+                               f"{done.stderr[-1500:]}") from None
+        stats["cpu_us_per_request"] = round(cpu * 1e6 / max(stats["requests"], 1), 1)
+        return stats
+
+
+def cpu_of_children() -> float:
+    """CPU seconds of this process's waited-for children: here, the Locust runs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def read_stats(prefix: Path) -> dict:
+    """Locust's own figures: the rate from ``--csv``, final counts from ``--json-file``."""
+    with open(f"{prefix}_stats.csv", newline="") as f:
+        (agg,) = [row for row in csv.DictReader(f) if row["Name"] == "Aggregated"]
+    entries = json.loads(Path(f"{prefix}.json").read_text())
+    return {"rps": round(float(agg["Requests/s"]), 1),
+            "requests": sum(e["num_requests"] for e in entries),
+            "failed": sum(e["num_failures"] for e in entries),
+            "p50_ms": float(agg["Median Response Time"])}
+
+
+@contextmanager
+def lab(url: str | None) -> Iterator[str]:
+    """The given app URL, or a lab of our own, started here and always taken down."""
+    if url:
+        yield url
+        return
+    up = chaos("lab", "up", timeout=600)
+    found = re.search(r"chaos lab down (\S+)", up.stdout)
+    if up.returncode != 0 or not found:
+        sys.exit(f"chaos lab up failed:\n{up.stdout[-1000:]}{up.stderr[-1500:]}")
+    try:
+        yield re.search(r"app: (\S+)", up.stdout)[1]
+    finally:
+        chaos("lab", "down", found[1], timeout=300)
+
+
+def summarise(results: dict[str, dict[str, list[dict]]]) -> dict:
+    out = {}
+    for case, sides in results.items():
+        bare = [r["rps"] for r in sides["bare"]]
+        ours = [r["rps"] for r in sides["chaos"]]
+        out[case] = {"bare_rps": statistics.median(bare), "chaos_rps": statistics.median(ours),
+                     "ratio": round(statistics.median(ours) / statistics.median(bare), 3),
+                     "pair_ratio": spread([c / b for b, c in zip(bare, ours)]),
+                     "bare": spread(bare), "chaos": spread(ours),
+                     "cpu_us_per_request": {how: spread([r["cpu_us_per_request"] for r in runs])
+                                            for how, runs in sides.items()},
+                     "stream_ok": all(r["stream_ok"] for r in sides["chaos"])}
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pairs", type=int, default=2)
-    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=30, help="length of each Locust run")
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--wait", type=float, default=0.0, help="think time, s (0 saturates)")
+    ap.add_argument("--warmup", type=int, default=5, help="an untimed run first, s (0: none)")
+    ap.add_argument("--url", help="the app of a lab already up (default: start one)")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="chaos-overhead-"))
-    up = chaos("lab", "up")
-    if up.returncode != 0:
-        sys.exit(up.stderr)
-    url = re.search(r"app: (\S+)", up.stdout)[1]
-    lab_id = re.search(r"chaos lab down (\S+)", up.stdout)[1]
-    results: dict[str, list[dict]] = {"bare": [], "chaos": []}
-    try:
+    tmp = Path(tempfile.mkdtemp(prefix="chaos-load-overhead-"))
+    cases = ("locustfile", "declared")
+    results: dict[str, dict[str, list[dict]]] = {c: {"bare": [], "chaos": []} for c in cases}
+    with lab(args.url) as url:
+        bench = Bench(url, args, tmp)
+        if args.warmup:
+            bench.run("locustfile", "bare", seconds=args.warmup)
         for i in range(args.pairs):
-            order = ["bare", "chaos"] if i % 2 == 0 else ["chaos", "bare"]
-            for who in order:
-                r = (bare(url, args.users, args.wait, args.seconds, tmp) if who == "bare"
-                     else with_chaos(args.users, args.wait, args.seconds, tmp))
-                results[who].append(r)
-                emit(bench="load_overhead", pair=i + 1, driver=who, **r)
-    finally:
-        chaos("lab", "down", lab_id)
-    ratio = [c["rps"] / b["rps"] for b, c in zip(results["bare"], results["chaos"])]
-    emit(bench="load_overhead", summary={
-        "throughput_ratio": spread(ratio),
-        "bare_rps": spread([r["rps"] for r in results["bare"]]),
-        "chaos_rps": spread([r["rps"] for r in results["chaos"]]),
-        "bare_p50_ms": spread([r["p50_ms"] for r in results["bare"]]),
-        "chaos_p50_ms": spread([r["p50_ms"] for r in results["chaos"]]),
-        "orchestrator_core_share": spread([r["orchestrator_core_share"] for r in results["chaos"]]),
-        "orchestrator_peak_rss_mb": spread([r["orchestrator_peak_rss_mb"] for r in results["chaos"]]),
-    })
+            for case in cases:
+                for how in (["bare", "chaos"] if i % 2 == 0 else ["chaos", "bare"]):
+                    r = bench.run(case, how)
+                    results[case][how].append(r)
+                    emit(bench="load_overhead", pair=i + 1, case=case, how=how, **r)
+    summary = summarise(results)
+    emit(bench="load_overhead", summary=summary)
+    if not all(s["stream_ok"] for s in summary.values()):
+        sys.exit("the listener's line count differs from Locust's request count by more than 1%")
 
 
 if __name__ == "__main__":

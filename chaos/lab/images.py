@@ -96,19 +96,13 @@ class ImageInfo(NamedTuple):
 # --------------------------------------------------------------------------- paths
 
 
-def repo_root() -> Path:
-    """The source tree holding ``chaos/`` and ``compose/`` (the package's parent)."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "compose" / "app" / "Dockerfile").is_file():
-        raise LabError(
-            f"cannot find compose/app/Dockerfile next to the chaos package (looked in {root}); "
-            "run chaos from a source checkout (pip install -e .)"
-        )
-    return root
-
-
 def app_context_dir() -> Path:
-    return repo_root() / "compose" / "app"
+    """The sample app's build context, shipped inside the package (``chaos/sample``)."""
+    from chaos.sample import APP_CONTEXT
+
+    if not (APP_CONTEXT / "Dockerfile").is_file():
+        raise LabError(f"the sample app's build context is missing from the package: {APP_CONTEXT}")
+    return APP_CONTEXT
 
 
 def cache_dir() -> Path:

@@ -28,8 +28,7 @@ from chaos.lab import labels
 from chaos.lab.compose import Compose
 from chaos.lab.engine import client
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_COMPOSE = REPO_ROOT / "compose" / "docker-compose.yml"
+from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE   # `chaos lab up` without a scenario
 
 
 def state_root() -> Path:

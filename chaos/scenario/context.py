@@ -14,14 +14,6 @@ from pydantic import AfterValidator, ValidationInfo
 
 from chaos.scenario.base import suggest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def default_compose_file() -> Path:
-    """The lab shipped with chaos: ``compose/docker-compose.yml`` at the repository root."""
-    return REPO_ROOT / "compose" / "docker-compose.yml"
-
-
 def _ctx(info: ValidationInfo) -> dict[str, Any]:
     return info.context if isinstance(info.context, dict) else {}
 

@@ -83,8 +83,8 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
     """Service names of the lab's compose file, or None (and a problem) if unreadable."""
     lab = data.get("lab")
     compose = lab.get("compose") if isinstance(lab, dict) else None
-    if compose is not None and not isinstance(compose, str):
-        return None  # the schema reports the wrong type
+    if not isinstance(compose, str) or not compose:
+        return None  # the schema reports it missing or of the wrong type
     loc = ("lab", "compose")
 
     def problem(message: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from chaos.scenario.base import Strict, custom_error, raise_errors
-from chaos.scenario.context import ServiceName, base_dir, default_compose_file
+from chaos.scenario.context import ServiceName, base_dir
 from chaos.scenario.duration import (Duration, NonNegDuration, Ratio, format_duration,
                                      parse_duration, parse_ratio)
 from chaos.scenario.load import Load
@@ -19,8 +19,8 @@ from chaos.scenario.parts import DetectorSpec, FaultSpec, StepSpec
 
 
 class Lab(Strict):
-    compose: str | None = None
-    """Compose file, relative to the scenario; default: the repository's ``compose/``."""
+    compose: str = Field(min_length=1)
+    """The system under test's compose file, relative to the scenario."""
     app: ServiceName = "app"
     db: ServiceName = "db"
     app_port: int = Field(8080, ge=1, le=65535)
@@ -147,7 +147,7 @@ class Invariant(Strict):
 class Scenario(Strict):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
-    lab: Lab = Lab()
+    lab: Lab
     load: Load
     baseline: Baseline = Baseline()
     backups: Backups | None = None
@@ -209,6 +209,6 @@ class Scenario(Strict):
         return resolve_compose(self.lab.compose, self.base_dir)
 
 
-def resolve_compose(compose: str | None, base: Path) -> Path:
-    """The lab's compose file: ``compose`` relative to ``base``, else the default lab."""
-    return (base / compose).resolve() if compose else default_compose_file()
+def resolve_compose(compose: str, base: Path) -> Path:
+    """The lab's compose file: ``compose`` relative to ``base``."""
+    return (base / compose).resolve()

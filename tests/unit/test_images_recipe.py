@@ -53,8 +53,9 @@ def test_app_recipe_follows_context_and_base(tmp_path: Path):
     assert images.app_recipe("sha256:aaa", ctx) != r1
 
 
-def test_repo_root_holds_the_app_context():
-    assert (images.repo_root() / "compose" / "app" / "Dockerfile").is_file()
+def test_the_package_holds_the_sample_app_context():
+    assert (images.app_context_dir() / "Dockerfile").is_file()
+    assert images.app_context_dir().is_relative_to(Path(images.__file__).resolve().parents[1])
     assert images.ENTRYPOINT_SRC.is_file()
 
 

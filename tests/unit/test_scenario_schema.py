@@ -128,15 +128,13 @@ def test_seed_scenario_is_valid():
     assert scenario.targets.ttd == 30.0 and scenario.targets.ttr == 120.0
 
 
-def test_default_compose_is_the_repository_lab(tmp_path):
+def test_there_is_no_default_lab_the_scenario_names_its_system(tmp_path):
     (tmp_path / "s.yaml").write_text(
         "name: x\nfaults: [{type: kill, at: 1s, target: db}]\nload: {requests: [{path: /}]}\n"
         "detect: [{type: error_rate, above: 5%}]\n")
-    compose = REPO / "compose" / "docker-compose.yml"
-    if compose.is_file():
-        assert load_scenario(tmp_path / "s.yaml").compose_file() == compose
-    else:
-        assert "lab.compose: compose file not found" in str(_error(tmp_path / "s.yaml"))
+    assert "lab: missing required field 'lab'" in str(_error(tmp_path / "s.yaml"))
+    (tmp_path / "s.yaml").write_text((tmp_path / "s.yaml").read_text() + "lab: {app: web}\n")
+    assert "lab.compose: missing required field 'compose'" in str(_error(tmp_path / "s.yaml"))
 
 
 def test_line_map_falls_back_to_the_nearest_written_parent(tmp_path):
