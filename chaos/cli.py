@@ -126,6 +126,16 @@ def report(run_dir: str) -> None:
         click.echo(f"wrote {path}")
 
 
+@cli.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+def example(dest: str) -> None:
+    """Write the sample system (a shop: compose file, app, locustfile) and its scenarios
+    into DEST, to run as they are or to copy from when plugging in your own app."""
+    from chaos.commands import example_cmd
+
+    example_cmd(dest)
+
+
 @cli.command(name="list")
 def list_parts() -> None:
     """List the fault, detector and recovery-step types scenarios may use."""

@@ -50,6 +50,21 @@ def unmeasured_target(record: dict) -> bool:
     return bool(needs) and any(t.get("data_loss_error") for t in record["trials"])
 
 
+def example_cmd(dest: str) -> None:
+    from chaos.errors import UsageError
+    from chaos.sample import write_example
+
+    try:
+        written = write_example(Path(dest))
+    except FileExistsError as exc:
+        raise UsageError(f"{exc}: already exists; choose an empty directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write the example into {dest}: {exc.strerror or exc}") from None
+    for path in written:
+        click.echo(f"wrote {path}/")
+    click.echo(f"try: chaos run {Path(dest) / 'scenarios' / 'half-applied-update.yaml'}")
+
+
 def budget_seconds(text: str | None) -> float | None:
     """``--max-duration 10m`` in seconds; a bad value is invalid input (exit 2)."""
     if text is None:
