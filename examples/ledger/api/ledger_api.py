@@ -6,6 +6,7 @@
     POST /api/v1/transfers                 body {"from": int, "to": int, "amount_cents": int}
          Idempotency-Key: <uuid>           -> 201 {"transfer": {"id": .., "key": .., ...}}
                                               200 with the same transfer for a repeated key
+                                              400 for a bad body or no key, 404 for an unknown account
 
 A transfer is one `transfers` row and two `entries` (-amount, +amount) in one
 transaction, so the entries always sum to zero.
