@@ -33,6 +33,7 @@ import psycopg
 import yaml
 
 from benchmarks.common import REPO, emit, spread
+from chaos import sample
 from chaos.faults.base import Fault
 from chaos.registry import faults
 from chaos.scenario.base import Strict
@@ -82,8 +83,8 @@ def scenario(case: str) -> dict[str, Any]:
                  {"type": "bench_column_gone"})
     return {
         "name": f"accuracy {case}",
-        "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
-        "load": {"users": 20, "spawn_rate": 20},
+        "lab": sample.lab(),
+        "load": sample.load(20),
         "faults": [fault],
         "detect": [{"name": "errors", "type": "error_rate", "window": f"{RULE['window']}s",
                     "above": f"{RULE['above']:.0%}", "for": f"{RULE['for']}s"}],

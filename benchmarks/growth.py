@@ -37,6 +37,8 @@ from chaos.trial import Trial, TrialContext
 TICK = 0.1
 SCENARIO = {
     "name": "growth",
+    "lab": {"compose": "unused.yml"},
+    "load": {"requests": [{"path": "/"}]},
     "faults": [{"type": "pause", "target": "db", "at": "100000s", "duration": "1s"}],
     "detect": [{"name": "errors", "type": "error_rate", "window": "10s", "above": "5%", "for": "5s"},
                {"name": "slow", "type": "latency", "window": "10s", "above": "2s", "for": "5s"}],
@@ -79,9 +81,9 @@ def lines(rng: random.Random, wall0: float, t0: float, n: int) -> str:
         t = wall0 + t0 + rng.random() * TICK - 0.02
         write = rng.random() < 0.2
         rec = {"t": round(t, 6), "ms": round(rng.uniform(1, 20), 3), "ok": rng.random() > 0.001,
-               "st": 201 if write else 200, "k": "w" if write else "r"}
+               "st": 201 if write else 200, "n": "POST /items" if write else "GET /items/[id]"}
         if write:
-            rec.update(ref=str(uuid.UUID(int=rng.getrandbits(128))), id=rng.randint(1, 10**9))
+            rec["ref"] = str(uuid.UUID(int=rng.getrandbits(128)))
         out.append(json.dumps(rec, separators=(",", ":")))
     return "\n".join(out) + "\n"
 
@@ -115,7 +117,7 @@ def loop(rate: int, seconds: int, legacy, traced: bool) -> dict:
                 sink.flush()
                 c0 = time.process_time()
                 trial.read_observations()
-                trial.sample(now)
+                trial.sampler.due(now)
                 trial.check_detectors(now)
                 cpu += time.process_time() - c0
         kept = 0

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import yaml
 
+from chaos import sample
+
 REPO = Path(__file__).resolve().parents[1]
 CHAOS = [sys.executable, "-m", "chaos"]
 PHASES = ["lab_start", "before_fault", "mid_fault", "recovery", "report"]
@@ -56,8 +58,8 @@ TRIGGERS = {
 SCENARIO = {
     "name": "interrupt harness",
     "description": "backups, a paused database, a runbook: every phase a run goes through",
-    "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
-    "load": {"users": 4, "spawn_rate": 4},
+    "lab": sample.lab(),
+    "load": sample.load(4),
     "backups": {"every": "3s"},
     "faults": [{"type": "pause", "target": "db", "at": "6s", "duration": "5s"}],
     "detect": [{"name": "errors", "type": "error_rate", "window": "3s", "above": "5%"}],

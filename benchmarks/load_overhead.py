@@ -23,7 +23,10 @@ way for both sides and independent of our listener: the ``Aggregated`` row's
 the test runs and not at shutdown, so its request count misses the last
 second; final counts come from ``--json-file``, written at shutdown. For a
 chaos run, the listener's line count must match that final count within 1%,
-or the script exits 1 after its summary.
+or the script exits 1 after its summary. ``cpu_us_per_request`` is the Locust
+process's own CPU (user + system, its start-up of about 1 s included) per
+request: it shows the load generator's cost when the app, not Locust, is
+what limits the rate.
 """
 
 from __future__ import annotations
@@ -113,9 +116,10 @@ class Bench:
     def run(self, case: str, how: str, seconds: int | None = None) -> dict:
         self.runs += 1
         work = self.tmp / f"{self.runs:02d}-{case}-{how}"
+        obs_dir: Path | None = None
+        extra_env: dict[str, str] = {}
         if how == "bare":
             files = str(self.no_wait if case == "locustfile" else self.hand_written)
-            obs_dir, extra_env = None, {}
         else:
             files, obs_dir, extra_env = self.chaos_setup(case, work)
         stats = self.locust(files, extra_env, work, seconds or self.args.seconds)
@@ -151,8 +155,8 @@ class Bench:
                 "--json-file", str(prefix), "--only-summary", "--loglevel", "WARNING",
                 "--stop-timeout", "2"]
         before = cpu_of_children()
-        done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=seconds + 120)
+        done = subprocess.run(argv, check=False, cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=seconds + 120)
         cpu = cpu_of_children() - before
         # Locust exits 1 when a request failed; that is a result, not a crash.
         try:
@@ -189,10 +193,13 @@ def lab(url: str | None) -> Iterator[str]:
         return
     up = chaos("lab", "up", timeout=600)
     found = re.search(r"chaos lab down (\S+)", up.stdout)
+    app = re.search(r"app: (\S+)", up.stdout)
     if up.returncode != 0 or not found:
         sys.exit(f"chaos lab up failed:\n{up.stdout[-1000:]}{up.stderr[-1500:]}")
     try:
-        yield re.search(r"app: (\S+)", up.stdout)[1]
+        if not app:
+            raise RuntimeError(f"no app URL in `chaos lab up` output:\n{up.stdout[-1000:]}")
+        yield app[1]
     finally:
         chaos("lab", "down", found[1], timeout=300)
 
@@ -221,11 +228,10 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=5, help="an untimed run first, s (0: none)")
     ap.add_argument("--url", help="the app of a lab already up (default: start one)")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="chaos-load-overhead-"))
     cases = ("locustfile", "declared")
     results: dict[str, dict[str, list[dict]]] = {c: {"bare": [], "chaos": []} for c in cases}
-    with lab(args.url) as url:
-        bench = Bench(url, args, tmp)
+    with lab(args.url) as url, tempfile.TemporaryDirectory(prefix="chaos-load-overhead-") as tmp:
+        bench = Bench(url, args, Path(tmp))
         if args.warmup:
             bench.run("locustfile", "bare", seconds=args.warmup)
         for i in range(args.pairs):

@@ -19,7 +19,6 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from chaos.live.board import phase
 from chaos.redact import redact
 
 REDRAW_S = 0.25
@@ -69,10 +68,9 @@ class RichDisplay:
         if now - self._last < REDRAW_S:
             return
         self._last = now
-        sample = getattr(trial, "last_sample", None) or {"rps": 0.0, "error_ratio": 0.0}
-        counts = trial.state.counts
-        self._view = {"phase": phase(trial), "now": trial.ctx.clock.now(), "rps": sample["rps"],
-                      "err": sample["error_ratio"], "total": counts.total, "failed": counts.failed}
+        s = trial.status()
+        self._view = {"phase": str(s.phase), "now": s.now, "rps": s.rps, "err": s.error_ratio,
+                      "total": s.total, "failed": s.failed}
         self.live.update(self._render())
 
     def _render(self) -> Any:

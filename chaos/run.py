@@ -89,6 +89,10 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
             record["lab"] = {"id": lab.id, "project": lab.project}
             write_json(out / "result.json", record)
             golden = Backups(lab).take(0, Clock(), name="golden") if opts.trials > 1 else None
+            if golden is not None and not scenario.lab.health_path:
+                opts.log("note: no lab.health_path: after each database reset the app's first "
+                         "requests may fail on connections the reset closed, and fail the "
+                         "next trial's baseline; name a path that touches the database")
             out_of_time = False
             for n in range(1, opts.trials + 1):
                 if deadline is not None and time.monotonic() >= deadline:
@@ -184,11 +188,13 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
         "scenario": {"name": scenario.name, "description": scenario.description,
                      "file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                      "git_commit": git_commit(path.parent),
+                     "overrides": list(opts.overrides),   # masked on write (chaos.atomic)
                      "time_limit_s": scenario.time_limit,
                      "recovery_trigger": scenario.recovery.trigger,
                      "faults": [{"type": f.type, "at_s": f.at, "duration_s": f.duration}
                                 for f in scenario.faults],
-                     "targets": scenario.targets.model_dump(exclude_none=True)},
+                     "targets": scenario.targets.model_dump(exclude_none=True),
+                     "slo": scenario.slo.model_dump() if scenario.slo else None},
         "started": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
         "status": "running",
         "trials": [],
@@ -231,7 +237,8 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
 def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
                  verify: bool = False, status: str = "aborted") -> dict[str, Any]:
     st = trial.state
-    m = metrics_mod.compute(timeline.events, st.counts)
+    m = metrics_mod.compute(timeline.events, st.counts,
+                            slo=ctx.scenario.slo.availability if ctx.scenario.slo else None)
     rec: dict[str, Any] = {"trial": n, "status": status, "end_reason": st.end_reason,
                            "wall_s": round(wall_s, 2), **m.as_dict()}
     if trial.aborted:  # an abort_if stop condition held
@@ -303,14 +310,12 @@ def progress_printer(log: Callable[[str], None]) -> Callable[[Trial], None]:
     last = {"t": -10.0}
 
     def tick(trial: Trial) -> None:
-        now = trial.ctx.clock.now()
-        if now - last["t"] < 5:
+        s = trial.status()
+        if s.now - last["t"] < 5:
             return
-        last["t"] = now
-        s = getattr(trial, "last_sample", None) or {"rps": 0, "error_ratio": 0}
-        phase = trial_phase(trial)
-        log(f"  [{now:7.2f}s] {phase:<10} {s['rps']:6.0f} req/s  errors {s['error_ratio']:6.1%}  "
-            f"total {trial.state.counts.total}  failed {trial.state.counts.failed}")
+        last["t"] = s.now
+        log(f"  [{s.now:7.2f}s] {s.phase:<18} {s.rps:6.0f} req/s  errors {s.error_ratio:6.1%}  "
+            f"total {s.total}  failed {s.failed}")
 
     return tick
 
@@ -320,9 +325,8 @@ def stop_at(deadline: float | None, tick: Callable[[Trial], None]) -> Callable[[
 
     def on_tick(trial: Trial) -> None:
         tick(trial)
-        if deadline is not None and trial.state.end_reason is None and time.monotonic() >= deadline:
-            trial.ctx.timeline.add("abort_condition", reason=MAX_DURATION)
-            trial.state.end_reason = f"aborted: {MAX_DURATION}"  # finish() reverts, as for abort_if
+        if deadline is not None and time.monotonic() >= deadline:
+            trial.abort(MAX_DURATION)   # finish() reverts, as for abort_if
 
     return on_tick
 
@@ -336,12 +340,3 @@ def git_commit(directory: Path) -> str | None:
         return None
     sha = done.stdout.strip()
     return sha if done.returncode == 0 and len(sha) >= 40 else None
-
-
-def trial_phase(trial: Trial) -> str:
-    st = trial.state
-    if st.t_fault is None:
-        return "steady"
-    if st.recovery_thread is not None:
-        return "recovering" if st.recovery_thread.is_alive() else "verifying"
-    return "detecting" if trial.first_detection() is None else "detected"

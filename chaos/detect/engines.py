@@ -10,6 +10,7 @@ from collections import deque
 import psycopg
 
 from chaos.detect.base import Detector, Pending, ProbeThread
+from chaos.measure.quantiles import nearest_rank
 
 
 class WindowRule(Detector):
@@ -113,9 +114,7 @@ class LatencyRule(WindowRule):
     def condition(self) -> bool | None:
         if not self.latencies:
             return None
-        lat = self.latencies
-        rank = min(len(lat) - 1, int(len(lat) * self.params.percentile / 100.0))
-        return lat[rank] > self.params.above
+        return nearest_rank(self.latencies, self.params.percentile / 100.0) > self.params.above
 
 
 class HttpProbe(ProbeThread):

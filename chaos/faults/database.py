@@ -79,7 +79,7 @@ class ConnectionExhaustion(Fault):
         terminated = 0
         # The app's pool reconnects as soon as its sessions end, so end them and take
         # the freed slots in rounds, until none of its sessions is left.
-        for _ in range(10 if self.params.terminate_app and self.held else 0):
+        for _ in range(50 if self.params.terminate_app and self.held else 0):
             row = self.held[0].execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                 " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"

@@ -54,24 +54,6 @@ class TimelineTail:
                 into.setdefault(rec["trial"], []).append(rec)
 
 
-def phase(trial: Any) -> str:
-    """Where a trial is, in the words of a game day."""
-    st = trial.state
-    if st.end_reason is not None:
-        return "ending"
-    if st.t_fault is None:
-        return "before the fault"
-    if getattr(trial, "confirmed", False):
-        return "recovered"
-    if st.recovery_thread is not None and st.recovery_thread.is_alive():
-        return "recovering"
-    marked = any(e["kind"] == "mark" and e.get("mark") == "detected"
-                 for e in trial.ctx.timeline.events)
-    if trial.first_detection() is None and not marked:
-        return "fault active, undetected"
-    return "detected" if st.recovery_thread is None else "verifying recovery"
-
-
 class Board:
     def __init__(self, run_id: str, scenario: Any, timeline_path: Path) -> None:
         self.run_id = run_id
@@ -96,13 +78,12 @@ class Board:
         self.status = {**self.status, "phase": phase_after}
 
     def tick(self, trial: Any) -> None:
-        now = trial.ctx.clock.now()
-        faults = [{"type": f.spec.type, "at_s": f.spec.at, "duration_s": f.spec.duration,
-                   "state": trial.fault_state[i]} for i, f in enumerate(trial.faults)]
-        self.status = {"phase": phase(trial), "elapsed_s": round(now, 1),
-                       "remaining_s": round(max(0.0, self.scenario.time_limit - now), 1),
-                       "t_fault": trial.state.t_fault, "faults": faults,
-                       "confirmed": bool(getattr(trial, "confirmed", False))}
+        s = trial.status()
+        faults = [{"type": f.type, "at_s": f.at_s, "duration_s": f.duration_s,
+                   "state": str(f.state)} for f in s.faults]
+        self.status = {"phase": str(s.phase), "elapsed_s": round(s.now, 1),
+                       "remaining_s": round(max(0.0, s.time_limit - s.now), 1),
+                       "t_fault": s.t_fault, "faults": faults, "confirmed": s.confirmed}
 
     def state(self) -> dict[str, Any]:
         self.tail.read()

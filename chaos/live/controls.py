@@ -21,6 +21,7 @@ from typing import Any
 
 from chaos.errors import ChaosError, UsageError
 from chaos.recover.runbook import run_steps
+from chaos.trial.recovery import RecoveryBusy
 
 MARKS = ("detected", "mitigated", "recovered", "note", "end")
 QUIET_S = 2.0   # no failure, and answers arriving, for this long: errors have stopped
@@ -43,7 +44,7 @@ class Controls:
 
     @property
     def open(self) -> bool:
-        return self.trial.state.end_reason is None
+        return self.trial.status().open
 
     def mark(self, kind: str, note: str | None = None, by: str | None = None) -> dict[str, Any]:
         if kind not in MARKS:
@@ -60,56 +61,56 @@ class Controls:
             detail["by"] = by
         if kind == "recovered":
             detail["premature"] = self.errors_continue()
-            detail["confirmed"] = bool(self.trial.confirmed)
+            detail["confirmed"] = self.trial.status().confirmed
         event = self.trial.ctx.timeline.add("mark", **detail)
         if kind == "end":
-            self.trial.end_requested = True   # the loop ends; Trial.finish reverts the faults
+            self.trial.request_end()   # the loop ends; the trial reverts the faults
         return event
 
     def errors_continue(self) -> bool:
         """Whether, right now, users still see failures (or no answers at all)."""
-        trial, st = self.trial, self.trial.state
-        if trial.confirmed:
+        s = self.trial.status()
+        if s.confirmed:
             return False
-        if st.steady is None:   # no fault yet: there is nothing to have recovered from
+        if s.t_fault is None or s.last_answer_t is None:   # no fault yet: nothing to recover from
             return True
-        now = trial.ctx.clock.now()
-        last_failure = st.counts.last_failure_t
-        failing = last_failure is not None and now - last_failure < QUIET_S
-        stalled = now - st.steady.latest >= QUIET_S
+        failing = s.last_failure_t is not None and s.now - s.last_failure_t < QUIET_S
+        stalled = s.now - s.last_answer_t >= QUIET_S
         return failing or stalled
 
     def run_step(self, index: int) -> dict[str, Any]:
         """Start runbook step ``index`` on its own thread; it is timed on the timeline."""
-        if not self.trial.manual:
+        status = self.trial.status()
+        if not status.manual:
             raise Refused("runbook steps run by hand only on a game day (recovery trigger manual)")
         if not 0 <= index < len(self.steps):
             raise UsageError(f"no runbook step {index}; the runbook has {len(self.steps)}")
-        if self.trial.state.t_fault is None:
+        if status.t_fault is None:
             raise Refused("the fault has not been injected yet")
         with self._lock:
             if not self.open:
                 raise Refused("the trial has ended")
-            running = self.trial.state.recovery_thread
-            if running is not None and running.is_alive():
+            if status.recovering:
                 raise Refused("another runbook step is still running")
             if not self._recovery_started:
                 self._recovery_started = True
                 self.trial.ctx.timeline.add("recovery_started", trigger="manual",
                                             steps=len(self.steps))
+            previous = self.step_state[index]
             self.step_state[index] = "running"
-            worker = threading.Thread(target=self._run, args=(index,), name=f"step-{index}",
-                                      daemon=True)
-            # The trial waits for it (check_end, finish) as for an automatic recovery.
-            self.trial.state.recovery_thread = worker
-            worker.start()
+            try:
+                # The trial waits for it (its end policy, finish) as for an automatic recovery.
+                self.trial.run_step_by_hand(index, lambda: self._run(index))
+            except RecoveryBusy as exc:   # lost a race with another step starting
+                self.step_state[index] = previous
+                raise Refused(str(exc)) from None
         return {"index": index, "step": self.steps[index].type}
 
     def _run(self, index: int) -> None:
         ctx = self.trial.ctx
         before = len(ctx.timeline.events)
         try:
-            run_steps([self.steps[index]], ctx, self.trial.state.t_fault, first=index)
+            run_steps([self.steps[index]], ctx, self.trial.status().t_fault, first=index)
         except Exception as exc:   # on the timeline as step_failed; people may retry
             self.step_state[index] = "failed"
             if not any(e["kind"] == "step_failed" for e in ctx.timeline.events[before:]):

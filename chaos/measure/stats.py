@@ -22,27 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from chaos.measure.quantiles import quantile
+
 ALPHA = 0.05
 CONFIDENCE = 0.95
 RESAMPLES = 9999
 SEED = 20260101   # fixed: the same two runs always give the same interval
-
-
-def quantile(values: list[float], q: float) -> float:
-    """Linear-interpolation quantile that tolerates ±inf (the worse neighbour wins)."""
-    if not values:
-        raise ValueError("quantile of no values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q
-    low = int(math.floor(rank))
-    high = min(low + 1, len(ordered) - 1)
-    frac = rank - low
-    lo, hi = ordered[low], ordered[high]
-    if frac == 0 or lo == hi:
-        return lo
-    if math.isinf(lo) or math.isinf(hi):
-        return hi  # between a value and "never", the median is "never": conservative
-    return lo + (hi - lo) * frac
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,10 @@ import statistics
 from typing import Any
 
 from chaos.measure.metrics import TIME_METRICS
+from chaos.measure.quantiles import quantile
 from chaos.measure.targets import TARGET_FIELDS, lookup
 
 SUMMARIZED = (*TIME_METRICS, "failed_requests", "rpo_s", "data_loss.lost")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def summarize(trials: list[dict[str, Any]]) -> dict[str, Any]:
@@ -27,7 +20,7 @@ def summarize(trials: list[dict[str, Any]]) -> dict[str, Any]:
         entry: dict[str, Any] = {"n": len(numbers), "nulls": len(values) - len(numbers)}
         if numbers:
             entry.update(median=round(statistics.median(numbers), 3), min=min(numbers),
-                         max=max(numbers), p90=round(percentile(numbers, 0.9), 3))
+                         max=max(numbers), p90=round(quantile(numbers, 0.9), 3))
         out[name] = entry
     return out
 

@@ -23,10 +23,12 @@ from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from chaos.measure.phases import Phase, phases_from_events
+from chaos.measure.quantiles import quantile
 from chaos.report.story import TrialStory
 
-PHASE_COLORS = {"fault active": "#f59e0b", "detected": "#dc2626", "mitigated": "#2563eb",
-                "recovered": "#16a34a"}
+PHASE_COLORS = {Phase.FAULT_ACTIVE: "#f59e0b", Phase.DETECTED: "#dc2626",
+                Phase.MITIGATED: "#2563eb", Phase.RECOVERED: "#16a34a"}
 FAULT_BAR = "#b45309"   # the band at the top of a chart while a fault is in place
 SERIES = (("requests/s", "#334155"), ("errors %", "#dc2626"), ("p95 latency ms", "#2563eb"))
 METRICS = (("ttd_s", "time to detect"), ("human_ttd_s", "time to detect (people)"),
@@ -74,20 +76,9 @@ def _label(e: dict[str, Any]) -> str:
     return kind.replace("_", " ")
 
 
-def phases(story: TrialStory, end: float) -> list[tuple[str, float, float]]:
-    """(phase, from, to) in trial seconds, one after the other: each phase lasts until
-    the next one begins (a detection after the errors stopped is left out)."""
-    if story.t_fault is None:
-        return []
-    detected = [e["t"] for e in story.events if e["t"] >= story.t_fault and (
-        e.get("kind") == "detector_fired" or (e.get("kind") == "mark" and e.get("mark") == "detected"))]
-    starts = [("fault active", story.t_fault), ("detected", min(detected, default=None)),
-              ("mitigated", story.first("mitigated")), ("recovered", story.first("recovered"))]
-    seq = sorted(((n, t) for n, t in starts if t is not None), key=lambda nt: nt[1])
-    seq = [(n, t) for i, (n, t) in enumerate(seq)
-           if n != "detected" or all(m not in ("mitigated", "recovered") for m, _ in seq[:i])]
-    out = [(n, t, seq[i + 1][1] if i + 1 < len(seq) else end) for i, (n, t) in enumerate(seq)]
-    return [(n, a, b) for n, a, b in out if b > a]
+def phases(story: TrialStory, end: float) -> list[tuple[Phase, float, float]]:
+    """The trial's phases as spans, from its recorded events (``chaos.measure.phases``)."""
+    return phases_from_events(story.events, story.t_fault, end)
 
 
 def fault_spans(story: TrialStory) -> list[tuple[float, float]]:
@@ -251,8 +242,7 @@ def distribution_figure(all_stories: list[TrialStory]) -> Figure | None:
         nulls = len(all_stories) - len(values)
         jitter = [row + 0.18 * ((i % 5) - 2) / 2 for i in range(len(values))]
         ax.scatter(values, jitter, s=16, color="#334155", alpha=0.75, zorder=3)
-        middle = sorted(values)[len(values) // 2] if len(values) % 2 else \
-            sum(sorted(values)[len(values) // 2 - 1:len(values) // 2 + 1]) / 2
+        middle = quantile(values, 0.5)
         ax.plot([middle, middle], [row - 0.3, row + 0.3], color="#dc2626", lw=2, zorder=4)
         if nulls:
             ax.text(1.0, row, f"  {nulls} null", transform=ax.get_yaxis_transform(),

@@ -15,7 +15,20 @@ from pathlib import Path
 SAMPLE_DIR = Path(__file__).resolve().parent
 COMPOSE_FILE = SAMPLE_DIR / "compose" / "docker-compose.yml"
 APP_CONTEXT = SAMPLE_DIR / "compose" / "app"
+LOCUSTFILE = SAMPLE_DIR / "compose" / "locustfile.py"
+# How the shop's scenarios count lost acknowledged writes (its orders carry the client's ref).
+DATA_LOSS = {"query": "SELECT client_ref::text FROM orders WHERE client_ref::text = ANY(%(refs)s)"}
 PARTS = ("compose", "scenarios")
+
+
+def lab(**extra: object) -> dict[str, object]:
+    """A scenario's ``lab`` section for the shop (``/health`` settles it between trials)."""
+    return {"compose": str(COMPOSE_FILE), "health_path": "/health", **extra}
+
+
+def load(users: int, **extra: object) -> dict[str, object]:
+    """A scenario's ``load`` section for the shop's own locustfile at ``users`` users."""
+    return {"users": users, "spawn_rate": users, "locustfile": str(LOCUSTFILE), **extra}
 
 
 def write_example(dest: Path) -> list[Path]:

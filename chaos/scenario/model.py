@@ -100,6 +100,20 @@ class DataLoss(Strict):
         return self
 
 
+class Slo(Strict):
+    """The service level objective the error budget is counted against."""
+
+    availability: Ratio
+    """Share of requests that must succeed, e.g. ``99.9%``: the budget is the rest."""
+
+    @model_validator(mode="after")
+    def _below_one(self) -> Slo:
+        if not 0 < self.availability < 1:
+            raise ValueError(f"availability must be between 0% and 100% (exclusive), "
+                             f"got {self.availability:.4%}")
+        return self
+
+
 class Targets(Strict):
     """Limits per metric (see DESIGN.md, Metrics); a trial passes when all are met."""
 
@@ -160,6 +174,7 @@ class Scenario(Strict):
     abort_if: list[AbortRule] = []
     invariants: list[Invariant] = Field([], max_length=100)
     data_loss: DataLoss | None = None
+    slo: Slo | None = None
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source_path: Path | None = PrivateAttr(None)
@@ -183,6 +198,10 @@ class Scenario(Strict):
                 errors.append(custom_error(("targets", metric), "not_measurable", (
                     f"a '{metric}' target needs a 'data_loss' section with a query: without "
                     "it lost writes are not measured")))
+        if self.targets.error_budget_burned is not None and self.slo is None:
+            errors.append(custom_error(("targets", "error_budget_burned"), "not_measurable", (
+                "an 'error_budget_burned' target needs an 'slo' section "
+                "(slo: {availability: 99.9%}): the budget is counted against it")))
         first_at = min((f.at for f in self.faults), default=None)
         if first_at is not None and (self.baseline.for_ or 0) > first_at:
             errors.append(custom_error(("baseline", "for"), "after_fault", (

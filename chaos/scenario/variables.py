@@ -126,11 +126,11 @@ def apply_override(data: dict[str, Any], override: Override) -> Loc:
         if i == len(override.path) - 1:
             node[key] = override.value
             break
-        child = node[key] if _has(node, key) else None
-        if child is None:
+        child = node.get(key) if isinstance(node, dict) else node[key]
+        if child is None:   # missing, or written empty (`load:`)
             if isinstance(override.path[i + 1], int):
-                raise UsageError(f"--set {override.text!r}: {_name(tuple(loc))} is not in the scenario, "
-                                 f"and --set creates mappings, not lists")
+                raise UsageError(f"--set {override.text!r}: {_name(tuple(loc))} is not in the "
+                                 f"scenario, and --set creates mappings, not lists")
             child = {}
         elif isinstance(child, (dict, list)):
             # YAML aliases share one object between places: change only this one.
@@ -159,11 +159,8 @@ def _key(node: Any, part: Part, loc: Loc, override: Override) -> Part:
                      f"({node!r:.40}), not a mapping or list")
 
 
-def _has(node: Any, key: Part) -> bool:
-    return key in node if isinstance(node, dict) else True   # list indexes are checked in _key
-
-
 def _name(loc: Loc) -> str:
-    from chaos.scenario.yamlload import dotted   # yamlload imports this module: no cycle at import
+    # Imported here: yamlload imports this module, so a top-level import would be a cycle.
+    from chaos.scenario.yamlload import dotted
 
     return dotted(loc)

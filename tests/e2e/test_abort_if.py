@@ -13,7 +13,7 @@ pytestmark = pytest.mark.docker
 
 ABORTING = {
     "name": "database paused, aborted by a stop condition",
-    "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
+    "lab": shop.lab(),
     "load": shop.load(10),
     "faults": [{"type": "pause", "target": "db", "at": "4s", "duration": "60s"}],
     "detect": [{"name": "errors", "type": "error_rate", "window": "3s", "above": "50%"}],

@@ -99,6 +99,11 @@ def test_an_example_system_is_measured_against_the_engines_own_clock(example, tm
         assert trial["ttm_s"] == pytest.approx(true_length, abs=TTM_TOLERANCE_S), (
             trial["ttm_s"], true_length)
         assert trial["ttd_s"] is not None and 0 < trial["ttd_s"] < trial["ttm_s"]
+        if example == "notes":   # slo: {availability: 99%}: the budget is 1% of requests
+            budget = 0.01 * trial["total_requests"]
+            assert trial["error_budget_burned"] == pytest.approx(
+                trial["failed_requests"] / budget, abs=0.001)
+            assert trial["error_budget_burned"] > 1     # 15 s of errors in 90 s: overspent
 
         # Lost writes, recounted from the example's own table and the raw stream.
         acked = acknowledged(out / "trial-1" / "observations")

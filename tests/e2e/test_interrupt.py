@@ -18,7 +18,7 @@ pytestmark = pytest.mark.docker
 
 PAUSED_DB = {
     "name": "database paused, interrupted",
-    "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
+    "lab": shop.lab(),
     "load": shop.load(5),
     "faults": [{"type": "pause", "target": "db", "at": "4s", "duration": "60s"}],
     "detect": [{"name": "errors", "type": "error_rate", "window": "5s", "above": "5%"}],

@@ -31,7 +31,7 @@ def scenario(for_s: str, ttd_target: str = "10s") -> dict:
     faults = REPO / "scenarios" / "faults"
     return {
         "name": f"half-applied update, alert after {for_s}",
-        "lab": {"compose": str(REPO / "compose" / "docker-compose.yml")},
+        "lab": shop.lab(),
         "load": shop.load(10),
         "data_loss": shop.DATA_LOSS,
         "backups": {"every": "30s"},

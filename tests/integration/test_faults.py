@@ -124,7 +124,7 @@ def test_limit_is_applied_and_restored(lab, tmp_path):
     seen = {}
 
     def tick(trial):
-        if trial.fault_state[0] == "active" and not seen:
+        if trial.status().faults[0].state == "active" and not seen:
             db.reload()
             seen.update(db.attrs["HostConfig"])
 
@@ -196,7 +196,7 @@ def test_disk_full_fails_writes_not_reads_and_leaves_no_ballast(lab, tmp_path):
     seen: dict = {"reads": [], "writes": [], "ballast": None}
 
     def tick(trial):
-        if trial.fault_state[0] != "active":
+        if trial.status().faults[0].state != "active":
             return
         if seen["ballast"] is None:
             seen["ballast"] = db.exec_run(["stat", "-c", "%s", "/var/lib/chaos-disk/chaos-ballast"])

@@ -27,6 +27,7 @@ WINDOW, HOLD, STEADY = 2.0, 1.0, 3.0
 def scenario_doc(faults: list[dict], **extra: Any) -> dict[str, Any]:
     doc = {
         "name": "fault test",
+        "lab": shop.lab(),
         "load": shop.load(10),
         "data_loss": shop.DATA_LOSS,
         "faults": faults,

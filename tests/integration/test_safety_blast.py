@@ -87,7 +87,7 @@ def hostile_scenario(tmp: Path, canary: Path) -> Path:
     doc = {
         "name": f"hostile {payloads[0]}",
         "description": bad,
-        "lab": {"compose": str(compose), "db_password": PASSWORD},
+        "lab": {"compose": str(compose), "db_password": PASSWORD, "health_path": "/health"},
         "load": shop.load(3),
         "faults": [{"type": "pause", "target": "db", "at": "4s", "duration": "6s"}],
         "detect": [

@@ -56,10 +56,15 @@ def test_max_duration_rejects(text):
 
 
 def fake_trial() -> SimpleNamespace:
+    """What stop_at uses of a trial: its real end policy, on a timeline that records."""
+    from chaos.trial import TrialState
+    from chaos.trial.ending import EndPolicy
+
     events = []
-    timeline = SimpleNamespace(add=lambda kind, **kw: events.append((kind, kw)))
-    return SimpleNamespace(state=SimpleNamespace(end_reason=None), events=events,
-                           ctx=SimpleNamespace(timeline=timeline))
+    ctx = SimpleNamespace(timeline=SimpleNamespace(add=lambda kind, **kw: events.append((kind, kw))))
+    state = TrialState()
+    ending = EndPolicy(SimpleNamespace(time_limit=60, abort_if=[]), ctx, state, manual=False)
+    return SimpleNamespace(state=state, events=events, ctx=ctx, abort=ending.abort)
 
 
 def test_stop_at_ends_the_trial_as_aborted_once_the_budget_is_spent():

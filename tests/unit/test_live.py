@@ -22,7 +22,7 @@ from chaos.measure.metrics import RequestCounts, compute
 from chaos.measure.steady import SteadyState
 from chaos.measure.timeline import Clock, Timeline
 from chaos.scenario import load_scenario
-from chaos.trial import TrialState
+from chaos.trial import Trial, TrialContext
 
 REPO = Path(__file__).parents[2]
 SCENARIO = """\
@@ -50,23 +50,17 @@ def scenario(tmp_path: Path, trigger: str = "manual"):
     return load_scenario(path)
 
 
-class FakeTrial(SimpleNamespace):
-    """What Controls and the Board read of a Trial, with a real clock and timeline."""
-
-    def first_detection(self):
-        return None
-
-
-def trial(tmp_path: Path, trigger: str = "manual") -> FakeTrial:
+def trial(tmp_path: Path, trigger: str = "manual") -> Trial:
+    """A real Trial on a real clock and timeline, never run: no lab, no load."""
     sc = scenario(tmp_path, trigger)
     clock = Clock()
     timeline = Timeline(clock, tmp_path / "timeline.jsonl", trial=1)
-    ctx = SimpleNamespace(clock=clock, timeline=timeline, scenario=sc)
-    return FakeTrial(sc=sc, ctx=ctx, state=TrialState(), confirmed=False, end_requested=False,
-                     manual=trigger == "manual", faults=[], fault_state=[])
+    ctx = TrialContext(scenario=sc, lab=None, clock=clock, timeline=timeline, backups=None,
+                       app_url="http://127.0.0.1:9", db_dsn="", workdir=tmp_path / "trial-1")
+    return Trial(ctx)
 
 
-def fault_now(t: FakeTrial) -> None:
+def fault_now(t: Trial) -> None:
     now = t.ctx.clock.now()
     t.state.t_fault = now
     t.state.steady = SteadyState(0.01, 2.0, since=now)
@@ -93,7 +87,7 @@ def test_recovered_while_users_still_see_errors_is_premature(tmp_path):
     t.state.counts.add(now, False, t.state.t_fault)     # a request just failed
     t.state.steady.add(now, False)
     assert Controls(t).mark("recovered")["premature"] is True
-    t.confirmed = True                                   # the steady state has held
+    t.ending.confirmed = True                            # the steady state has held
     event = Controls(t).mark("recovered")
     assert event["premature"] is False and event["confirmed"] is True
 
@@ -109,7 +103,7 @@ def test_end_asks_the_trial_to_end_and_later_marks_are_refused(tmp_path):
     t = trial(tmp_path)
     controls = Controls(t)
     controls.mark("end")
-    assert t.end_requested is True
+    assert t.ending.end_requested is True
     t.state.end_reason = "ended_early"
     with pytest.raises(Refused):
         controls.mark("detected")
@@ -131,7 +125,7 @@ def test_a_runbook_step_run_by_hand_is_timed_on_the_timeline(tmp_path):
     with pytest.raises(UsageError):
         controls.run_step(3)
     assert controls.run_step(0) == {"index": 0, "step": "wait"}
-    t.state.recovery_thread.join(timeout=5)
+    t.recovery.join(timeout=5)
     kinds = [e["kind"] for e in t.ctx.timeline.events]
     assert kinds[-4:] == ["recovery_started", "step_started", "step_done", "recovery_finished"]
     assert t.ctx.timeline.events[-4]["trigger"] == "manual"
@@ -215,7 +209,7 @@ def test_the_server_refuses_what_a_foreign_page_could_send(live: Live):
     assert request(live.url + "api/mark", {"mark": "end"}, ctype="text/plain")[0] == 415
     assert request(live.url + "api/state", host="evil.example:80")[0] == 403
     assert request(live.url + "api/mark", {"mark": "boom"})[0] == 400
-    assert live.trial.end_requested is False
+    assert live.trial.ending.end_requested is False
 
 
 def test_between_trials_marks_are_refused(live: Live):

@@ -8,10 +8,9 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from chaos.measure.metrics import RequestCounts
 from chaos.progress import PlainDisplay, RichDisplay, for_terminal, is_interactive
 from chaos.run import format_event
-from chaos.trial import TrialState
+from chaos.trial import TrialStatus
 
 
 class Stream(io.StringIO):
@@ -40,13 +39,12 @@ def test_off_a_terminal_every_event_is_a_plain_line(monkeypatch):
 
 
 def fake_trial(now: float) -> SimpleNamespace:
-    state = TrialState(counts=RequestCounts(total=120, failed=30))
-    state.t_fault = 5.0
-    timeline = SimpleNamespace(events=[])
-    return SimpleNamespace(state=state, ctx=SimpleNamespace(clock=SimpleNamespace(now=lambda: now),
-                                                            timeline=timeline),
-                           last_sample={"rps": 61.0, "error_ratio": 0.25}, confirmed=False,
-                           first_detection=lambda: None)
+    status = TrialStatus(now=now, time_limit=90, t_fault=5.0, detected_at=None,
+                         marked_detected=False, recovery_started=False, recovering=False,
+                         confirmed=False, end_reason=None, faults=(), rps=61.0, error_ratio=0.25,
+                         total=120, failed=30, last_failure_t=None, last_answer_t=None,
+                         manual=False)
+    return SimpleNamespace(status=lambda: status)
 
 
 def test_the_terminal_panel_shows_phase_times_rates_and_last_events():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +11,9 @@ from chaos.measure.timeline import Clock, Timeline
 from chaos.safety.abort import AbortWatch
 from chaos.scenario.model import AbortRule
 from chaos.scenario.parts import StepSpec
-from chaos.trial import Trial, TrialState
+from chaos.trial import TrialState
+from chaos.trial.ending import EndPolicy
+from chaos.trial.recovery import Recovery
 
 
 def rule(metric: str, above, for_=0) -> AbortRule:
@@ -78,16 +81,22 @@ def test_limits_that_would_misfire_are_rejected(above):
         AbortRule.model_validate({"metric": "failed_requests", "above": yaml.safe_load(above)})
 
 
-def bare_trial(rules, steps, recovery_thread=None) -> Trial:
-    """A Trial with just what check_abort and always_steps touch; no lab, no load."""
-    trial = object.__new__(Trial)
+def parts(rules, steps, runbook_ran=False) -> SimpleNamespace:
+    """The trial's end policy and recovery, real, on a real clock and timeline; no lab, no load."""
     clock = Clock()
-    trial.ctx = SimpleNamespace(clock=clock, timeline=Timeline(clock, None, trial=1))
-    trial.sc = SimpleNamespace(recovery=SimpleNamespace(steps=steps))
-    trial.state = TrialState()
-    trial.state.recovery_thread = recovery_thread
-    trial.abort = AbortWatch(rules)
-    return trial
+    ctx = SimpleNamespace(clock=clock, timeline=Timeline(clock, None, trial=1))
+    sc = SimpleNamespace(recovery=SimpleNamespace(steps=steps, trigger="none"), time_limit=1e9,
+                         abort_if=rules)
+    state = TrialState()
+    recovery = Recovery(sc.recovery, ctx, state)
+    if runbook_ran:
+        recovery.thread = threading.Thread(target=lambda: None)   # started (and done) before
+    return SimpleNamespace(ctx=ctx, state=state, recovery=recovery,
+                           ending=EndPolicy(sc, ctx, state, manual=False))
+
+
+def check(p, now: float) -> None:
+    p.ending.check(now, faults_over=True, recovering=False)
 
 
 def steps(*raw):
@@ -95,41 +104,36 @@ def steps(*raw):
 
 
 def test_a_stop_condition_ends_the_trial_and_runs_the_always_steps():
-    trial = bare_trial([rule("failed_requests", 3)],
-                       steps({"wait": {"duration": "10ms", "always": True}}, {"wait": "5s"}))
-    trial.state.counts.failed = 2
-    trial.check_abort(1.0)
-    assert trial.state.end_reason is None
-    trial.state.counts.failed = 4
-    trial.check_abort(2.0)
-    assert trial.aborted and trial.state.end_reason == "aborted: failed_requests above 3 (observed 4)"
-    trial.always_steps()
-    kinds = [(e["kind"], e.get("step")) for e in trial.ctx.timeline.events]
+    p = parts([rule("failed_requests", 3)],
+              steps({"wait": {"duration": "10ms", "always": True}}, {"wait": "5s"}))
+    p.state.counts.failed = 2
+    check(p, 1.0)
+    assert p.state.end_reason is None
+    p.state.counts.failed = 4
+    check(p, 2.0)
+    assert p.state.aborted and p.state.end_reason == "aborted: failed_requests above 3 (observed 4)"
+    p.recovery.always_steps()
+    kinds = [(e["kind"], e.get("step")) for e in p.ctx.timeline.events]
     assert kinds == [("abort_condition", None), ("recovery_started", None),
                      ("step_started", "wait"), ("step_done", "wait"), ("recovery_finished", None)]
 
 
 def test_always_steps_do_not_run_twice_or_without_an_abort():
     always = steps({"wait": {"duration": "10ms", "always": True}})
-    trial = bare_trial([], always)
-    trial.state.end_reason = "recovered"
-    trial.always_steps()
-    assert trial.ctx.timeline.events == []
-    trial = bare_trial([rule("elapsed", 0)], always, recovery_thread=object())
-    trial.check_abort(1.0)
-    trial.always_steps()         # the runbook already ran (or runs): its own steps are enough
-    assert [e["kind"] for e in trial.ctx.timeline.events] == ["abort_condition"]
+    p = parts([], always)
+    p.state.end_reason = "recovered"
+    p.recovery.always_steps()
+    assert p.ctx.timeline.events == []
+    p = parts([rule("elapsed", 0)], always, runbook_ran=True)
+    check(p, 1.0)
+    p.recovery.always_steps()     # the runbook already ran (or runs): its own steps are enough
+    assert [e["kind"] for e in p.ctx.timeline.events] == ["abort_condition"]
 
 
 def test_a_stop_condition_never_overrides_an_ending_already_reached():
-    trial = bare_trial([rule("elapsed", 0)], [])
-    trial.state.end_reason = "recovered"
-    trial.check_abort(10.0)
-    assert trial.state.end_reason == "recovered"
-
-
-def test_always_is_a_flag_of_the_step_mapping():
-    (s,) = steps({"restore_backup": {"backup": "latest", "always": True}})
-    assert s.always is True and s.params.backup == "latest"
-    (s,) = steps({"restore_backup": "latest"})
-    assert s.always is False
+    p = parts([rule("elapsed", 0)], [])
+    p.state.end_reason = "recovered"
+    check(p, 10.0)
+    assert p.state.end_reason == "recovered"
+    p.ending.abort("max_duration")          # nor does a run's spent budget
+    assert p.state.end_reason == "recovered"

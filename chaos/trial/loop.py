@@ -1,0 +1,202 @@
+"""One trial: fault → detect → recover, measured on one clock.
+
+    trial = Trial(ctx, on_tick=display.tick)
+    state = trial.run()           # TrialState: what was measured, and why it ended
+    trial.status()                # a frozen TrialStatus, for whoever shows the trial
+
+The loop polls every ``TICK`` seconds: it reads new request observations, feeds
+detectors, the baseline and the steady-state tracker, and hands the clock to
+the parts that act on it — the sampler, the backup and fault schedules, the
+recovery — then asks the end policy whether the trial is over. Slow work (an
+injection, a backup, the runbook) runs on worker threads so that detection
+timing never waits behind it. Every fault is reverted in ``finish``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from chaos.detect.build import build_detectors
+from chaos.faults.build import build_fault
+from chaos.lab.lab import record_load_pids
+from chaos.load.runner import LoadRunner, LoadSettings
+from chaos.measure.steady import SteadyState
+from chaos.trial.context import TrialContext
+from chaos.trial.ending import EndPolicy
+from chaos.trial.faults import FaultSchedule
+from chaos.trial.recovery import Recovery
+from chaos.trial.schedules import BackupSchedule, Sampler
+from chaos.trial.state import TrialState
+from chaos.trial.status import FaultView, TrialStatus
+
+TICK = 0.1
+
+
+class Trial:
+    def __init__(self, ctx: TrialContext, on_tick: Callable[["Trial"], None] | None = None) -> None:
+        self.ctx = ctx
+        self.sc = ctx.scenario
+        self.state = TrialState()
+        self.on_tick = on_tick
+        faults = [build_fault(spec, ctx) for spec in self.sc.faults]
+        for fault in faults:
+            fault.check()   # a fault that cannot run here fails now, before any load
+        self.faults = FaultSchedule(faults, ctx)
+        self.detectors = build_detectors(self.sc.detect, ctx)
+        self._recorded_firing: dict[str, float] = {}
+        self.recovery = Recovery(self.sc.recovery, ctx, self.state)
+        self.ending = EndPolicy(self.sc, ctx, self.state, manual=self.recovery.manual)
+        self.sampler = Sampler(ctx.timeline)
+        self.backups = BackupSchedule(self.sc.backups.every if self.sc.backups else None, ctx)
+        self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir)
+
+    # ---- what others may ask of a trial -------------------------------------
+
+    def status(self) -> TrialStatus:
+        st, last = self.state, self.sampler.last
+        marked = any(e["kind"] == "mark" and e.get("mark") == "detected"
+                     for e in self.ctx.timeline.events)
+        return TrialStatus(
+            now=self.ctx.clock.now(), time_limit=self.sc.time_limit, t_fault=st.t_fault,
+            detected_at=self.first_detection(), marked_detected=marked,
+            recovery_started=self.recovery.started, recovering=self.recovery.running,
+            confirmed=self.ending.confirmed, end_reason=st.end_reason,
+            faults=tuple(FaultView(*f) for f in self.faults.view()),
+            rps=last.rps, error_ratio=last.error_ratio, total=st.counts.total,
+            failed=st.counts.failed, last_failure_t=st.counts.last_failure_t,
+            last_answer_t=st.steady.latest if st.steady is not None else None,
+            manual=self.recovery.manual)
+
+    def request_end(self) -> None:
+        """A facilitator ends the trial (game day); faults are reverted as always."""
+        self.ending.request_end()
+
+    def abort(self, reason: str) -> None:
+        self.ending.abort(reason)
+
+    def run_step_by_hand(self, index: int, work: Callable[[], None]) -> None:
+        """Start runbook step ``index`` (a person's choice on a game day) on its own thread;
+        ``RecoveryBusy`` while another runs. The trial waits for it as for any runbook."""
+        self.recovery.run_by_hand(f"step-{index}", work)
+
+    @property
+    def aborted(self) -> bool:
+        return self.state.aborted
+
+    def first_detection(self) -> float | None:
+        t_fault = self.state.t_fault
+        fired = [d.fired_at for d in self.detectors if d.fired_at is not None]
+        after = [t for t in fired if t_fault is not None and t >= t_fault]
+        return min(after) if after else None
+
+    # ---- the loop ---------------------------------------------------------
+
+    def run(self) -> TrialState:
+        tl = self.ctx.timeline
+        tl.add("trial_started", scenario=self.sc.name)
+        self.load.start()
+        if self.ctx.lab is not None:
+            record_load_pids(self.ctx.lab, self.load.pids())
+        tl.add("load_started", users=self.sc.load.users)
+        for d in self.detectors:
+            d.start()
+        try:
+            while self.state.end_reason is None:
+                self.step(self.ctx.clock.now())
+                if self.on_tick:
+                    self.on_tick(self)
+                time.sleep(TICK)
+        finally:
+            self.finish()
+        return self.state
+
+    def step(self, now: float) -> None:
+        self.read_observations()
+        self.sampler.due(now)
+        self.backups.due(now)
+        self.faults.due(now, first=self._first_injection)
+        self.check_detectors(now)
+        self.recovery.due(now, self.first_detection())
+        self.ending.check(now, faults_over=self.faults.over(), recovering=self.recovery.running)
+
+    def read_observations(self) -> None:
+        clock, st = self.ctx.clock, self.state
+        for obs in self.load.poll():
+            end, start = clock.from_wall(obs.end), clock.from_wall(obs.start)
+            latency = obs.end - obs.start
+            st.counts.add(end, obs.ok, st.t_fault)
+            st.writes.add(obs, end, start)
+            st.endpoints.add(obs.name, end, obs.ok, obs.status, st.t_fault)
+            if st.t_fault is None:
+                st.baseline.add(end, obs.ok, obs.name, obs.status)
+            for d in self.detectors:
+                d.observe(end, obs.ok, latency)
+            if st.steady is not None:
+                st.steady.add(end, obs.ok)
+            self.ending.observe(end, obs.ok)
+            self.sampler.add(obs.ok, latency)
+
+    def _first_injection(self, t: float) -> bool:
+        """Just before the first fault: the baseline must hold; then the fault's instant
+        becomes the trial's origin and every detector starts afresh."""
+        if not self._baseline_holds(t):
+            return False
+        self.check_detectors(t)   # record a pre-fault alarm before forgetting it
+        st = self.state
+        st.t_fault = t
+        hold = self.sc.steady_state.error_rate
+        st.steady = SteadyState(hold.below, hold.for_, since=t)
+        for d in self.detectors:
+            d.reset(t)   # a false alarm before the fault stays on record, forgotten
+        return True
+
+    def _baseline_holds(self, t: float) -> bool:
+        sc = self.sc
+        window = sc.baseline.window(min(f.at for f in sc.faults))
+        why = self.state.baseline.verdict(t, window, sc.steady_state.error_rate.below)
+        if why is None:
+            self.ctx.timeline.add("baseline_held", t=t, window_s=window)
+            return True
+        self.state.baseline_error = why
+        self.ctx.timeline.add("baseline_failed", t=t, reason=why)
+        self.state.end_reason = "baseline_failed"
+        return False
+
+    def check_detectors(self, now: float) -> None:
+        # fired_at may already be set when we look (rules fire in event time
+        # while observations are read; probes fire on their own threads), so
+        # each firing is recorded once by its instant, not by a None -> set edge.
+        for d in self.detectors:
+            fired = d.check(now)
+            if fired is not None and self._recorded_firing.get(d.name) != fired:
+                self._recorded_firing[d.name] = fired
+                self.ctx.timeline.add("detector_fired", t=fired, name=d.name,
+                                      detector=d.type_name)
+
+    # ---- always -----------------------------------------------------------
+
+    def finish(self) -> None:
+        """Stop load and probes and revert every fault, whatever happened."""
+        errors = self.faults.finish()
+        self.state.fault_errors.extend(self.faults.errors)
+        self.recovery.always_steps()   # faults are reverted by now
+        self.load.stop()
+        self.read_observations()
+        for d in self.detectors:
+            d.stop()
+        self.recovery.join()
+        self.backups.join()
+        self.ctx.timeline.add("trial_ended", reason=self.state.end_reason or "aborted")
+        if errors:
+            raise errors[0]
+
+
+def load_settings(sc: Any) -> LoadSettings:
+    load = sc.load
+    low, high = load.wait if load.wait else (0.05, 0.2)
+    return LoadSettings(locustfile=str(load.locustfile) if load.locustfile else None,
+                        requests=tuple(r.as_locust() for r in load.requests or ()),
+                        users=load.users, spawn_rate=load.spawn_rate, wait_min=low,
+                        wait_max=high, request_timeout=load.request_timeout,
+                        run_time_s=sc.time_limit + 60, workers=load.workers)
