@@ -58,9 +58,15 @@ class ConnectionExhaustion(Fault):
 
     Params = ConnectionExhaustionParams
 
+    KEEP_EVERY_S = 0.2
+
     def __init__(self, spec, ctx) -> None:
         super().__init__(spec, ctx)
         self.held: list[psycopg.Connection] = []
+        self.limit = 0
+        self.ended = 0
+        self._stop = threading.Event()
+        self._keeper: threading.Thread | None = None
 
     def grab(self, limit: int) -> str | None:
         """Open sessions until ``limit`` are held or the server refuses; why it stopped."""
@@ -74,24 +80,45 @@ class ConnectionExhaustion(Fault):
     def inject(self) -> None:
         with session(self.ctx.db_dsn, "connection_exhaustion") as probe:
             max_conn = int(probe.execute("SHOW max_connections").fetchone()[0])
-        limit = self.params.connections or max_conn
-        refused = self.grab(limit)
-        terminated = 0
-        # The app's pool reconnects as soon as its sessions end, so end them and take
-        # the freed slots in rounds, until none of its sessions is left.
-        for _ in range(50 if self.params.terminate_app and self.held else 0):
-            row = self.held[0].execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
-                " AND application_name NOT LIKE %s", (APP_NAME + "%",)).fetchone()
-            if not row[0]:
+        self.limit = self.params.connections or max_conn
+        refused = self.grab(self.limit)
+        # The app's pool reconnects as soon as its sessions end, and wins some of the
+        # races for the freed slots; so end its sessions and take the slots in rounds
+        # now, and keep doing it until revert (a keeper thread), or the app would
+        # soon hold a few slots again and the outage would not be one.
+        for _ in range(20 if self.params.terminate_app and self.held else 0):
+            if not self.end_others():
                 break
-            terminated += int(row[0])
-            refused = self.grab(limit) or refused   # take the slots they held
+            refused = self.grab(self.limit) or refused
         self.detail = {"held": len(self.held), "max_connections": max_conn,
-                       "app_sessions_ended": terminated, "stopped_because": refused}
+                       "app_sessions_ended": self.ended, "stopped_because": refused}
+        if self.params.terminate_app and self.held:
+            self._keeper = threading.Thread(target=self._keep, name="connection-keeper",
+                                            daemon=True)
+            self._keeper.start()
+
+    def end_others(self) -> int:
+        """End every client session that is not ours; how many there were."""
+        row = self.held[0].execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            " AND application_name NOT LIKE %s", (APP_NAME + "%",)).fetchone()
+        self.ended += int(row[0])
+        return int(row[0])
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self.KEEP_EVERY_S):
+            try:
+                if self.end_others():
+                    self.grab(self.limit)
+            except psycopg.Error:   # our own session went away: nothing left to keep
+                return
 
     def revert(self) -> None:
+        self._stop.set()
+        if self._keeper is not None:
+            self._keeper.join(timeout=5)
+        self.detail["app_sessions_ended"] = self.ended
         held, self.held = self.held, []
         for conn in held:
             close_quietly(conn)

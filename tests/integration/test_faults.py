@@ -111,7 +111,7 @@ def test_lock_table_makes_requests_time_out(lab, tmp_path):
 
 def test_long_transaction_blocks_ddl_and_queues_queries(lab, tmp_path):
     ddl = "ALTER TABLE products ADD COLUMN note text"
-    r = run_trial(lab, scenario_doc([fault("long_transaction", 3, 6, blocked_ddl=ddl)]), tmp_path)
+    r = run_trial(lab, scenario_doc([fault("long_transaction", 3, 6, table="products", blocked_ddl=ddl)]), tmp_path)
     assert r["failed_requests"] > 0
     with psycopg.connect(lab.db_dsn) as conn:   # the DDL was rolled back
         cols = {row[0] for row in conn.execute(
@@ -167,7 +167,8 @@ def test_overlapping_faults_each_have_their_own_start_and_end(lab, tmp_path):
 
 def test_data_faults_break_reads_and_are_repaired(lab, tmp_path):
     faults = [fault("drop_index", 2, 5, index="products_pkey"),
-              fault("corrupt_rows", 4, rows=2000, value=None, drop_constraints=True)]
+              fault("corrupt_rows", 4, table="products", column="price_cents", rows=2000,
+                    value=None, drop_constraints=True)]
     doc = scenario_doc(faults, backups={"every": "1s"},
                        recovery={"trigger": "on_detect", "delay": "2s",
                                  "steps": [{"restore_backup": "latest"}]})
