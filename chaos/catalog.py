@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from pydantic import BaseModel
 
-from chaos.registry import Registry, detectors, faults, load_builtins, steps
+from chaos.registry import Registry, detectors, faults, steps
 
 
 def describe_params(model: type[BaseModel]) -> str:
@@ -17,7 +17,6 @@ def describe_params(model: type[BaseModel]) -> str:
 
 
 def print_catalog() -> None:
-    load_builtins()
     section: Registry
     for section in (faults, detectors, steps):
         click.echo(f"{section.kind}s:")

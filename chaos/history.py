@@ -98,8 +98,7 @@ def as_rows(runs: list[RunEntry]) -> list[dict[str, Any]]:
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:
-    from chaos.compare.render import table
-    from chaos.report.text import num
+    from chaos.report.text import num, table
 
     head = ["started", "run", "label", "trials", *(short for _, short in COLUMNS), "passed",
             "commit"]

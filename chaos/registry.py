@@ -8,8 +8,11 @@ A part registers under the name a scenario uses for it::
 
 The scenario schema asks a registry for the ``Params`` model of a ``type:`` name,
 so a new part never touches the schema core; `chaos list` is generated from here.
-Third-party parts plug in through the ``chaos.faults`` / ``chaos.detectors`` /
-``chaos.steps`` entry-point groups.
+
+Parts plug in through the ``chaos.faults`` / ``chaos.detectors`` / ``chaos.steps``
+entry-point groups, the built-in ones too (``builtin`` in pyproject.toml): this
+module imports no part, so every part can import it without a cycle. The groups
+are loaded the first time a registry is asked for a name.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Callable, Generic, TypeVar
+
+from chaos.errors import ChaosError
 
 T = TypeVar("T")
 
@@ -42,7 +47,11 @@ class Registry(Generic[T]):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        for ep in entry_points(group=self.entry_point_group):
+        found = entry_points(group=self.entry_point_group)
+        if not found:
+            raise ChaosError(f"no {self.kind} types are registered: chaos's entry points are "
+                             "missing (run it from an installed package: pip install -e .)")
+        for ep in found:
             ep.load()  # importing the module runs its @register decorators
 
     def names(self) -> list[str]:
@@ -61,10 +70,3 @@ class Registry(Generic[T]):
 faults: Registry[Any] = Registry("fault", "chaos.faults")
 detectors: Registry[Any] = Registry("detector", "chaos.detectors")
 steps: Registry[Any] = Registry("recovery step", "chaos.steps")
-
-
-def load_builtins() -> None:
-    """Import the built-in parts so their decorators run."""
-    import chaos.detect  # noqa: F401
-    import chaos.faults  # noqa: F401
-    import chaos.recover  # noqa: F401

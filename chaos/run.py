@@ -37,7 +37,8 @@ from chaos.progress import for_terminal
 from chaos.measure.verify import NotMeasured, check_invariants, present_refs
 from chaos.recover.backups import Backups
 from chaos.redact import register_secret
-from chaos.scenario import Scenario, lab_spec, load_scenario
+from chaos.lab.spec import lab_spec
+from chaos.scenario import Scenario, load_scenario
 from chaos.signals import interruptible, shielded
 from chaos.trial import Trial, TrialContext
 

@@ -15,15 +15,7 @@ from typing import Any
 from chaos.compare.samples import worst_name
 from chaos.compare.verdict import Comparison, MetricComparison
 from chaos.measure.stats import Spread
-from chaos.report.text import NULL, num
-
-
-def table(head: list[str], rows: list[list[str]]) -> str:
-    """A plain, aligned text table (no colours: it goes to CI logs as often as to terminals)."""
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip()
-             for line in (head, ["-" * w for w in widths], *rows)]
-    return "\n".join(lines)
+from chaos.report.text import NULL, num, table
 
 
 def value(x: float | None, metric: str = "") -> str:

@@ -11,11 +11,27 @@ it first holds and the rule *fires* once it has held continuously for ``for``.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from chaos.parts import NO_NEEDS, LabNeeds
 
 
 class Detector:
-    probe = False
+    """The base of every detector (``chaos.parts.DetectorPart``)."""
+
+    type_name: ClassVar[str]        # set by ``@detectors.register``
+    Params: ClassVar[type[BaseModel]]
+    probe: ClassVar[bool] = False
+
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds:
+        return NO_NEEDS
+
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None:
+        return None
 
     def __init__(self, name: str, params: Any, ctx: Any) -> None:
         self.name = name
@@ -64,7 +80,7 @@ class Pending:
 class ProbeThread(Detector):
     """A probe that runs ``probe_once`` every ``params.every`` seconds on a thread."""
 
-    probe = True
+    probe: ClassVar[bool] = True
 
     def __init__(self, name: str, params: Any, ctx: Any) -> None:
         super().__init__(name, params, ctx)

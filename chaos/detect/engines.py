@@ -11,6 +11,7 @@ import psycopg
 
 from chaos.detect.base import Detector, Pending, ProbeThread
 from chaos.measure.quantiles import nearest_rank
+from chaos.measure.verify import same_value
 
 
 class WindowRule(Detector):
@@ -137,14 +138,3 @@ class SqlProbe(ProbeThread):
         except psycopg.Error:
             return False
         return row is not None and same_value(row[0], self.params.expect)
-
-
-def same_value(got, expected) -> bool:
-    if got is None or expected is None:
-        return got is None and expected is None
-    if isinstance(expected, bool) or isinstance(got, bool):
-        return str(got).lower() in ("t", "true") if expected else str(got).lower() in ("f", "false")
-    try:
-        return float(got) == float(expected)
-    except (TypeError, ValueError):
-        return str(got) == str(expected)

@@ -18,19 +18,38 @@ starts a killed database that no restart policy brought back).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from chaos.parts import NO_NEEDS, LabNeeds
 
 
 class Fault:
+    """The base of every fault (``chaos.parts.FaultPart``)."""
+
+    type_name: ClassVar[str]        # set by ``@faults.register``
+    Params: ClassVar[type[BaseModel]]
+
     #: True when the fault is over as soon as inject() returns (e.g. a script that
     #: ran and died); False when it lasts until revert() (e.g. a paused container).
-    instant = False
+    instant: ClassVar[bool] = False
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         self.spec = spec
         self.params = spec.params
         self.ctx = ctx
         self.detail: dict[str, Any] = {}
+
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds:
+        """What the lab must provide for this fault (the proxy, a small disk...)."""
+        return NO_NEEDS
+
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None:
+        """A short phrase for one of this fault's timeline events, or None (generic text)."""
+        return None
 
     def inject(self) -> None:
         raise NotImplementedError

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from chaos.errors import FaultError, LabError
 from chaos.faults.base import Fault
+from chaos.parts import LabNeeds
 from chaos.faults.database import session, table_name
 from chaos.lab.dbdisk import DISK_MOUNT
 from chaos.registry import faults
@@ -34,12 +35,6 @@ BALLAST = f"{DISK_MOUNT}/chaos-ballast"
 TOP_OFF = f"{DISK_MOUNT}/chaos-ballast-2"
 # Faults that restart the db container, which empties its tmpfs (and the table on it).
 RESTARTS_DB = {"kill", "stop", "restart"}
-
-
-def disk_size(fault_specs: list[Any]) -> str | None:
-    """The tmpfs a lab must mount for these faults (the largest ``size`` asked), or None."""
-    sizes = [f.params.size for f in fault_specs if f.type == "disk_full"]
-    return max(sizes, key=lambda s: int(s[:-1])) if sizes else None
 
 
 class DiskFullParams(Strict):
@@ -55,6 +50,10 @@ class DiskFull(Fault):
     """Fill the disk under one table (a capped tmpfs): writes to it fail, reads do not."""
 
     Params = DiskFullParams
+
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds:
+        return LabNeeds(db_disk_mb=int(params.size[:-1]))
 
     # ---- helpers ------------------------------------------------------------
 

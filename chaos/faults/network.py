@@ -6,7 +6,7 @@ Two paths, chosen per host at run time (``network_path()``):
   shares the database container's network namespace (``network_mode=container:<id>``,
   ``NET_ADMIN``, labelled as the lab's). Shapes every packet the database sends.
 - ``proxy``: where the kernel has no ``sch_netem``, the lab routes the app through
-  the TCP fault proxy (``chaos/faults/proxy.py``, wired by ``chaos.lab.dbproxy``)
+  the TCP fault proxy (``chaos/lab/faultproxy.py``, wired by ``chaos.lab.dbproxy``)
   and the fault adds a toxic with Toxiproxy's semantics over its control port.
 
 ``reset`` always uses the proxy (there is no kernel primitive for it without
@@ -19,13 +19,15 @@ from __future__ import annotations
 import functools
 import json
 import urllib.request
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
-from chaos.faults.netem import helper_tc, netem_available
+from chaos.parts import LabNeeds
+from chaos.lab.dbproxy import PROXY_CONTROL_PORT, PROXY_SERVICE
+from chaos.lab.netem import helper_tc, netem_available
 from chaos.registry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration, NonNegDuration
@@ -41,16 +43,12 @@ def network_path() -> str:
     return "netem" if netem_available() else "proxy"
 
 
-def needs_proxy(fault_types: list[str]) -> bool:
-    """Whether a lab for these faults must route the app through the fault proxy."""
-    types = set(fault_types)
-    if types & ALWAYS_PROXY:
-        return True
-    return bool(types & NEEDS_NETEM_OR_PROXY) and network_path() == "proxy"
-
-
 class NetworkFault(Fault):
     """Shaping faults: a netem qdisc on the db, or a toxic in the proxy."""
+
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds:
+        return LabNeeds(db_proxy="always" if cls.type_name in ALWAYS_PROXY else "without_netem")
 
     def path(self) -> str:
         return "proxy" if self.type_name in ALWAYS_PROXY else network_path()
@@ -91,8 +89,6 @@ class NetworkFault(Fault):
 
 def proxy_call(lab, method: str, path: str, body: dict | None = None,
                ok: tuple[int, ...] = (200,)) -> dict:
-    from chaos.lab.lab import PROXY_CONTROL_PORT, PROXY_SERVICE
-
     host, port = lab.published(PROXY_SERVICE, PROXY_CONTROL_PORT)
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"http://{host}:{port}{path}", data=data, method=method,

@@ -17,7 +17,7 @@ def spec_for(scenario_file: str | None) -> LabSpec:
         return LabSpec()
     from chaos.scenario import load_scenario
 
-    from chaos.scenario import lab_spec
+    from chaos.lab.spec import lab_spec
 
     return lab_spec(load_scenario(scenario_file))
 

@@ -16,12 +16,12 @@ from typing import Any
 
 from chaos.lab.images import HELPER_IMAGE
 
-PROXY_SOURCE = Path(__file__).resolve().parents[1] / "faults" / "proxy.py"
+PROXY_SOURCE = Path(__file__).resolve().with_name("faultproxy.py")
+PROXY_SERVICE = "chaos-dbproxy"
+PROXY_CONTROL_PORT = 8474
 
 
 def proxy_override(override: dict[str, Any], spec: Any, tags: dict[str, str]) -> None:
-    from chaos.lab.lab import PROXY_CONTROL_PORT, PROXY_SERVICE
-
     # Compose interpolates "$" in the file; the source must reach python untouched.
     source = PROXY_SOURCE.read_text(encoding="utf-8").replace("$", "$$")
     override["services"][PROXY_SERVICE] = {

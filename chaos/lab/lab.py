@@ -26,6 +26,8 @@ import yaml
 from chaos.errors import LabError
 from chaos.lab import labels
 from chaos.lab.compose import Compose
+from chaos.lab.dbdisk import disk_override
+from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
 
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE   # `chaos lab up` without a scenario
@@ -48,10 +50,6 @@ class LabSpec:
     db_name: str = "app"
     db_proxy: bool = False      # route the app to the db through the fault proxy
     db_disk: str | None = None  # size of a tmpfs mounted in the db for disk_full ("32m")
-
-
-PROXY_SERVICE = "chaos-dbproxy"
-PROXY_CONTROL_PORT = 8474
 
 
 @dataclass
@@ -192,12 +190,8 @@ class Lab:
         if not override["volumes"]:
             del override["volumes"]
         if self.spec.db_proxy:
-            from chaos.lab.dbproxy import proxy_override
-
             proxy_override(override, self.spec, tags)
         if self.spec.db_disk:
-            from chaos.lab.dbdisk import disk_override
-
             disk_override(override, self.spec, tags)
         (self.state_dir / "override.yml").write_text(yaml.safe_dump(override, sort_keys=False))
 

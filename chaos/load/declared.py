@@ -20,7 +20,7 @@ import uuid
 
 from locust import FastHttpUser, between, task
 
-from chaos.load.template import Template, field_of, parse_tree, render_tree
+from chaos.scenario.template import Template, field_of, parse_tree, render_tree
 
 SPEC = json.loads(open(os.environ["CHAOS_REQUESTS"], encoding="utf-8").read()) \
     if os.environ.get("CHAOS_REQUESTS") else {"requests": [], "wait": [0.05, 0.2], "timeout": 5}

@@ -27,39 +27,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from chaos.measure.observation import Observation
+
 LISTENER = Path(__file__).with_name("listener.py")
 DECLARED = Path(__file__).with_name("declared.py")
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One request as the user saw it. ``end`` is when the answer arrived (wall clock).
-
-    ``ref`` is set for writes (the locustfile's ``context["write_ref"]``); a write
-    is acknowledged when it succeeded by Locust's rules.
-    """
-
-    start: float
-    end: float
-    ok: bool
-    status: int
-    name: str = ""
-    ref: str | None = None
-
-    @property
-    def write(self) -> bool:
-        return self.ref is not None
-
-    @property
-    def unknown_write(self) -> bool:
-        # No HTTP answer at all: the database may or may not have committed it.
-        return self.write and not self.ok and self.status == 0
-
-    @classmethod
-    def from_line(cls, line: str) -> "Observation":
-        d = json.loads(line)
-        return cls(start=d["t"], end=d["t"] + d["ms"] / 1000.0, ok=d["ok"], status=d["st"],
-                   name=d.get("n", ""), ref=d.get("ref"))
 
 
 @dataclass(frozen=True)

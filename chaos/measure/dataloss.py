@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaos.load.runner import Observation
+from chaos.measure.observation import Observation
 
 
 @dataclass

@@ -37,8 +37,6 @@ def present_refs(dsn: str, query: str, writes: WriteLog) -> set[str]:
 
 
 def check_invariants(dsn: str, invariants: list[Any]) -> list[dict[str, Any]]:
-    from chaos.detect.engines import same_value
-
     results = []
     for inv in invariants:
         entry: dict[str, Any] = {"name": inv.name, "query": inv.query, "expect": inv.expect}
@@ -51,3 +49,15 @@ def check_invariants(dsn: str, invariants: list[Any]) -> list[dict[str, Any]]:
             entry.update(observed=None, passed=False, error=str(exc).strip())
         results.append(entry)
     return results
+
+
+def same_value(got: object, expected: object) -> bool:
+    """A database value against a scenario's expected one (``t``/``true``, 3 == 3.0)."""
+    if got is None or expected is None:
+        return got is None and expected is None
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return str(got).lower() in ("t", "true") if expected else str(got).lower() in ("f", "false")
+    try:
+        return float(got) == float(expected)
+    except (TypeError, ValueError):
+        return str(got) == str(expected)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import time
-from typing import Any
+from typing import Any, Literal
 
 from chaos.errors import RecoveryError
 from chaos.faults.sqlscript import ScriptDied, run_script
 from chaos.lab.lab import wait_healthy
+from chaos.parts import LabNeeds
+from chaos.recover.base import Step
 from chaos.registry import steps
 from chaos.scenario.base import Strict
 from chaos.scenario.context import ScenarioFile, ServiceName
@@ -34,13 +34,14 @@ class WaitParams(Strict):
 
 
 @steps.register("restore_backup")
-class RestoreBackup:
+class RestoreBackup(Step):
     """Restore the database from the newest backup taken before the fault."""
 
     Params = RestoreBackupParams
 
-    def __init__(self, params: Any, ctx: Any) -> None:
-        self.params, self.ctx = params, ctx
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds:
+        return LabNeeds(backups=True)
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
         backup = self.ctx.backups.newest_before(t_fault)
@@ -51,13 +52,10 @@ class RestoreBackup:
 
 
 @steps.register("run_sql")
-class RunSql:
+class RunSql(Step):
     """Run a SQL script (relative to the scenario file) against the database."""
 
     Params = RunSqlParams
-
-    def __init__(self, params: Any, ctx: Any) -> None:
-        self.params, self.ctx = params, ctx
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
         try:
@@ -68,13 +66,10 @@ class RunSql:
 
 
 @steps.register("restart")
-class Restart:
+class Restart(Step):
     """Restart a service's container and wait for it to be healthy."""
 
     Params = RestartParams
-
-    def __init__(self, params: Any, ctx: Any) -> None:
-        self.params, self.ctx = params, ctx
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
         self.ctx.lab.container(self.params.service).restart(timeout=10)
@@ -83,13 +78,10 @@ class Restart:
 
 
 @steps.register("wait")
-class Wait:
+class Wait(Step):
     """Do nothing for a while (e.g. let caches drain)."""
 
     Params = WaitParams
-
-    def __init__(self, params: Any, ctx: Any) -> None:
-        self.params, self.ctx = params, ctx
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
         time.sleep(self.params.duration)

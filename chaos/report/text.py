@@ -92,3 +92,11 @@ def code(text: Any) -> str:
     s = " ".join(str(text).split())
     fence = "``" if "`" in s else "`"
     return f"{fence} {s} {fence}" if fence == "``" else f"`{s}`"
+
+
+def table(head: list[str], rows: list[list[str]]) -> str:
+    """A plain, aligned text table (no colours: it goes to CI logs as often as to terminals)."""
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip()
+             for line in (head, ["-" * w for w in widths], *rows)]
+    return "\n".join(lines)

@@ -34,15 +34,3 @@ def validate_files(paths: list[str], overrides: tuple[str, ...] = ()) -> None:
     if problems:
         raise ScenarioError(problems)
 
-
-def lab_spec(scenario: Scenario):
-    """The lab a scenario asks for, as the lab package understands it."""
-    from chaos.faults.disk import disk_size
-    from chaos.faults.network import needs_proxy
-    from chaos.lab.lab import LabSpec
-
-    lab = scenario.lab
-    return LabSpec(compose_file=str(scenario.compose_file()), app_service=lab.app, db_service=lab.db,
-                   app_port=lab.app_port, db_port=lab.db_port, db_user=lab.db_user, db_password=lab.db_password,
-                   db_name=lab.db_name, db_proxy=needs_proxy([f.type for f in scenario.faults]),
-                   db_disk=disk_size(scenario.faults))

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from chaos.load.template import Template, parse_tree, tree_uses_ref
+from chaos.scenario.template import Template, parse_tree, tree_uses_ref
 from chaos.scenario.base import Strict, custom_error, raise_errors
 from chaos.scenario.context import ScenarioFile
 from chaos.scenario.duration import Duration, parse_duration
@@ -49,7 +49,7 @@ TemplateStr = Annotated[str, AfterValidator(_template)]
 
 
 def _locustfile(path: Path) -> Path:
-    from chaos.load.probe import check_locustfile
+    from chaos.scenario.locustfile import check_locustfile
 
     problem = check_locustfile(path)
     if problem is not None:

@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from chaos import registry
 from chaos.errors import Problem, ScenarioError
 from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario, resolve_compose
@@ -35,7 +34,6 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     ``${VAR}`` references come from ``env`` (default ``os.environ``); ``overrides`` are
     ``--set`` texts, applied to the data before validation (a malformed one: ``UsageError``).
     """
-    registry.load_builtins()
     name = str(path)
     changes = [parse_override(text) for text in overrides]
     data, lines = load_yaml(path, env, replaced=lambda loc: any(c.covers(loc) for c in changes))

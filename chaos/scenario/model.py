@@ -10,6 +10,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
+from chaos.parts import NO_NEEDS, LabNeeds
+from chaos.registry import detectors, faults, steps
 from chaos.scenario.base import Strict, custom_error, raise_errors
 from chaos.scenario.context import ServiceName, base_dir
 from chaos.scenario.duration import (Duration, NonNegDuration, Ratio, format_duration,
@@ -190,9 +192,10 @@ class Scenario(Strict):
                                            f"detector name '{detector.name}' is used twice"))
             seen.add(detector.name)
         for i, step in enumerate(self.recovery.steps):
-            if step.type == "restore_backup" and self.backups is None:
+            part = steps.get(step.type)
+            if part is not None and part.lab_needs(step.params).backups and self.backups is None:
                 errors.append(custom_error(("recovery", "steps", i), "needs_backups",
-                                           "restore_backup needs a 'backups:' section"))
+                                           f"{step.type} needs a 'backups:' section"))
         for metric in ("data_loss", "rpo"):
             if getattr(self.targets, metric) is not None and self.data_loss is None:
                 errors.append(custom_error(("targets", metric), "not_measurable", (
@@ -226,6 +229,18 @@ class Scenario(Strict):
 
     def compose_file(self) -> Path:
         return resolve_compose(self.lab.compose, self.base_dir)
+
+    def lab_needs(self) -> LabNeeds:
+        """What the scenario's parts ask of the lab, together (``chaos.parts.LabNeeds``)."""
+        needs = NO_NEEDS
+        entries = [(faults, f.type, f.params) for f in self.faults]
+        entries += [(detectors, d.type, d.params) for d in self.detect]
+        entries += [(steps, s.type, s.params) for s in self.recovery.steps]
+        for registry, name, params in entries:
+            part = registry.get(name)
+            if part is not None:
+                needs = needs | part.lab_needs(params)
+        return needs
 
 
 def resolve_compose(compose: str, base: Path) -> Path:

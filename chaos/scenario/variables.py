@@ -160,7 +160,12 @@ def _key(node: Any, part: Part, loc: Loc, override: Override) -> Part:
 
 
 def _name(loc: Loc) -> str:
-    # Imported here: yamlload imports this module, so a top-level import would be a cycle.
-    from chaos.scenario.yamlload import dotted
-
     return dotted(loc)
+
+
+def dotted(loc: tuple[Any, ...]) -> str:
+    """('faults', 0, 'at') -> 'faults[0].at', the way messages name a field."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -22,7 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chaos.errors import Problem, ScenarioError
-from chaos.scenario.variables import substitute
+from chaos.scenario.variables import dotted, substitute
 
 Loc = tuple[Any, ...]
 
@@ -244,11 +244,3 @@ def _substitute(node: ScalarNode, loc: Loc, walk: _Walk) -> None:
     if node.style is None and id(node) not in walk.loader.tagged:
         node.tag = walk.loader.resolve(ScalarNode, value, (True, False))
     node.value = value
-
-
-def dotted(loc: Loc) -> str:
-    """('faults', 0, 'at') -> 'faults[0].at', the way messages name a field."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import ScenarioError
-from chaos.load.template import Template, field_of, parse_tree, render_tree
+from chaos.scenario.template import Template, field_of, parse_tree, render_tree
 from chaos.scenario import load_scenario
 
 DATA = Path(__file__).resolve().parents[1] / "data"

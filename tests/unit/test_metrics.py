@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaos.load.runner import Observation
+from chaos.measure.observation import Observation
 from chaos.measure.dataloss import WriteLog, account
 from chaos.measure.metrics import RequestCounts, compute
 from chaos.measure.steady import SteadyState

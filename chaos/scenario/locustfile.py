@@ -8,7 +8,7 @@ names its line). Then it is imported the way Locust would, in a subprocess
 stay unpatched): an import that fails names the file's line where it failed,
 and a file that defines no User class to run is refused too.
 
-    python -m chaos.load.probe FILE    # prints {"users": [...]} or {"error": ..., "line": N}
+    python -m chaos.scenario.locustfile FILE    # prints {"users": [...]} or {"error": ..., "line": N}
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _check(path: Path, _mtime_ns: int, _size: int) -> tuple[int | None, str] | N
     except SyntaxError as exc:
         return exc.lineno, f"{path}:{exc.lineno}: syntax error: {exc.msg}"
     try:
-        done = subprocess.run([sys.executable, "-m", "chaos.load.probe", str(path)],
+        done = subprocess.run([sys.executable, "-m", "chaos.scenario.locustfile", str(path)],
                               capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:

@@ -1,0 +1,97 @@
+"""The contract between the engine and its parts (faults, detectors, recovery steps).
+
+The bottom layer: it imports nothing of chaos, so every layer can name these
+types. A part is a class registered in ``chaos.registry`` with a ``Params``
+model; the engine builds it with its parameters and a ``PartContext``.
+
+What a part needs from the lab (the fault proxy between app and database, a
+small disk for the database, backups taken during the trial) it declares in
+``lab_needs(params)``; the schema and the lab collect those declarations without
+knowing which part asked. What a part records on the timeline it explains in
+``describe(event)``: the reports ask the part instead of reading its fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel
+
+ProxyNeed = Literal["never", "without_netem", "always"]
+_PROXY_ORDER: dict[str, int] = {"never": 0, "without_netem": 1, "always": 2}
+
+
+@dataclass(frozen=True)
+class LabNeeds:
+    """What the lab must provide for a part; ``a | b`` is what both need."""
+
+    db_proxy: ProxyNeed = "never"
+    """The TCP fault proxy between app and database: always, or only where the
+    engine's kernel has no ``sch_netem`` (the lab decides at start, not the schema)."""
+    db_disk_mb: int = 0
+    """A tmpfs of this many MiB mounted in the database service (0: none)."""
+    backups: bool = False
+    """Backups taken during the trial (a ``backups:`` section in the scenario)."""
+
+    def __or__(self, other: LabNeeds) -> LabNeeds:
+        proxy = max(self.db_proxy, other.db_proxy, key=_PROXY_ORDER.__getitem__)
+        return LabNeeds(db_proxy=proxy, db_disk_mb=max(self.db_disk_mb, other.db_disk_mb),
+                        backups=self.backups or other.backups)
+
+
+NO_NEEDS = LabNeeds()
+
+
+class PartContext(Protocol):
+    """What a part is given about the trial it runs in (``chaos.trial.TrialContext``)."""
+
+    scenario: Any
+    lab: Any
+    clock: Any
+    timeline: Any
+    backups: Any
+    app_url: str
+    db_dsn: str
+    workdir: Path
+
+
+class Part(Protocol):
+    """Every registered part: a name, a parameter model, its lab needs, its events."""
+
+    type_name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds: ...
+
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None: ...
+
+
+class FaultPart(Part, Protocol):
+    instant: ClassVar[bool]
+    detail: dict[str, Any]
+
+    def check(self) -> None: ...
+    def inject(self) -> None: ...
+    def revert(self) -> None: ...
+    def cleanup(self) -> None: ...
+
+
+class DetectorPart(Part, Protocol):
+    probe: ClassVar[bool]
+    name: str
+    fired_at: float | None
+    error: str | None
+
+    def observe(self, end: float, ok: bool, latency_s: float) -> None: ...
+    def check(self, now: float) -> float | None: ...
+    def reset(self, t: float) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class StepPart(Part, Protocol):
+    def run(self, t_fault: float | None) -> dict[str, Any] | None: ...
