@@ -25,7 +25,7 @@ from typing import Any, Callable
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError
-from chaos.lab.commands import start_lab
+from chaos.lab.start import start_lab
 from chaos.lab.lab import Lab
 from chaos.live import Live, as_gameday, open_live, with_board
 from chaos.measure import metrics as metrics_mod

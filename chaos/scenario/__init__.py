@@ -13,24 +13,3 @@ __all__ = [
     "Duration", "NonNegDuration", "Ratio", "parse_duration", "parse_ratio",
     "load_scenario", "Scenario", "resolve_compose", "FaultSpec", "DetectorSpec", "StepSpec",
 ]
-
-
-def validate_files(paths: list[str], overrides: tuple[str, ...] = ()) -> None:
-    """`chaos validate`: check every file, print "ok" lines, raise one error for all problems.
-
-    ``overrides`` (``--set`` texts) apply to every file."""
-    import click
-
-    from chaos.errors import ScenarioError
-
-    problems = []
-    for path in paths:
-        try:
-            scenario = load_scenario(path, overrides=overrides)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-        else:
-            click.echo(f"{path}: ok ({scenario.name})")
-    if problems:
-        raise ScenarioError(problems)
-

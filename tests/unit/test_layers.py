@@ -28,8 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("records and views", {"chaos.report", "chaos.live", "chaos.history", "chaos.progress"}),
     ("comparison", {"chaos.compare"}),
     ("run", {"chaos.run"}),
-    ("front", {"chaos.cli", "chaos.commands", "chaos.catalog", "chaos.pytest_plugin",
-               "chaos.__main__"}),
+    ("front", {"chaos.cli", "chaos.pytest_plugin", "chaos.__main__"}),
 ]
 
 

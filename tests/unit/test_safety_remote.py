@@ -48,7 +48,8 @@ def test_client_refuses_before_connecting(monkeypatch):
 def test_allow_remote_flag_of_run_and_lab_up(monkeypatch):
     from click.testing import CliRunner
 
-    from chaos import cli, commands
+    from chaos import cli
+    from chaos.cli import run as commands
 
     monkeypatch.delenv(engine.ALLOW_ENV, raising=False)
     monkeypatch.setenv("DOCKER_HOST", "tcp://203.0.113.9:2375")

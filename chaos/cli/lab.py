@@ -1,4 +1,4 @@
-"""What the `chaos lab ...` commands do, kept out of the CLI module."""
+"""`chaos lab build|up|down|status`: print what the lab package does."""
 
 from __future__ import annotations
 
@@ -7,19 +7,10 @@ import time
 import click
 
 from chaos.errors import LabError, UsageError
+from chaos.lab.lab import Lab, LabSpec, list_resources, running_labs, stale_labs
+from chaos.lab.start import spec_for, start_lab
 from chaos.redact import redact
-from chaos.lab.lab import Lab, LabSpec, image_refs, list_resources, running_labs, stale_labs
-from chaos.signals import interruptible, shielded
-
-
-def spec_for(scenario_file: str | None) -> LabSpec:
-    if scenario_file is None:
-        return LabSpec()
-    from chaos.scenario import load_scenario
-
-    from chaos.lab.spec import lab_spec
-
-    return lab_spec(load_scenario(scenario_file))
+from chaos.signals import shielded
 
 
 def build_images_cmd(offline: bool | None, mirror: str | None, force: bool) -> None:
@@ -33,35 +24,8 @@ def build_images_cmd(offline: bool | None, mirror: str | None, force: bool) -> N
     click.echo(f"images ready in {time.monotonic() - t0:.1f} s")
 
 
-def start_lab(spec: LabSpec, owner_pid: int | None, log=click.echo) -> Lab:
-    """Build images if missing, start a lab, and tear it down again if anything
-    (an error, Ctrl-C, SIGTERM) stops it before it is healthy."""
-    from chaos.lab.images import APP_TAG, build_images, images_ready
-
-    for stale in stale_labs():
-        log(f"warning: lab {stale} is left over from a process that is gone; "
-            f"`chaos lab down --stale` removes it")
-    lab = Lab.create(spec, owner_pid=owner_pid)
-    try:
-        with interruptible():
-            # The engine's own images (the database, the helper) always; the sample
-            # app only for a compose file that runs it.
-            app = APP_TAG in image_refs(lab.compose_doc())
-            if not images_ready(app=app):
-                log("lab images missing: building them (once)")
-                build_images(offline=None, log=log, app=app)
-            took = lab.up(log=log)
-    except BaseException:
-        with shielded():
-            log(f"lab {lab.id}: start failed or interrupted; tearing down")
-            lab.down()
-        raise
-    log(f"lab {lab.id} up in {took:.1f} s")
-    return lab
-
-
 def lab_up(scenario_file: str | None) -> None:
-    lab = start_lab(spec_for(scenario_file), owner_pid=None)
+    lab = start_lab(spec_for(scenario_file), owner_pid=None, log=click.echo)
     click.echo(f"app: {lab.app_url}")
     click.echo(f"db:  {redact(lab.db_dsn)}")
     click.echo(f"tear down with: chaos lab down {lab.id}")

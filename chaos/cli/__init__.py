@@ -43,9 +43,19 @@ def cli() -> None:
 @SET_OPTION
 def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario files; print every problem with FILE:LINE: field."""
-    from chaos.scenario import validate_files
+    from chaos.errors import ScenarioError
+    from chaos.scenario import load_scenario
 
-    validate_files(list(files), overrides=overrides)
+    problems = []
+    for path in files:
+        try:
+            scenario = load_scenario(path, overrides=overrides)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+        else:
+            click.echo(f"{path}: ok ({scenario.name})")
+    if problems:
+        raise ScenarioError(problems)
 
 
 @cli.command()
@@ -66,7 +76,7 @@ def run(file: str, trials: int, out: str | None, label: str | None, keep_observa
         keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool,
         overrides: tuple[str, ...]) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
-    from chaos.commands import run_cmd
+    from chaos.cli.run import run_cmd
 
     return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
                    keep_lab=keep_lab, max_duration=max_duration, junit=junit, gameday=gameday,
@@ -131,7 +141,7 @@ def report(run_dir: str) -> None:
 def example(dest: str) -> None:
     """Write the sample system (a shop: compose file, app, locustfile) and its scenarios
     into DEST, to run as they are or to copy from when plugging in your own app."""
-    from chaos.commands import example_cmd
+    from chaos.cli.run import example_cmd
 
     example_cmd(dest)
 
@@ -139,7 +149,7 @@ def example(dest: str) -> None:
 @cli.command(name="list")
 def list_parts() -> None:
     """List the fault, detector and recovery-step types scenarios may use."""
-    from chaos.catalog import print_catalog
+    from chaos.cli.catalog import print_catalog
 
     print_catalog()
 
@@ -156,7 +166,7 @@ def lab() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if images are up to date.")
 def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
     """Build the lab images (offline from Debian packages when no registry)."""
-    from chaos.lab.commands import build_images_cmd
+    from chaos.cli.lab import build_images_cmd
 
     build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror, force=force)
 
@@ -166,7 +176,7 @@ def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
 @ALLOW_REMOTE
 def up(scenario_file: str | None) -> None:
     """Start a lab that stays up until `chaos lab down`."""
-    from chaos.lab.commands import lab_up
+    from chaos.cli.lab import lab_up
 
     lab_up(scenario_file)
 
@@ -177,7 +187,7 @@ def up(scenario_file: str | None) -> None:
 @click.option("--stale", is_flag=True, help="Labs whose owning process is gone.")
 def down(lab_ids: tuple[str, ...], all_labs: bool, stale: bool) -> None:
     """Tear labs down: every container, network and volume labelled with their id."""
-    from chaos.lab.commands import lab_down
+    from chaos.cli.lab import lab_down
 
     lab_down(list(lab_ids), all_labs=all_labs, stale=stale)
 
@@ -185,7 +195,7 @@ def down(lab_ids: tuple[str, ...], all_labs: bool, stale: bool) -> None:
 @lab.command()
 def status() -> None:
     """Show running labs: services, health, published URLs."""
-    from chaos.lab.commands import lab_status
+    from chaos.cli.lab import lab_status
 
     lab_status()
 
