@@ -8,7 +8,9 @@ What a part needs from the lab (the fault proxy between app and database, a
 small disk for the database, backups taken during the trial) it declares in
 ``lab_needs(params)``; the schema and the lab collect those declarations without
 knowing which part asked. What a part records on the timeline it explains in
-``describe(event)``: the reports ask the part instead of reading its fields.
+``describe(event)`` (one Markdown sentence) and ``lessons(event)`` (corrective
+measures its outcome suggests): the reports ask the part instead of reading its
+fields, so a third-party part tells its own story.
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ class LabNeeds:
 
 NO_NEEDS = LabNeeds()
 
+Lesson = tuple[str, str]
+"""A corrective measure for the post-mortem: (a short key, the sentence)."""
+
+
+def code(text: Any) -> str:
+    """Inline Markdown code, whatever backticks the text holds (for ``describe``)."""
+    s = " ".join(str(text).split())
+    fence = "``" if "`" in s else "`"
+    return f"{fence} {s} {fence}" if fence == "``" else f"`{s}`"
+
 
 class PartContext(Protocol):
     """What a part is given about the trial it runs in (``chaos.trial.TrialContext``)."""
@@ -68,6 +80,9 @@ class Part(Protocol):
 
     @classmethod
     def describe(cls, event: dict[str, Any]) -> str | None: ...
+
+    @classmethod
+    def lessons(cls, event: dict[str, Any]) -> list[Lesson]: ...
 
 
 class FaultPart(Part, Protocol):

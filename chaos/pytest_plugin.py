@@ -66,7 +66,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 def _options(config: pytest.Config, path: Path, **overrides: Any):
     from chaos.atomic import exclusive_dir
-    from chaos.cli.run import budget_seconds
+    from chaos.cli.run_commands import budget_seconds
     from chaos.run import RunOptions, new_run_id
     from chaos.scenario import load_scenario
 

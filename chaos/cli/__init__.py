@@ -76,7 +76,7 @@ def run(file: str, trials: int, out: str | None, label: str | None, keep_observa
         keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool,
         overrides: tuple[str, ...]) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
-    from chaos.cli.run import run_cmd
+    from chaos.cli.run_commands import run_cmd
 
     return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
                    keep_lab=keep_lab, max_duration=max_duration, junit=junit, gameday=gameday,
@@ -141,7 +141,7 @@ def report(run_dir: str) -> None:
 def example(dest: str) -> None:
     """Write the sample system (a shop: compose file, app, locustfile) and its scenarios
     into DEST, to run as they are or to copy from when plugging in your own app."""
-    from chaos.cli.run import example_cmd
+    from chaos.cli.run_commands import example_cmd
 
     example_cmd(dest)
 
@@ -166,7 +166,7 @@ def lab() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if images are up to date.")
 def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
     """Build the lab images (offline from Debian packages when no registry)."""
-    from chaos.cli.lab import build_images_cmd
+    from chaos.cli.lab_commands import build_images_cmd
 
     build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror, force=force)
 
@@ -176,7 +176,7 @@ def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
 @ALLOW_REMOTE
 def up(scenario_file: str | None) -> None:
     """Start a lab that stays up until `chaos lab down`."""
-    from chaos.cli.lab import lab_up
+    from chaos.cli.lab_commands import lab_up
 
     lab_up(scenario_file)
 
@@ -187,7 +187,7 @@ def up(scenario_file: str | None) -> None:
 @click.option("--stale", is_flag=True, help="Labs whose owning process is gone.")
 def down(lab_ids: tuple[str, ...], all_labs: bool, stale: bool) -> None:
     """Tear labs down: every container, network and volume labelled with their id."""
-    from chaos.cli.lab import lab_down
+    from chaos.cli.lab_commands import lab_down
 
     lab_down(list(lab_ids), all_labs=all_labs, stale=stale)
 
@@ -195,7 +195,7 @@ def down(lab_ids: tuple[str, ...], all_labs: bool, stale: bool) -> None:
 @lab.command()
 def status() -> None:
     """Show running labs: services, health, published URLs."""
-    from chaos.cli.lab import lab_status
+    from chaos.cli.lab_commands import lab_status
 
     lab_status()
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from chaos.parts import NO_NEEDS, LabNeeds
+from chaos.parts import NO_NEEDS, LabNeeds, Lesson
 
 
 class Fault:
@@ -45,6 +45,11 @@ class Fault:
     def lab_needs(cls, params: Any) -> LabNeeds:
         """What the lab must provide for this fault (the proxy, a small disk...)."""
         return NO_NEEDS
+
+    @classmethod
+    def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
+        """Corrective measures this part's own event suggests; none by default."""
+        return []
 
     @classmethod
     def describe(cls, event: dict[str, Any]) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg import sql
 from pydantic import Field
@@ -10,6 +12,7 @@ from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
 from chaos.faults.sqlscript import ScriptDied, run_script
+from chaos.parts import Lesson, code
 from chaos.registry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.context import ScenarioFile
@@ -41,6 +44,33 @@ class HalfAppliedUpdate(Fault):
             self.detail = {"applied": exc.applied, "died_at": exc.number,
                            "reason": exc.reason, "statement": exc.statement[:200],
                            "transactional": p.transactional}
+
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None:
+        if event.get("died") is False:
+            return f"the script ran to completion ({event.get('applied', '?')} statements)"
+        if "died_at" not in event:
+            return None
+        statement = f" ({code(event['statement'])})" if event.get("statement") else ""
+        applied = event.get("applied", 0)
+        line = (f"script died at statement {event['died_at']}{statement} leaving "
+                f"{applied} statement{'s' if applied != 1 else ''} applied")
+        if event.get("transactional") is True:
+            line += ", inside a transaction that rolled them back"
+        elif event.get("transactional") is False:
+            line += ", outside any transaction"
+        return line
+
+    @classmethod
+    def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
+        if "died_at" not in event or event.get("transactional") is not False:
+            return []
+        applied = event.get("applied", 0)
+        return [("transaction",
+                 "Run migrations in a transaction (or make every statement safe to "
+                 f"re-run): the script died at statement {event['died_at']} with {applied} "
+                 f"statement{'s' if applied != 1 else ''} already applied, and the "
+                 "database stayed half-migrated until it was restored.")]
 
     # revert: nothing. Undoing a half-applied update is the recovery's job
     # (restore a backup, rerun a fixed script); that is what is being measured.

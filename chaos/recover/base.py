@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from chaos.parts import NO_NEEDS, LabNeeds, PartContext
+from chaos.parts import NO_NEEDS, LabNeeds, Lesson, PartContext
 
 
 class Step:
@@ -28,6 +28,11 @@ class Step:
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds:
         return NO_NEEDS
+
+    @classmethod
+    def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
+        """Corrective measures this part's own event suggests; none by default."""
+        return []
 
     @classmethod
     def describe(cls, event: dict[str, Any]) -> str | None:

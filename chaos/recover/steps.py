@@ -43,6 +43,12 @@ class RestoreBackup(Step):
     def lab_needs(cls, params: Any) -> LabNeeds:
         return LabNeeds(backups=True)
 
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None:
+        if "backup" not in event:
+            return None
+        return f"restored backup #{event['backup']}"
+
     def run(self, t_fault: float | None) -> dict[str, Any]:
         backup = self.ctx.backups.newest_before(t_fault)
         if backup is None:
@@ -56,6 +62,14 @@ class RunSql(Step):
     """Run a SQL script (relative to the scenario file) against the database."""
 
     Params = RunSqlParams
+
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None:
+        if "script" not in event:
+            return None
+        count = event.get("statements")
+        return f"ran {event['script']}" + (
+            f" ({count} statement{'s' if count != 1 else ''})" if count is not None else "")
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaos.registry import faults
 from chaos.report.story import TrialStory, recovery
 from chaos.report.text import num, redact, seconds
 
@@ -26,15 +27,17 @@ def _missed(trial: dict[str, Any], metric: str) -> dict[str, Any] | None:
 
 
 def _cause(story: TrialStory) -> list[tuple[str, str]]:
+    """What the faults themselves suggest from their outcome (``lessons`` of each part)."""
     out = []
     for e in story.events:
-        if e["kind"] == "fault_applied" and "died_at" in e and e.get("transactional") is False:
-            applied = e.get("applied", 0)
-            out.append(("transaction",
-                        f"Run migrations in a transaction (or make every statement safe to "
-                        f"re-run): the script died at statement {e['died_at']} with {applied} "
-                        f"statement{'s' if applied != 1 else ''} already applied, and the "
-                        "database stayed half-migrated until it was restored."))
+        if e["kind"] != "fault_applied" or e.get("error"):
+            continue
+        part = faults.get(e["fault"]) if isinstance(e.get("fault"), str) else None
+        try:
+            lessons = part.lessons(e) if part is not None else []
+        except Exception:   # a part's lessons() must never stop a report
+            lessons = []
+        out.extend((str(key), redact(text)) for key, text in lessons or [])
     return out
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from chaos.measure.timeline import first_event
+from chaos.registry import Registry, faults, steps
 from chaos.report.record import Run
 from chaos.report.text import (clock, code, num, offset, parse_wall, percent, redact, seconds,
                                wall_clock)
@@ -60,23 +61,25 @@ def _extra(e: dict[str, Any], *skip: str) -> str:
     return ", ".join(f"{k}={redact(v)}" for k, v in rest.items())
 
 
+def part_text(registry: Registry[Any], name: Any, e: dict[str, Any]) -> str | None:
+    """The part's own sentence for its event, redacted; None when it has none (or is
+    not installed here: a record from elsewhere still renders, generically)."""
+    part = registry.get(name) if isinstance(name, str) else None
+    try:
+        text = part.describe(e) if part is not None else None
+    except Exception:   # a part's describe() must never stop a report
+        text = None
+    return redact(text) if isinstance(text, str) else None
+
+
 def fault_line(e: dict[str, Any]) -> str:
     """One line: what a fault did, from its ``fault_applied`` event."""
     name = e.get("fault", "fault")
     if e.get("error"):
         return f"{name}: could not be applied ({redact(e['error'])})"
-    if "died_at" in e:
-        statement = f" ({code(redact(e['statement']))})" if e.get("statement") else ""
-        applied = e.get("applied", 0)
-        line = (f"{name}: script died at statement {e['died_at']}{statement} leaving "
-                f"{applied} statement{'s' if applied != 1 else ''} applied")
-        if e.get("transactional") is True:
-            line += ", inside a transaction that rolled them back"
-        elif e.get("transactional") is False:
-            line += ", outside any transaction"
-        return line
-    if e.get("died") is False:
-        return f"{name}: the script ran to completion ({e.get('applied', '?')} statements)"
+    own = part_text(faults, name, e)
+    if own:
+        return f"{name}: {own}"
     detail = _extra(e, "fault")
     return f"{name}: applied" + (f" ({detail})" if detail else "")
 
@@ -100,18 +103,16 @@ def _step_text(e: dict[str, Any], story: TrialStory) -> str:
     if e["kind"] == "step_failed":
         return f"step {n} FAILED: {step} ({redact(e.get('error', 'no error recorded'))})"
     what = []
-    if "backup" in e:
-        age = story.since_fault(e.get("snapshot_t"))
-        what.append(f"restored backup #{e['backup']}"
-                    + (f", snapshot taken {seconds(-age)} before the fault" if age is not None
-                       and age < 0 else ""))
-    if "script" in e:
-        count = e.get("statements")
-        what.append(f"ran {e['script']}" + (f" ({count} statement{'s' if count != 1 else ''})"
-                                            if count is not None else ""))
-    rest = _extra(e, "step", "took_s", "backup", "snapshot_t", "script", "statements")
-    if rest:
-        what.append(rest)
+    own = part_text(steps, step, e)
+    if own:
+        what.append(own)
+    age = story.since_fault(e.get("snapshot_t"))
+    if age is not None and age < 0:     # a backup's age is the engine's: backups are its own
+        what.append(f"snapshot taken {seconds(-age)} before the fault")
+    if not own:
+        rest = _extra(e, "step", "took_s", "snapshot_t")
+        if rest:
+            what.append(rest)
     took = f" in {seconds(e['took_s'])}" if isinstance(e.get("took_s"), (int, float)) else ""
     return f"step {n} done{took}: {step}" + (f" — {'; '.join(what)}" if what else "")
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 # The renderers redact with the same patterns as the record writers.
+from chaos.parts import code  # noqa: F401  (re-exported for the renderers)
 from chaos.redact import redact  # noqa: F401  (re-exported for the renderers)
 
 NULL = "—"
@@ -85,13 +86,6 @@ def wall_clock(events: list[dict[str, Any]]) -> Callable[[float | None], datetim
 def md_cell(text: Any) -> str:
     """Text safe inside a Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def code(text: Any) -> str:
-    """Inline code, whatever backticks the text holds."""
-    s = " ".join(str(text).split())
-    fence = "``" if "`" in s else "`"
-    return f"{fence} {s} {fence}" if fence == "``" else f"`{s}`"
 
 
 def table(head: list[str], rows: list[list[str]]) -> str:

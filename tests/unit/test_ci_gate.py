@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chaos.cli.run import budget_seconds, write_junit
+from chaos.cli.run_commands import budget_seconds, write_junit
 from chaos.errors import UsageError
 from chaos.run import MAX_DURATION, git_commit, stop_at
 

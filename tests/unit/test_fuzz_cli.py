@@ -35,8 +35,8 @@ TOKEN = st.one_of(st.sampled_from(WORDS), st.sampled_from(OPTIONS), VALUES)
 @pytest.fixture(scope="module")
 def stubbed():
     """No containers, builds or runs: the commands behind the parser are stubs."""
-    from chaos import commands
-    from chaos.lab import commands as lab_commands
+    from chaos.cli import lab_commands
+    from chaos.cli import run_commands as commands
 
     saved = {}
     targets = [(commands, "run_cmd", lambda *a, **kw: 0),

@@ -49,7 +49,7 @@ def test_allow_remote_flag_of_run_and_lab_up(monkeypatch):
     from click.testing import CliRunner
 
     from chaos import cli
-    from chaos.cli import run as commands
+    from chaos.cli import run_commands as commands
 
     monkeypatch.delenv(engine.ALLOW_ENV, raising=False)
     monkeypatch.setenv("DOCKER_HOST", "tcp://203.0.113.9:2375")
