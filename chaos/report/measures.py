@@ -35,8 +35,9 @@ def _cause(story: TrialStory) -> list[tuple[str, str]]:
         part = faults.get(e["fault"]) if isinstance(e.get("fault"), str) else None
         try:
             lessons = part.lessons(e) if part is not None else []
-        except Exception:   # a part's lessons() must never stop a report
-            lessons = []
+        except Exception as exc:   # never stops a report, never hidden either
+            lessons = [("part_error", f"{e['fault']}: its lessons() failed: "
+                                      f"{type(exc).__name__}: {exc}")]
         out.extend((str(key), redact(text)) for key, text in lessons or [])
     return out
 

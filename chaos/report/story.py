@@ -63,12 +63,13 @@ def _extra(e: dict[str, Any], *skip: str) -> str:
 
 def part_text(registry: Registry[Any], name: Any, e: dict[str, Any]) -> str | None:
     """The part's own sentence for its event, redacted; None when it has none (or is
-    not installed here: a record from elsewhere still renders, generically)."""
+    not installed here: a record from elsewhere still renders, generically). A part
+    whose ``describe`` breaks gets the error in its place, visibly."""
     part = registry.get(name) if isinstance(name, str) else None
     try:
         text = part.describe(e) if part is not None else None
-    except Exception:   # a part's describe() must never stop a report
-        text = None
+    except Exception as exc:   # never stops a report, never hidden either
+        text = f"(its describe() failed: {type(exc).__name__}: {exc})"
     return redact(text) if isinstance(text, str) else None
 
 
