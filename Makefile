@@ -29,7 +29,7 @@ test: images
 	$(BIN)/pytest -q -ra
 
 unit: install
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -m "not slow" tests/unit
 
 clean-labs: install
 	$(BIN)/chaos lab down --all

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from chaos import cli
 
+pytestmark = pytest.mark.slow
+
 WORDS = ["run", "validate", "report", "compare", "lab", "up", "down", "status", "build", "list",
          "mark", "history", "detected", "note", "end"]
 OPTIONS = ["--trials", "--out", "--label", "--keep-lab", "--keep-observations", "--all", "--stale",

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from tests.unit.test_fuzz_cli import run_main
 
+pytestmark = pytest.mark.slow
+
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "runs" / "seed-sample"
 RESULT = json.loads((SAMPLE / "result.json").read_text())
 SETTINGS = dict(deadline=None, derandomize=True, database=None,

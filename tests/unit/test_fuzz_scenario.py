@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 from chaos.errors import ScenarioError
 from chaos.scenario import load_scenario
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = sorted((REPO / "scenarios").glob("*.yaml")) + sorted((REPO / "tests/data/good").glob("*.yaml"))
 SETTINGS = dict(deadline=None, derandomize=True, database=None,

@@ -109,6 +109,7 @@ def test_several_trials_get_a_row_of_charts_each_and_the_distributions(run_dir: 
     assert outline(run_dir / "report.html").tags["svg"] == 4
 
 
+@pytest.mark.slow
 def test_screenshot_of_report_html_is_not_blank(run_dir: Path, tmp_path: Path):
     from matplotlib.image import imread
 
