@@ -1,0 +1,293 @@
+"""The run record (result.json) as typed models: what the writer writes and every reader reads.
+
+    record = RunRecord.model_validate(json.loads(text))   # raises pydantic's ValidationError
+    record.trials[0].ttd_s; record.scenario.name
+    problems(exc)   # ["field 'trials[0].ttd_s' should be a number, found a string 'soon'", ...]
+    record.as_dict()   # the JSON form, keys exactly as written
+
+``chaos.run`` builds the record from these models; ``chaos.report``, ``chaos
+compare`` and ``chaos history`` read result.json through ``RunRecord`` (see
+``chaos.report.record.load_result``), so the shape is written down once, here.
+
+Readers are tolerant where a record may honestly be partial: a trial the
+process did not live to finish is ``{"trial": n, "status": "running"}``, a run
+that was killed has no ``summary``, and keys we do not know (a plugin's, a
+newer writer's) are kept. Known fields are strict about their type: a number
+is a finite int or float (never true/false), a count a whole number.
+
+``as_dict`` leaves out what was never set, rather than filling defaults in:
+"no ``impact`` key" (a record from before the trial measured it) and
+"``impact``: null" are different statements, and reports tell them apart.
+
+Events stay dicts: each part (fault, detector, recovery step, a person's mark)
+adds its own keys, and the reports read them as such.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from chaos.measure.targets import TARGET_FIELDS
+
+SCHEMA_VERSION = 1          # what this version of chaos writes
+READABLE_SCHEMAS = (1,)     # what it reads; the only place a version is checked
+MAX_PROBLEMS = 10           # a record damaged everywhere is named, not listed in full
+LIMIT = 1e15                # larger is damage, not a measurement (and would overflow the charts)
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < LIMIT:
+        raise PydanticCustomError("number", "a number")   # `not <` also refuses NaN
+    return value
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not abs(value) < LIMIT:
+        raise PydanticCustomError("count", "a whole number")
+    return value
+
+
+def _target_name(value: Any) -> str:
+    if value not in TARGET_FIELDS:
+        raise PydanticCustomError("target", "one of {known}", {"known": ", ".join(TARGET_FIELDS)})
+    return str(value)
+
+
+# int | float, not float: a float field would turn 1157 into 1157.0 in the file and the reports.
+Number = Annotated[int | float, PlainValidator(_number)]
+Count = Annotated[int, PlainValidator(_count)]
+TargetName = Annotated[str, PlainValidator(_target_name)]   # a scenario target: ttd, rpo, ...
+TrialStatus = Literal["running", "completed", "aborted", "unknown"]   # unknown: reader's own
+RunStatus = Literal["running", "completed", "aborted"]
+
+
+class Section(BaseModel):
+    """A part of the record: strict types for what we know, unknown keys kept."""
+
+    # validate_assignment: the writer sets fields one by one as the run goes; each is checked.
+    model_config = ConfigDict(extra="allow", strict=True, validate_assignment=True)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: what was set (None included), nothing filled in."""
+        return self.model_dump(exclude_unset=True)
+
+
+# ---- the scenario, as the run saw it ---------------------------------------------------
+
+class FaultRecord(Section):
+    type: str
+    at_s: Number | None = None
+    duration_s: Number | None = None
+
+
+class ScenarioRecord(Section):
+    name: str
+    description: str | None = None
+    file: str | None = None
+    sha256: str | None = None
+    git_commit: str | None = None
+    overrides: list[str] = []
+    time_limit_s: Number | None = None
+    recovery_trigger: str | None = None
+    faults: list[FaultRecord] = []
+    targets: dict[TargetName, Number] = {}   # scenario target -> limit
+    slo: dict[str, Any] | None = None
+
+
+# ---- one trial --------------------------------------------------------------------------
+
+class DataLoss(Section):
+    """Lost acknowledged writes (``chaos.measure.dataloss``); ``lost`` is what targets judge."""
+
+    acknowledged: Count | None = None
+    lost: Count
+    unknown: Count | None = None
+    unknown_found: Count | None = None
+    unknown_missing: Count | None = None
+    lost_sample: list[str] = []
+    lost_window_s: list[Number] | None = None   # [first, last] answer time of a lost write
+
+
+class TargetResult(Section):
+    """One pass/fail line: per trial (with the trial ``field``) or per run."""
+
+    metric: str
+    field: str | None = None
+    limit: Number
+    observed: Number | None = None
+    passed: bool
+    note: str | None = None
+
+
+class DetectorRecord(Section):
+    name: str
+    type: str
+    fired_t: Number | None = None
+
+
+class EndpointRecord(Section):
+    name: str
+    total: Count = 0
+    failed: Count = 0
+    failed_after_fault: Count = 0
+    first_failure_s: Number | None = None
+    last_failure_s: Number | None = None
+    failed_statuses: dict[str, Count] = {}
+
+
+class InvariantResult(Section):
+    name: str
+    query: str | None = None
+    expect: Any = None
+    observed: Any = None
+    passed: bool
+    error: str | None = None
+
+
+class TrialRecord(Section):
+    trial: Count
+    status: TrialStatus
+    end_reason: str | None = None
+    wall_s: Number | None = None
+    impact: bool | None = None
+    ttd_s: Number | None = None
+    tta_s: Number | None = None
+    ttm_s: Number | None = None
+    ttr_s: Number | None = None
+    outage_s: Number | None = None
+    detected_by: str | None = None
+    human_ttd_s: Number | None = None
+    human_tta_s: Number | None = None
+    human_ttr_s: Number | None = None
+    premature_marks: Count | None = None
+    failed_requests: Count | None = None
+    total_requests: Count | None = None
+    error_budget_burned: Number | None = None
+    notes: list[str] = []
+    abort_reason: str | None = None       # the abort_if condition that held, or max_duration
+    requests_by_name: list[EndpointRecord] = []
+    baseline_error: str | None = None
+    data_loss: DataLoss | None = None
+    data_loss_note: str | None = None     # why data_loss is null ("not measured: ...")
+    data_loss_error: str | None = None
+    rpo_s: Number | None = None
+    invariants: list[InvariantResult] = []
+    detectors: list[DetectorRecord] = []
+    targets: list[TargetResult] = []
+    passed: bool | None = None
+    events: list[dict[str, Any]] = []
+
+
+# ---- the run ----------------------------------------------------------------------------
+
+class ToolRecord(Section):
+    name: str
+    version: str
+
+
+class LabRecord(Section):
+    id: str
+    project: str
+
+
+class Spread(Section):
+    """One metric across the trials: how many had a value, how many were null."""
+
+    n: Count | None = None
+    nulls: Count | None = None
+    median: Number | None = None
+    min: Number | None = None
+    max: Number | None = None
+    p90: Number | None = None
+
+
+class RunRecord(Section):
+    schema_version: int
+    tool: ToolRecord | None = None
+    run_id: str
+    label: str | None = None
+    scenario: ScenarioRecord
+    started: str | None = None
+    finished: str | None = None
+    status: RunStatus
+    abort_reason: str | None = None
+    lab: LabRecord | None = None
+    resets_s: list[Number] = []       # seconds each database reset between trials took
+    trials: list[TrialRecord]
+    summary: dict[str, Spread] | None = None
+    targets: list[TargetResult] | None = None
+    passed: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _readable_version(cls, data: Any) -> Any:
+        # Checked before any field: a record of another version may differ in any of them.
+        if not isinstance(data, dict):
+            raise PydanticCustomError("record", "expected a JSON object, found {found}",
+                                      {"found": kind(data)})
+        version = data.get("schema_version")
+        if isinstance(version, bool) or version not in READABLE_SCHEMAS:
+            readable = ", ".join(str(v) for v in READABLE_SCHEMAS)
+            found = ("no schema_version" if version is None
+                     else f"schema_version {repr(version)[:40]}")
+            raise PydanticCustomError("version", "{found}; this version of chaos reads "
+                                      "schema_version {readable}",
+                                      {"found": found, "readable": readable})
+        return data
+
+
+# ---- what went wrong, for a person --------------------------------------------------------
+
+_WANT = {"string_type": "a string", "bool_type": "true/false", "int_type": "a whole number",
+         "list_type": "a list", "dict_type": "an object", "model_type": "an object",
+         "model_attributes_type": "an object"}
+
+
+def problems(exc: ValidationError) -> list[str]:
+    """Every problem pydantic found, one line each, with the field's path."""
+    lines = [_problem(e) for e in exc.errors()]
+    if len(lines) > MAX_PROBLEMS:
+        lines = lines[:MAX_PROBLEMS] + [f"and {len(lines) - MAX_PROBLEMS} more"]
+    return lines
+
+
+def _problem(error: Any) -> str:
+    kind_ = error["type"]
+    if kind_ in ("record", "version"):
+        return str(error["msg"])
+    name = field_path(error["loc"])
+    if kind_ == "missing":
+        return f"field '{name}' is missing"
+    if kind_ == "literal_error":
+        want = f"one of {error['ctx']['expected']}"
+    else:
+        want = _WANT.get(kind_) or str(error["msg"])
+    return f"field '{name}' should be {want}, found {shown(error.get('input'))}"
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """``("trials", 0, "ttd_s")`` -> ``trials[0].ttd_s``."""
+    out = ""
+    for part in loc:
+        if part == "[key]":   # pydantic's marker for a bad dict key: the path already names it
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def shown(value: Any) -> str:
+    """A found value as a person reads it; containers by kind only (they may be huge)."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (dict, list)):
+        return kind(value)
+    return f"{kind(value)} {str(value)[:40]!r}"
+
+
+def kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", int: "a number",
+             float: "a number", bool: "true/false", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
