@@ -1,12 +1,13 @@
 """A run: one scenario, a lab, one or more trials, and the run record.
 
     result = run_scenario("scenarios/half-applied-update.yaml", RunOptions())
-    result["passed"]      # every target met in every trial
+    result["passed"]      # every target met in every trial (result.json, as a dict)
 
 The record (result.json + timeline.jsonl in the run directory) is written as
 the run goes, atomically, so that an interrupted run still leaves a readable
 result marked ``aborted`` with every event recorded up to then. Reports are
-rendered from the record afterwards.
+rendered from the record afterwards. Its shape is ``chaos.record``: the run
+builds it from those models, which check every field as it is set.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from chaos.measure.dataloss import account
 from chaos.measure.summary import summarize, run_targets
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Clock, Timeline
-from chaos.progress import for_terminal
 from chaos.measure.verify import NotMeasured, check_invariants, present_refs
+from chaos.progress import for_terminal
+from chaos.record import (SCHEMA_VERSION, DetectorRecord, FaultRecord, LabRecord, RunRecord,
+                          ScenarioRecord, ToolRecord, TrialRecord, TrialStatus)
 from chaos.recover.backups import Backups
 from chaos.redact import register_secret
 from chaos.lab.spec import lab_spec
@@ -42,7 +45,6 @@ from chaos.scenario import Scenario, load_scenario
 from chaos.signals import interruptible, shielded
 from chaos.trial import Trial, TrialContext
 
-SCHEMA_VERSION = 1
 MAX_DURATION = "max_duration"   # abort reason when --max-duration runs out
 
 
@@ -79,7 +81,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
         run_id, out = new_run_id(scenario, path), opts.out
         out.mkdir(parents=True, exist_ok=True)
     record = new_record(run_id, scenario, path, opts)
-    write_json(out / "result.json", record)
+    write_json(out / "result.json", record.as_dict())
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
     live = open_live(run_id, scenario, out, opts.log) if opts.live else None
     lab: Lab | None = None
@@ -87,8 +89,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
         with interruptible():
             lab = start_lab(lab_spec(scenario), owner_pid=0 if opts.keep_lab else os.getpid(),
                             log=opts.log)
-            record["lab"] = {"id": lab.id, "project": lab.project}
-            write_json(out / "result.json", record)
+            record.lab = LabRecord(id=lab.id, project=lab.project)
+            write_json(out / "result.json", record.as_dict())
             golden = Backups(lab).take(0, Clock(), name="golden") if opts.trials > 1 else None
             if golden is not None and not scenario.lab.health_path:
                 opts.log("note: no lab.health_path: after each database reset the app's first "
@@ -99,28 +101,28 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 if deadline is not None and time.monotonic() >= deadline:
                     out_of_time = True
                     break
-                if golden is not None and n > 1:
-                    record.setdefault("resets_s", []).append(
-                        reset_database(lab, golden, scenario.lab.health_path))
-                record["trials"].append({"trial": n, "status": "running"})
+                if golden is not None and n > 1:   # assigned: a field never set is not written
+                    record.resets_s = [*record.resets_s,
+                                       reset_database(lab, golden, scenario.lab.health_path)]
+                record.trials.append(TrialRecord(trial=n, status="running"))
                 trial = run_trial(n, scenario, lab, out, opts, record, deadline, live)
-                record["trials"][-1] = trial
-                write_json(out / "result.json", record)
-                if trial.get("end_reason") == "baseline_failed":
+                record.trials[-1] = trial
+                write_json(out / "result.json", record.as_dict())
+                if trial.end_reason == "baseline_failed":
                     raise BaselineError(f"trial {n} stopped before injecting anything: "
-                                        f"{trial['baseline_error']}")
-                if trial.get("abort_reason") == MAX_DURATION:
+                                        f"{trial.baseline_error}")
+                if trial.abort_reason == MAX_DURATION:
                     out_of_time = True
                     break
-        record["status"] = "aborted" if out_of_time else "completed"
+        record.status = "aborted" if out_of_time else "completed"
         if out_of_time:
-            record["abort_reason"] = MAX_DURATION
+            record.abort_reason = MAX_DURATION
             opts.log(f"run stopped: --max-duration {opts.max_duration:g}s reached")
     except BaseException as exc:
-        record["status"] = "aborted"
-        record["abort_reason"] = describe(exc)
-        if record["trials"] and record["trials"][-1].get("status") == "running":
-            record["trials"][-1].update(status="aborted")
+        record.status = "aborted"
+        record.abort_reason = describe(exc)
+        if record.trials and record.trials[-1].status == "running":
+            record.trials[-1].status = "aborted"
         raise
     finally:
         with shielded():
@@ -133,7 +135,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 opts.log(f"lab {lab.id} left up: `chaos lab down {lab.id}` removes it")
             finish_record(record, scenario, out)
             render_reports(out, opts.log)
-    return record
+    return record.as_dict()
 
 
 def render_reports(out: Path, log: Callable[[str], None]) -> None:
@@ -180,31 +182,32 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "chaos", "version": __version__},
-        "run_id": run_id,
-        "label": opts.label,
-        "scenario": {"name": scenario.name, "description": scenario.description,
-                     "file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                     "git_commit": git_commit(path.parent),
-                     "overrides": list(opts.overrides),   # masked on write (chaos.atomic)
-                     "time_limit_s": scenario.time_limit,
-                     "recovery_trigger": scenario.recovery.trigger,
-                     "faults": [{"type": f.type, "at_s": f.at, "duration_s": f.duration}
-                                for f in scenario.faults],
-                     "targets": scenario.targets.model_dump(exclude_none=True),
-                     "slo": scenario.slo.model_dump() if scenario.slo else None},
-        "started": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
-        "status": "running",
-        "trials": [],
-    }
+def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) -> RunRecord:
+    return RunRecord(
+        schema_version=SCHEMA_VERSION,
+        tool=ToolRecord(name="chaos", version=__version__),
+        run_id=run_id,
+        label=opts.label,
+        scenario=ScenarioRecord(
+            name=scenario.name, description=scenario.description, file=str(path),
+            sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+            git_commit=git_commit(path.parent),
+            overrides=list(opts.overrides),   # masked on write (chaos.atomic)
+            time_limit_s=scenario.time_limit,
+            recovery_trigger=scenario.recovery.trigger,
+            faults=[FaultRecord(type=f.type, at_s=f.at, duration_s=f.duration)
+                    for f in scenario.faults],
+            targets=scenario.targets.model_dump(exclude_none=True),
+            slo=scenario.slo.model_dump() if scenario.slo else None),
+        started=datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        status="running",
+        trials=[],
+    )
 
 
 def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
-              record: dict[str, Any], deadline: float | None = None,
-              live: Live | None = None) -> dict[str, Any]:
+              record: RunRecord, deadline: float | None = None,
+              live: Live | None = None) -> TrialRecord:
     workdir = out / f"trial-{n}"
     clock = Clock()
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
@@ -224,9 +227,8 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
         if live is not None:
             live.board.detach()
         # Even an aborted trial keeps what it measured.
-        partial = trial_record(n, trial, timeline, ctx, time.monotonic() - t0)
-        record["trials"][-1] = partial
-        write_json(out / "result.json", record)
+        record.trials[-1] = trial_record(n, trial, timeline, ctx, time.monotonic() - t0)
+        write_json(out / "result.json", record.as_dict())
         timeline.close()
         if not opts.keep_observations:
             shutil.rmtree(workdir / "observations", ignore_errors=True)
@@ -236,42 +238,40 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
 
 
 def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
-                 verify: bool = False, status: str = "aborted") -> dict[str, Any]:
+                 verify: bool = False, status: TrialStatus = "aborted") -> TrialRecord:
     st = trial.state
     m = metrics_mod.compute(timeline.events, st.counts,
                             slo=ctx.scenario.slo.availability if ctx.scenario.slo else None)
-    rec: dict[str, Any] = {"trial": n, "status": status, "end_reason": st.end_reason,
-                           "wall_s": round(wall_s, 2), **m.as_dict()}
+    rec = TrialRecord(trial=n, status=status, end_reason=st.end_reason,
+                      wall_s=round(wall_s, 2), **m.as_dict())
     if trial.aborted:  # an abort_if stop condition held
-        rec["abort_reason"] = st.end_reason.removeprefix("aborted: ")
-    rec["requests_by_name"] = st.endpoints.as_list(st.t_fault)
+        rec.abort_reason = st.end_reason.removeprefix("aborted: ")
+    rec.requests_by_name = st.endpoints.as_list(st.t_fault)
     if st.baseline_error:
-        rec["baseline_error"] = st.baseline_error
-    rec["data_loss"] = None
-    rec["data_loss_note"] = "not measured: the scenario declares no data_loss query"
-    rec["rpo_s"] = None
-    rec["invariants"] = []
+        rec.baseline_error = st.baseline_error
+    rec.data_loss = None
+    rec.data_loss_note = "not measured: the scenario declares no data_loss query"
+    rec.rpo_s = None
+    rec.invariants = []
     if verify and st.t_fault is not None:
         measure_data_loss(rec, ctx, st)
-        rec["invariants"] = check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))
+        rec.invariants = check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))
     elif verify:
-        rec["data_loss_note"] = "not measured: no fault was injected"
-    if st.fault_errors:
-        rec["notes"].extend(f"fault error: {e}" for e in st.fault_errors)
+        rec.data_loss_note = "not measured: no fault was injected"
+    rec.notes += [f"fault error: {e}" for e in st.fault_errors]
     if st.recovery_error:
-        rec["notes"].append(f"recovery failed: {st.recovery_error}")
-    for d in trial.detectors:
-        if d.error:
-            rec["notes"].append(f"detector {d.name} broke: {d.error}")
-    rec["detectors"] = [{"name": d.name, "type": d.type_name, "fired_t": d.fired_at}
-                        for d in trial.detectors]
-    rec["targets"] = evaluate(rec, ctx.scenario.targets.model_dump(exclude_none=True))
-    rec["passed"] = status == "completed" and all(t["passed"] for t in rec["targets"])
-    rec["events"] = list(timeline.events)
+        rec.notes += [f"recovery failed: {st.recovery_error}"]
+    rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
+    rec.detectors = [DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
+                     for d in trial.detectors]
+    # The targets read the trial as written (dotted fields such as data_loss.lost).
+    rec.targets = evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))
+    rec.passed = status == "completed" and all(t.passed for t in rec.targets)
+    rec.events = list(timeline.events)
     return rec
 
 
-def measure_data_loss(rec: dict[str, Any], ctx: TrialContext, st: Any) -> None:
+def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:
     """Lost writes, by the scenario's own query; without one, "not measured", never 0."""
     spec = ctx.scenario.data_loss
     if spec is None:
@@ -279,26 +279,26 @@ def measure_data_loss(rec: dict[str, Any], ctx: TrialContext, st: Any) -> None:
     try:
         loss = account(st.writes, present_refs(ctx.db_dsn, spec.query, st.writes), st.t_fault)
     except NotMeasured as exc:
-        rec["data_loss_note"] = f"not measured: {exc}"
-        rec["data_loss_error"] = str(exc)
+        rec.data_loss_note = f"not measured: {exc}"
+        rec.data_loss_error = str(exc)
         return
     except Exception as exc:  # the database may still be unreachable: say so, invent nothing
-        rec["data_loss_note"] = f"not measured: {type(exc).__name__}: {exc}"
-        rec["data_loss_error"] = str(exc)
+        rec.data_loss_note = f"not measured: {type(exc).__name__}: {exc}"
+        rec.data_loss_error = str(exc)
         return
-    rec["rpo_s"] = loss.pop("rpo_s")
-    rec["data_loss"] = loss
-    rec["data_loss_note"] = None
+    rec.rpo_s = loss.pop("rpo_s")
+    rec.data_loss = loss
+    rec.data_loss_note = None
 
 
-def finish_record(record: dict[str, Any], scenario: Scenario, out: Path) -> None:
-    trials = [t for t in record["trials"] if t.get("status") in ("completed", "aborted")]
-    record["finished"] = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-    record["summary"] = summarize(trials)
-    record["targets"] = run_targets(trials, scenario.targets.model_dump(exclude_none=True))
-    record["passed"] = (record["status"] == "completed" and bool(trials)
-                        and all(t.get("passed") for t in trials))
-    write_json(out / "result.json", record)
+def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:
+    trials = [t.as_dict() for t in record.trials if t.status in ("completed", "aborted")]
+    record.finished = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    record.summary = summarize(trials)
+    record.targets = run_targets(trials, scenario.targets.model_dump(exclude_none=True))
+    record.passed = (record.status == "completed" and bool(trials)
+                     and all(t.get("passed") for t in trials))
+    write_json(out / "result.json", record.as_dict())
 
 
 def format_event(e: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ import pytest
 
 from chaos.errors import ScenarioError
 from chaos.measure.timeline import Clock, Timeline
+from chaos.record import TrialRecord
 from chaos.run import trial_record
 from chaos.scenario import load_scenario
 from chaos.trial import Trial, TrialContext
@@ -34,7 +35,7 @@ def load(tmp_path: Path, extra: str):
     return load_scenario(path)
 
 
-def record_for(tmp_path: Path, extra: str, ok: int, failed: int) -> dict:
+def record_for(tmp_path: Path, extra: str, ok: int, failed: int) -> TrialRecord:
     sc = load(tmp_path, extra)
     clock = Clock()
     timeline = Timeline(clock, tmp_path / "timeline.jsonl", trial=1)
@@ -55,24 +56,24 @@ def test_budget_is_counted_against_the_scenarios_slo(tmp_path):
     rec = record_for(tmp_path, "slo: {availability: 99%}\ntargets: {error_budget_burned: 50%}\n",
                      ok=990, failed=10)
     # 1000 requests at 99%: a budget of 10 failures, all 10 spent
-    assert rec["error_budget_burned"] == pytest.approx(1.0)
-    (target,) = rec["targets"]
-    assert target["metric"] == "error_budget_burned" and target["passed"] is False
+    assert rec.error_budget_burned == pytest.approx(1.0)
+    (target,) = rec.targets
+    assert target.metric == "error_budget_burned" and target.passed is False
 
 
 def test_budget_target_passes_when_under(tmp_path):
     rec = record_for(tmp_path, "slo: {availability: 99.9%}\ntargets: {error_budget_burned: 50%}\n",
                      ok=3996, failed=4)
-    assert rec["error_budget_burned"] == pytest.approx(1.0)    # 4 of a 4-request budget
+    assert rec.error_budget_burned == pytest.approx(1.0)    # 4 of a 4-request budget
     rec = record_for(tmp_path, "slo: {availability: 99%}\ntargets: {error_budget_burned: 50%}\n",
                      ok=3996, failed=4)
-    assert rec["error_budget_burned"] == pytest.approx(0.1)
-    assert rec["targets"][0]["passed"] is True
+    assert rec.error_budget_burned == pytest.approx(0.1)
+    assert rec.targets[0].passed is True
 
 
 def test_without_an_slo_there_is_no_budget(tmp_path):
     rec = record_for(tmp_path, "", ok=10, failed=10)
-    assert rec["error_budget_burned"] is None
+    assert rec.error_budget_burned is None
 
 
 def test_budget_target_without_slo_is_a_validation_error(tmp_path):
