@@ -2,12 +2,15 @@
 
     record = RunRecord.model_validate(json.loads(text))   # raises pydantic's ValidationError
     record.trials[0].ttd_s; record.scenario.name
-    problems(exc)   # ["field 'trials[0].ttd_s' should be a number, found a string 'soon'", ...]
     record.as_dict()   # the JSON form, keys exactly as written
+    load_result(Path("reports/2026.../result.json"))   # checked dict, or ReportError (exit 2)
 
 ``chaos.run`` builds the record from these models; ``chaos.report``, ``chaos
-compare`` and ``chaos history`` read result.json through ``RunRecord`` (see
-``chaos.report.record.load_result``), so the shape is written down once, here.
+compare`` and ``chaos history`` read result.json through ``load_result``, so
+the shape is written down once, here. A damaged record is refused with every
+problem named by file and field path:
+
+    reports/x/result.json: field 'trials[0].ttd_s' should be a number, found a string 'soon'
 
 Readers are tolerant where a record may honestly be partial: a trial the
 process did not live to finish is ``{"trial": n, "status": "running"}``, a run
@@ -25,11 +28,14 @@ adds its own keys, and the reports read them as such.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from chaos.errors import ReportError
 from chaos.measure.targets import TARGET_FIELDS
 
 SCHEMA_VERSION = 1          # what this version of chaos writes
@@ -237,6 +243,33 @@ class RunRecord(Section):
                                       "schema_version {readable}",
                                       {"found": found, "readable": readable})
         return data
+
+
+# ---- reading it ------------------------------------------------------------------------
+
+def load_result(path: Path) -> dict[str, Any]:
+    """result.json, checked by ``RunRecord``, as the dict it was written as."""
+    def damaged(what: str) -> ReportError:
+        return ReportError(f"{path}: {what}", damaged_input=True)
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise damaged("not found; a run directory holds result.json and timeline.jsonl") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise damaged(f"cannot be read ({exc})") from None
+    try:
+        data = json.loads(text)
+    except RecursionError:  # `[[[[...` thousands deep: the C decoder recurses per level
+        raise damaged("is nested too deeply to be a run record") from None
+    except ValueError as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        raise damaged(f"is not valid JSON{where}; the file may be truncated") from None
+    try:
+        record = RunRecord.model_validate(data)   # the version first, then every field
+    except ValidationError as exc:
+        raise damaged("; ".join(problems(exc))) from None
+    return record.as_dict()
 
 
 # ---- what went wrong, for a person --------------------------------------------------------

@@ -8,7 +8,7 @@ events known when the trial ended, timeline.jsonl everything that was ever
 appended (also for a trial the process did not live to record, and a person's
 ``mark`` lines added afterwards). Each trial's events are sorted by time.
 
-result.json is checked by its model (``chaos.record.RunRecord``); the
+result.json is read and checked by ``chaos.record.load_result``; the
 renderers read the checked record as the dicts it was written as. A result.json
 we cannot trust stops the report with a ``ReportError`` that names the file and
 every field at fault (exit 2); a torn last line of timeline.jsonl, which a
@@ -23,12 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from chaos.errors import ReportError
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import read_timeline
-from chaos.record import RunRecord, problems
+from chaos.record import load_result
 
 
 @dataclass
@@ -78,30 +76,6 @@ def load_run(run_dir: str | Path) -> Run:
     for n, lines in samples.items():
         run.samples[n] = sorted(lines, key=lambda s: s["t"])
     return run
-
-
-def load_result(path: Path) -> dict[str, Any]:
-    def damaged(what: str) -> ReportError:
-        return ReportError(f"{path}: {what}", damaged_input=True)
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise damaged("not found; a run directory holds result.json and timeline.jsonl") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise damaged(f"cannot be read ({exc})") from None
-    try:
-        data = json.loads(text)
-    except RecursionError:  # `[[[[...` thousands deep: the C decoder recurses per level
-        raise damaged("is nested too deeply to be a run record") from None
-    except ValueError as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
-        raise damaged(f"is not valid JSON{where}; the file may be truncated") from None
-    try:
-        record = RunRecord.model_validate(data)
-    except ValidationError as exc:
-        raise damaged("; ".join(problems(exc))) from None
-    return record.as_dict()
 
 
 def _load_timeline(path: Path, run: Run) -> tuple[dict[int, list], dict[int, list]]:

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from chaos import run as run_mod
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
 from chaos.history import scan
-from chaos.record import SCHEMA_VERSION, RunRecord, TrialRecord
+from chaos.record import SCHEMA_VERSION, RunRecord, TrialRecord, load_result
 from chaos.report import render_all
-from chaos.report.record import load_result, load_run
+from chaos.report.record import load_run
 from chaos.trial import Trial
 
 REPO = Path(__file__).resolve().parents[2]
