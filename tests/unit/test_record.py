@@ -12,9 +12,10 @@ import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, get_args
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chaos import run as run_mod
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
@@ -219,3 +220,21 @@ def test_schema_version_is_checked_in_one_place():
     checks = [p.relative_to(REPO).as_posix() for p in (REPO / "chaos").rglob("*.py")
               if "READABLE_SCHEMAS" in p.read_text() or "SUPPORTED_SCHEMAS" in p.read_text()]
     assert checks == ["chaos/record.py"]
+
+
+def test_every_field_a_target_summary_or_comparison_reads_is_in_the_trial_model():
+    from chaos.compare.samples import METRICS
+    from chaos.measure.summary import SUMMARIZED
+    from chaos.measure.targets import TARGET_FIELDS
+
+    def known(dotted: str) -> bool:
+        model: Any = TrialRecord
+        for part in dotted.split("."):
+            if part not in model.model_fields:
+                return False
+            model = next((a for a in get_args(model.model_fields[part].annotation)
+                          if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        return True
+
+    fields = {*TARGET_FIELDS.values(), *SUMMARIZED, *METRICS}
+    assert [f for f in sorted(fields) if not known(f)] == []
