@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"chaos", "chaos.errors", "chaos.redact", "chaos.atomic", "chaos.signals",
               "chaos.parts", "chaos.registry", "chaos.sample"}),
     ("schema", {"chaos.scenario"}),
-    ("infrastructure", {"chaos.lab", "chaos.measure"}),
+    ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record"}),
     ("parts and load", {"chaos.faults", "chaos.detect", "chaos.recover", "chaos.safety",
                         "chaos.load"}),
     ("trial", {"chaos.trial"}),
