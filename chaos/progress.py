@@ -104,3 +104,24 @@ def for_terminal(log: Callable[[str], None], plain_tick: Callable[[Any], None],
     if is_interactive():
         return RichDisplay(fmt, time_limit, url, title)
     return PlainDisplay(log, plain_tick, fmt)
+
+
+def format_event(e: dict[str, Any]) -> str:
+    skip = {"t", "wall", "kind", "trial"}
+    detail = " ".join(f"{k}={v}" for k, v in e.items() if k not in skip)
+    return f"  [{e['t']:7.2f}s] {e['kind']:<18} {detail}"
+
+
+def progress_printer(log: Callable[[str], None]) -> Callable[[Any], None]:
+    """The plain progress line every 5 s of trial time, from the trial's status."""
+    last = {"t": -10.0}
+
+    def tick(trial: Any) -> None:
+        s = trial.status()
+        if s.now - last["t"] < 5:
+            return
+        last["t"] = s.now
+        log(f"  [{s.now:7.2f}s] {s.phase:<18} {s.rps:6.0f} req/s  errors {s.error_ratio:6.1%}  "
+            f"total {s.total}  failed {s.failed}")
+
+    return tick

@@ -16,7 +16,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,10 +34,12 @@ from chaos.measure.summary import summarize, run_targets
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Clock, Timeline
 from chaos.measure.verify import NotMeasured, check_invariants, present_refs
-from chaos.progress import for_terminal
+from chaos.progress import for_terminal, format_event, progress_printer
+from chaos.provenance import git_commit
 from chaos.record import (SCHEMA_VERSION, DetectorRecord, FaultRecord, LabRecord, RunRecord,
                           ScenarioRecord, ToolRecord, TrialRecord, TrialStatus)
 from chaos.recover.backups import Backups
+from chaos.recover.reset import reset_database
 from chaos.redact import register_secret
 from chaos.lab.spec import lab_spec
 from chaos.scenario import Scenario, load_scenario
@@ -147,33 +148,6 @@ def render_reports(out: Path, log: Callable[[str], None]) -> None:
             log(f"wrote {path}")
     except ChaosError as exc:  # the record is safe on disk; `chaos report` can retry
         log(f"reports not rendered: {exc}")
-
-
-def reset_database(lab: Lab, golden, health_path: str | None) -> float:
-    """Put the database back as it was before trial 1; returns the seconds it took."""
-    t0 = time.monotonic()
-    Backups(lab).restore(golden)
-    if health_path:
-        settle_app(lab.app_url + health_path)
-    return round(time.monotonic() - t0, 3)
-
-
-def settle_app(health_url: str, clean: int = 20, timeout: float = 30) -> None:
-    """Let the app drop the pooled connections the restore killed: each would
-    fail one request of the next trial, before its fault (a false alarm and
-    failed requests that are not the fault's). Sequential calls to the
-    scenario's ``lab.health_path`` cycle through the pool until ``clean`` in a
-    row succeed. Without a health path the next trial's baseline is the check."""
-    import urllib.request
-
-    deadline, streak = time.monotonic() + timeout, 0
-    while streak < clean and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(health_url, timeout=2) as resp:
-                streak = streak + 1 if resp.status == 200 else 0
-        except OSError:
-            streak = 0
-            time.sleep(0.1)
 
 
 def describe(exc: BaseException) -> str:
@@ -301,26 +275,6 @@ def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:
     write_json(out / "result.json", record.as_dict())
 
 
-def format_event(e: dict[str, Any]) -> str:
-    skip = {"t", "wall", "kind", "trial"}
-    detail = " ".join(f"{k}={v}" for k, v in e.items() if k not in skip)
-    return f"  [{e['t']:7.2f}s] {e['kind']:<18} {detail}"
-
-
-def progress_printer(log: Callable[[str], None]) -> Callable[[Trial], None]:
-    last = {"t": -10.0}
-
-    def tick(trial: Trial) -> None:
-        s = trial.status()
-        if s.now - last["t"] < 5:
-            return
-        last["t"] = s.now
-        log(f"  [{s.now:7.2f}s] {s.phase:<18} {s.rps:6.0f} req/s  errors {s.error_ratio:6.1%}  "
-            f"total {s.total}  failed {s.failed}")
-
-    return tick
-
-
 def stop_at(deadline: float | None, tick: Callable[[Trial], None]) -> Callable[[Trial], None]:
     """``tick``, and end the trial as aborted (``max_duration``) once the run's budget is spent."""
 
@@ -330,14 +284,3 @@ def stop_at(deadline: float | None, tick: Callable[[Trial], None]) -> Callable[[
             trial.abort(MAX_DURATION)   # finish() reverts, as for abort_if
 
     return on_tick
-
-
-def git_commit(directory: Path) -> str | None:
-    """HEAD of the git repository holding the scenario, so a comparison says what it compared."""
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True,
-                              text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):  # no git, or no such directory
-        return None
-    sha = done.stdout.strip()
-    return sha if done.returncode == 0 and len(sha) >= 40 else None

@@ -13,7 +13,8 @@ import pytest
 
 from chaos.cli.run_commands import budget_seconds, write_junit
 from chaos.errors import UsageError
-from chaos.run import MAX_DURATION, git_commit, stop_at
+from chaos.provenance import git_commit
+from chaos.run import MAX_DURATION, stop_at
 
 SEED_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "runs" / "seed-sample"
 

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chaos"
 
 # Low to high. A module may import its own layer's modules and any layer below.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("base", {"chaos", "chaos.errors", "chaos.redact", "chaos.atomic", "chaos.signals",
+    ("base", {"chaos", "chaos.errors", "chaos.redact", "chaos.atomic", "chaos.signals", "chaos.provenance",
               "chaos.parts", "chaos.registry", "chaos.sample"}),
     ("schema", {"chaos.scenario"}),
     ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record"}),

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from chaos.progress import PlainDisplay, RichDisplay, for_terminal, is_interactive
-from chaos.run import format_event
+from chaos.progress import format_event
 from chaos.trial import TrialStatus
 
 
