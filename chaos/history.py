@@ -108,19 +108,3 @@ def render_table(rows: list[dict[str, Any]]) -> str:
              {True: "yes", False: "no"}.get(r["passed"], "?"), (r["git_commit"] or "")[:10]]
             for r in rows]
     return table(head, body)
-
-
-def history_cmd(scenario: str | None, reports: str | None, fmt: str) -> None:
-    import click
-
-    runs, skipped = history(scenario, Path(reports) if reports else DEFAULT_REPORTS)
-    rows = as_rows(runs)
-    if fmt == "json":
-        click.echo(json.dumps({"runs": rows, "skipped": skipped}, indent=2))
-    elif rows:
-        click.echo(render_table(rows))
-        click.echo("medians in seconds (ttd, ttr) and writes (lost); `chaos compare A B` for more")
-    else:
-        click.echo("no runs" + (f" of {scenario!r}" if scenario else ""))
-    for why in skipped:
-        click.echo(f"skipped {why}", err=True)

@@ -104,7 +104,7 @@ def mark(kind: str, note: str | None, run_id: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def history(scenario: str | None, reports: str | None, fmt: str) -> None:
     """List runs (of SCENARIO: a file or part of its name) with their medians, newest first."""
-    from chaos.history import history_cmd
+    from chaos.cli.views import history_cmd
 
     history_cmd(scenario, reports, fmt)
 
@@ -121,7 +121,7 @@ def history(scenario: str | None, reports: str | None, fmt: str) -> None:
 def compare(base: str, candidate: str, reports: str | None, max_regression: str | None, fmt: str,
             metrics: tuple[str, ...]) -> int:
     """Compare two runs (directories or --label names): medians, CI, Mann-Whitney U, verdict."""
-    from chaos.compare import compare_cmd
+    from chaos.cli.views import compare_cmd
 
     return compare_cmd(base, candidate, reports, max_regression, fmt, metrics)
 

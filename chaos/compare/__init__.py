@@ -19,7 +19,7 @@ from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, UsageError
 from chaos.history import DEFAULT_REPORTS, RunEntry
 from chaos.measure import stats
 
-__all__ = ["METRICS", "Comparison", "Gate", "compare", "compare_cmd", "resolve"]
+__all__ = ["METRICS", "Comparison", "Gate", "compare", "resolve"]
 
 
 def compare(base: RunEntry, candidate: RunEntry, gate: Gate | None = None,
@@ -28,20 +28,3 @@ def compare(base: RunEntry, candidate: RunEntry, gate: Gate | None = None,
                            seed=seed)
             for m in metrics]
     return Comparison(base, candidate, rows, gate or Gate(), seed=seed)
-
-
-def compare_cmd(base: str, candidate: str, reports: str | None, max_regression: str | None,
-                fmt: str, metrics: tuple[str, ...]) -> int:
-    import click
-
-    from chaos.compare import render
-
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise UsageError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(METRICS)}")
-    gate = Gate.parse(max_regression)
-    where = Path(reports) if reports else DEFAULT_REPORTS
-    cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or METRICS)
-    out = {"json": render.render_json, "markdown": render.render_markdown}.get(fmt, render.render_text)
-    click.echo(out(cmp))
-    return EXIT_TARGETS_MISSED if cmp.failed else EXIT_OK

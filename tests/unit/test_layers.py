@@ -189,3 +189,13 @@ def test_the_parts_contract_is_the_bottom():
     assert GRAPH["chaos.parts"] == set(), GRAPH["chaos.parts"]
     assert layer("chaos.registry") == 0 and not {
         d for d in GRAPH["chaos.registry"] if layer(d) > 0}
+
+
+def test_only_the_cli_prints_with_click():
+    users = sorted(name for name, path in MODULES.items()
+                   if not name.startswith(("chaos.cli", "chaos.sample."))
+                   and any(isinstance(n, (ast.Import, ast.ImportFrom))
+                           and ("click" in [a.name for a in n.names] if isinstance(n, ast.Import)
+                                else (n.module or "").split(".")[0] == "click")
+                           for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))))
+    assert not users, f"click outside chaos/cli/: {users}"

@@ -1,0 +1,39 @@
+"""`chaos compare` and `chaos history`: print what compare/ and history compute."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from chaos.compare import METRICS, Gate, compare, render, resolve
+from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, UsageError
+from chaos.history import DEFAULT_REPORTS, as_rows, history, render_table
+
+
+def compare_cmd(base: str, candidate: str, reports: str | None, max_regression: str | None,
+                fmt: str, metrics: tuple[str, ...]) -> int:
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise UsageError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+    gate = Gate.parse(max_regression)
+    where = Path(reports) if reports else DEFAULT_REPORTS
+    cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or METRICS)
+    out = {"json": render.render_json, "markdown": render.render_markdown}.get(fmt, render.render_text)
+    click.echo(out(cmp))
+    return EXIT_TARGETS_MISSED if cmp.failed else EXIT_OK
+
+
+def history_cmd(scenario: str | None, reports: str | None, fmt: str) -> None:
+    runs, skipped = history(scenario, Path(reports) if reports else DEFAULT_REPORTS)
+    rows = as_rows(runs)
+    if fmt == "json":
+        click.echo(json.dumps({"runs": rows, "skipped": skipped}, indent=2))
+    elif rows:
+        click.echo(render_table(rows))
+        click.echo("medians in seconds (ttd, ttr) and writes (lost); `chaos compare A B` for more")
+    else:
+        click.echo("no runs" + (f" of {scenario!r}" if scenario else ""))
+    for why in skipped:
+        click.echo(f"skipped {why}", err=True)
