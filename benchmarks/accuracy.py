@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import psycopg
 import yaml
 
-from benchmarks.common import REPO, emit, spread
+from benchmarks.common import emit, spread
 from chaos import sample
 from chaos.faults.base import Fault
 from chaos.registry import faults
@@ -77,7 +77,8 @@ class ColumnGone(Fault):
 
 
 def scenario(case: str) -> dict[str, Any]:
-    kind, seconds = case.rstrip("0123456789"), int(case.lstrip("pausewindow"))
+    kind = case.rstrip("0123456789")
+    seconds = int(case[len(kind):])
     fault: dict[str, Any] = {"at": "6s", "duration": f"{seconds}s"}
     fault.update({"type": "pause", "target": "db"} if kind == "pause" else
                  {"type": "bench_column_gone"})
@@ -112,13 +113,13 @@ def observations(obs_dir: Path, origin: float) -> list[tuple[float, bool]]:
 def replay_rule(obs: list[tuple[float, bool]], t_fault: float) -> float | None:
     """Exact event-time evaluation of the error-rate rule: the condition only
     changes when an answer enters (at its answer time) or leaves (window later)."""
-    changes = sorted([(t, 1, ok) for t, ok in obs] + [(t + RULE["window"], -1, ok) for t, ok in obs])
+    changes = sorted([(t, 1, ok) for t, ok in obs]
+                     + [(t + RULE["window"], -1, ok) for t, ok in obs])
     n = failed = 0
     since = None
     for t, sign, ok in changes:
-        if since is not None and t >= since + RULE["for"]:
-            if since + RULE["for"] >= t_fault:
-                return since + RULE["for"]
+        if since is not None and t >= since + RULE["for"] and since + RULE["for"] >= t_fault:
+            return since + RULE["for"]
         n += sign
         failed += sign * (not ok)
         holds = n > 0 and failed / n > RULE["above"]
@@ -178,7 +179,7 @@ class EngineEvents:
                    default=None)
 
     @classmethod
-    def replay(cls, since: float, until: float) -> "EngineEvents":
+    def replay(cls, since: float, until: float) -> EngineEvents:
         """The same events after the fact, from the engine's (bounded) event history."""
         from chaos.lab.engine import client
 

@@ -1,7 +1,7 @@
 """Growth: the orchestrator's CPU and memory per request, versus rate and trial length.
 
     python -m benchmarks.growth --rate 200 --rate 2000 --seconds 60 --seconds 600
-    python -m benchmarks.growth --rate 2000 --seconds 60 --rules-from REV   # e.g. HEAD: the old rules
+    python -m benchmarks.growth --rate 2000 --seconds 60 --rules-from REV   # REV=HEAD: old rules
 
 No Docker: the real trial loop (``Trial.read_observations``, ``sample``,
 ``check_detectors``, with an error-rate and a latency rule and the steady-state
@@ -26,7 +26,6 @@ import time
 import tracemalloc
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 
 from benchmarks.common import REPO, emit
 from chaos.measure.steady import SteadyState
@@ -40,7 +39,8 @@ SCENARIO = {
     "lab": {"compose": "unused.yml"},
     "load": {"requests": [{"path": "/"}]},
     "faults": [{"type": "pause", "target": "db", "at": "100000s", "duration": "1s"}],
-    "detect": [{"name": "errors", "type": "error_rate", "window": "10s", "above": "5%", "for": "5s"},
+    "detect": [{"name": "errors", "type": "error_rate", "window": "10s", "above": "5%",
+                "for": "5s"},
                {"name": "slow", "type": "latency", "window": "10s", "above": "2s", "for": "5s"}],
     "recovery": {"trigger": "none"},
     "time_limit": "200000s",

@@ -162,15 +162,17 @@ def check(t: Try, proc: subprocess.Popen, out: Path, output: str) -> None:
         t.leaks.append("paused container left")
     timeline = events(out)
     for e in timeline:
-        if e["kind"] == "fault_applied" and not e.get("error") and e.get("fault") == "pause":
-            if not any(r["kind"] == "fault_reverted" and r.get("index") == e.get("index")
-                       and r.get("trial") == e.get("trial") for r in timeline):
-                t.leaks.append(f"fault {e.get('fault')} never reverted")
+        applied = (e["kind"] == "fault_applied" and not e.get("error")
+                   and e.get("fault") == "pause")
+        if applied and not any(r["kind"] == "fault_reverted" and r.get("index") == e.get("index")
+                               and r.get("trial") == e.get("trial") for r in timeline):
+            t.leaks.append(f"fault {e.get('fault')} never reverted")
     if "Traceback" in output:
         t.problems.append("a traceback was printed")
     if t.exit_code == 130:
         if t.status != "aborted" or "interrupted" not in (result.get("abort_reason") or ""):
-            t.problems.append(f"exit 130 but status {t.status!r}, reason {result.get('abort_reason')!r}")
+            t.problems.append(f"exit 130 but status {t.status!r}, "
+                              f"reason {result.get('abort_reason')!r}")
     elif t.exit_code in (0, 1):
         if t.status != "completed":
             t.problems.append(f"exit {t.exit_code} but status {t.status!r}")
@@ -180,9 +182,11 @@ def check(t: Try, proc: subprocess.Popen, out: Path, output: str) -> None:
         t.problems.append(f"exit code {t.exit_code}")
     recorded = {(tr.get("trial"), e.get("kind"), e.get("t")) for tr in result.get("trials", [])
                 for e in tr.get("events") or []}
-    missing = [e["kind"] for e in timeline if (e.get("trial"), e["kind"], e.get("t")) not in recorded]
+    missing = [e["kind"] for e in timeline
+               if (e.get("trial"), e["kind"], e.get("t")) not in recorded]
     if missing:
-        t.problems.append(f"result.json lacks {len(missing)} event(s) of timeline.jsonl: {missing[:5]}")
+        t.problems.append(f"result.json lacks {len(missing)} event(s) of timeline.jsonl: "
+                          f"{missing[:5]}")
 
 
 def one_try(n: int, phase: str, signum: signal.Signals, scenario: Path, work: Path,

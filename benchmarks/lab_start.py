@@ -24,7 +24,8 @@ COMPOSE = REPO / "compose" / "docker-compose.yml"
 
 
 def healthy(project: str) -> bool:
-    ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
+    ids = subprocess.run(["docker", "ps", "-aq",
+                          "--filter", f"label=com.docker.compose.project={project}"],
                          capture_output=True, text=True).stdout.split()
     if not ids:
         return False
@@ -71,7 +72,7 @@ def main() -> None:
             took = bare_start() if who == "bare" else chaos_start()
             times[who].append(took)
             emit(bench="lab_start", pair=i + 1, how=who, seconds=round(took, 2))
-    ratios = [c / b for b, c in zip(times["bare"], times["chaos"])]
+    ratios = [c / b for b, c in zip(times["bare"], times["chaos"], strict=True)]
     emit(bench="lab_start", summary={"bare_s": spread(times["bare"]),
                                      "chaos_s": spread(times["chaos"]),
                                      "ratio": spread(ratios)})

@@ -126,7 +126,8 @@ class Bench:
         if obs_dir is not None:
             lines = sum(sum(1 for _ in p.open()) for p in obs_dir.glob("obs-*.jsonl"))
             stats["stream_lines"] = lines
-            stats["stream_ok"] = abs(lines - stats["requests"]) <= STREAM_TOLERANCE * stats["requests"]
+            stats["stream_ok"] = (abs(lines - stats["requests"])
+                                  <= STREAM_TOLERANCE * stats["requests"])
         return stats
 
     def chaos_setup(self, case: str, work: Path) -> tuple[str, Path, dict[str, str]]:
@@ -211,7 +212,7 @@ def summarise(results: dict[str, dict[str, list[dict]]]) -> dict:
         ours = [r["rps"] for r in sides["chaos"]]
         out[case] = {"bare_rps": statistics.median(bare), "chaos_rps": statistics.median(ours),
                      "ratio": round(statistics.median(ours) / statistics.median(bare), 3),
-                     "pair_ratio": spread([c / b for b, c in zip(bare, ours)]),
+                     "pair_ratio": spread([c / b for b, c in zip(bare, ours, strict=True)]),
                      "bare": spread(bare), "chaos": spread(ours),
                      "cpu_us_per_request": {how: spread([r["cpu_us_per_request"] for r in runs])
                                             for how, runs in sides.items()},

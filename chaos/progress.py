@@ -17,7 +17,8 @@ import os
 import sys
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chaos.redact import redact
 

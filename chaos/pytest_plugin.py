@@ -19,8 +19,9 @@ chaos costs other test suites nothing.
 from __future__ import annotations
 
 import glob
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -149,7 +150,8 @@ def describe_miss(record: dict[str, Any]) -> str:
              f"status {record['status']})"]
     for t in record.get("targets") or []:
         mark = "PASS" if t["passed"] else "FAIL"
-        lines.append(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")
+        lines.append(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} "
+                     f"limit {t['limit']}")
     if record.get("abort_reason"):
         lines.append(f"  run aborted: {record['abort_reason']}")
     return "\n".join(lines)

@@ -17,9 +17,10 @@ are loaded the first time a registry is asked for a name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from chaos.errors import ChaosError
 
@@ -38,7 +39,7 @@ class Registry(Generic[T]):
             if name in self._items:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._items[name] = obj
-            setattr(obj, "type_name", name)
+            obj.type_name = name
             return obj
 
         return decorate

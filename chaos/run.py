@@ -17,31 +17,41 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError
-from chaos.lab.start import start_lab
 from chaos.lab.lab import Lab
+from chaos.lab.spec import lab_spec
+from chaos.lab.start import start_lab
 from chaos.live import Live, as_gameday, open_live, with_board
 from chaos.measure import metrics as metrics_mod
 from chaos.measure.dataloss import account
-from chaos.measure.summary import summarize, run_targets
+from chaos.measure.summary import run_targets, summarize
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Clock, Timeline
 from chaos.measure.verify import NotMeasured, check_invariants, present_refs
 from chaos.progress import for_terminal, format_event, progress_printer
 from chaos.provenance import git_commit
-from chaos.record import (SCHEMA_VERSION, DetectorRecord, FaultRecord, LabRecord, RunRecord,
-                          ScenarioRecord, ToolRecord, TrialRecord, TrialStatus)
+from chaos.record import (
+    SCHEMA_VERSION,
+    DetectorRecord,
+    FaultRecord,
+    LabRecord,
+    RunRecord,
+    ScenarioRecord,
+    ToolRecord,
+    TrialRecord,
+    TrialStatus,
+)
 from chaos.recover.backups import Backups
 from chaos.recover.reset import reset_database
 from chaos.redact import register_secret
-from chaos.lab.spec import lab_spec
 from chaos.scenario import Scenario, load_scenario
 from chaos.signals import interruptible, shielded
 from chaos.trial import Trial, TrialContext
@@ -173,7 +183,7 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
                     for f in scenario.faults],
             targets=scenario.targets.model_dump(exclude_none=True),
             slo=scenario.slo.model_dump() if scenario.slo else None),
-        started=datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        started=datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
         status="running",
         trials=[],
     )
@@ -189,7 +199,8 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
                            url=live.url if live else None, title=f"{scenario.name} · trial {n}")
     timeline.listeners.append(display.event)
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
-                       backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn, workdir=workdir)
+                       backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
+                       workdir=workdir)
     trial = Trial(ctx, on_tick=stop_at(deadline, with_board(display.tick, live)))
     if live is not None:
         live.board.attach(n, trial)
@@ -267,7 +278,7 @@ def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:
 
 def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:
     trials = [t.as_dict() for t in record.trials if t.status in ("completed", "aborted")]
-    record.finished = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    record.finished = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
     record.summary = summarize(trials)
     record.targets = run_targets(trials, scenario.targets.model_dump(exclude_none=True))
     record.passed = (record.status == "completed" and bool(trials)

@@ -60,7 +60,8 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path())
-@click.option("--trials", default=1, type=click.IntRange(1, 1000), help="Fault-detect-recover cycles.")
+@click.option("--trials", default=1, type=click.IntRange(1, 1000),
+              help="Fault-detect-recover cycles.")
 @click.option("--out", type=click.Path(), help="Run directory (default reports/<run-id>).")
 @click.option("--label", help="A name for this configuration, for `chaos compare`.")
 @click.option("--keep-observations", is_flag=True, help="Keep the raw per-request stream.")
@@ -100,7 +101,8 @@ def mark(kind: str, note: str | None, run_id: str | None) -> None:
 
 @cli.command()
 @click.argument("scenario", required=False)
-@click.option("--reports", type=click.Path(file_okay=False), help="Where runs are (default reports/).")
+@click.option("--reports", type=click.Path(file_okay=False),
+              help="Where runs are (default reports/).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def history(scenario: str | None, reports: str | None, fmt: str) -> None:
     """List runs (of SCENARIO: a file or part of its name) with their medians, newest first."""
@@ -162,17 +164,20 @@ def lab() -> None:
 @lab.command()
 @click.option("--offline", is_flag=True, help="Build from Debian packages; never pull.")
 @click.option("--online", is_flag=True, help="Pull base images; fail rather than fall back.")
-@click.option("--mirror", help="Debian mirror URL for offline builds (default: the host's apt sources).")
+@click.option("--mirror",
+              help="Debian mirror URL for offline builds (default: the host's apt sources).")
 @click.option("--force", is_flag=True, help="Rebuild even if images are up to date.")
 def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
     """Build the lab images (offline from Debian packages when no registry)."""
     from chaos.cli.lab_commands import build_images_cmd
 
-    build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror, force=force)
+    build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror,
+                     force=force)
 
 
 @lab.command()
-@click.option("--scenario", "scenario_file", type=click.Path(), help="Use this scenario's lab section.")
+@click.option("--scenario", "scenario_file", type=click.Path(),
+              help="Use this scenario's lab section.")
 @ALLOW_REMOTE
 def up(scenario_file: str | None) -> None:
     """Start a lab that stays up until `chaos lab down`."""

@@ -57,7 +57,8 @@ def lab_status() -> None:
         return
     for lab_id, lbl in sorted(labs.items()):
         owner = lbl.get("chaos.pid", "0")
-        click.echo(f"lab {lab_id}  project chaos-{lab_id}  owner pid {owner if owner != '0' else '-'}")
+        click.echo(f"lab {lab_id}  project chaos-{lab_id}  "
+                   f"owner pid {owner if owner != '0' else '-'}")
         for c in list_resources(lab_id)["containers"]:
             health = (c.attrs["State"].get("Health") or {}).get("Status", "-")
             ports = [

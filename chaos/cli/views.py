@@ -20,7 +20,8 @@ def compare_cmd(base: str, candidate: str, reports: str | None, max_regression: 
     gate = Gate.parse(max_regression)
     where = Path(reports) if reports else DEFAULT_REPORTS
     cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or METRICS)
-    out = {"json": render.render_json, "markdown": render.render_markdown}.get(fmt, render.render_text)
+    out = {"json": render.render_json,
+           "markdown": render.render_markdown}.get(fmt, render.render_text)
     click.echo(out(cmp))
     return EXIT_TARGETS_MISSED if cmp.failed else EXIT_OK
 

@@ -10,13 +10,10 @@ runs.py resolves an argument to a run, samples.py turns trials into values
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from chaos.compare.runs import resolve
 from chaos.compare.samples import METRICS, sample
 from chaos.compare.verdict import Comparison, Gate, compare_metric
-from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, UsageError
-from chaos.history import DEFAULT_REPORTS, RunEntry
+from chaos.history import RunEntry
 from chaos.measure import stats
 
 __all__ = ["METRICS", "Comparison", "Gate", "compare", "resolve"]

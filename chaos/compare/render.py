@@ -75,7 +75,8 @@ HEAD = ["metric", "base median (min–max, IQR)", "candidate median (min–max, 
 
 def gate_text(cmp: Comparison) -> str:
     failed = cmp.failed
-    what = f"--max-regression {cmp.gate.text}" if cmp.gate.text != "0" else "any significant regression"
+    what = (f"--max-regression {cmp.gate.text}" if cmp.gate.text != "0"
+            else "any significant regression")
     if not failed:
         return f"gate ({what}): passed"
     names = ", ".join(f"{c.metric} {delta_text(c)}" for c in failed)
@@ -149,7 +150,8 @@ def render_json(cmp: Comparison) -> str:
     def side(entry: Any) -> dict[str, Any]:
         r = entry.result
         return {"dir": str(entry.dir), "run_id": r["run_id"], "label": r.get("label"),
-                "scenario": {k: r["scenario"].get(k) for k in ("name", "file", "sha256", "git_commit")}}
+                "scenario": {k: r["scenario"].get(k)
+                             for k in ("name", "file", "sha256", "git_commit")}}
 
     metrics = [{
         "metric": c.metric, "verdict": c.verdict, "needed_per_side": c.needed_per_side,

@@ -23,9 +23,9 @@ from pydantic import Field
 
 from chaos.errors import FaultError, LabError
 from chaos.faults.base import Fault
-from chaos.parts import LabNeeds
 from chaos.faults.database import session, table_name
 from chaos.lab.dbdisk import DISK_MOUNT
+from chaos.parts import LabNeeds
 from chaos.registry import faults
 from chaos.scenario.base import Strict
 

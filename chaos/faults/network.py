@@ -25,9 +25,9 @@ from pydantic import Field
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
-from chaos.parts import LabNeeds
 from chaos.lab.dbproxy import PROXY_CONTROL_PORT, PROXY_SERVICE
 from chaos.lab.netem import helper_tc, netem_available
+from chaos.parts import LabNeeds
 from chaos.registry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration, NonNegDuration

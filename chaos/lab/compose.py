@@ -58,7 +58,8 @@ class Compose:
                 argv, capture_output=True, text=True, timeout=timeout, env=self.env or None
             )
         except subprocess.TimeoutExpired as exc:
-            raise LabError(f"`{' '.join(args)}` on {self.project} took over {timeout:.0f} s") from exc
+            raise LabError(f"`{' '.join(args)}` on {self.project} "
+                           f"took over {timeout:.0f} s") from exc
         if done.returncode != 0:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
             raise LabError(f"docker compose {' '.join(args)} failed for {self.project}:\n{tail}")

@@ -15,8 +15,8 @@ def db_exec(lab: Lab, argv: list[str], what: str) -> str:
     s = lab.spec
     container = lab.container(s.db_service)
     code, output = container.exec_run(
-        argv, environment={"PGPASSWORD": s.db_password, "PGUSER": s.db_user, "PGDATABASE": s.db_name,
-                     "PGPORT": str(s.db_port)},
+        argv, environment={"PGPASSWORD": s.db_password, "PGUSER": s.db_user,
+                           "PGDATABASE": s.db_name, "PGPORT": str(s.db_port)},
         demux=False,
     )
     text = (output or b"").decode(errors="replace")

@@ -27,7 +27,7 @@ import socket
 import struct
 
 TOXICS: dict[str, dict] = {}
-CONNECTIONS: set["Link"] = set()
+CONNECTIONS: set[Link] = set()
 STREAMS = ("upstream", "downstream")   # client -> server, server -> client
 
 
@@ -158,7 +158,8 @@ async def serve_control(reader, writer) -> None:
             status, answer = 400, {"error": str(exc)}
         data = json.dumps(answer).encode()
         writer.write(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (status, len(data)) + data)
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                     % (status, len(data)) + data)
         await writer.drain()
     except (asyncio.IncompleteReadError, ValueError, ConnectionError):
         pass

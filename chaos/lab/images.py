@@ -413,7 +413,8 @@ def build_images(offline: bool | None = None, mirror: str | None = None, force: 
             if _online_set_ready(c, app):
                 return _current_infos(c, _tags(False, app))
         if offline is not True:
-            log(f"lab images: pulling {ONLINE_DB_SOURCE} and {ONLINE_APP_BASE} from the registry ...")
+            log(f"lab images: pulling {ONLINE_DB_SOURCE} and {ONLINE_APP_BASE} "
+                "from the registry ...")
             old = [i.id for t in (APP_TAG, DB_TAG) if (i := _get(c, t)) is not None]
             try:
                 infos = _build_online(c, force, log, app)
@@ -423,7 +424,8 @@ def build_images(offline: bool | None = None, mirror: str | None = None, force: 
             except (docker.errors.APIError, docker.errors.ImageNotFound) as exc:
                 reason = getattr(exc, "explanation", None) or str(exc)
                 if offline is False:
-                    raise LabError(f"cannot pull the lab images from the registry: {reason}") from None
+                    raise LabError("cannot pull the lab images from the registry: "
+                                   f"{reason}") from None
                 log(f"lab images: registry not reachable after {time.monotonic() - t0:.1f}s "
                     f"({str(reason).splitlines()[0][:160]}); building offline instead")
         if not force and _offline_set_ready(c, app):

@@ -29,8 +29,7 @@ from chaos.lab.compose import Compose
 from chaos.lab.dbdisk import disk_override
 from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
-
-from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE   # `chaos lab up` without a scenario
+from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
 
 
 def state_root() -> Path:
@@ -61,7 +60,7 @@ class Lab:
     # ---- life cycle -------------------------------------------------------
 
     @classmethod
-    def create(cls, spec: LabSpec, owner_pid: int | None) -> "Lab":
+    def create(cls, spec: LabSpec, owner_pid: int | None) -> Lab:
         compose_file = Path(spec.compose_file)
         if not compose_file.is_file():
             raise LabError(f"{compose_file}: compose file not found")
@@ -72,7 +71,7 @@ class Lab:
         return lab
 
     @classmethod
-    def load(cls, lab_id: str) -> "Lab":
+    def load(cls, lab_id: str) -> Lab:
         path = state_root() / lab_id / "lab.json"
         try:
             data = json.loads(path.read_text())
@@ -94,7 +93,8 @@ class Lab:
 
     @property
     def compose(self) -> Compose:
-        return Compose(self.project, [Path(self.spec.compose_file), self.state_dir / "override.yml"])
+        return Compose(self.project,
+                       [Path(self.spec.compose_file), self.state_dir / "override.yml"])
 
     def up(self, timeout: float = 180, log=print) -> float:
         """Build the services the compose file builds, start the lab and wait for
@@ -229,7 +229,7 @@ def image_refs(doc: dict, env: dict[str, str] | None = None) -> list[str]:
     return refs
 
 
-def record_load_pids(lab: "Lab", pids: list[int]) -> None:
+def record_load_pids(lab: Lab, pids: list[int]) -> None:
     """Remember the load generator's processes, so that tearing the lab down
     stops them even when the orchestrator that started them was SIGKILLed."""
     try:
@@ -266,14 +266,16 @@ def wait_healthy(lab_id: str, timeout: float) -> None:
             service = c.labels.get("com.docker.compose.service", c.name)
             if state["Status"] in ("exited", "dead"):
                 logs = c.logs(tail=20).decode(errors="replace")
-                raise LabError(f"lab {lab_id}: {service} exited (code {state['ExitCode']}):\n{logs}")
+                raise LabError(f"lab {lab_id}: {service} exited "
+                               f"(code {state['ExitCode']}):\n{logs}")
             health = (state.get("Health") or {}).get("Status")
             if state["Status"] != "running" or health not in (None, "healthy"):
                 waiting.append(f"{service}={health or state['Status']}")
         if containers and not waiting:
             return
         if time.monotonic() > deadline:
-            raise LabError(f"lab {lab_id}: not healthy after {timeout:.0f} s ({', '.join(waiting)})")
+            raise LabError(f"lab {lab_id}: not healthy after {timeout:.0f} s "
+                           f"({', '.join(waiting)})")
         time.sleep(0.25)
 
 

@@ -11,9 +11,10 @@ and posts to the same endpoint the page's buttons use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chaos.live.board import Board
 from chaos.live.runs import announce, find_running, post_mark

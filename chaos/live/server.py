@@ -40,7 +40,7 @@ class LiveServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="live-server",
                                         kwargs={"poll_interval": 0.2}, daemon=True)
         self._thread.start()

@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from pathlib import Path
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between
 
 from chaos.scenario.template import Template, field_of, parse_tree, render_tree
 
-SPEC = json.loads(open(os.environ["CHAOS_REQUESTS"], encoding="utf-8").read()) \
+SPEC = json.loads(Path(os.environ["CHAOS_REQUESTS"]).read_text(encoding="utf-8")) \
     if os.environ.get("CHAOS_REQUESTS") else {"requests": [], "wait": [0.05, 0.2], "timeout": 5}
 
 
@@ -77,5 +78,6 @@ class DeclaredUser(FastHttpUser):
     wait_time = between(*SPEC["wait"])
     network_timeout = float(SPEC["timeout"])
     connection_timeout = float(SPEC["timeout"])
-    tasks = {_task(Declared(d)): int(d.get("weight", 1)) for d in SPEC["requests"]} or [lambda u: None]
+    tasks = ({_task(Declared(d)): int(d.get("weight", 1)) for d in SPEC["requests"]}
+             or [lambda u: None])
     abstract = not SPEC["requests"]

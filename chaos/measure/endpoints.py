@@ -47,7 +47,8 @@ class Endpoints:
         e.statuses[str(status) if status else "no answer"] += 1
         if t_fault is not None and end_t >= t_fault:
             e.failed_after_fault += 1
-            e.first_failure_t = end_t if e.first_failure_t is None else min(e.first_failure_t, end_t)
+            e.first_failure_t = (end_t if e.first_failure_t is None
+                                 else min(e.first_failure_t, end_t))
             e.last_failure_t = end_t if e.last_failure_t is None else max(e.last_failure_t, end_t)
 
     def as_list(self, t_fault: float | None) -> list[dict[str, Any]]:

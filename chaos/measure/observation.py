@@ -35,7 +35,7 @@ class Observation:
         return self.write and not self.ok and self.status == 0
 
     @classmethod
-    def from_line(cls, line: str) -> "Observation":
+    def from_line(cls, line: str) -> Observation:
         d = json.loads(line)
         return cls(start=d["t"], end=d["t"] + d["ms"] / 1000.0, ok=d["ok"], status=d["st"],
                    name=d.get("n", ""), ref=d.get("ref"))

@@ -7,11 +7,11 @@ the charts rebuild the same phases afterwards from the recorded events
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     STEADY = "before the fault"
     FAULT_ACTIVE = "fault active, undetected"   # injected; nobody and nothing has noticed
     DETECTED = "detected"
@@ -20,9 +20,6 @@ class Phase(str, Enum):
     MITIGATED = "mitigated"                # errors stopped (from the record only)
     RECOVERED = "recovered"
     ENDING = "ending"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def phases_from_events(events: list[dict[str, Any]], t_fault: float | None,
@@ -36,7 +33,8 @@ def phases_from_events(events: list[dict[str, Any]], t_fault: float | None,
         return next((e["t"] for e in events if e.get("kind") == kind and e["t"] >= t_fault), None)
 
     detected = [e["t"] for e in events if e["t"] >= t_fault and (
-        e.get("kind") == "detector_fired" or (e.get("kind") == "mark" and e.get("mark") == "detected"))]
+        e.get("kind") == "detector_fired"
+        or (e.get("kind") == "mark" and e.get("mark") == "detected"))]
     starts = [(Phase.FAULT_ACTIVE, t_fault), (Phase.DETECTED, min(detected, default=None)),
               (Phase.MITIGATED, first("mitigated")), (Phase.RECOVERED, first("recovered"))]
     seq = sorted(((p, t) for p, t in starts if t is not None), key=lambda pt: pt[1])

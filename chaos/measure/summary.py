@@ -35,5 +35,6 @@ def run_targets(trials: list[dict[str, Any]], targets: dict[str, float]) -> list
         numbers = [v for v in values if v is not None]
         out.append({"metric": name, "limit": limit,
                     "observed": max(numbers) if numbers else None,
-                    "passed": bool(per_trial) and all(p is not None and p["passed"] for p in per_trial)})
+                    "passed": bool(per_trial)
+                              and all(p is not None and p["passed"] for p in per_trial)})
     return out

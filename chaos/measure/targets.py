@@ -25,7 +25,8 @@ def evaluate(trial: dict[str, Any], targets: dict[str, float]) -> list[dict[str,
     for name, limit in targets.items():
         field = TARGET_FIELDS[name]
         observed = lookup(trial, field)
-        entry: dict[str, Any] = {"metric": name, "field": field, "limit": limit, "observed": observed}
+        entry: dict[str, Any] = {"metric": name, "field": field, "limit": limit,
+                                 "observed": observed}
         if observed is None and not impact and name in ("ttd", "tta", "ttm", "ttr", "outage"):
             entry.update(passed=True, note="no impact: nothing to detect or recover from")
         elif observed is None and name in ("data_loss", "rpo") and trial.get("data_loss") is None:

@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ class Clock:
         return wall - self.wall0
 
     def wall_iso(self, t: float) -> str:
-        return datetime.fromtimestamp(self.wall0 + t, timezone.utc).astimezone().isoformat(
+        return datetime.fromtimestamp(self.wall0 + t, UTC).astimezone().isoformat(
             timespec="milliseconds")
 
 
@@ -46,7 +46,8 @@ class Timeline:
         self.defaults = defaults      # fields every line carries, e.g. the trial number
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._file = open(path, "a", encoding="utf-8") if path else None
+        # Open for the timeline's life; close() closes it.
+        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self.listeners: list[Any] = []
 
     def add(self, kind: str, t: float | None = None, **detail: Any) -> dict[str, Any]:
@@ -66,8 +67,8 @@ class Timeline:
         """A periodic measurement (request rate, error ratio...): file only, not an event."""
         if self._file:
             with self._lock:
-                self._file.write(json.dumps(redact_data({"kind": "sample", **self.defaults, **values}))
-                                 + "\n")
+                line = json.dumps(redact_data({"kind": "sample", **self.defaults, **values}))
+                self._file.write(line + "\n")
                 self._file.flush()
 
     def first(self, kind: str, **match: Any) -> dict[str, Any] | None:

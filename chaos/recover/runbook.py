@@ -26,4 +26,5 @@ def run_steps(specs: list[Any], ctx: PartContext, t_fault: float | None, first: 
             tl.add("step_failed", step=spec.type, index=i, error=f"{type(exc).__name__}: {exc}",
                    took_s=round(ctx.clock.now() - t0, 3))
             raise
-        tl.add("step_done", step=spec.type, index=i, took_s=round(ctx.clock.now() - t0, 3), **detail)
+        tl.add("step_done", step=spec.type, index=i, took_s=round(ctx.clock.now() - t0, 3),
+               **detail)

@@ -11,8 +11,8 @@ written; a renderer that breaks does not stop the others, and is reported
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from chaos.atomic import write_bytes, write_text
 from chaos.errors import ReportError

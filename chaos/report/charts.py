@@ -142,7 +142,7 @@ def _plot_series(axes: list[Axes], story: TrialStory, small: bool) -> None:
     start, end = _span(story)
     t, *values = series(story)
     x = [v - t0 for v in t]
-    for ax, (label, color), ys in zip(axes, SERIES, values):
+    for ax, (label, color), ys in zip(axes, SERIES, values, strict=True):
         for name, a, b in phases(story, end):
             ax.axvspan(a - t0, b - t0, color=PHASE_COLORS[name], alpha=0.15, lw=0)
         for a, b in fault_spans(story):
@@ -222,7 +222,7 @@ def trials_figure(all_stories: list[TrialStory]) -> Figure:
     """Every trial as a row of small charts, in one figure (the PNG of a multi-trial run)."""
     fig = Figure(figsize=(11, 1.9 * len(all_stories) + 0.4), layout="constrained")
     subfigs = fig.subfigures(len(all_stories), 1, squeeze=False)[:, 0]
-    for sub, story in zip(subfigs, all_stories):
+    for sub, story in zip(subfigs, all_stories, strict=True):
         axes = list(sub.subplots(1, 3, sharex=True))
         _plot_series(axes, story, small=True)
         sub.suptitle(f"trial {story.n}", x=0.0, ha="left", fontsize=9, fontweight="bold")
@@ -237,7 +237,7 @@ def distribution_figure(all_stories: list[TrialStory]) -> Figure | None:
         return None
     fig = Figure(figsize=(11, 1.0 + 0.45 * len(present)), layout="constrained")
     ax = fig.add_subplot()
-    for row, (key, label) in enumerate(present):
+    for row, (key, _label) in enumerate(present):
         values = [v for s in all_stories if (v := _number(s.record.get(key))) is not None]
         nulls = len(all_stories) - len(values)
         jitter = [row + 0.18 * ((i % 5) - 2) / 2 for i in range(len(values))]

@@ -34,7 +34,8 @@ def _secs(value: Any) -> str:
 
 
 def marks(story: TrialStory) -> list[dict[str, Any]]:
-    return [{"clock": story.when(e["t"], e.get("wall")), "offset": offset(story.since_fault(e["t"])),
+    return [{"clock": story.when(e["t"], e.get("wall")),
+             "offset": offset(story.since_fault(e["t"])),
              "mark": e.get("mark", "note"), "note": redact(e["note"]) if e.get("note") else None,
              "by": e.get("by"), "premature": bool(e.get("premature"))}
             for e in story.events if e.get("kind") == "mark"]

@@ -33,7 +33,7 @@ def inline_md(text: Any) -> Markup:
 
 
 def chart_view(run: Run) -> dict[str, Any]:
-    from chaos.report import charts   # matplotlib: only when a chart is drawn
+    from chaos.report import charts  # matplotlib: only when a chart is drawn
 
     all_stories = stories(run)
     drawn = charts.drawable(all_stories)

@@ -78,8 +78,9 @@ def issue_summary(all_stories: list[TrialStory], scenario: dict[str, Any]) -> di
     peak = max(peaks, key=lambda ps: ps[0]["ratio"], default=None)
     peak_text = "unknown: no per-second samples were recorded" if peak is None else (
         peak[0]["text"] + (f", trial {peak[1].n}" if len(all_stories) > 1 else ""))
-    impact = [_requests(all_stories), _loss_text([s.record.get("data_loss") for s in all_stories],
-                                                [s.record.get("data_loss_note") for s in all_stories])]
+    impact = [_requests(all_stories),
+              _loss_text([s.record.get("data_loss") for s in all_stories],
+                         [s.record.get("data_loss_note") for s in all_stories])]
     causes = list(dict.fromkeys(line for s in all_stories for line in root_causes(s, scenario)))
     return {"duration": _duration(all_stories), "peak": peak_text, "impact": "; ".join(impact),
             "root_cause": "; ".join(causes[:3]) or _no_trial_causes(scenario)}

@@ -6,15 +6,24 @@ the post-mortem can be re-rendered from a run record at any time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from chaos.measure.timeline import first_event
 from chaos.registry import Registry, faults, steps
 from chaos.report.record import Run
-from chaos.report.text import (clock, code, num, offset, parse_wall, percent, redact, seconds,
-                               wall_clock)
+from chaos.report.text import (
+    clock,
+    num,
+    offset,
+    parse_wall,
+    percent,
+    redact,
+    seconds,
+    wall_clock,
+)
 
 PLUMBING = {"t", "wall", "kind", "trial", "index"}
 
@@ -150,9 +159,9 @@ def describe(e: dict[str, Any], story: TrialStory) -> str | None:
     if kind == "recovery_failed":
         return f"recovery FAILED: {redact(e.get('error', ''))}"
     if kind == "mitigated":
-        return f"errors stopped (mitigated)"
+        return "errors stopped (mitigated)"
     if kind == "recovered":
-        return f"service restored: the steady state held for its whole window"
+        return "service restored: the steady state held for its whole window"
     if kind == "trial_ended":
         return f"trial ended ({e.get('reason') or 'no reason recorded'})"
     if kind == "mark":

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 # The renderers redact with the same patterns as the record writers.
 from chaos.parts import code  # noqa: F401  (re-exported for the renderers)
@@ -90,7 +91,7 @@ def md_cell(text: Any) -> str:
 
 def table(head: list[str], rows: list[list[str]]) -> str:
     """A plain, aligned text table (no colours: it goes to CI logs as often as to terminals)."""
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip()
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)).rstrip()
              for line in (head, ["-" * w for w in widths], *rows)]
     return "\n".join(lines)

@@ -11,7 +11,8 @@ Validators here may collect several pydantic errors and raise them together
 from __future__ import annotations
 
 import difflib
-from typing import Any, ClassVar, Iterable
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, ValidationInfo
 
 from chaos.scenario.base import suggest
 
+
 def _ctx(info: ValidationInfo) -> dict[str, Any]:
     return info.context if isinstance(info.context, dict) else {}
 

@@ -62,7 +62,8 @@ def _written_by_flag(loc: tuple[Any, ...], lines: LineMap) -> list[str]:
 
 
 def _set_by_flag(problem: Problem, set_paths: list[str]) -> Problem:
-    """Say so when the field at fault (or a mapping holding it) came from ``--set``, not the file."""
+    """Say so when the field at fault (or a mapping holding it) came from ``--set``, not the
+    file."""
     path = problem.path
     if any(path == p or path.startswith((p + ".", p + "[")) for p in set_paths):
         return dataclasses.replace(problem, message=f"{problem.message} (set by --set)")
@@ -95,7 +96,8 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
             problem(f"compose file not found: {file}")
             return None
         doc = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: NUL, not UTF-8
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
+        # ValueError: a NUL byte, or not UTF-8
         problem(f"cannot read compose file {str(file)[:120]}: {str(exc)[:200]}")
         return None
     services = doc.get("services") if isinstance(doc, dict) else None

@@ -8,7 +8,7 @@ names its line). Then it is imported the way Locust would, in a subprocess
 stay unpatched): an import that fails names the file's line where it failed,
 and a file that defines no User class to run is refused too.
 
-    python -m chaos.scenario.locustfile FILE    # prints {"users": [...]} or {"error": ..., "line": N}
+    python -m chaos.scenario.locustfile FILE   # {"users": [...]} or {"error": ..., "line": N}
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def _check(path: Path, _mtime_ns: int, _size: int) -> tuple[int | None, str] | N
         where = f"{path}:{line}" if line else str(path)
         return line, f"{where}: {answer['error']}"
     if not answer["users"]:
-        return None, f"locustfile {path} defines no User class to run (e.g. class WebsiteUser(HttpUser))"
+        return None, (f"locustfile {path} defines no User class to run "
+                      "(e.g. class WebsiteUser(HttpUser))")
     return None
 
 

@@ -6,7 +6,7 @@ Built by ``load_scenario``; see ``scenarios/half-applied-update.yaml`` for a ful
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -14,8 +14,14 @@ from chaos.parts import NO_NEEDS, LabNeeds
 from chaos.registry import detectors, faults, steps
 from chaos.scenario.base import Strict, custom_error, raise_errors
 from chaos.scenario.context import ServiceName, base_dir
-from chaos.scenario.duration import (Duration, NonNegDuration, Ratio, format_duration,
-                                     parse_duration, parse_ratio)
+from chaos.scenario.duration import (
+    Duration,
+    NonNegDuration,
+    Ratio,
+    format_duration,
+    parse_duration,
+    parse_ratio,
+)
 from chaos.scenario.load import Load
 from chaos.scenario.parts import DetectorSpec, FaultSpec, StepSpec
 

@@ -17,8 +17,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, SerializeAsAny, ValidationError, ValidationInfo
 
 from chaos.registry import Registry, detectors, faults, steps
-from chaos.scenario.base import (Strict, custom_error, known_fields, raise_errors, reraise,
-                                 suggest)
+from chaos.scenario.base import Strict, custom_error, known_fields, raise_errors, reraise, suggest
 from chaos.scenario.duration import Duration, NonNegDuration, format_duration
 
 

@@ -53,7 +53,7 @@ class Template:
     parts: tuple[Part, ...]
 
     @classmethod
-    def parse(cls, text: str) -> "Template":
+    def parse(cls, text: str) -> Template:
         """Parse ``text``; ValueError names the placeholder that is wrong."""
         parts: list[Part] = []
         pos = 0

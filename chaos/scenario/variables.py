@@ -38,7 +38,8 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 def substitute(text: str, env: Mapping[str, str]) -> str:
-    """``text`` with every ``${...}`` replaced from ``env``; ValueError for an unknown or malformed one."""
+    """``text`` with every ``${...}`` replaced from ``env``; ValueError for an unknown or
+    malformed one."""
 
     def replace(match: re.Match[str]) -> str:
         if match["dollar"]:
@@ -80,7 +81,7 @@ class Override:
         ``faults.0`` and ``faults[0]`` both cover ``("faults", 0, "at")``: which a digit
         means is only known against the data, so parts compare as text."""
         return len(self.path) <= len(loc) and all(
-            str(mine) == str(theirs) for mine, theirs in zip(self.path, loc))
+            str(mine) == str(theirs) for mine, theirs in zip(self.path, loc, strict=False))
 
 
 def parse_override(text: str) -> Override:
@@ -117,7 +118,8 @@ def _read_value(text: str, value: str) -> Any:
 
 
 def apply_override(data: dict[str, Any], override: Override) -> Loc:
-    """Set ``override`` in ``data`` (creating missing mappings); its location, list indexes as ints."""
+    """Set ``override`` in ``data`` (creating missing mappings); its location, list indexes as
+    ints."""
     node: Any = data
     loc: list[Part] = []
     for i, part in enumerate(override.path):

@@ -231,7 +231,8 @@ def _walk(node: Node, loc: Loc, lines: LineMap, walk: _Walk) -> None:
 
 
 def _substitute(node: ScalarNode, loc: Loc, walk: _Walk) -> None:
-    """Replace ``${VAR}`` in a scalar's value; a plain scalar is typed again (``${N:-20}`` -> 20)."""
+    """Replace ``${VAR}`` in a scalar's value; a plain scalar is typed again
+    (``${N:-20}`` -> 20)."""
     # An alias walks the same node again; substituting twice would undo `$$`.
     if id(node) in walk.substituted or "$" not in node.value or walk.replaced(loc):
         return

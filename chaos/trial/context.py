@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from docker.errors import DockerException
 
@@ -31,8 +32,8 @@ class TrialContext:
         if self.lab is not None and time.monotonic() - self._db_dsn_read > 1.0:
             try:
                 self._db_dsn = self.lab.db_dsn
-            except (LabError, DockerException, OSError, KeyError):  # container gone or stopped: keep the last
-                pass
+            except (LabError, DockerException, OSError, KeyError):
+                pass  # the container is gone or stopped: keep the last address
             self._db_dsn_read = time.monotonic()
         return self._db_dsn
 

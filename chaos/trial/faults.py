@@ -11,20 +11,18 @@ never waits behind it; the states a fault goes through are ``FaultState``.
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Any, Callable
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
 
 from chaos.trial.context import TrialContext, Worker
 
 
-class FaultState(str, Enum):
+class FaultState(StrEnum):
     SCHEDULED = "scheduled"
     INJECTING = "injecting"
     ACTIVE = "active"
     DONE = "done"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class FaultSchedule:

@@ -15,7 +15,8 @@ timing never waits behind it. Every fault is reverted in ``finish``.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
@@ -34,7 +35,7 @@ TICK = 0.1
 
 
 class Trial:
-    def __init__(self, ctx: TrialContext, on_tick: Callable[["Trial"], None] | None = None) -> None:
+    def __init__(self, ctx: TrialContext, on_tick: Callable[[Trial], None] | None = None) -> None:
         self.ctx = ctx
         self.sc = ctx.scenario
         self.state = TrialState()

@@ -12,7 +12,8 @@ it may end (a recovery still running is not a recovery).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chaos.recover.runbook import run_steps
 from chaos.trial.context import TrialContext

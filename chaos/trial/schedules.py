@@ -80,7 +80,8 @@ class BackupSchedule:
                 raise LabError("backups need a lab")
             b = ctx.backups.take(number, ctx.clock)
             ctx.timeline.add("backup_taken", t=b.done_t, number=number,
-                             snapshot_t=round(b.started_t, 3), took_s=round(b.done_t - b.started_t, 3))
+                             snapshot_t=round(b.started_t, 3),
+                             took_s=round(b.done_t - b.started_t, 3))
 
         self.thread = Worker(f"backup-{number}", take)
         self.thread.start()

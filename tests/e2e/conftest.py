@@ -45,7 +45,8 @@ def shorten(name: str, tmp: Path, edit=None) -> tuple[Path, dict[str, Any]]:
 
 
 def run_chaos(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*CHAOS, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run([*CHAOS, *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO)
 
 
 def load_result(out: Path) -> dict[str, Any]:

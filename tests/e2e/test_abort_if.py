@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from chaos.lab.lab import list_resources
-from tests.e2e.conftest import REPO, load_result, run_chaos
 from tests import shop
+from tests.e2e.conftest import load_result, run_chaos
 
 pytestmark = pytest.mark.docker
 

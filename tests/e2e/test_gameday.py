@@ -102,14 +102,16 @@ def test_gameday_marks_from_the_live_page_and_a_second_terminal(tmp_path, lab_im
             assert after >= before + 2, "the chart did not grow"
             inked = page.eval("""(() => { const c = document.querySelector('#chart');
                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; })()""")
+                let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+                return n; })()""")
             assert inked > 1000, "nothing drawn on the chart"
 
             page.wait_for("[...document.querySelectorAll('#events li')]"
                           ".some(li => li.dataset.kind === 'fault_injected')", timeout=60)
             time.sleep(3)
             clicked = {"detected": click(page, "#mark-detected")}
-            page.wait_for("/detected recorded/.test(document.querySelector('#feedback').textContent)")
+            page.wait_for("/detected recorded/"
+                          ".test(document.querySelector('#feedback').textContent)")
 
             # A second terminal: `chaos mark` finds the run by itself (--run only to be sure
             # we mark ours if someone else's run is going on on this machine).
@@ -125,7 +127,8 @@ def test_gameday_marks_from_the_live_page_and_a_second_terminal(tmp_path, lab_im
                           ".some(li => li.dataset.kind === 'fault_reverted')", timeout=60)
             time.sleep(4)
             clicked["recovered"] = click(page, "#mark-recovered")
-            page.wait_for("/recovered recorded/.test(document.querySelector('#feedback').textContent)")
+            page.wait_for("/recovered recorded/"
+                          ".test(document.querySelector('#feedback').textContent)")
             page.wait_for("[...document.querySelectorAll('#events li')]"
                           ".some(li => li.dataset.kind === 'recovered')", timeout=30)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)

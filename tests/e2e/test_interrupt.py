@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from chaos.lab.engine import client
-from tests.e2e.conftest import CHAOS, REPO
 from tests import shop
+from tests.e2e.conftest import CHAOS, REPO
 
 pytestmark = pytest.mark.docker
 
@@ -69,4 +69,5 @@ def test_signal_mid_fault_reverts_tears_down_and_keeps_record(tmp_path, lab_imag
     for kind in ("containers", "networks", "volumes"):
         found = getattr(client(), kind).list(filters={"label": f"chaos.lab={lab_id}"})
         assert found == [], kind
-    assert client().containers.list(filters={"status": "paused", "label": f"chaos.lab={lab_id}"}) == []
+    paused = {"status": "paused", "label": f"chaos.lab={lab_id}"}
+    assert client().containers.list(filters=paused) == []

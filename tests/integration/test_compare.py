@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from tests import shop
 
 pytestmark = pytest.mark.docker
@@ -35,8 +36,8 @@ def scenario(for_s: str, ttd_target: str = "10s") -> dict:
         "load": shop.load(10),
         "data_loss": shop.DATA_LOSS,
         "backups": {"every": "30s"},
-        "faults": [{"type": "half_applied_update", "at": "4s", "script": str(faults / "reprice.sql"),
-                    "fail_at_statement": 4}],
+        "faults": [{"type": "half_applied_update", "at": "4s",
+                    "script": str(faults / "reprice.sql"), "fail_at_statement": 4}],
         "detect": [{"name": "user-facing errors", "type": "error_rate", "window": "2s",
                     "above": "5%", "for": for_s}],
         "recovery": {"trigger": "on_detect", "delay": "0s",
@@ -83,7 +84,8 @@ def test_trials_share_a_lab_and_reset_the_database(runs):
         assert len(r["resets_s"]) == TRIALS - 1 and max(r["resets_s"]) < 10
         assert r["label"] == label and len(r["scenario"]["sha256"]) == 64
         assert r["scenario"]["git_commit"] is None   # the scenario lies outside any repository
-    print(f"\nresets_s: fast {result(runs, 'fast')['resets_s']} slow {result(runs, 'slow')['resets_s']}")
+    print(f"\nresets_s: fast {result(runs, 'fast')['resets_s']} "
+          f"slow {result(runs, 'slow')['resets_s']}")
 
 
 def test_run_exit_codes_and_junit(runs):
@@ -143,7 +145,8 @@ def test_pytest_plugin_fails_a_scenario_that_misses_a_target(lab_images, tmp_pat
         "    assert record['status'] == 'aborted' and record['abort_reason'] == 'max_duration'\n"
         "    assert record['trials'] == [] and record['passed'] is False\n")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "--rootdir", str(tmp_path),
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA",
+         "--rootdir", str(tmp_path),
          "--chaos-scenarios", "scenarios/*.yaml", "--chaos-reports", "reports",
          "--junitxml", "pytest.xml", "test_fixture.py"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300)

@@ -77,7 +77,8 @@ def drive(url: str, settings: LoadSettings, tmp_path, seconds: float = 4.0):
 REQUESTS = (
     {"name": "item", "method": "GET", "path": "/items/{int:1:10}", "headers": {}, "json": None,
      "weight": 3, "success": [200], "write": None},
-    {"name": "put", "method": "PUT", "path": "/items", "headers": {}, "json": {"tag": "{choice:a|b}"},
+    {"name": "put", "method": "PUT", "path": "/items", "headers": {},
+     "json": {"tag": "{choice:a|b}"},
      "weight": 1, "success": [201], "write": {"ref": "response", "field": "item.id"}},
     {"name": "post", "method": "POST", "path": "/refs/{ref}", "headers": {"X-Ref": "{ref}"},
      "json": {"ref": "{ref}", "n": "{int:4:4}"}, "weight": 1, "success": None,

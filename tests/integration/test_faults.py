@@ -19,7 +19,15 @@ import psycopg
 import pytest
 
 from chaos.lab.engine import client
-from tests.integration.test_faults_helpers import HOLD, STEADY, WINDOW, lab_is_clean, run_trial, scenario_doc, start_lab
+from tests.integration.test_faults_helpers import (
+    HOLD,
+    STEADY,
+    WINDOW,
+    lab_is_clean,
+    run_trial,
+    scenario_doc,
+    start_lab,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -111,7 +119,8 @@ def test_lock_table_makes_requests_time_out(lab, tmp_path):
 
 def test_long_transaction_blocks_ddl_and_queues_queries(lab, tmp_path):
     ddl = "ALTER TABLE products ADD COLUMN note text"
-    r = run_trial(lab, scenario_doc([fault("long_transaction", 3, 6, table="products", blocked_ddl=ddl)]), tmp_path)
+    doc = scenario_doc([fault("long_transaction", 3, 6, table="products", blocked_ddl=ddl)])
+    r = run_trial(lab, doc, tmp_path)
     assert r["failed_requests"] > 0
     with psycopg.connect(lab.db_dsn) as conn:   # the DDL was rolled back
         cols = {row[0] for row in conn.execute(

@@ -132,7 +132,8 @@ def test_second_build_rebuilds_nothing(lab_images, docker_client):
     elapsed = time.monotonic() - t0
     assert {i.tag for i in infos} == {PYBASE_TAG, DB_TAG, APP_TAG}
     assert [i.tag for i in infos if i.built] == []
-    assert {i.tag: i.id for i in infos} == {t: lab_images[t].id for t in (PYBASE_TAG, DB_TAG, APP_TAG)}
+    assert {i.tag: i.id for i in infos} == {t: lab_images[t].id
+                                            for t in (PYBASE_TAG, DB_TAG, APP_TAG)}
     assert elapsed < 5, elapsed
     assert images_ready(docker_client)
     # the automatic mode reuses the complete offline set without touching a registry

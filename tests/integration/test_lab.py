@@ -94,7 +94,8 @@ def test_cli_lab_up_status_down_leaves_nothing(lab_images):
     try:
         counts = leftovers(lab_id)
         assert counts["containers"] == 2 and counts["networks"] >= 1 and counts["volumes"] >= 1
-        status = subprocess.run([*CHAOS, "lab", "status"], capture_output=True, text=True, timeout=60)
+        status = subprocess.run([*CHAOS, "lab", "status"], capture_output=True, text=True,
+                                timeout=60)
         assert lab_id in status.stdout and "healthy" in status.stdout
         assert "app: http://127.0.0.1:" in up.stdout
         assert ":***@" in up.stdout  # the password is not printed
@@ -105,7 +106,8 @@ def test_cli_lab_up_status_down_leaves_nothing(lab_images):
     assert leftovers(lab_id) == {"containers": 0, "networks": 0, "volumes": 0}
     # the same check the way a user would make it, through the docker CLI
     for kind in ("ps -a", "network ls", "volume ls"):
-        out = subprocess.run(["docker", *kind.split(), "-q", "--filter", f"label=chaos.lab={lab_id}"],
+        out = subprocess.run(["docker", *kind.split(), "-q",
+                              "--filter", f"label=chaos.lab={lab_id}"],
                              capture_output=True, text=True).stdout
         assert out.strip() == "", kind
 

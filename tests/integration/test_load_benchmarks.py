@@ -47,7 +47,8 @@ def test_load_overhead_benchmark_output(lab_images):
                  timeout=600)
     runs, summary = rows[:-1], rows[-1]["summary"]
     assert sorted((r["case"], r["how"]) for r in runs) == [
-        ("declared", "bare"), ("declared", "chaos"), ("locustfile", "bare"), ("locustfile", "chaos")]
+        ("declared", "bare"), ("declared", "chaos"),
+        ("locustfile", "bare"), ("locustfile", "chaos")]
     for r in runs:
         assert r["requests"] > 0 and r["failed"] == 0, r
         assert r["rps"] > 0, r

@@ -70,8 +70,8 @@ def quiet_lab(lab_images, tmp_path):
 def test_two_workers_observe_every_request_once(quiet_lab, tmp_path):
     url = quiet_lab.app_url
     before = served(url)        # its own 200 is counted after this snapshot
-    load = LoadRunner(url, LoadSettings(locustfile=shop.LOCUSTFILE, users=6, spawn_rate=6, workers=2,
-                                           run_time_s=60), tmp_path)
+    load = LoadRunner(url, LoadSettings(locustfile=shop.LOCUSTFILE, users=6, spawn_rate=6,
+                                        workers=2, run_time_s=60), tmp_path)
     load.start()
     observed = []
     try:

@@ -34,7 +34,8 @@ PASSWORD = f"Zebra-{secrets.token_hex(6)}-Pw"
 
 
 def chaos(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*CHAOS, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run([*CHAOS, *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO)
 
 
 @pytest.fixture
@@ -97,10 +98,12 @@ def hostile_scenario(tmp: Path, canary: Path) -> Path:
             {"name": f"sql {payloads[3]}", "type": "sql", "every": "2s",
              "query": f"SELECT length('{bad.replace(chr(39), chr(39) * 2)}') > 0", "expect": True},
         ],
-        "recovery": {"trigger": "at", "at": "6s", "steps": [{"run_sql": script.name}, {"wait": "1s"}]},
+        "recovery": {"trigger": "at", "at": "6s",
+                     "steps": [{"run_sql": script.name}, {"wait": "1s"}]},
         "steady_state": {"error_rate": {"below": "1%", "for": "2s"}},
         "invariants": [{"name": f"inv {payloads[4]}",
-                        "query": f"SELECT '{payloads[5].replace(chr(39), chr(39) * 2)}' IS NOT NULL",
+                        "query": f"SELECT '{payloads[5].replace(chr(39), chr(39) * 2)}' "
+                                 "IS NOT NULL",
                         "expect": True}],
         "time_limit": "40s",
     }
@@ -131,7 +134,8 @@ def test_hostile_run_touches_nothing_leaks_no_password_and_binds_loopback(tmp_pa
         assert len(containers) >= 2
         for ctr in containers:
             ctr.reload()
-            binds = [b for bs in (ctr.attrs["NetworkSettings"]["Ports"] or {}).values() for b in bs or []]
+            ports = ctr.attrs["NetworkSettings"]["Ports"] or {}
+            binds = [b for bs in ports.values() for b in bs or []]
             assert binds and all(b["HostIp"] == "127.0.0.1" for b in binds), (ctr.name, binds)
         assert_untouched(decoys)                     # the fault run (a pause) hit only the lab
     finally:
@@ -142,7 +146,8 @@ def test_hostile_run_touches_nothing_leaks_no_password_and_binds_loopback(tmp_pa
     assert stale.returncode == 0, stale.stderr
     assert_untouched(decoys)
 
-    assert not canary.exists() and not (REPO / "pwned").exists() and not (tmp_path / "pwned").exists()
+    assert not canary.exists()
+    assert not (REPO / "pwned").exists() and not (tmp_path / "pwned").exists()
     assert PASSWORD not in output + validate.stdout + validate.stderr + down.stdout + stale.stdout
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {"result.json", "timeline.jsonl", "postmortem.md"} <= {p.name for p in files}

@@ -21,12 +21,13 @@ def test_interrupted_runs_leave_nothing_and_keep_their_record(lab_images):
     details = {t["phase"]: t for t in summary["details"]}
     assert summary["leaks"] == 0, details
     assert summary["problems"] == 0, details
-    assert all(t["status"] == "aborted" and t["exit_code"] == 130 for t in details.values()), details
+    assert all(t["status"] == "aborted" and t["exit_code"] == 130
+               for t in details.values()), details
 
 
 def test_sigkill_leaves_a_stale_lab_that_is_warned_about_and_cleaned(lab_images):
-    from pathlib import Path
     import tempfile
+    from pathlib import Path
 
     import yaml
 

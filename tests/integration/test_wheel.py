@@ -58,8 +58,8 @@ def test_example_writes_a_sample_that_validates_outside_the_repo(installed, tmp_
 @pytest.mark.docker
 def test_the_written_out_sample_lab_comes_up_from_the_wheel(installed, tmp_path, lab_images):
     assert chaos(installed, "example", str(tmp_path / "ex")).returncode == 0
-    up = chaos(installed, "lab", "up", "--scenario", str(tmp_path / "ex" / "scenarios" / "db-pause.yaml"),
-               timeout=300)
+    up = chaos(installed, "lab", "up",
+               "--scenario", str(tmp_path / "ex" / "scenarios" / "db-pause.yaml"), timeout=300)
     lab_id = re.search(r"chaos lab down (\w+)", up.stdout)
     try:
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]

@@ -62,7 +62,8 @@ def fake_trial() -> SimpleNamespace:
     from chaos.trial.ending import EndPolicy
 
     events = []
-    ctx = SimpleNamespace(timeline=SimpleNamespace(add=lambda kind, **kw: events.append((kind, kw))))
+    ctx = SimpleNamespace(
+        timeline=SimpleNamespace(add=lambda kind, **kw: events.append((kind, kw))))
     state = TrialState()
     ending = EndPolicy(SimpleNamespace(time_limit=60, abort_if=[]), ctx, state, manual=False)
     return SimpleNamespace(state=state, events=events, ctx=ctx, abort=ending.abort)

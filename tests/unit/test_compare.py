@@ -12,8 +12,7 @@ import pytest
 from chaos.cli import main
 from chaos.compare import compare, resolve
 from chaos.compare.samples import sample
-from chaos.compare.verdict import (IMPROVED, NO_CHANGE, NOT_ENOUGH, REGRESSED, Gate,
-                                   compare_metric)
+from chaos.compare.verdict import IMPROVED, NO_CHANGE, NOT_ENOUGH, REGRESSED, Gate, compare_metric
 from chaos.errors import UsageError
 
 SEED_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "runs" / "seed-sample"

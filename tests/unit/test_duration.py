@@ -3,8 +3,14 @@ import math
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from chaos.scenario.duration import (Duration, NonNegDuration, Ratio, format_duration,
-                                     parse_duration, parse_ratio)
+from chaos.scenario.duration import (
+    Duration,
+    NonNegDuration,
+    Ratio,
+    format_duration,
+    parse_duration,
+    parse_ratio,
+)
 
 
 @pytest.mark.parametrize("text, seconds", [

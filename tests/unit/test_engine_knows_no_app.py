@@ -19,7 +19,8 @@ SAMPLE = CHAOS / "sample"
 
 
 def test_the_shop_is_named_nowhere_in_the_engine():
-    files = [p for p in CHAOS.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".html", ".sh")
+    files = [p for p in CHAOS.rglob("*")
+             if p.is_file() and p.suffix in (".py", ".j2", ".html", ".sh")
              and not p.is_relative_to(SAMPLE)]
     assert len(files) > 50
     hits = []

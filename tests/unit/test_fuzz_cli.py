@@ -62,7 +62,8 @@ def run_main(argv: list[str]) -> tuple[int, str]:
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return code, out.getvalue().decode(errors="replace") + err.getvalue().decode(errors="replace")
+        return code, (out.getvalue().decode(errors="replace")
+                      + err.getvalue().decode(errors="replace"))
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None,

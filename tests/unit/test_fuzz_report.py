@@ -47,8 +47,8 @@ HOSTILE = st.one_of(
     st.none(), st.booleans(), st.integers(), st.integers(min_value=10**20, max_value=10**400),
     st.floats(allow_nan=False, allow_infinity=False), st.just(1e308), st.just(-1e308),
     st.text(max_size=20), st.sampled_from(["", "x" * 100_000, "\u202e", "NaN", "[]", "{}"]),
-    st.lists(st.integers() | st.none(), max_size=4), st.dictionaries(st.text(max_size=5), st.integers(),
-                                                                    max_size=3),
+    st.lists(st.integers() | st.none(), max_size=4),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
     st.integers(50, 400).map(lambda d: json.loads("[" * d + "]" * d)),
 )
 
@@ -61,7 +61,8 @@ def damaged_result(draw) -> bytes:
     if kind == "truncate":
         return text.encode()[:draw(st.integers(0, len(text) - 1))]
     if kind == "binary":
-        return draw(st.binary(min_size=1, max_size=200)) + draw(st.sampled_from([b"", b"\xff\xfe", b"\x00"]))
+        return (draw(st.binary(min_size=1, max_size=200))
+                + draw(st.sampled_from([b"", b"\xff\xfe", b"\x00"])))
     if kind == "deep":
         n = draw(st.integers(500, 100_000))
         return ("[" * n + "]" * n).encode()
@@ -95,7 +96,8 @@ def damaged_timeline(draw) -> bytes:
     if kind == "junk_line":
         lines = raw.splitlines(keepends=True)
         at = draw(st.integers(0, len(lines)))
-        junk = draw(st.sampled_from([b"[1,2]\n", b"42\n", b"null\n", b"{\n", b'{"kind": 5, "t": "x"}\n',
+        junk = draw(st.sampled_from([b"[1,2]\n", b"42\n", b"null\n", b"{\n",
+                                     b'{"kind": 5, "t": "x"}\n',
                                      b'{"kind": "fault_injected", "t": 1e999, "trial": 1}\n',
                                      b'{"kind": "sample", "t": null, "trial": 1}\n',
                                      b'{"trial": [1], "t": 1}\n', b"\xff\xfe\n"]))
@@ -105,7 +107,8 @@ def damaged_timeline(draw) -> bytes:
     return draw(st.binary(max_size=300))
 
 
-def run_dir(root: Path, name: str, result: bytes | None = None, timeline: bytes | None = None) -> Path:
+def run_dir(root: Path, name: str, result: bytes | None = None,
+            timeline: bytes | None = None) -> Path:
     d = root / name
     shutil.rmtree(d, ignore_errors=True)
     shutil.copytree(SAMPLE, d)

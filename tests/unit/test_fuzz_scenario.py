@@ -34,7 +34,8 @@ from chaos.scenario import load_scenario
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = sorted((REPO / "scenarios").glob("*.yaml")) + sorted((REPO / "tests/data/good").glob("*.yaml"))
+SOURCES = (sorted((REPO / "scenarios").glob("*.yaml"))
+           + sorted((REPO / "tests/data/good").glob("*.yaml")))
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate, Phase.shrink],  # no tracing "explain" phase
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -90,8 +91,8 @@ HOSTILE = st.one_of(
     st.dictionaries(st.text(max_size=8), st.integers() | st.none(), max_size=4),
     st.integers(min_value=30, max_value=300).map(nested),
     st.recursive(st.integers() | st.text(max_size=3),
-                 lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
-                                                                              max_size=3),
+                 lambda inner: (st.lists(inner, max_size=3)
+                                | st.dictionaries(st.text(max_size=3), inner, max_size=3)),
                  max_leaves=20),
 )
 
@@ -187,8 +188,8 @@ def damaged_text(draw) -> bytes | str:
     if kind == "splice":
         at = draw(st.integers(0, len(text)))
         junk = draw(st.binary(min_size=1, max_size=20) | st.sampled_from(
-            [b"\x00", b"\xff\xfe", b"\t", b"&", b"*", b"!", b"%", b"@", b"`", b"{", b"]", b"\r", b"\x85",
-             b"\xe2\x80\xa8"]))
+            [b"\x00", b"\xff\xfe", b"\t", b"&", b"*", b"!", b"%", b"@", b"`", b"{", b"]", b"\r",
+             b"\x85", b"\xe2\x80\xa8"]))
         raw = text.encode()
         return raw[:at] + junk + raw[at:]
     if kind == "alias":  # a valid alias of another top-level value, in the wrong place
@@ -204,7 +205,7 @@ def damaged_text(draw) -> bytes | str:
         return text + f"base: &b {{x: 1}}\n{key}x:\n  <<: *b\n"
     if kind == "laughs":
         width, depth = draw(st.integers(2, 12)), draw(st.integers(2, 12))
-        out = [f'l0: &l0 "lol"\n']
+        out = ['l0: &l0 "lol"\n']
         for d in range(1, depth + 1):
             out.append(f"l{d}: &l{d} [" + ", ".join([f"*l{d - 1}"] * width) + "]\n")
         return "".join(out) + text.replace(lines[i], f"{key}: *l{depth}\n", 1)
@@ -250,4 +251,5 @@ def test_chaos_validate_exits_2_with_file_and_line(work, data):
     assert done.returncode in (0, 2), done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     if done.returncode == 2:
-        assert done.stderr.startswith(str(path)) or done.stderr.startswith(f"chaos: {path}"), done.stderr
+        assert (done.stderr.startswith(str(path))
+                or done.stderr.startswith(f"chaos: {path}")), done.stderr

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import ScenarioError
-from chaos.scenario.template import Template, field_of, parse_tree, render_tree
 from chaos.scenario import load_scenario
+from chaos.scenario.template import Template, field_of, parse_tree, render_tree
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -39,7 +39,8 @@ def problems(path: Path) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-GOOD_USER = "from locust import HttpUser, task\nclass U(HttpUser):\n    @task\n    def t(self):\n        pass\n"
+GOOD_USER = ("from locust import HttpUser, task\nclass U(HttpUser):\n"
+             "    @task\n    def t(self):\n        pass\n")
 
 
 def test_a_plain_locustfile_is_accepted(tmp_path):
@@ -113,16 +114,19 @@ def test_wait_belongs_to_declared_requests(tmp_path):
 
 
 def test_a_data_loss_target_needs_a_way_to_measure_it(tmp_path):
-    found = problems(write(tmp_path, "load: {requests: [{path: /}]}\ntargets: {data_loss: 0, rpo: 1s}\n"))
+    found = problems(write(tmp_path,
+                           "load: {requests: [{path: /}]}\ntargets: {data_loss: 0, rpo: 1s}\n"))
     assert any(":6: targets.data_loss: a 'data_loss' target needs a 'data_loss' section" in p
                for p in found), found
     assert any("targets.rpo:" in p for p in found)
-    ok = "load: {requests: [{path: /}]}\ndata_loss: {query: 'SELECT r FROM t WHERE r = ANY(%(refs)s)'}\n"
+    ok = ("load: {requests: [{path: /}]}\n"
+          "data_loss: {query: 'SELECT r FROM t WHERE r = ANY(%(refs)s)'}\n")
     assert load_scenario(write(tmp_path, ok + "targets: {data_loss: 0}\n")).data_loss is not None
 
 
 def test_the_data_loss_query_takes_the_refs(tmp_path):
-    (found,) = problems(write(tmp_path, "load: {requests: [{path: /}]}\ndata_loss: {query: SELECT 1}\n"))
+    (found,) = problems(write(tmp_path,
+                              "load: {requests: [{path: /}]}\ndata_loss: {query: SELECT 1}\n"))
     assert "data_loss: " in found and "%(refs)s" in found
 
 

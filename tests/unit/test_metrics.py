@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chaos.measure.observation import Observation
 from chaos.measure.dataloss import WriteLog, account
 from chaos.measure.metrics import RequestCounts, compute
+from chaos.measure.observation import Observation
 from chaos.measure.steady import SteadyState
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.targets import evaluate
@@ -59,12 +59,14 @@ def test_compute_full_cycle():
 
 
 def test_compute_is_independent_of_event_order():
-    assert compute(list(reversed(FULL)), counts(REQUESTS, 10.0)) == compute(FULL, counts(REQUESTS, 10.0))
+    assert (compute(list(reversed(FULL)), counts(REQUESTS, 10.0))
+            == compute(FULL, counts(REQUESTS, 10.0)))
 
 
 def test_compute_error_budget():
     c = counts([(float(i), i % 10 != 0) for i in range(100)], t_fault=None)
-    assert compute([], c, slo=0.95).error_budget_burned == pytest.approx(2.0)  # 10 failed / 5 allowed
+    # 10 failed / 5 allowed
+    assert compute([], c, slo=0.95).error_budget_burned == pytest.approx(2.0)
     assert compute([], c).error_budget_burned is None
 
 
@@ -166,7 +168,8 @@ def test_write_log_sorts_writes():
 
 
 def test_account_lost_unknown_and_rpo():
-    log = WriteLog(acked={"a": 1.0, "b": 5.0, "c": 9.0, "d": 12.0}, unknown={"u1": 11.0, "u2": 11.5})
+    log = WriteLog(acked={"a": 1.0, "b": 5.0, "c": 9.0, "d": 12.0},
+                   unknown={"u1": 11.0, "u2": 11.5})
     r = account(log, present={"a", "b", "u1"}, t_fault=10.0)
     assert (r["acknowledged"], r["lost"], r["unknown"]) == (4, 2, 2)
     assert (r["unknown_found"], r["unknown_missing"]) == (1, 1)
@@ -204,9 +207,11 @@ def test_targets_null_cases():
         True, True, True]
     never = {"impact": True, "ttd_s": None, "ttr_s": 70.0, "data_loss": None}
     ttd, ttr, loss = evaluate(never, {"ttd": 30, "ttr": 60, "data_loss": 0})
-    assert (ttd["passed"], ttd["observed"], ttr["passed"], loss["passed"]) == (False, None, False, False)
+    assert ((ttd["passed"], ttd["observed"], ttr["passed"], loss["passed"])
+            == (False, None, False, False))
     assert "not measured" in loss["note"]
-    unmeasured = {**never, "data_loss_note": "not measured: the scenario declares no data_loss query"}
+    unmeasured = {**never,
+                  "data_loss_note": "not measured: the scenario declares no data_loss query"}
     assert evaluate(unmeasured, {"data_loss": 0})[0]["note"] == unmeasured["data_loss_note"]
 
 

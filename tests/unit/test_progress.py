@@ -8,8 +8,7 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from chaos.progress import PlainDisplay, RichDisplay, for_terminal, is_interactive
-from chaos.progress import format_event
+from chaos.progress import PlainDisplay, RichDisplay, for_terminal, format_event, is_interactive
 from chaos.trial import TrialStatus
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -131,11 +132,13 @@ def test_junit(run_dir: Path):
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "0")
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert set(cases) == {"ttd", "ttr", "data_loss"}
-    assert {c.get("classname") for c in cases.values()} == {"half-applied update (the seed incident)"}
+    assert ({c.get("classname") for c in cases.values()}
+            == {"half-applied update (the seed incident)"})
     assert cases["data_loss"].find("failure").get("message") == "observed 165, limit 0"
     assert cases["ttd"].find("failure") is None
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props["ttd_s"] == "2.419" and props["ttr_s"] == "12.655" and props["lost_writes"] == "165"
+    assert props["ttd_s"] == "2.419" and props["ttr_s"] == "12.655"
+    assert props["lost_writes"] == "165"
 
 
 # ---- damaged input --------------------------------------------------------------
@@ -237,7 +240,8 @@ def test_no_impact_shows_no_impact(run_dir: Path):
                                             "recovered")]
     trial.update({m: None for m in TIME_METRICS}, impact=False, end_reason="no_impact",
                  detected_by=None, failed_requests=0, rpo_s=0.0,
-                 data_loss={**trial["data_loss"], "lost": 0, "lost_sample": [], "lost_window_s": None},
+                 data_loss={**trial["data_loss"], "lost": 0, "lost_sample": [],
+                            "lost_window_s": None},
                  detectors=[{**d, "fired_t": None} for d in trial["detectors"]],
                  notes=["no impact: no request failed after the fault"])
     trial["targets"] = [{**t, "observed": None if t["metric"] != "data_loss" else 0, "passed": True}
@@ -288,7 +292,8 @@ def test_several_trials(run_dir: Path):
     save(run_dir, result)
     text = postmortem(run_dir)
     assert "### Trial 1" in text and "### Trial 2" in text
-    assert "### Summary across trials" in text and "| ttd_s | 2 | 0 | 21.2 | 2.419 | 40 | 36.2 |" in text
+    assert "### Summary across trials" in text
+    assert "| ttd_s | 2 | 0 | 21.2 | 2.419 | 40 | 36.2 |" in text
     assert "| 2 | completed (recovered) | 40 |" in text
     assert "40 s" in table_row(text, "ttd") and "FAIL" in table_row(text, "ttd")
     measures = section(text, "## Corrective and Preventive Measures")
@@ -351,8 +356,10 @@ def test_person_marks_appear_in_the_timeline(run_dir: Path):
     with open(run_dir / "timeline.jsonl", "a") as f:
         f.write(json.dumps(mark) + "\n")
     timeline = section(postmortem(run_dir), "## Timeline")
-    assert "**01:32:51.840 UTC** (fault +4.0 s) — marked by a person — detected: pager went off" in timeline
-    assert timeline.index("alert fired") < timeline.index("pager went off") < timeline.index("backup #3")
+    assert ("**01:32:51.840 UTC** (fault +4.0 s) — marked by a person — detected: pager went off"
+            in timeline)
+    assert (timeline.index("alert fired") < timeline.index("pager went off")
+            < timeline.index("backup #3"))
 
 
 def test_clock_shows_the_zone():
@@ -362,4 +369,4 @@ def test_clock_shows_the_zone():
 
     plus2 = timezone(timedelta(hours=2))
     assert clock(datetime(2026, 1, 1, 3, 4, 5, 999_600, tzinfo=plus2)) == "03:04:06.000 UTC+02:00"
-    assert clock(datetime(2026, 1, 1, 3, 4, 5, 123_400, tzinfo=timezone.utc)) == "03:04:05.123 UTC"
+    assert clock(datetime(2026, 1, 1, 3, 4, 5, 123_400, tzinfo=UTC)) == "03:04:05.123 UTC"

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from itertools import chain
 from pathlib import Path
 from types import SimpleNamespace
@@ -90,7 +89,8 @@ def test_a_taken_name_draws_another(tmp_path):
 def test_concurrent_processes_get_distinct_run_dirs(tmp_path):
     code = ("import sys; from pathlib import Path; from types import SimpleNamespace;"
             "from chaos.atomic import exclusive_dir; from chaos.run import new_run_id;"
-            "print(exclusive_dir(Path(sys.argv[1]), lambda: new_run_id(SimpleNamespace(), Path('s.yaml'))))")
+            "print(exclusive_dir(Path(sys.argv[1]),"
+            " lambda: new_run_id(SimpleNamespace(), Path('s.yaml'))))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO,
                               stdout=subprocess.PIPE, text=True) for _ in range(8)]
     dirs = [p.communicate(timeout=60)[0].strip() for p in procs]
