@@ -20,6 +20,7 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 PROBE_TIMEOUT_S = 60
 
@@ -66,7 +67,7 @@ def _check(path: Path, _mtime_ns: int, _size: int) -> tuple[int | None, str] | N
     return None
 
 
-def _probe(path: str) -> dict:
+def _probe(path: str) -> dict[str, Any]:
     import importlib.util
 
     import locust  # noqa: F401  (patches this throwaway process, as Locust's own would be)
@@ -75,6 +76,9 @@ def _probe(path: str) -> dict:
     file = Path(path).resolve()
     sys.path.insert(0, str(file.parent))
     spec = importlib.util.spec_from_file_location("chaos_probe_locustfile", file)
+    if spec is None or spec.loader is None:   # not a .py file: Locust could not import it either
+        return {"error": "not importable as a Python module (a locustfile ends in .py)",
+                "line": None}
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
