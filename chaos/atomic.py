@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def _write(path: Path, text: str | bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
-def exclusive_dir(parent: Path, new_name) -> Path:
+def exclusive_dir(parent: Path, new_name: Callable[[], str]) -> Path:
     """Create ``parent/<new_name()>`` that no one else has; a taken name draws a new one.
 
     Two runs started in the same second must never share a run directory.

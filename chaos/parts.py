@@ -65,8 +65,10 @@ class PartContext(Protocol):
     timeline: Any
     backups: Any
     app_url: str
-    db_dsn: str
     workdir: Path
+
+    @property
+    def db_dsn(self) -> str: ...   # read-only: the trial looks it up again after a restart
 
 
 class Part(Protocol):
@@ -86,7 +88,7 @@ class Part(Protocol):
 
 
 class FaultPart(Part, Protocol):
-    instant: ClassVar[bool]
+    instant: bool
     detail: dict[str, Any]
 
     def check(self) -> None: ...

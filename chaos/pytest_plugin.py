@@ -19,11 +19,16 @@ chaos costs other test suites nothing.
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:   # the plugin imports chaos lazily: it costs other test suites nothing
+    from _pytest._code.code import TracebackStyle
+
+    from chaos.run import RunOptions
 
 PROPERTIES = ("ttd_s", "ttr_s", "data_loss.lost")
 
@@ -41,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Time budget per scenario run, e.g. 10m.")
 
 
-_SCENARIOS = pytest.StashKey[set]()
+_SCENARIOS = pytest.StashKey[set[Path]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,7 +70,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-def _options(config: pytest.Config, path: Path, **overrides: Any):
+def _options(config: pytest.Config, path: Path, **overrides: Any) -> RunOptions:
     from chaos.atomic import exclusive_dir
     from chaos.cli.run_commands import budget_seconds
     from chaos.run import RunOptions, new_run_id
@@ -98,7 +103,7 @@ def chaos_run(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
 
 
 class ScenarioFile(pytest.File):
-    def collect(self):
+    def collect(self) -> Iterator[ScenarioItem]:
         from chaos.errors import ScenarioError
         from chaos.scenario import load_scenario
 
@@ -132,7 +137,8 @@ class ScenarioItem(pytest.Item):
         if not record["passed"]:
             raise TargetsMissed(record)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: TracebackStyle | None = None) -> str:
         from chaos.errors import ChaosError
 
         if isinstance(excinfo.value, TargetsMissed):

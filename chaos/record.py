@@ -263,7 +263,8 @@ def load_result(path: Path) -> dict[str, Any]:
     except RecursionError:  # `[[[[...` thousands deep: the C decoder recurses per level
         raise damaged("is nested too deeply to be a run record") from None
     except ValueError as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        where = (f" (line {exc.lineno}, column {exc.colno})"
+                 if isinstance(exc, json.JSONDecodeError) else "")
         raise damaged(f"is not valid JSON{where}; the file may be truncated") from None
     try:
         record = RunRecord.model_validate(data)   # the version first, then every field

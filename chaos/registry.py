@@ -39,7 +39,8 @@ class Registry(Generic[T]):
             if name in self._items:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._items[name] = obj
-            obj.type_name = name
+            # T is whatever the registry holds; mypy cannot know that it takes the attribute.
+            setattr(obj, "type_name", name)  # noqa: B010
             return obj
 
         return decorate

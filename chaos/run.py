@@ -40,11 +40,15 @@ from chaos.progress import for_terminal, format_event, progress_printer
 from chaos.provenance import git_commit
 from chaos.record import (
     SCHEMA_VERSION,
+    DataLoss,
     DetectorRecord,
+    EndpointRecord,
     FaultRecord,
+    InvariantResult,
     LabRecord,
     RunRecord,
     ScenarioRecord,
+    TargetResult,
     ToolRecord,
     TrialRecord,
     TrialStatus,
@@ -229,9 +233,10 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
                             slo=ctx.scenario.slo.availability if ctx.scenario.slo else None)
     rec = TrialRecord(trial=n, status=status, end_reason=st.end_reason,
                       wall_s=round(wall_s, 2), **m.as_dict())
-    if trial.aborted:  # an abort_if stop condition held
+    if trial.aborted and st.end_reason:  # an abort_if stop condition held
         rec.abort_reason = st.end_reason.removeprefix("aborted: ")
-    rec.requests_by_name = st.endpoints.as_list(st.t_fault)
+    rec.requests_by_name = [EndpointRecord.model_validate(e)
+                            for e in st.endpoints.as_list(st.t_fault)]
     if st.baseline_error:
         rec.baseline_error = st.baseline_error
     rec.data_loss = None
@@ -240,7 +245,8 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     rec.invariants = []
     if verify and st.t_fault is not None:
         measure_data_loss(rec, ctx, st)
-        rec.invariants = check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))
+        rec.invariants = [InvariantResult.model_validate(r) for r in
+                          check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))]
     elif verify:
         rec.data_loss_note = "not measured: no fault was injected"
     rec.notes += [f"fault error: {e}" for e in st.fault_errors]
@@ -250,7 +256,8 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     rec.detectors = [DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
                      for d in trial.detectors]
     # The targets read the trial as written (dotted fields such as data_loss.lost).
-    rec.targets = evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))
+    rec.targets = [TargetResult.model_validate(t) for t in
+                   evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))]
     rec.passed = status == "completed" and all(t.passed for t in rec.targets)
     rec.events = list(timeline.events)
     return rec
@@ -272,7 +279,7 @@ def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:
         rec.data_loss_error = str(exc)
         return
     rec.rpo_s = loss.pop("rpo_s")
-    rec.data_loss = loss
+    rec.data_loss = DataLoss.model_validate(loss)
     rec.data_loss_note = None
 
 
@@ -280,7 +287,8 @@ def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:
     trials = [t.as_dict() for t in record.trials if t.status in ("completed", "aborted")]
     record.finished = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
     record.summary = summarize(trials)
-    record.targets = run_targets(trials, scenario.targets.model_dump(exclude_none=True))
+    record.targets = [TargetResult.model_validate(t) for t in
+                      run_targets(trials, scenario.targets.model_dump(exclude_none=True))]
     record.passed = (record.status == "completed" and bool(trials)
                      and all(t.get("passed") for t in trials))
     write_json(out / "result.json", record.as_dict())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from pydantic import BaseModel
 
@@ -17,7 +19,7 @@ def describe_params(model: type[BaseModel]) -> str:
 
 
 def print_catalog() -> None:
-    section: Registry
+    section: Registry[Any]
     for section in (faults, detectors, steps):
         click.echo(f"{section.kind}s:")
         for name, cls in section.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -44,7 +45,7 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     return EXIT_OK if record["passed"] else EXIT_TARGETS_MISSED
 
 
-def unmeasured_target(record: dict) -> bool:
+def unmeasured_target(record: dict[str, Any]) -> bool:
     """A data_loss/rpo target failed only because the scenario's query failed."""
     needs = {"data_loss", "rpo"} & set(record["scenario"].get("targets") or {})
     return bool(needs) and any(t.get("data_loss_error") for t in record["trials"])

@@ -6,6 +6,7 @@ import bisect
 import urllib.error
 import urllib.request
 from collections import deque
+from typing import Any
 
 import psycopg
 
@@ -25,7 +26,7 @@ class WindowRule(Detector):
     rule: one insertion into a sorted list), however full the window is.
     """
 
-    def __init__(self, name, params, ctx) -> None:
+    def __init__(self, name: str, params: Any, ctx: Any) -> None:
         super().__init__(name, params, ctx)
         self.window: deque[tuple[float, bool, float]] = deque()
         self.pending = Pending(params.for_)
@@ -98,11 +99,11 @@ class ErrorRateRule(WindowRule):
     def condition(self) -> bool | None:
         if not self.window:
             return None
-        return self.failed / len(self.window) > self.params.above
+        return bool(self.failed / len(self.window) > self.params.above)
 
 
 class LatencyRule(WindowRule):
-    def __init__(self, name, params, ctx) -> None:
+    def __init__(self, name: str, params: Any, ctx: Any) -> None:
         super().__init__(name, params, ctx)
         self.latencies: list[float] = []     # the window's latencies, sorted
 
@@ -115,7 +116,8 @@ class LatencyRule(WindowRule):
     def condition(self) -> bool | None:
         if not self.latencies:
             return None
-        return nearest_rank(self.latencies, self.params.percentile / 100.0) > self.params.above
+        p = nearest_rank(self.latencies, self.params.percentile / 100.0)
+        return bool(p > self.params.above)
 
 
 class HttpProbe(ProbeThread):
@@ -123,7 +125,8 @@ class HttpProbe(ProbeThread):
         url = self.ctx.app_url + self.params.path
         try:
             with urllib.request.urlopen(url, timeout=self.params.timeout) as resp:
-                return 200 <= resp.status < 300
+                status: int = resp.status
+                return 200 <= status < 300
         except (urllib.error.URLError, OSError, ValueError):
             return False
 

@@ -33,7 +33,8 @@ class Fault:
 
     #: True when the fault is over as soon as inject() returns (e.g. a script that
     #: ran and died); False when it lasts until revert() (e.g. a paused container).
-    instant: ClassVar[bool] = False
+    #: An instance may decide for itself (kill or stop without a duration).
+    instant: bool = False
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         self.spec = spec

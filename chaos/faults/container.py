@@ -9,7 +9,7 @@ way a container we took down is started again at the end of the trial.
 from __future__ import annotations
 
 import signal
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
@@ -46,7 +46,7 @@ class PauseParams(TargetParams):
 class _TakesDown(Fault):
     """A fault that takes a container down: instant without a duration."""
 
-    def __init__(self, spec, ctx) -> None:
+    def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         # Without a duration the fault is over once the container is down: the
         # restart policy or the recovery decides what happens next.
@@ -149,7 +149,7 @@ class Limit(Fault):
         host = c.attrs["HostConfig"]
         self.original = {k: host.get(k) or 0 for k in
                          ("CpuPeriod", "CpuQuota", "NanoCpus", "Memory", "MemorySwap")}
-        change: dict = {}
+        change: dict[str, Any] = {}
         if self.params.cpus is not None:
             change.update(cpu_period=100_000, cpu_quota=int(self.params.cpus * 100_000))
         if self.params.memory is not None:

@@ -137,7 +137,7 @@ class DropIndex(Fault):
 
     Params = DropIndexParams
 
-    def __init__(self, spec, ctx) -> None:
+    def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.restore: list[str] = []
 

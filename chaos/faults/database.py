@@ -8,12 +8,13 @@ the app's. Reverting closes them all; a restore that terminated them first is fi
 from __future__ import annotations
 
 import threading
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import sql
 from pydantic import Field
 
+from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.registry import faults
 from chaos.scenario.base import Strict
@@ -38,6 +39,13 @@ def close_quietly(conn: psycopg.Connection | None) -> None:
         conn.close()
 
 
+def _one(row: tuple[Any, ...] | None) -> Any:
+    """The value of a query that always answers one row (SHOW, an aggregate)."""
+    if row is None:
+        raise FaultError("the database answered no row to a query that always has one")
+    return row[0]
+
+
 def table_name(name: str) -> sql.Composable:
     """``ledger`` or ``public.ledger`` as a quoted identifier (never spliced in raw)."""
     return sql.Identifier(*name.split(".", 1))
@@ -60,7 +68,7 @@ class ConnectionExhaustion(Fault):
 
     KEEP_EVERY_S = 0.2
 
-    def __init__(self, spec, ctx) -> None:
+    def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.held: list[psycopg.Connection] = []
         self.limit = 0
@@ -79,7 +87,7 @@ class ConnectionExhaustion(Fault):
 
     def inject(self) -> None:
         with session(self.ctx.db_dsn, "connection_exhaustion") as probe:
-            max_conn = int(probe.execute("SHOW max_connections").fetchone()[0])
+            max_conn = int(_one(probe.execute("SHOW max_connections").fetchone()))
         self.limit = self.params.connections or max_conn
         refused = self.grab(self.limit)
         # The app's pool reconnects as soon as its sessions end, and wins some of the
@@ -103,8 +111,9 @@ class ConnectionExhaustion(Fault):
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
             " AND application_name NOT LIKE %s", (APP_NAME + "%",)).fetchone()
-        self.ended += int(row[0])
-        return int(row[0])
+        ended = int(_one(row))
+        self.ended += ended
+        return ended
 
     def _keep(self) -> None:
         while not self._stop.wait(self.KEEP_EVERY_S):
@@ -171,7 +180,7 @@ class LongTransaction(Fault):
 
     Params = LongTransactionParams
 
-    def __init__(self, spec, ctx) -> None:
+    def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.idle: psycopg.Connection | None = None
         self.ddl: psycopg.Connection | None = None
@@ -185,14 +194,14 @@ class LongTransaction(Fault):
         self.detail = {"table": self.params.table}
         if self.params.blocked_ddl:
             self.ddl = session(self.ctx.db_dsn, "long_transaction-ddl", autocommit=False)
-            self.ddl_thread = threading.Thread(target=self._run_ddl, daemon=True,
+            self.ddl_thread = threading.Thread(target=self._run_ddl, args=(self.ddl,), daemon=True,
                                                name="long-transaction-ddl")
             self.ddl_thread.start()
             self.detail["blocked_ddl"] = self.params.blocked_ddl[:200]
 
-    def _run_ddl(self) -> None:
+    def _run_ddl(self, ddl: psycopg.Connection) -> None:
         try:
-            self.ddl.execute(self.params.blocked_ddl.encode())   # waits for the idle session
+            ddl.execute(self.params.blocked_ddl.encode())   # waits for the idle session
             self.ddl_outcome = "ran"
         except psycopg.Error as exc:
             self.ddl_outcome = f"failed: {exc}".strip()

@@ -50,6 +50,7 @@ class DiskFull(Fault):
     """Fill the disk under one table (a capped tmpfs): writes to it fail, reads do not."""
 
     Params = DiskFullParams
+    filled: int   # bytes of ballast written; inject() starts it at 0
 
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds:
@@ -57,7 +58,7 @@ class DiskFull(Fault):
 
     # ---- helpers ------------------------------------------------------------
 
-    def container(self):
+    def container(self) -> Any:   # the lab's docker Container (only lab/ names docker)
         return self.ctx.lab.container(self.ctx.lab.spec.db_service)
 
     def run(self, argv: list[str], what: str, ok_codes: tuple[int, ...] = (0,)) -> str:

@@ -46,6 +46,9 @@ def network_path() -> str:
 class NetworkFault(Fault):
     """Shaping faults: a netem qdisc on the db, or a toxic in the proxy."""
 
+    applied: list[str] | None      # the netem interfaces; set by inject
+    toxic_name: str | None         # the proxy's toxic; set by inject
+
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds:
         return LabNeeds(db_proxy="always" if cls.type_name in ALWAYS_PROXY else "without_netem")
@@ -63,7 +66,7 @@ class NetworkFault(Fault):
     def netem_args(self) -> list[str]:
         raise NotImplementedError
 
-    def toxic(self) -> dict:
+    def toxic(self) -> dict[str, Any]:
         raise NotImplementedError
 
     def inject(self) -> None:
@@ -87,15 +90,16 @@ class NetworkFault(Fault):
             self.toxic_name = None
 
 
-def proxy_call(lab, method: str, path: str, body: dict | None = None,
-               ok: tuple[int, ...] = (200,)) -> dict:
+def proxy_call(lab: Any, method: str, path: str, body: dict[str, Any] | None = None,
+               ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
     host, port = lab.published(PROXY_SERVICE, PROXY_CONTROL_PORT)
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"http://{host}:{port}{path}", data=data, method=method,
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read() or b"{}")
+            answer: dict[str, Any] = json.loads(resp.read() or b"{}")
+            return answer
     except urllib.error.HTTPError as exc:
         if exc.code in ok:
             return {}
@@ -127,7 +131,7 @@ class Latency(NetworkFault):
         return ["netem", "delay", f"{p.latency * 1000:g}ms"] + (
             [f"{p.jitter * 1000:g}ms"] if p.jitter else [])
 
-    def toxic(self) -> dict:
+    def toxic(self) -> dict[str, Any]:
         p = self.params
         return {"type": "latency", "stream": p.stream,
                 "attributes": {"latency": p.latency * 1000, "jitter": p.jitter * 1000}}
@@ -149,7 +153,7 @@ class Loss(NetworkFault):
     def netem_args(self) -> list[str]:
         return ["netem", "loss", f"{self.params.percent:g}%"]
 
-    def toxic(self) -> dict:
+    def toxic(self) -> dict[str, Any]:
         return {"type": "loss", "stream": self.params.stream,
                 "attributes": {"percent": self.params.percent, "rto": 200}}
 
@@ -170,7 +174,7 @@ class Bandwidth(NetworkFault):
     def netem_args(self) -> list[str]:
         return ["netem", "rate", f"{self.params.rate * 8:g}kbit"]
 
-    def toxic(self) -> dict:
+    def toxic(self) -> dict[str, Any]:
         return {"type": "bandwidth", "stream": self.params.stream,
                 "attributes": {"rate": self.params.rate}}
 
@@ -185,9 +189,9 @@ class Reset(NetworkFault):
 
     Params = ResetParams
 
-    def __init__(self, spec, ctx) -> None:
+    def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.instant = spec.duration is None   # reset once, and let the pool reconnect
 
-    def toxic(self) -> dict:
+    def toxic(self) -> dict[str, Any]:
         return {"type": "reset_peer", "stream": "downstream", "attributes": {"timeout": 0}}

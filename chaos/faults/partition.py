@@ -10,7 +10,7 @@ probes and backups from this host fail during the partition too.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
@@ -30,7 +30,7 @@ class Partition(Fault):
 
     Params = PartitionParams
 
-    def __init__(self, spec, ctx) -> None:
+    def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.cut: dict[str, list[str]] = {}    # network id -> the db's aliases on it
 
@@ -45,7 +45,8 @@ class Partition(Fault):
                 continue   # not ours: never touched
             aliases = db.attrs["NetworkSettings"]["Networks"][name].get("Aliases") or []
             # Docker adds the short container id itself on connect.
-            self.cut[net.id] = [a for a in aliases if a != db.id[:12]]
+            net_id: str = net.attrs["Id"]   # what net.id reads; the stubs type it Optional
+            self.cut[net_id] = [a for a in aliases if a != db.id[:12]]
             net.disconnect(db)
         if not self.cut:
             raise FaultError("partition: the app and the database share no network of this lab")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,8 @@ class Compose:
             raise LabError(f"docker compose {' '.join(args)} failed for {self.project}:\n{tail}")
         return done.stdout
 
-    def build(self, services: list[str], log, timeout: float = 1800) -> None:
+    def build(self, services: list[str], log: Callable[[str], object],
+              timeout: float = 1800) -> None:
         """``compose build``, its output streamed to ``log`` (Docker caches the layers:
         an unchanged app builds in a second or two)."""
         argv = [*compose_command(), "-p", self.project]

@@ -19,7 +19,7 @@ def db_exec(lab: Lab, argv: list[str], what: str) -> str:
                            "PGDATABASE": s.db_name, "PGPORT": str(s.db_port)},
         demux=False,
     )
-    text = (output or b"").decode(errors="replace")
+    text = (output if isinstance(output, bytes) else b"").decode(errors="replace")  # no stream
     if code != 0:
         raise LabError(f"{what} failed in {s.db_service} (exit {code}): {text.strip()[-800:]}")
     return text

@@ -25,8 +25,9 @@ import json
 import random
 import socket
 import struct
+from typing import Any
 
-TOXICS: dict[str, dict] = {}
+TOXICS: dict[str, dict[str, Any]] = {}
 CONNECTIONS: set[Link] = set()
 STREAMS = ("upstream", "downstream")   # client -> server, server -> client
 
@@ -39,13 +40,13 @@ class Link:
         self.draws: dict[str, bool] = {}
         self.losses = 0
 
-    def hit(self, toxic: dict) -> bool:
+    def hit(self, toxic: dict[str, Any]) -> bool:
         name = toxic["name"]
         if name not in self.draws:   # Toxiproxy draws once per connection and toxic
             self.draws[name] = random.random() < float(toxic.get("toxicity", 1.0))
         return self.draws[name]
 
-    def active(self, stream: str) -> list[dict]:
+    def active(self, stream: str) -> list[dict[str, Any]]:
         return [t for t in list(TOXICS.values())
                 if t.get("stream", "downstream") == stream and self.hit(t)]
 
@@ -105,7 +106,8 @@ async def pump(link: Link, reader: asyncio.StreamReader, writer: asyncio.StreamW
         writer.close()
 
 
-async def serve_client(upstream: tuple[str, int], reader, writer) -> None:
+async def serve_client(upstream: tuple[str, int], reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> None:
     try:
         s_reader, s_writer = await asyncio.open_connection(*upstream)
     except OSError:
@@ -123,7 +125,7 @@ async def serve_client(upstream: tuple[str, int], reader, writer) -> None:
         CONNECTIONS.discard(link)
 
 
-def control(method: str, path: str, body: bytes) -> tuple[int, dict]:
+def control(method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
     if method == "GET" and path == "/toxics":
         return 200, {"toxics": list(TOXICS.values()), "connections": len(CONNECTIONS)}
     if method == "POST" and path == "/toxics":
@@ -144,7 +146,7 @@ def control(method: str, path: str, body: bytes) -> tuple[int, dict]:
     return 404, {"error": "not found"}
 
 
-async def serve_control(reader, writer) -> None:
+async def serve_control(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")

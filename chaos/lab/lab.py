@@ -18,10 +18,13 @@ import re
 import secrets
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from docker.models.containers import Container
 
 from chaos.errors import LabError
 from chaos.lab import labels
@@ -79,7 +82,7 @@ class Lab:
             raise LabError(f"no lab {lab_id!r} known here ({path}: {exc})") from exc
         return cls(id=data["id"], spec=LabSpec(**data["spec"]), owner_pid=data["owner_pid"])
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "project": self.project, "owner_pid": self.owner_pid,
                 "spec": asdict(self.spec)}
 
@@ -96,7 +99,7 @@ class Lab:
         return Compose(self.project,
                        [Path(self.spec.compose_file), self.state_dir / "override.yml"])
 
-    def up(self, timeout: float = 180, log=print) -> float:
+    def up(self, timeout: float = 180, log: Callable[[str], object] = print) -> float:
         """Build the services the compose file builds, start the lab and wait for
         health; returns the seconds it took."""
         t0 = time.monotonic()
@@ -129,7 +132,7 @@ class Lab:
 
     # ---- addresses --------------------------------------------------------
 
-    def container(self, service: str):
+    def container(self, service: str) -> Container:
         found = client().containers.list(
             all=True,
             filters={"label": [f"{labels.LAB}={self.id}", f"com.docker.compose.service={service}"]},
@@ -160,7 +163,7 @@ class Lab:
 
     # ---- internals --------------------------------------------------------
 
-    def compose_doc(self) -> dict:
+    def compose_doc(self) -> dict[str, Any]:
         try:
             doc = yaml.safe_load(Path(self.spec.compose_file).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
@@ -172,7 +175,8 @@ class Lab:
     def _write_override(self) -> None:
         base = self.compose_doc()
         tags = labels.lab_labels(self.id, self.owner_pid)
-        override: dict = {"services": {}, "networks": {"default": {"labels": tags}}, "volumes": {}}
+        override: dict[str, Any] = {"services": {}, "networks": {"default": {"labels": tags}},
+                                    "volumes": {}}
         if "version" in base:
             override["version"] = base["version"]
         for name, svc in (base.get("services") or {}).items():
@@ -199,7 +203,7 @@ class Lab:
 LOAD_PIDS = "load.pids"
 
 
-def built_services(doc: dict) -> list[str]:
+def built_services(doc: dict[str, Any]) -> list[str]:
     """Services of a compose document that compose builds (``build:``)."""
     services = doc.get("services") or {}
     return [n for n, svc in services.items() if isinstance(svc, dict) and "build" in svc]
@@ -211,12 +215,12 @@ def build_image_name(compose_file: str, service: str) -> str:
     return f"chaos-build/{clean}-{digest}:latest"
 
 
-def image_refs(doc: dict, env: dict[str, str] | None = None) -> list[str]:
+def image_refs(doc: dict[str, Any], env: dict[str, str] | None = None) -> list[str]:
     """The ``image:`` of every service, with ``${VAR}`` / ``${VAR:-default}`` filled in
     from ``env`` as compose would."""
     env = dict(os.environ) if env is None else env
 
-    def fill(m: re.Match) -> str:
+    def fill(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(3)
         value = env.get(name)
         return value if value else (default or "")
@@ -279,9 +283,10 @@ def wait_healthy(lab_id: str, timeout: float) -> None:
         time.sleep(0.25)
 
 
-def list_resources(lab_id: str | None = None) -> dict[str, list]:
+def list_resources(lab_id: str | None = None) -> dict[str, list[Any]]:
     """Our containers, networks and volumes: one lab's, or every lab's."""
-    flt = {"label": f"{labels.LAB}={lab_id}" if lab_id else labels.LAB}
+    flt: dict[str, str | list[str] | bool] = {
+        "label": f"{labels.LAB}={lab_id}" if lab_id else labels.LAB}
     c = client()
     return {
         "containers": c.containers.list(all=True, filters=flt),

@@ -11,17 +11,21 @@ per process with a throwaway helper in its own namespace.
 from __future__ import annotations
 
 import functools
+from typing import Any
+
+from docker.models.containers import Container
 
 from chaos.errors import FaultError
 from chaos.lab import labels
 from chaos.lab.engine import client
 from chaos.lab.images import HELPER_IMAGE
+from chaos.lab.lab import Lab
 
 PROBE_LABEL = "probe"
 
 
 def _run(argv: list[str], lab_id: str, network_mode: str | None = None) -> tuple[int, str]:
-    kw = {"network_mode": network_mode} if network_mode else {}
+    kw: dict[str, Any] = {"network_mode": network_mode} if network_mode else {}
     c = client().containers.run(HELPER_IMAGE, argv, detach=True, cap_add=["NET_ADMIN"],
                                 labels={labels.LAB: lab_id}, **kw)
     try:
@@ -39,7 +43,7 @@ def netem_available() -> bool:
     return code == 0
 
 
-def interfaces(lab, db) -> list[str]:
+def interfaces(lab: Lab, db: Container) -> list[str]:
     code, out = _run(["ip", "-o", "link", "show"], lab.id, f"container:{db.id}")
     if code != 0:
         raise FaultError(f"cannot list the database's interfaces: {out[-300:]}")
@@ -48,10 +52,10 @@ def interfaces(lab, db) -> list[str]:
     return [n for n in names if n != "lo"]
 
 
-def helper_tc(lab, args: list[str]) -> list[str]:
+def helper_tc(lab: Lab, args: list[str]) -> list[str]:
     """``tc qdisc <args[0]> dev <each> root <args[1:]>`` on every interface of the db."""
     db = lab.container(lab.spec.db_service)
-    done = []
+    done: list[str] = []
     for dev in interfaces(lab, db):
         argv = ["tc", "qdisc", args[0], "dev", dev, "root", *args[1:]]
         code, out = _run(argv, lab.id, f"container:{db.id}")

@@ -357,7 +357,7 @@ def _db_post(root: Path) -> None:
         f = line.split(":")
         if f[0] == "postgres":
             uid, gid = int(f[2]), int(f[3])
-    if uid is None:
+    if uid is None or gid is None:
         raise LabError("chaos/db: the postgres user was not created by the package install")
     for p in (root / "var/lib/postgresql", data):
         os.chown(p, uid, gid)

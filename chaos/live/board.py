@@ -66,7 +66,7 @@ class Board:
 
     @property
     def gameday(self) -> bool:
-        return self.scenario.recovery.trigger == "manual"
+        return bool(self.scenario.recovery.trigger == "manual")
 
     def attach(self, n: int, trial: Any) -> None:
         self.trial_n = n

@@ -22,6 +22,7 @@ from typing import Any
 from chaos.errors import ChaosError, UsageError
 from chaos.recover.runbook import run_steps
 from chaos.trial.recovery import RecoveryBusy
+from chaos.trial.status import TrialStatus
 
 MARKS = ("detected", "mitigated", "recovered", "note", "end")
 QUIET_S = 2.0   # no failure, and answers arriving, for this long: errors have stopped
@@ -44,7 +45,8 @@ class Controls:
 
     @property
     def open(self) -> bool:
-        return self.trial.status().open
+        is_open: bool = self.trial.status().open
+        return is_open
 
     def mark(self, kind: str, note: str | None = None, by: str | None = None) -> dict[str, Any]:
         if kind not in MARKS:
@@ -62,14 +64,14 @@ class Controls:
         if kind == "recovered":
             detail["premature"] = self.errors_continue()
             detail["confirmed"] = self.trial.status().confirmed
-        event = self.trial.ctx.timeline.add("mark", **detail)
+        event: dict[str, Any] = self.trial.ctx.timeline.add("mark", **detail)
         if kind == "end":
             self.trial.request_end()   # the loop ends; the trial reverts the faults
         return event
 
     def errors_continue(self) -> bool:
         """Whether, right now, users still see failures (or no answers at all)."""
-        s = self.trial.status()
+        s: TrialStatus = self.trial.status()
         if s.confirmed:
             return False
         if s.t_fault is None or s.last_answer_t is None:   # no fault yet: nothing to recover from

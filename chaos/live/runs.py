@@ -76,7 +76,8 @@ def post(url: str, path: str, body: dict[str, Any], timeout: float = 10) -> dict
                                  headers={"Content-Type": "application/json"}, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read() or b"{}")
+            answer: dict[str, Any] = json.loads(resp.read() or b"{}")
+            return answer
     except urllib.error.HTTPError as exc:
         try:
             reason = json.loads(exc.read()).get("error") or exc.reason

@@ -38,7 +38,7 @@ class LiveServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def start(self) -> LiveServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="live-server",

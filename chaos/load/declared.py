@@ -17,20 +17,23 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from locust import FastHttpUser, between
+from locust.contrib.fasthttp import FastHttpSession
 
 from chaos.scenario.template import Template, field_of, parse_tree, render_tree
 
-SPEC = json.loads(Path(os.environ["CHAOS_REQUESTS"]).read_text(encoding="utf-8")) \
+SPEC: dict[str, Any] = json.loads(Path(os.environ["CHAOS_REQUESTS"]).read_text(encoding="utf-8")) \
     if os.environ.get("CHAOS_REQUESTS") else {"requests": [], "wait": [0.05, 0.2], "timeout": 5}
 
 
 class Declared:
     """One declared request, parsed once per process."""
 
-    def __init__(self, d: dict) -> None:
+    def __init__(self, d: dict[str, Any]) -> None:
         self.method = d["method"]
         self.name = d["name"]
         self.path = Template.parse(d["path"])
@@ -40,12 +43,14 @@ class Declared:
         self.success = set(d["success"]) if d.get("success") else None
         write = d.get("write") or {}
         self.write_ref = write.get("ref")        # None (a read), "client" or "response"
-        self.ack_field = write.get("field")
+        # The schema gives "response" a field; the others never read it.
+        self.ack_field: str = write.get("field") or ""
 
-    def send(self, client) -> None:
+    def send(self, client: FastHttpSession) -> None:
         ref = str(uuid.uuid4()) if self.write_ref == "client" else ""
         context = {"write_ref": ref} if ref else {}
-        kwargs = {"headers": {k: str(v.render(ref)) for k, v in self.headers.items()}}
+        kwargs: dict[str, Any] = {
+            "headers": {k: str(v.render(ref)) for k, v in self.headers.items()}}
         if self.has_body:
             kwargs["json"] = render_tree(self.body, ref)
         with client.request(self.method, str(self.path.render(ref)), name=self.name,
@@ -67,8 +72,8 @@ class Declared:
             resp.success()
 
 
-def _task(req: Declared):
-    def run(user) -> None:
+def _task(req: Declared) -> Callable[[FastHttpUser], None]:
+    def run(user: FastHttpUser) -> None:
         req.send(user.client)
     run.__name__ = f"request {req.name}"
     return run
@@ -79,5 +84,5 @@ class DeclaredUser(FastHttpUser):
     network_timeout = float(SPEC["timeout"])
     connection_timeout = float(SPEC["timeout"])
     tasks = ({_task(Declared(d)): int(d.get("weight", 1)) for d in SPEC["requests"]}
-             or [lambda u: None])
+             or [lambda u: None])  # type: ignore[assignment]  # Locust takes a dict too
     abstract = not SPEC["requests"]

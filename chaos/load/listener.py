@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any, TextIO
 
 from locust import events
 
 OBS_DIR = os.environ.get("CHAOS_OBS_DIR", ".")
 WRITE_REF = "write_ref"
 
-_sink = None
+_sink: TextIO | None = None
 
 
-def sink():
+def sink() -> TextIO:
     # Opened lazily in the process that sends requests: with --processes or
     # --worker, that is a forked worker, and each gets its own file.
     global _sink
@@ -38,8 +39,10 @@ def sink():
     return _sink
 
 
-@events.request.add_listener
-def record(request_type, name, response_time, response, context, exception, start_time, **_kw):
+@events.request.add_listener  # type: ignore[untyped-decorator]  # Locust's is untyped
+def record(request_type: str, name: str, response_time: float | None, response: Any,
+           context: Any, exception: BaseException | None, start_time: float,
+           **_kw: Any) -> None:
     status = getattr(response, "status_code", 0) or 0
     line = {"t": round(start_time, 6), "ms": round(response_time or 0.0, 3),
             "ok": exception is None, "st": status, "n": str(name)[:200]}
@@ -49,7 +52,7 @@ def record(request_type, name, response_time, response, context, exception, star
     sink().write(json.dumps(line, separators=(",", ":")) + "\n")
 
 
-@events.quitting.add_listener
-def close_sink(**_kw):
+@events.quitting.add_listener  # type: ignore[untyped-decorator]  # Locust's is untyped
+def close_sink(**_kw: Any) -> None:
     if _sink is not None:
         _sink.flush()

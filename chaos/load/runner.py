@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chaos.measure.observation import Observation
 
@@ -36,7 +37,7 @@ DECLARED = Path(__file__).with_name("declared.py")
 @dataclass(frozen=True)
 class LoadSettings:
     locustfile: str | None = None       # the user's own locustfile; None: declared requests
-    requests: tuple[dict, ...] = ()     # declared requests, as the scenario wrote them
+    requests: tuple[dict[str, Any], ...] = ()     # declared requests, as the scenario wrote them
     users: int = 20
     spawn_rate: float = 20
     wait_min: float = 0.05              # declared requests only: a locustfile has its wait_time
@@ -53,7 +54,7 @@ class LoadRunner:
         self.settings = settings
         self.obs_dir = workdir / "observations"
         self.obs_dir.mkdir(parents=True, exist_ok=True)
-        self._procs: list[subprocess.Popen] = []
+        self._procs: list[subprocess.Popen[bytes]] = []
         self._offsets: dict[Path, int] = {}
         self._partial: dict[Path, str] = {}
 
@@ -146,7 +147,7 @@ class LoadRunner:
                 p.wait()
 
 
-def _signal(proc: subprocess.Popen, sig: int) -> None:
+def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:
     if proc.poll() is None:
         try:
             os.killpg(proc.pid, sig)
@@ -154,7 +155,7 @@ def _signal(proc: subprocess.Popen, sig: int) -> None:
             pass
 
 
-def _wait(proc: subprocess.Popen, timeout: float) -> bool:
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     try:
         proc.wait(timeout=max(0.0, timeout))
         return True
@@ -166,4 +167,5 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now (the master binds it next)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port

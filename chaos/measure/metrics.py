@@ -59,7 +59,7 @@ class TrialMetrics:
         return asdict(self)
 
 
-def _since(event: dict | None, t0: float) -> float | None:
+def _since(event: dict[str, Any] | None, t0: float) -> float | None:
     return None if event is None else round(event["t"] - t0, 3)
 
 

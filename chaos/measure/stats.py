@@ -90,7 +90,8 @@ def mann_whitney(base: list[float], candidate: list[float]) -> RankTest:
 
 
 def _median_difference(candidate: np.ndarray, base: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.median(candidate, axis=axis) - np.median(base, axis=axis)
+    diff: np.ndarray = np.median(candidate, axis=axis) - np.median(base, axis=axis)
+    return diff
 
 
 def difference_ci(base: list[float], candidate: list[float], *, seed: int = SEED,

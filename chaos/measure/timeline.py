@@ -92,7 +92,8 @@ def first_event(events: list[dict[str, Any]], kind: str, after: float | None = N
 
 def read_timeline(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(events, samples) from a timeline.jsonl; a torn last line is ignored."""
-    events, samples = [], []
+    events: list[dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             rec = json.loads(line)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from chaos.lab.dbexec import db_exec
 from chaos.lab.lab import Lab
+from chaos.measure.timeline import Clock
 
 BACKUP_DIR = "/tmp/chaos-backups"
 
@@ -27,7 +28,7 @@ class Backups:
         self.lab = lab
         self.taken: list[Backup] = []
 
-    def take(self, number: int, clock, name: str | None = None) -> Backup:
+    def take(self, number: int, clock: Clock, name: str | None = None) -> Backup:
         path = f"{BACKUP_DIR}/{name or f'backup-{number:04d}'}.dump"
         started = clock.now()
         db_exec(self.lab, ["sh", "-c", f"mkdir -p {BACKUP_DIR}"], "mkdir for backups")

@@ -37,7 +37,10 @@ def render_all(run_dir: str | Path) -> list[Path]:
             broken.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         path = run.dir / name
-        (write_bytes if isinstance(text, bytes) else write_text)(path, text)
+        if isinstance(text, bytes):
+            write_bytes(path, text)
+        else:
+            write_text(path, text)
         written.append(path)
     if broken:
         raise ReportError("could not render " + "; ".join(broken)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from matplotlib import rc_context
@@ -140,7 +141,8 @@ def _span(story: TrialStory) -> tuple[float, float]:
 def _plot_series(axes: list[Axes], story: TrialStory, small: bool) -> None:
     t0 = _origin(story)
     start, end = _span(story)
-    t, *values = series(story)
+    t, rps, err, p95 = series(story)
+    values: tuple[Sequence[float | None], ...] = (rps, err, p95)
     x = [v - t0 for v in t]
     for ax, (label, color), ys in zip(axes, SERIES, values, strict=True):
         for name, a, b in phases(story, end):

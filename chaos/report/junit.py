@@ -84,9 +84,9 @@ def render(run: Run) -> str:
     wall = sum(t.get("wall_s") or 0 for t in run.trials)
     counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors),
               "skipped": "0", "time": num(round(wall, 3))}
-    root = ET.Element("testsuites", name="chaos", **counts)
-    suite = ET.SubElement(root, "testsuite", name=scenario, **counts,
-                          timestamp=str(r.get("started") or ""))
+    root = ET.Element("testsuites", {"name": "chaos", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": scenario, **counts,
+                                              "timestamp": str(r.get("started") or "")})
     props = ET.SubElement(suite, "properties")
     for name, value in (("run_id", r["run_id"]), ("status", r.get("status")),
                         ("trials", len(run.trials)), ("passed", bool(r.get("passed")))):

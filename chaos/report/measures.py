@@ -28,7 +28,7 @@ def _missed(trial: dict[str, Any], metric: str) -> dict[str, Any] | None:
 
 def _cause(story: TrialStory) -> list[tuple[str, str]]:
     """What the faults themselves suggest from their outcome (``lessons`` of each part)."""
-    out = []
+    out: list[tuple[str, str]] = []
     for e in story.events:
         if e["kind"] != "fault_applied" or e.get("error"):
             continue
@@ -43,7 +43,8 @@ def _cause(story: TrialStory) -> list[tuple[str, str]]:
 
 
 def _detection(story: TrialStory) -> list[tuple[str, str]]:
-    trial, out = story.record, []
+    trial = story.record
+    out: list[tuple[str, str]] = []
     if not trial.get("impact"):
         return out
     failed = trial.get("failed_requests")
@@ -64,7 +65,8 @@ def _detection(story: TrialStory) -> list[tuple[str, str]]:
 
 
 def _response(story: TrialStory) -> list[tuple[str, str]]:
-    trial, out = story.record, []
+    trial = story.record
+    out: list[tuple[str, str]] = []
     if (miss := _missed(trial, "tta")) is not None and trial.get("tta_s") is not None:
         out.append(("respond", f"Respond sooner: recovery started {seconds(trial['tta_s'])} after "
                                f"the alert; the target is {seconds(miss.get('limit'))}."))
@@ -89,13 +91,14 @@ def _response(story: TrialStory) -> list[tuple[str, str]]:
 
 
 def _data(story: TrialStory) -> list[tuple[str, str]]:
-    trial, out = story.record, []
+    trial = story.record
+    out: list[tuple[str, str]] = []
     loss = trial.get("data_loss") if isinstance(trial.get("data_loss"), dict) else None
     if loss and (loss.get("lost") or 0) > 0:
         restored = next((e for e in story.events if e["kind"] == "step_done"
                          and isinstance(e.get("snapshot_t"), (int, float))), None)
-        age = (-story.since_fault(restored["snapshot_t"])
-               if restored and story.t_fault is not None else None)
+        since = story.since_fault(restored["snapshot_t"]) if restored else None
+        age = -since if since is not None else None
         if age is not None and age >= 0:
             why = f"the backup restored was {seconds(age)} older than the fault"
         elif trial.get("rpo_s") is not None:

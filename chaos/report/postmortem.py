@@ -12,6 +12,7 @@ a made-up value.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def _no_trial_causes(scenario: dict[str, Any]) -> str:
     return "; ".join(root_causes(TrialStory(0, {}, [], []), scenario))
 
 
-def _loss_text(losses: list[Any], notes: list[Any] = ()) -> str:
+def _loss_text(losses: list[Any], notes: Sequence[Any] = ()) -> str:
     checked = [d for d in losses if isinstance(d, dict)]
     if not checked:
         why = next((n for n in notes if isinstance(n, str) and n), "not measured")
@@ -147,7 +148,8 @@ def endpoint_rows(trial: dict[str, Any]) -> list[dict[str, str]]:
         first, last = e.get("first_failure_s"), e.get("last_failure_s")
         when = (f"{offset(first)} → {offset(last)}"
                 if isinstance(first, (int, float)) and isinstance(last, (int, float)) else "—")
-        statuses = e.get("failed_statuses") if isinstance(e.get("failed_statuses"), dict) else {}
+        found = e.get("failed_statuses")
+        statuses: dict[Any, Any] = found if isinstance(found, dict) else {}
         rows.append({"name": md_cell(redact(str(e.get("name", "?")))), "total": num(e.get("total")),
                      "failed": num(e.get("failed")), "when": when,
                      "statuses": md_cell(", ".join(f"{k} ×{v}" for k, v in statuses.items()))

@@ -39,23 +39,27 @@ class Run:
 
     @property
     def trials(self) -> list[dict[str, Any]]:
-        return self.result["trials"]
+        trials: list[dict[str, Any]] = self.result["trials"]
+        return trials
 
     @property
     def scenario(self) -> dict[str, Any]:
-        return self.result["scenario"]
+        scenario: dict[str, Any] = self.result["scenario"]
+        return scenario
 
     @property
     def targets(self) -> list[dict[str, Any]]:
         """Run-level targets; recomputed from the trials when the run never wrote them."""
-        if self.result.get("targets") is not None:
-            return self.result["targets"]
+        targets: list[dict[str, Any]] | None = self.result.get("targets")
+        if targets is not None:
+            return targets
         return run_targets(self.trials, self.scenario.get("targets") or {})
 
     @property
     def summary(self) -> dict[str, Any]:
-        if self.result.get("summary") is not None:
-            return self.result["summary"]
+        summary: dict[str, Any] | None = self.result.get("summary")
+        if summary is not None:
+            return summary
         return summarize([t for t in self.trials if t.get("status") in ("completed", "aborted")])
 
 
@@ -78,9 +82,10 @@ def load_run(run_dir: str | Path) -> Run:
     return run
 
 
-def _load_timeline(path: Path, run: Run) -> tuple[dict[int, list], dict[int, list]]:
-    events: dict[int, list] = {}
-    samples: dict[int, list] = {}
+def _load_timeline(path: Path, run: Run) -> tuple[dict[int, list[dict[str, Any]]],
+                                                  dict[int, list[dict[str, Any]]]]:
+    events: dict[int, list[dict[str, Any]]] = {}
+    samples: dict[int, list[dict[str, Any]]] = {}
     if not path.exists():
         run.notes.append(f"{path.name} is missing: events come from result.json alone, "
                          "and there are no per-second samples")

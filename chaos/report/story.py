@@ -129,7 +129,7 @@ def _step_text(e: dict[str, Any], story: TrialStory) -> str:
 
 def describe(e: dict[str, Any], story: TrialStory) -> str | None:
     """A sentence for one event, or None for events the timeline leaves out."""
-    kind = e["kind"]
+    kind: str = e["kind"]
     if kind == "trial_started":
         return f"trial {story.n} started"
     if kind == "load_started":

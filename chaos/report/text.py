@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 # The renderers redact with the same patterns as the record writers.
-from chaos.parts import code  # noqa: F401  (re-exported for the renderers)
-from chaos.redact import redact  # noqa: F401  (re-exported for the renderers)
+from chaos.parts import code as code  # re-exported for the renderers
+from chaos.redact import redact as redact  # re-exported for the renderers
 
 NULL = "—"
 

@@ -50,9 +50,10 @@ class AbortWatch:
             if value is None or value <= rule.above:
                 self._since[i] = None
                 continue
-            if self._since[i] is None:
-                self._since[i] = now
-            if now - self._since[i] >= rule.for_:
+            since = self._since[i]
+            if since is None:
+                since = self._since[i] = now
+            if now - since >= rule.for_:
                 return describe(rule, value)
         return None
 

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from chaos.errors import Problem, ScenarioError
 from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario, resolve_compose
-from chaos.scenario.variables import apply_override, parse_override
-from chaos.scenario.yamlload import LineMap, dotted, load_yaml
+from chaos.scenario.variables import apply_override, dotted, parse_override
+from chaos.scenario.yamlload import LineMap, load_yaml
 
 # pydantic error types whose message reads better with the offending value appended.
 _SHOW_VALUE = {
@@ -89,13 +89,13 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
     def problem(message: str) -> None:
         problems.append(Problem(name, lines.line_for(loc), dotted(loc), message))
 
-    file = compose
+    file: Path | str = compose
     try:
-        file = resolve_compose(compose, base)
-        if not file.is_file():
-            problem(f"compose file not found: {file}")
+        file = path = resolve_compose(compose, base)
+        if not path.is_file():
+            problem(f"compose file not found: {path}")
             return None
-        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
         # ValueError: a NUL byte, or not UTF-8
         problem(f"cannot read compose file {str(file)[:120]}: {str(exc)[:200]}")
@@ -113,7 +113,8 @@ def _problem(error: Any, lines: LineMap, name: str) -> Problem:
 
 
 def _message(error: Any) -> str:
-    kind, msg, value = error["type"], error["msg"], error.get("input")
+    kind, value = error["type"], error.get("input")
+    msg: str = error["msg"]
     for prefix in _PREFIXES:
         msg = msg.removeprefix(prefix)
     if kind == "missing" and msg == "Field required":
@@ -131,4 +132,5 @@ def _message(error: Any) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    return {dict: "a mapping", list: "a list", str: f"'{value}'"}.get(type(value), repr(value))
+    kinds: dict[type, str] = {dict: "a mapping", list: "a list", str: f"'{value}'"}
+    return kinds.get(type(value), repr(value))

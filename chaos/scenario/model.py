@@ -5,8 +5,9 @@ Built by ``load_scenario``; see ``scenarios/half-applied-update.yaml`` for a ful
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -147,7 +148,8 @@ class AbortRule(Strict):
 
     @model_validator(mode="after")
     def _typed_limit(self) -> AbortRule:
-        parse = {"error_rate": parse_ratio, "elapsed": parse_duration, "failed_requests": float}
+        parse: dict[str, Callable[[Any], float]] = {
+            "error_rate": parse_ratio, "elapsed": parse_duration, "failed_requests": float}
         try:
             limit = float(parse[self.metric](self.above))
         except ValueError as exc:
@@ -212,9 +214,10 @@ class Scenario(Strict):
                 "an 'error_budget_burned' target needs an 'slo' section "
                 "(slo: {availability: 99.9%}): the budget is counted against it")))
         first_at = min((f.at for f in self.faults), default=None)
-        if first_at is not None and (self.baseline.for_ or 0) > first_at:
+        baseline_for = self.baseline.for_ or 0
+        if first_at is not None and baseline_for > first_at:
             errors.append(custom_error(("baseline", "for"), "after_fault", (
-                f"the baseline window ({format_duration(self.baseline.for_)}) must end by the "
+                f"the baseline window ({format_duration(baseline_for)}) must end by the "
                 f"first fault (at {format_duration(first_at)}); shorten it or set 'for: 0s'")))
         if self.recovery.trigger == "on_detect" and not self.detect:
             errors.append(custom_error(

@@ -35,7 +35,8 @@ def _unknown_type(reg: Registry[Any], name: str, loc: tuple[Any, ...]) -> Any:
 def _params(part: Any, raw: Any, info: ValidationInfo, errors: list[Any],
             prefix: tuple[Any, ...] = ()) -> BaseModel:
     try:
-        return part.Params.model_validate(raw, context=info.context)
+        params: BaseModel = part.Params.model_validate(raw, context=info.context)
+        return params
     except ValidationError as exc:
         errors.extend(reraise(exc.errors(), prefix))
         return NoParams()
@@ -150,7 +151,8 @@ class StepSpec(Strict):
         name = str(name)
         part = steps.get(name)
         if part is None:
-            raise_errors(cls.__name__, [_unknown_type(steps, name, (name,))])
+            raise ValidationError.from_exception_data(cls.__name__,
+                                                      [_unknown_type(steps, name, (name,))])
         errors: list[Any] = []
         if value is None:
             value = {}

@@ -118,7 +118,8 @@ class _Loader(yaml.SafeLoader):
         self.tagged: set[int] = set()   # ids of scalar nodes with a tag written (`!!str ${X}`)
 
     def compose_scalar_node(self, anchor: Any) -> Any:
-        written = self.peek_event().tag is not None
+        # types-PyYAML leaves peek_event (and resolve, below) unannotated.
+        written = self.peek_event().tag is not None  # type: ignore[no-untyped-call]
         node = super().compose_scalar_node(anchor)
         if written:
             self.tagged.add(id(node))
@@ -243,5 +244,5 @@ def _substitute(node: ScalarNode, loc: Loc, walk: _Walk) -> None:
         walk.problems.append(Problem(walk.name, node.start_mark.line + 1, dotted(loc), str(exc)))
         return
     if node.style is None and id(node) not in walk.loader.tagged:
-        node.tag = walk.loader.resolve(ScalarNode, value, (True, False))
+        node.tag = walk.loader.resolve(ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     node.value = value

@@ -43,7 +43,7 @@ class Recovery:
     @property
     def manual(self) -> bool:
         """A game day: people recover, and the facilitator says when the exercise is over."""
-        return self.spec.trigger == "manual"
+        return bool(self.spec.trigger == "manual")
 
     def due(self, now: float, detected_at: float | None) -> None:
         if self.started or self.state.t_fault is None:

@@ -22,11 +22,11 @@ class Shopper(FastHttpUser):
     connection_timeout = 5.0
 
     @task(8)
-    def read(self):
+    def read(self) -> None:
         self.client.get(f"/products/{random.randint(1, PRODUCTS)}", name="/products/[id]")
 
     @task(2)
-    def order(self):
+    def order(self) -> None:
         ref = str(uuid.uuid4())
         body = {"product_id": random.randint(1, PRODUCTS), "qty": 1, "client_ref": ref}
         with self.client.post("/orders", json=body, name="/orders", context={"write_ref": ref},

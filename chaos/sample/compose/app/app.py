@@ -19,7 +19,9 @@ import os
 import re
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -57,7 +59,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args: object) -> None:  # keep stdout quiet under load
         pass
 
-    def reply(self, status: int, body: dict) -> None:
+    def reply(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -67,7 +69,7 @@ class Handler(BaseHTTPRequestHandler):
         with served_lock:
             served[str(status)] += 1
 
-    def guarded(self, work) -> None:
+    def guarded(self, work: Callable[[], tuple[int, dict[str, Any]]]) -> None:
         try:
             status, body = work()
         except PoolTimeout as exc:
@@ -108,13 +110,13 @@ class Handler(BaseHTTPRequestHandler):
         self.guarded(lambda: create_order(product_id, qty, client_ref))
 
 
-def health() -> tuple[int, dict]:
+def health() -> tuple[int, dict[str, Any]]:
     with pool.connection() as conn:
         conn.execute("SELECT 1")
     return 200, {"status": "ok"}
 
 
-def read_product(product_id: int) -> tuple[int, dict]:
+def read_product(product_id: int) -> tuple[int, dict[str, Any]]:
     with pool.connection() as conn:
         row = conn.execute(
             "SELECT id, name, price_cents FROM products WHERE id = %s", (product_id,)
@@ -126,7 +128,8 @@ def read_product(product_id: int) -> tuple[int, dict]:
     return 200, {"id": row[0], "name": row[1], "price_cents": row[2]}
 
 
-def create_order(product_id: int, qty: int, client_ref: str | None) -> tuple[int, dict]:
+def create_order(product_id: int, qty: int,
+                 client_ref: str | None) -> tuple[int, dict[str, Any]]:
     with pool.connection() as conn:
         row = conn.execute(
             "INSERT INTO orders (product_id, qty, total_cents, client_ref)"
