@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from chaos.faults.base import Fault
+from chaos.lab.freezer import unpause
 from chaos.registry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.context import ServiceName
@@ -85,14 +86,17 @@ class Pause(Fault):
 
     Params = PauseParams
 
+    container_id: str | None = None
+
     def inject(self) -> None:
-        self.ctx.lab.container(self.params.target).pause()
+        c = self.ctx.lab.container(self.params.target)
+        self.container_id = c.id
+        c.pause()
 
     def revert(self) -> None:
-        c = self.ctx.lab.container(self.params.target)
-        c.reload()
-        if c.status == "paused":
-            c.unpause()
+        # No inspect first: on a hung engine it would hang too (chaos/lab/freezer.py).
+        if self.container_id is not None:
+            self.detail.update(unpause(self.container_id))
 
 
 @faults.register("stop")

@@ -32,6 +32,7 @@ from chaos.lab.compose import Compose
 from chaos.lab.dbdisk import disk_override
 from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
+from chaos.lab.freezer import unpause
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
 
 
@@ -300,7 +301,7 @@ def sweep(lab_id: str) -> None:
     found = list_resources(lab_id)
     for c in found["containers"]:
         if c.status == "paused":
-            c.unpause()
+            unpause(c.id)
         c.remove(force=True, v=True)
     for n in found["networks"]:
         n.remove()

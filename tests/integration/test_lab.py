@@ -122,3 +122,43 @@ def test_unlabelled_container_survives_down_all(lab_images):
         assert decoy.status == "running"
     finally:
         decoy.remove(force=True)
+
+
+def test_a_container_frozen_behind_the_engines_back_is_thawed(lab_images):
+    """The fallback of chaos/lab/freezer.py on the real kernel: a container whose
+    cgroup is frozen (as a pause leaves it when the engine hangs) runs again."""
+    import pathlib
+    import time
+
+    from chaos.lab.freezer import freezer_file, set_frozen, unpause
+    from chaos.lab.images import HELPER_IMAGE
+
+    c = client().containers.run(HELPER_IMAGE, ["python3", "-c", (
+        "import time\nwhile True:\n    open('/tmp/tick','w').write(str(time.time()))\n"
+        "    time.sleep(0.1)")], detach=True, labels={"chaos.lab": "freezer-test"})
+    try:
+        assert freezer_file(c.id) is not None, "no cgroup freezer for the container on this host"
+
+        c.reload()
+        upper = pathlib.Path(c.attrs["GraphDriver"]["Data"]["UpperDir"])
+
+        def tick() -> str:      # read from the host: an exec would hang while frozen
+            return (upper / "tmp" / "tick").read_text()
+
+        time.sleep(0.5)
+        assert set_frozen(c.id, True)
+        time.sleep(0.3)
+        first = tick()
+        time.sleep(1.0)
+        assert tick() == first               # frozen: no tick for a second
+        assert set_frozen(c.id, False)
+        time.sleep(0.5)
+        assert float(tick()) > float(first) + 1.0   # thawed: it runs again
+        # the engine's own pause, undone through the same entry point a fault uses
+        c.pause()
+        assert unpause(c.id) == {}
+        c.reload()
+        assert c.status == "running"
+        assert unpause(c.id) == {}           # not paused: nothing to do, no error
+    finally:
+        c.remove(force=True)
