@@ -131,13 +131,13 @@ def root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("runs")
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=25, **SETTINGS)
 @given(result=damaged_result())
 def test_report_on_damaged_result(root, result):
     assert_clean(*run_main(["report", str(run_dir(root, "r", result=result))]))
 
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=12, **SETTINGS)
 @given(timeline=damaged_timeline())
 def test_report_on_damaged_timeline(root, timeline):
     assert_clean(*run_main(["report", str(run_dir(root, "t", timeline=timeline))]))
