@@ -8,6 +8,7 @@ the app's. Reverting closes them all; a restore that terminated them first is fi
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, ClassVar
 
 import psycopg
@@ -67,6 +68,7 @@ class ConnectionExhaustion(Fault):
     Params = ConnectionExhaustionParams
 
     KEEP_EVERY_S = 0.2
+    GRAB_BUDGET_S = 10.0
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
@@ -76,9 +78,12 @@ class ConnectionExhaustion(Fault):
         self._stop = threading.Event()
         self._keeper: threading.Thread | None = None
 
-    def grab(self, limit: int) -> str | None:
-        """Open sessions until ``limit`` are held or the server refuses; why it stopped."""
+    def grab(self, limit: int, until: float | None = None) -> str | None:
+        """Open sessions until ``limit`` are held, the server refuses or ``until`` (a
+        monotonic deadline) passes; why it stopped."""
         while len(self.held) < limit:
+            if until is not None and time.monotonic() > until:
+                return f"still opening sessions after {self.GRAB_BUDGET_S:.0f} s"
             try:
                 self.held.append(session(self.ctx.db_dsn, "connection_exhaustion"))
             except psycopg.OperationalError as exc:
@@ -89,7 +94,9 @@ class ConnectionExhaustion(Fault):
         with session(self.ctx.db_dsn, "connection_exhaustion") as probe:
             max_conn = int(_one(probe.execute("SHOW max_connections").fetchone()))
         self.limit = self.params.connections or max_conn
-        refused = self.grab(self.limit)
+        # A loaded server can take seconds per session; the fault must still start.
+        until = time.monotonic() + self.GRAB_BUDGET_S
+        refused = self.grab(self.limit, until)
         # The app's pool reconnects as soon as its sessions end, and wins some of the
         # races for the freed slots; so end its sessions and take the slots in rounds
         # now, and keep doing it until revert (a keeper thread), or the app would
@@ -97,7 +104,7 @@ class ConnectionExhaustion(Fault):
         for _ in range(20 if self.params.terminate_app and self.held else 0):
             if not self.end_others():
                 break
-            refused = self.grab(self.limit) or refused
+            refused = self.grab(self.limit, until) or refused
         self.detail = {"held": len(self.held), "max_connections": max_conn,
                        "app_sessions_ended": self.ended, "stopped_because": refused}
         if self.params.terminate_app and self.held:
