@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 from benchmarks.common import REPO, emit
-from chaos.measure.steady import SteadyState
+from chaos.measure.steady import SteadyStateTracker
 from chaos.measure.timeline import Clock, Timeline
 from chaos.scenario.model import Scenario
 from chaos.trial import Trial, TrialContext
@@ -71,7 +71,7 @@ def make_trial(workdir: Path, legacy) -> Trial:
         kinds = {"error_rate": legacy.ErrorRateRule, "latency": legacy.LatencyRule}
         trial.detectors = [kinds[s.type](s.name, s.params, ctx) for s in sc.detect]
     trial.state.t_fault = 0.0
-    trial.state.steady = SteadyState(0.01, 10.0, since=0.0)
+    trial.state.steady = SteadyStateTracker(0.01, 10.0, since=0.0)
     return trial
 
 

@@ -105,7 +105,7 @@ class ScenarioRecord(Section):
 
 # ---- one trial --------------------------------------------------------------------------
 
-class DataLoss(Section):
+class DataLossRecord(Section):
     """Lost acknowledged writes (``chaos.measure.dataloss``); ``lost`` is what targets judge."""
 
     acknowledged: Count | None = None
@@ -176,7 +176,7 @@ class TrialRecord(Section):
     abort_reason: str | None = None       # the abort_if condition that held, or max_duration
     requests_by_name: list[EndpointRecord] = []
     baseline_error: str | None = None
-    data_loss: DataLoss | None = None
+    data_loss: DataLossRecord | None = None
     data_loss_note: str | None = None     # why data_loss is null ("not measured: ...")
     data_loss_error: str | None = None
     rpo_s: Number | None = None
@@ -199,7 +199,7 @@ class LabRecord(Section):
     project: str
 
 
-class Spread(Section):
+class SpreadRecord(Section):
     """One metric across the trials: how many had a value, how many were null."""
 
     n: Count | None = None
@@ -223,7 +223,7 @@ class RunRecord(Section):
     lab: LabRecord | None = None
     resets_s: list[Number] = []       # seconds each database reset between trials took
     trials: list[TrialRecord]
-    summary: dict[str, Spread] | None = None
+    summary: dict[str, SpreadRecord] | None = None
     targets: list[TargetResult] | None = None
     passed: bool | None = None
 

@@ -40,7 +40,7 @@ from chaos.progress import for_terminal, format_event, progress_printer
 from chaos.provenance import git_commit
 from chaos.record import (
     SCHEMA_VERSION,
-    DataLoss,
+    DataLossRecord,
     DetectorRecord,
     EndpointRecord,
     FaultRecord,
@@ -53,7 +53,7 @@ from chaos.record import (
     TrialRecord,
     TrialStatus,
 )
-from chaos.recover.backups import Backups
+from chaos.recover.backups import BackupStore
 from chaos.recover.reset import reset_database
 from chaos.redact import register_secret
 from chaos.scenario import Scenario, load_scenario
@@ -106,7 +106,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                             log=opts.log)
             record.lab = LabRecord(id=lab.id, project=lab.project)
             write_json(out / "result.json", record.as_dict())
-            golden = Backups(lab).take(0, Clock(), name="golden") if opts.trials > 1 else None
+            golden = BackupStore(lab).take(0, Clock(), name="golden") if opts.trials > 1 else None
             if golden is not None and not scenario.lab.health_path:
                 opts.log("note: no lab.health_path: after each database reset the app's first "
                          "requests may fail on connections the reset closed, and fail the "
@@ -203,7 +203,7 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
                            url=live.url if live else None, title=f"{scenario.name} · trial {n}")
     timeline.listeners.append(display.event)
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
-                       backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
+                       backups=BackupStore(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
                        workdir=workdir)
     trial = Trial(ctx, on_tick=stop_at(deadline, with_board(display.tick, live)))
     if live is not None:
@@ -279,7 +279,7 @@ def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:
         rec.data_loss_error = str(exc)
         return
     rec.rpo_s = loss.pop("rpo_s")
-    rec.data_loss = DataLoss.model_validate(loss)
+    rec.data_loss = DataLossRecord.model_validate(loss)
     rec.data_loss_note = None
 
 

@@ -33,7 +33,7 @@ def worst_name(metric: str) -> str:
 
 
 @dataclass
-class Sample:
+class MetricSample:
     metric: str
     trials: list[int] = field(default_factory=list)
     raw: list[float | None] = field(default_factory=list)   # as recorded
@@ -52,8 +52,8 @@ def null_kind(trial: dict[str, Any], metric: str) -> str:
     return WORST_REASON.get(metric, NEVER)
 
 
-def sample(trials: list[dict[str, Any]], metric: str) -> Sample:
-    s = Sample(metric)
+def sample(trials: list[dict[str, Any]], metric: str) -> MetricSample:
+    s = MetricSample(metric)
     for t in trials:
         if t.get("status") != "completed":
             s.excluded += 1

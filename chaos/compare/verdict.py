@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaos.compare.samples import NO_IMPACT, Sample
+from chaos.compare.samples import NO_IMPACT, MetricSample
 from chaos.errors import UsageError
 from chaos.measure import stats
 
@@ -27,8 +27,8 @@ NO_CHANGE, NOT_ENOUGH = "no significant change", "not enough trials"
 @dataclass
 class MetricComparison:
     metric: str
-    base: Sample
-    candidate: Sample
+    base: MetricSample
+    candidate: MetricSample
     verdict: str
     base_spread: stats.Spread | None = None
     candidate_spread: stats.Spread | None = None
@@ -54,7 +54,7 @@ def _difference(base: stats.Spread, cand: stats.Spread) -> tuple[float | None, f
     return diff, math.copysign(math.inf, diff)
 
 
-def compare_metric(base: Sample, cand: Sample, alpha: float = stats.ALPHA,
+def compare_metric(base: MetricSample, cand: MetricSample, alpha: float = stats.ALPHA,
                    seed: int = stats.SEED) -> MetricComparison:
     c = MetricComparison(base.metric, base, cand, NOT_ENOUGH,
                          base_spread=stats.spread(base.values),

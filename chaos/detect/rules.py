@@ -16,7 +16,7 @@ class ErrorRateParams(Strict):
     for_: NonNegDuration = Field(0.0, alias="for")
 
 
-class LatencyParams(Strict):
+class LatencyDetectorParams(Strict):
     percentile: float = Field(95.0, ge=50, le=100)
     window: Duration = 10.0
     above: Duration
@@ -58,10 +58,10 @@ class ErrorRate(ErrorRateRule):
 
 
 @detectors.register("latency")
-class Latency(LatencyRule):
+class LatencyDetector(LatencyRule):
     """Fires when a latency percentile over ``window`` stays above ``above`` for ``for``."""
 
-    Params = LatencyParams
+    Params = LatencyDetectorParams
 
 
 @detectors.register("http")

@@ -110,7 +110,7 @@ class Stop(_TakesDown):
 
 
 @faults.register("restart")
-class Restart(Fault):
+class RestartFault(Fault):
     """Restart a service's container."""
 
     Params = TargetParams

@@ -111,7 +111,7 @@ def proxy_call(lab: Any, method: str, path: str, body: dict[str, Any] | None = N
 Stream = Field("downstream", pattern="^(upstream|downstream)$")
 
 
-class LatencyParams(Strict):
+class LatencyFaultParams(Strict):
     requires_duration: ClassVar[bool] = True
     latency: Duration
     """Added delay, e.g. 300ms."""
@@ -121,10 +121,10 @@ class LatencyParams(Strict):
 
 
 @faults.register("latency")
-class Latency(NetworkFault):
+class LatencyFault(NetworkFault):
     """Delay traffic between app and database by ``latency`` (+/- ``jitter``)."""
 
-    Params = LatencyParams
+    Params = LatencyFaultParams
 
     def netem_args(self) -> list[str]:
         p = self.params

@@ -16,7 +16,7 @@ that reads them, so the result does not depend on how often we poll.
 from __future__ import annotations
 
 
-class SteadyState:
+class SteadyStateTracker:
     def __init__(self, below: float, hold_s: float, since: float) -> None:
         self.below = below
         self.hold_s = hold_s

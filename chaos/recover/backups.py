@@ -23,7 +23,9 @@ class Backup:
     done_t: float
 
 
-class Backups:
+class BackupStore:
+    """A lab's backups: taken with ``pg_dump``, kept in the database container, restored."""
+
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self.taken: list[Backup] = []

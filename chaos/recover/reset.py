@@ -6,13 +6,13 @@ import time
 import urllib.request
 from typing import Any
 
-from chaos.recover.backups import Backups
+from chaos.recover.backups import BackupStore
 
 
 def reset_database(lab: Any, golden: Any, health_path: str | None) -> float:
     """Put the database back as it was before trial 1; returns the seconds it took."""
     t0 = time.monotonic()
-    Backups(lab).restore(golden)
+    BackupStore(lab).restore(golden)
     if health_path:
         settle_app(lab.app_url + health_path)
     return round(time.monotonic() - t0, 3)

@@ -80,7 +80,7 @@ class RunSql(Step):
 
 
 @steps.register("restart")
-class Restart(Step):
+class RestartStep(Step):
     """Restart a service's container and wait for it to be healthy."""
 
     Params = RestartParams

@@ -27,7 +27,7 @@ from chaos.scenario.load import Load
 from chaos.scenario.parts import DetectorSpec, FaultSpec, StepSpec
 
 
-class Lab(Strict):
+class LabSection(Strict):
     compose: str = Field(min_length=1)
     """The system under test's compose file, relative to the scenario."""
     app: ServiceName = "app"
@@ -43,19 +43,19 @@ class Lab(Strict):
     db_name: str = "app"
 
 
-class Backups(Strict):
+class BackupsSection(Strict):
     every: Duration
     keep: int | None = Field(None, ge=1, le=10_000)
 
 
-class Recovery(Strict):
+class RecoverySection(Strict):
     trigger: Literal["on_detect", "at", "none", "manual"] = "on_detect"
     delay: NonNegDuration = 0.0
     at: NonNegDuration | None = None
     steps: list[StepSpec] = []
 
     @model_validator(mode="after")
-    def _trigger_fits(self, info: ValidationInfo) -> Recovery:
+    def _trigger_fits(self, info: ValidationInfo) -> RecoverySection:
         errors = []
         if self.trigger == "at" and self.at is None:
             errors.append(custom_error(("trigger",), "missing", "trigger 'at' needs an 'at:' time"))
@@ -79,11 +79,11 @@ class ErrorRateHolds(Strict):
     for_: Duration = Field(alias="for")
 
 
-class SteadyState(Strict):
+class SteadyStateSection(Strict):
     error_rate: ErrorRateHolds = ErrorRateHolds(below=0.01, **{"for": 10.0})
 
 
-class Baseline(Strict):
+class BaselineSection(Strict):
     """Before the first fault, the steady state must already hold for ``for``:
     otherwise the load does not fit the app (or the app is broken) and the trial
     stops without injecting anything. ``for: 0s`` turns the check off; the
@@ -95,14 +95,14 @@ class Baseline(Strict):
         return min(5.0, first_fault_at) if self.for_ is None else self.for_
 
 
-class DataLoss(Strict):
+class DataLossSection(Strict):
     """How to count lost writes: ``query`` gets the written refs as ``%(refs)s``
     (a text array) and returns, one per row, the refs present after recovery."""
 
     query: str = Field(min_length=1, max_length=100_000)
 
     @model_validator(mode="after")
-    def _takes_refs(self) -> DataLoss:
+    def _takes_refs(self) -> DataLossSection:
         if "%(refs)s" not in self.query:
             raise ValueError("the query must take the refs as %(refs)s, e.g. "
                              "SELECT ref FROM t WHERE ref = ANY(%(refs)s)")
@@ -171,19 +171,19 @@ class Invariant(Strict):
 class Scenario(Strict):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
-    lab: Lab
+    lab: LabSection
     load: Load
-    baseline: Baseline = Baseline()
-    backups: Backups | None = None
+    baseline: BaselineSection = BaselineSection()
+    backups: BackupsSection | None = None
     faults: list[FaultSpec] = Field(min_length=1, max_length=100)
     detect: list[DetectorSpec] = Field([], max_length=100)
-    recovery: Recovery = Recovery()
-    steady_state: SteadyState = SteadyState()
+    recovery: RecoverySection = RecoverySection()
+    steady_state: SteadyStateSection = SteadyStateSection()
     time_limit: Duration = 300.0
     targets: Targets = Targets()
     abort_if: list[AbortRule] = []
     invariants: list[Invariant] = Field([], max_length=100)
-    data_loss: DataLoss | None = None
+    data_loss: DataLossSection | None = None
     slo: Slo | None = None
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)

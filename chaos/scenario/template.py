@@ -29,7 +29,7 @@ _INT = re.compile(r"^int:(-?\d{1,18}):(-?\d{1,18})$")
 
 
 @dataclass(frozen=True)
-class Part:
+class TemplatePart:
     kind: str                  # "text", "int", "uuid", "choice", "ref"
     text: str = ""
     low: int = 0
@@ -50,19 +50,19 @@ class Part:
 
 @dataclass(frozen=True)
 class Template:
-    parts: tuple[Part, ...]
+    parts: tuple[TemplatePart, ...]
 
     @classmethod
     def parse(cls, text: str) -> Template:
         """Parse ``text``; ValueError names the placeholder that is wrong."""
-        parts: list[Part] = []
+        parts: list[TemplatePart] = []
         pos = 0
         for m in _TOKEN.finditer(text):
             if m.start() > pos:
-                parts.append(Part("text", text[pos:m.start()]))
+                parts.append(TemplatePart("text", text[pos:m.start()]))
             token = m.group(0)
             if token in ("{{", "}}"):
-                parts.append(Part("text", token[0]))
+                parts.append(TemplatePart("text", token[0]))
             elif token in ("{", "}"):
                 raise ValueError(f"unbalanced '{token}' at character {m.start() + 1} "
                                  f"(write '{token}{token}' for a literal brace)")
@@ -70,7 +70,7 @@ class Template:
                 parts.append(_placeholder(m.group(1)))
             pos = m.end()
         if pos < len(text):
-            parts.append(Part("text", text[pos:]))
+            parts.append(TemplatePart("text", text[pos:]))
         return cls(tuple(parts))
 
     @property
@@ -83,22 +83,22 @@ class Template:
         return "".join(str(p.render(ref)) for p in self.parts)
 
 
-def _placeholder(body: str) -> Part:
+def _placeholder(body: str) -> TemplatePart:
     if body == "uuid":
-        return Part("uuid")
+        return TemplatePart("uuid")
     if body == "ref":
-        return Part("ref")
+        return TemplatePart("ref")
     m = _INT.match(body)
     if m:
         low, high = int(m.group(1)), int(m.group(2))
         if low > high:
             raise ValueError(f"{{{body}}}: the low end {low} is above the high end {high}")
-        return Part("int", low=low, high=high)
+        return TemplatePart("int", low=low, high=high)
     if body.startswith("choice:"):
         options = tuple(body[len("choice:"):].split("|"))
         if not all(options):
             raise ValueError(f"{{{body}}}: empty option (write choice:a|b|c)")
-        return Part("choice", options=options)
+        return TemplatePart("choice", options=options)
     raise ValueError(f"unknown placeholder {{{body}}}: use {{int:LO:HI}}, {{uuid}}, "
                      "{choice:a|b|c} or {ref} (and {{ }} for literal braces)")
 

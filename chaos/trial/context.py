@@ -13,14 +13,14 @@ from docker.errors import DockerException
 from chaos.errors import LabError
 from chaos.lab.lab import Lab
 from chaos.measure.timeline import Clock, Timeline
-from chaos.recover.backups import Backups
+from chaos.recover.backups import BackupStore
 
 
 class TrialContext:
     """The trial's lab, clock, timeline and addresses, handed to every part."""
 
     def __init__(self, scenario: Any, lab: Lab | None, clock: Clock, timeline: Timeline,
-                 backups: Backups | None, app_url: str, db_dsn: str, workdir: Path) -> None:
+                 backups: BackupStore | None, app_url: str, db_dsn: str, workdir: Path) -> None:
         self.scenario, self.lab, self.clock, self.timeline = scenario, lab, clock, timeline
         self.backups, self.app_url, self.workdir = backups, app_url, workdir
         self._db_dsn, self._db_dsn_read = db_dsn, time.monotonic()

@@ -22,7 +22,7 @@ from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
 from chaos.lab.lab import record_load_pids
 from chaos.load.runner import LoadRunner, LoadSettings
-from chaos.measure.steady import SteadyState
+from chaos.measure.steady import SteadyStateTracker
 from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
 from chaos.trial.faults import FaultSchedule
@@ -147,7 +147,7 @@ class Trial:
         st = self.state
         st.t_fault = t
         hold = self.sc.steady_state.error_rate
-        st.steady = SteadyState(hold.below, hold.for_, since=t)
+        st.steady = SteadyStateTracker(hold.below, hold.for_, since=t)
         for d in self.detectors:
             d.reset(t)   # a false alarm before the fault stays on record, forgotten
         return True

@@ -21,7 +21,7 @@ SAMPLE_EVERY = 1.0
 
 
 @dataclass(frozen=True)
-class Sample:
+class LoadSample:
     """The last second's load, as the terminal and the live page show it."""
 
     rps: float = 0.0
@@ -33,7 +33,7 @@ class Sampler:
         self.timeline = timeline
         self.every = every
         self.next_t = every
-        self.last = Sample()
+        self.last = LoadSample()
         self._n = self._failed = 0
         self._latencies: list[float] = []
 
@@ -49,7 +49,7 @@ class Sampler:
         p95 = nearest_rank(lat, 0.95) if lat else None
         self.timeline.sample(t=round(now, 2), requests=self._n, failed=self._failed,
                              p95_ms=round(p95 * 1000, 1) if p95 is not None else None)
-        self.last = Sample(rps=self._n / self.every,
+        self.last = LoadSample(rps=self._n / self.every,
                            error_ratio=self._failed / self._n if self._n else 0.0)
         self._n = self._failed = 0
         self._latencies = []

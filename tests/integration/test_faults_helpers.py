@@ -15,7 +15,7 @@ from chaos.lab.engine import client
 from chaos.lab.lab import Lab, LabSpec, wait_healthy
 from chaos.measure import metrics
 from chaos.measure.timeline import Clock, Timeline
-from chaos.recover.backups import Backups
+from chaos.recover.backups import BackupStore
 from chaos.scenario import load_scenario
 from chaos.trial import Trial, TrialContext
 from tests import shop
@@ -50,7 +50,7 @@ def run_trial(lab: Lab, doc: dict[str, Any], tmp: Path, on_tick=None) -> dict[st
     clock = Clock()
     timeline = Timeline(clock, tmp / "timeline.jsonl", trial=1)
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
-                       backups=Backups(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
+                       backups=BackupStore(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
                        workdir=tmp / "trial")
     trial = Trial(ctx, on_tick=on_tick)
     state = trial.run()

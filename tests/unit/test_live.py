@@ -18,7 +18,7 @@ from chaos.live import Live, open_live
 from chaos.live.controls import Controls, Refused
 from chaos.live.runs import announce, find_running
 from chaos.measure.metrics import RequestCounts, compute
-from chaos.measure.steady import SteadyState
+from chaos.measure.steady import SteadyStateTracker
 from chaos.measure.timeline import Clock, Timeline
 from chaos.scenario import load_scenario
 from chaos.trial import Trial, TrialContext
@@ -62,7 +62,7 @@ def trial(tmp_path: Path, trigger: str = "manual") -> Trial:
 def fault_now(t: Trial) -> None:
     now = t.ctx.clock.now()
     t.state.t_fault = now
-    t.state.steady = SteadyState(0.01, 2.0, since=now)
+    t.state.steady = SteadyStateTracker(0.01, 2.0, since=now)
     t.ctx.timeline.add("fault_injected", t=now, fault="pause", index=0)
 
 

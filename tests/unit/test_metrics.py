@@ -7,7 +7,7 @@ import pytest
 from chaos.measure.dataloss import WriteLog, account
 from chaos.measure.metrics import RequestCounts, compute
 from chaos.measure.observation import Observation
-from chaos.measure.steady import SteadyState
+from chaos.measure.steady import SteadyStateTracker
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.targets import evaluate
 
@@ -105,17 +105,17 @@ def test_compute_never_recovered():
     assert "service was not restored within the time limit" in m.notes
 
 
-# ---- SteadyState ---------------------------------------------------------------------
+# ---- SteadyStateTracker --------------------------------------------------------------
 
 
-def feed(s: SteadyState, requests: list[tuple[float, bool]]) -> SteadyState:
+def feed(s: SteadyStateTracker, requests: list[tuple[float, bool]]) -> SteadyStateTracker:
     for end, ok in requests:
         s.add(end, ok)
     return s
 
 
 def test_steady_state_holds_after_the_last_failure():
-    s = SteadyState(below=0.01, hold_s=5.0, since=10.0)
+    s = SteadyStateTracker(below=0.01, hold_s=5.0, since=10.0)
     feed(s, [(10.0 + i * 0.1, False) for i in range(31)])            # failures up to 13.0
     feed(s, [(13.0 + i * 0.1, True) for i in range(1, 40)])          # answers up to 16.9
     assert s.since == pytest.approx(13.0)
@@ -126,27 +126,27 @@ def test_steady_state_holds_after_the_last_failure():
 
 
 def test_steady_state_tolerates_failures_below_the_limit():
-    s = feed(SteadyState(below=0.01, hold_s=5.0, since=0.0),
+    s = feed(SteadyStateTracker(below=0.01, hold_s=5.0, since=0.0),
              [(0.01 * i, True) for i in range(1, 201)] + [(2.5, False), (6.0, True)])
     assert s.since == 0.0                                             # 1 in 201 < 1%
     assert s.held_until() == 5.0
 
 
 def test_steady_state_resets_when_errors_return():
-    s = feed(SteadyState(below=0.5, hold_s=2.0, since=0.0),
+    s = feed(SteadyStateTracker(below=0.5, hold_s=2.0, since=0.0),
              [(0.5, False), (1.0, True), (1.5, True), (1.8, False), (1.9, False)])
     assert s.since == 1.9                 # 2 failed of 3 since 0.5 crosses 50%
     assert s.held_until() is None
 
 
 def test_steady_state_ignores_answers_before_its_start():
-    s = feed(SteadyState(below=0.01, hold_s=1.0, since=10.0), [(5.0, False), (9.9, False)])
+    s = feed(SteadyStateTracker(below=0.01, hold_s=1.0, since=10.0), [(5.0, False), (9.9, False)])
     assert (s.answered, s.failed, s.since) == (0, 0, 10.0)
     assert s.held_until() is None                                     # no answer at all yet
 
 
 def test_steady_state_needs_answers_not_just_time():
-    s = feed(SteadyState(below=0.01, hold_s=1.0, since=0.0), [(0.5, False)])
+    s = feed(SteadyStateTracker(below=0.01, hold_s=1.0, since=0.0), [(0.5, False)])
     assert s.held_until() is None                                     # silence is not recovery
 
 
