@@ -86,7 +86,7 @@ def write_junit(run_dir: Path, dest: Path) -> None:
     """The run's junit.xml, rendered from its record, at the path CI expects."""
     from chaos.atomic import write_text
     from chaos.report import junit
-    from chaos.report.record import load_run
+    from chaos.report.run_files import load_run
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_text(dest, junit.render(load_run(run_dir)))

@@ -4,13 +4,13 @@
     cmp.metrics[0].verdict      # "improved" | "regressed" | "no significant change" | ...
     cmp.failed                  # the regressions beyond --max-regression: exit 1 if any
 
-runs.py resolves an argument to a run, samples.py turns trials into values
+resolve.py resolves an argument to a run, samples.py turns trials into values
 (nulls included), verdict.py decides per metric, render.py prints.
 """
 
 from __future__ import annotations
 
-from chaos.compare.runs import resolve
+from chaos.compare.resolve import resolve
 from chaos.compare.samples import METRICS, sample
 from chaos.compare.verdict import Comparison, Gate, compare_metric
 from chaos.history import RunEntry

@@ -17,7 +17,7 @@ from chaos.faults.base import Fault
 from chaos.lab.freezer import unpause
 from chaos.registry import faults
 from chaos.scenario.base import Strict
-from chaos.scenario.context import ServiceName
+from chaos.scenario.contextual import ServiceName
 
 
 def _signal_name(value: str) -> str:

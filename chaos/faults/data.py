@@ -15,7 +15,7 @@ from chaos.faults.sqlscript import ScriptDied, run_script
 from chaos.parts import Lesson, code
 from chaos.registry import faults
 from chaos.scenario.base import Strict
-from chaos.scenario.context import ScenarioFile
+from chaos.scenario.contextual import ScenarioFile
 
 
 class HalfAppliedUpdateParams(Strict):

@@ -5,7 +5,7 @@
     live.close()                                    # stops serving, forgets the run
 
 From another terminal, ``chaos mark detected --note "pager went off"`` finds the
-run through the file ``open_live`` leaves in the state directory (``runs.py``)
+run through the file ``open_live`` leaves in the state directory (``running.py``)
 and posts to the same endpoint the page's buttons use.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.live.board import Board
-from chaos.live.runs import announce, find_running, post_mark
+from chaos.live.running import announce, find_running, post_mark
 from chaos.live.server import LiveServer
 
 

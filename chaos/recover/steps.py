@@ -12,7 +12,7 @@ from chaos.parts import LabNeeds
 from chaos.recover.base import Step
 from chaos.registry import steps
 from chaos.scenario.base import Strict
-from chaos.scenario.context import ScenarioFile, ServiceName
+from chaos.scenario.contextual import ScenarioFile, ServiceName
 from chaos.scenario.duration import Duration
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from chaos.atomic import write_bytes, write_text
 from chaos.errors import ReportError
 from chaos.report import html, junit, postmortem
-from chaos.report.record import Run, load_run
+from chaos.report.run_files import Run, load_run
 
 RENDERERS: dict[str, Callable[[Run], str | bytes]] = {
     "postmortem.md": postmortem.render,

@@ -18,7 +18,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from chaos.report.postmortem import TEMPLATES, view
-from chaos.report.record import Run
+from chaos.report.run_files import Run
 from chaos.report.story import stories
 
 _CODE = re.compile(r"``? (.+?) ``?|`([^`]+)`")

@@ -20,7 +20,7 @@ import jinja2
 
 from chaos.report.gameday import gameday_view
 from chaos.report.measures import corrective_measures
-from chaos.report.record import Run
+from chaos.report.run_files import Run
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
 from chaos.report.tables import run_table, summary_rows, trial_rows, trial_table
 from chaos.report.text import NULL, md_cell, num, offset, percent, redact, seconds

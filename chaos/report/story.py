@@ -13,7 +13,7 @@ from typing import Any
 
 from chaos.measure.timeline import first_event
 from chaos.registry import Registry, faults, steps
-from chaos.report.record import Run
+from chaos.report.run_files import Run
 from chaos.report.text import (
     clock,
     num,

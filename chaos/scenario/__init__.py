@@ -7,7 +7,7 @@
 from chaos.scenario.duration import Duration, NonNegDuration, Ratio, parse_duration, parse_ratio
 from chaos.scenario.loader import load_scenario
 from chaos.scenario.model import Scenario, resolve_compose
-from chaos.scenario.parts import DetectorSpec, FaultSpec, StepSpec
+from chaos.scenario.specs import DetectorSpec, FaultSpec, StepSpec
 
 __all__ = [
     "Duration", "NonNegDuration", "Ratio", "parse_duration", "parse_ratio",

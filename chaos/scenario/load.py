@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from chaos.scenario.base import Strict, custom_error, raise_errors
-from chaos.scenario.context import ScenarioFile
+from chaos.scenario.contextual import ScenarioFile
 from chaos.scenario.duration import Duration, parse_duration
 from chaos.scenario.template import Template, parse_tree, tree_uses_ref
 

@@ -14,7 +14,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 from chaos.parts import NO_NEEDS, LabNeeds
 from chaos.registry import detectors, faults, steps
 from chaos.scenario.base import Strict, custom_error, raise_errors
-from chaos.scenario.context import ServiceName, base_dir
+from chaos.scenario.contextual import ServiceName, base_dir
 from chaos.scenario.duration import (
     Duration,
     NonNegDuration,
@@ -24,7 +24,7 @@ from chaos.scenario.duration import (
     parse_ratio,
 )
 from chaos.scenario.load import Load
-from chaos.scenario.parts import DetectorSpec, FaultSpec, StepSpec
+from chaos.scenario.specs import DetectorSpec, FaultSpec, StepSpec
 
 
 class LabSection(Strict):

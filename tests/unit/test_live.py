@@ -16,7 +16,7 @@ import pytest
 from chaos.errors import UsageError
 from chaos.live import Live, open_live
 from chaos.live.controls import Controls, Refused
-from chaos.live.runs import announce, find_running
+from chaos.live.running import announce, find_running
 from chaos.measure.metrics import RequestCounts, compute
 from chaos.measure.steady import SteadyStateTracker
 from chaos.measure.timeline import Clock, Timeline

@@ -22,7 +22,7 @@ from chaos.errors import EXIT_INVALID_INPUT, ReportError
 from chaos.history import scan
 from chaos.record import SCHEMA_VERSION, RunRecord, TrialRecord, load_result
 from chaos.report import render_all
-from chaos.report.record import load_run
+from chaos.report.run_files import load_run
 from chaos.trial import Trial
 
 REPO = Path(__file__).resolve().parents[2]
