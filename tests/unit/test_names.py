@@ -1,0 +1,73 @@
+"""One name, one concept: no two classes in chaos/ share a name, nor two modules a file name.
+
+A reader who meets ``Lab`` or ``runs.py`` should not have to ask which one. The
+sample app (``chaos/sample/``) is a user of the engine, not part of it, and is
+left out.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "chaos"
+
+# File names that say "this package's ..." by convention, not a concept of their own.
+SHARED_FILE_NAMES = {"__init__.py", "base.py", "build.py"}
+
+
+def engine_files(root: Path = PACKAGE) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if "sample" not in p.relative_to(root).parts)
+
+
+def classes_defined_twice(files: list[Path], root: Path = PACKAGE) -> dict[str, list[str]]:
+    where: dict[str, list[str]] = defaultdict(list)
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                where[node.name].append(f"{path.relative_to(root)}:{node.lineno}")
+    return {name: places for name, places in where.items() if len(places) > 1}
+
+
+def file_names_used_twice(files: list[Path], root: Path = PACKAGE) -> dict[str, list[str]]:
+    where: dict[str, list[str]] = defaultdict(list)
+    for path in files:
+        if path.name not in SHARED_FILE_NAMES:
+            where[path.name].append(str(path.relative_to(root)))
+    return {name: places for name, places in where.items() if len(places) > 1}
+
+
+def test_the_walk_sees_the_engine():
+    files = engine_files()
+    assert len(files) > 50, files   # not vacuous: the package is there
+    assert not any("sample" in p.relative_to(PACKAGE).parts for p in files)
+
+
+def test_no_class_name_is_defined_twice():
+    twice = classes_defined_twice(engine_files())
+    assert not twice, "rename so each name is one concept:\n" + "\n".join(
+        f"{name}: {', '.join(places)}" for name, places in sorted(twice.items()))
+
+
+def test_no_module_file_name_is_used_twice():
+    twice = file_names_used_twice(engine_files())
+    assert not twice, "rename each module for what it is:\n" + "\n".join(
+        f"{name}: {', '.join(places)}" for name, places in sorted(twice.items()))
+
+
+@pytest.mark.parametrize("files, classes, modules", [
+    ({"a/x.py": "class Lab: ...", "b/y.py": "class Lab: ..."}, {"Lab"}, set()),
+    ({"a/runs.py": "", "b/runs.py": "def f():\n    class Inner: ...\n"}, set(), {"runs.py"}),
+    ({"a/base.py": "class A: ...", "b/base.py": "class B: ..."}, set(), set()),
+    ({"x.py": "class Lab: ...", "sample/x.py": "class Lab: ..."}, set(), set()),
+])
+def test_the_checks_find_what_they_look_for(tmp_path, files, classes, modules):
+    for name, source in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    found = engine_files(tmp_path)
+    assert set(classes_defined_twice(found, tmp_path)) == classes
+    assert set(file_names_used_twice(found, tmp_path)) == modules
