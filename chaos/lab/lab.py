@@ -34,6 +34,7 @@ from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
 from chaos.lab.freezer import unpause
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
+from chaos.scenario.model import LabSection
 
 
 def state_root() -> Path:
@@ -41,16 +42,22 @@ def state_root() -> Path:
     return Path(base) / "chaos" / "labs"
 
 
+def _section_default(field: str) -> Any:
+    """The default of the scenario's ``lab:`` field: a lab built without a scenario
+    (``chaos lab up``) is the one a scenario gets when it leaves the field out."""
+    return LabSection.model_fields[field].default
+
+
 @dataclass
 class LabSpec:
     compose_file: str = str(DEFAULT_COMPOSE)
-    app_service: str = "app"
-    db_service: str = "db"
-    app_port: int = 8080
-    db_port: int = 5432
-    db_user: str = "chaos"
-    db_password: str = "chaos"
-    db_name: str = "app"
+    app_service: str = _section_default("app")
+    db_service: str = _section_default("db")
+    app_port: int = _section_default("app_port")
+    db_port: int = _section_default("db_port")
+    db_user: str = _section_default("db_user")
+    db_password: str = _section_default("db_password")
+    db_name: str = _section_default("db_name")
     db_proxy: bool = False      # route the app to the db through the fault proxy
     db_disk: str | None = None  # size of a tmpfs mounted in the db for disk_full ("32m")
 
