@@ -2,6 +2,8 @@
 
     ChaosError                  exit 3 unless a subclass says otherwise
      ├── ScenarioError          exit 2: the scenario file (or CLI input) is invalid
+     ├── UsageError             exit 2: a bad option or argument (a run, a label, a mark)
+     ├── Refused                exit 2: valid, but not now (the live page answers 409)
      ├── LabError               exit 3: Docker, compose or an image failed
      ├── BaselineError          exit 3: the steady state did not hold before any fault
      ├── FaultError             exit 3: a fault could not be injected or reverted
@@ -62,6 +64,14 @@ class ScenarioError(ChaosError):
 
 
 class UsageError(ChaosError):
+    exit_code = EXIT_INVALID_INPUT
+
+
+class Refused(ChaosError):
+    """The request is valid but cannot be done now (a step is running, the trial is over).
+
+    Not a ``UsageError``: the live page answers it with 409 Conflict, a bad request with 400."""
+
     exit_code = EXIT_INVALID_INPUT
 
 

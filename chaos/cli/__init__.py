@@ -1,6 +1,6 @@
 """The command line: parse, call one function, map errors to exit codes.
 
-Exit codes (DESIGN.md): 0 targets met, 1 targets missed or regression found,
+Exit codes (docs/ci.md): 0 targets met, 1 targets missed or regression found,
 2 invalid input, 3 the lab or the tool itself failed.
 """
 

@@ -1,7 +1,8 @@
 """One metric of one run as the statistics see it: a value per completed trial.
 
-Nulls are never dropped (DESIGN.md: "Nulls are never replaced by a limit or a
-zero"). For ranking they become infinities, which rank tests handle exactly:
+Nulls are never dropped (docs/ci.md; docs/measurement.md: "A null is never
+replaced by a limit or a zero"). For ranking they become infinities, which rank
+tests handle exactly:
 
 - never happened (no detector fired, service not restored, loss not verified,
   no surviving write to bound the RPO): ``+inf``, worse than any value;

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chaos.live.controls import MARKS, Controls, Refused
+from chaos.errors import Refused
+from chaos.live.controls import MARKS, Controls
 
 
 class TimelineTail:

@@ -19,19 +19,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from chaos.errors import ChaosError, UsageError
+from chaos.errors import Refused, UsageError
 from chaos.recover.runbook import run_steps
 from chaos.trial.recovery import RecoveryBusy
 from chaos.trial.status import TrialStatus
 
 MARKS = ("detected", "mitigated", "recovered", "note", "end")
 QUIET_S = 2.0   # no failure, and answers arriving, for this long: errors have stopped
-
-
-class Refused(ChaosError):
-    """The request is valid but cannot be done now (a step is running, the trial is over)."""
-
-    exit_code = 2
 
 
 class Controls:

@@ -21,8 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from chaos.errors import ChaosError, UsageError
-from chaos.live.controls import Refused
+from chaos.errors import ChaosError, Refused, UsageError
 
 PAGE = Path(__file__).with_name("page.html")
 MAX_BODY = 16 * 1024

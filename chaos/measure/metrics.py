@@ -1,5 +1,5 @@
-"""The metrics of one trial, as DESIGN.md defines them: a pure function of the
-trial's events and request counts, so any report can recompute them later.
+"""The metrics of one trial, as docs/measurement.md defines them: a pure function
+of the trial's events and request counts, so any report can recompute them later.
 
 A null is never replaced by a limit or a zero. ``impact`` says whether users saw
 errors after the fault; without impact there is nothing to detect or recover

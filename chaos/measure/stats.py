@@ -5,7 +5,7 @@
     test.effect     # 1.0: every candidate trial is above every base trial
     difference_ci([2.4, 2.5, 2.3, 2.6, 2.4], [15.4, 15.6, 15.3, 15.5, 15.8])  # (12.8, 13.4)
 
-Incident durations are skewed (DESIGN.md, "Comparing across changes"), so
+Incident durations are skewed (one slow trial outweighs the rest in a mean), so
 everything here is rank- or median-based. Values may be ``+inf`` (a null that
 is worse than any value: never detected, never recovered) or ``-inf`` (better
 than any value: no impact). Rank tests handle those exactly; a confidence

@@ -124,7 +124,7 @@ class Slo(Strict):
 
 
 class Targets(Strict):
-    """Limits per metric (see DESIGN.md, Metrics); a trial passes when all are met."""
+    """Limits per metric (defined in docs/measurement.md); a trial passes when all are met."""
 
     unknown_what: ClassVar[str] = "target metric"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from chaos.errors import UsageError
+from chaos.errors import Refused, UsageError
 from chaos.live import Live, open_live
-from chaos.live.controls import Controls, Refused
+from chaos.live.controls import Controls
 from chaos.live.running import announce, find_running
 from chaos.measure.metrics import RequestCounts, compute
 from chaos.measure.steady import SteadyStateTracker
