@@ -48,7 +48,7 @@ def remote_engine(env: Mapping[str, str]) -> str | None:
         if ipaddress.ip_address(name).is_loopback:
             return None
     except ValueError:
-        pass
+        pass  # a name, not an address: not known to be this machine
     return f"DOCKER_HOST={host}"
 
 

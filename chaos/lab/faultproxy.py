@@ -57,7 +57,7 @@ class Link:
                 try:   # linger 0: close() sends RST instead of FIN
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 except OSError:
-                    pass
+                    pass  # the socket is already closed: there is nothing left to reset
             w.close()
 
 
@@ -101,7 +101,7 @@ async def pump(link: Link, reader: asyncio.StreamReader, writer: asyncio.StreamW
             writer.write(chunk)
             await writer.drain()
     except (ConnectionError, OSError):
-        pass
+        pass  # one side hung up (or a reset fault cut it): the link ends, in finally
     finally:
         writer.close()
 
@@ -164,7 +164,7 @@ async def serve_control(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
                      % (status, len(data)) + data)
         await writer.drain()
     except (asyncio.IncompleteReadError, ValueError, ConnectionError):
-        pass
+        pass  # a torn or garbled control request: its client gets no answer, the proxy lives on
     finally:
         writer.close()
 

@@ -265,7 +265,7 @@ def stop_orphan_load(path: Path) -> None:
             try:
                 os.killpg(pid, signal.SIGTERM)  # Locust runs in its own session
             except (ProcessLookupError, PermissionError):
-                pass
+                pass  # gone already, or another user's: nothing of ours to stop
 
 
 def wait_healthy(lab_id: str, timeout: float) -> None:

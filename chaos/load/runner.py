@@ -152,7 +152,7 @@ def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
-            pass
+            pass  # it exited between poll() and the signal: what we wanted
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:

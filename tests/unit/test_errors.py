@@ -47,3 +47,39 @@ def test_no_error_of_the_tree_is_defined_outside_errors_py():
                     isinstance(b, ast.Name) and b.id in names for b in node.bases):
                 outside.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
     assert not outside, outside
+
+
+BROAD = {"Exception", "BaseException"}
+
+
+def swallowed(source: str) -> list[int]:
+    """Lines of ``except Exception: pass`` (or bare ``except:``, or a body of only
+    ``pass``/``continue``/``...``): a broad catch must record the error, or be narrowed."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ExceptHandler):
+            continue
+        caught = ([] if node.type is None else
+                  node.type.elts if isinstance(node.type, ast.Tuple) else [node.type])
+        broad = node.type is None or any(isinstance(c, ast.Name) and c.id in BROAD
+                                         for c in caught)
+        silent = all(isinstance(s, (ast.Pass, ast.Continue)) or (
+            isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in node.body)
+        if broad and silent:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_broad_except_swallows_an_error():
+    found = [f"{path.relative_to(PACKAGE)}:{line}" for path in sorted(PACKAGE.rglob("*.py"))
+             for line in swallowed(path.read_text(encoding="utf-8"))]
+    assert not found, f"record the error, or catch only what is expected (and say why): {found}"
+
+
+def test_the_swallow_finder_finds_them():
+    assert swallowed("try:\n    f()\nexcept Exception:\n    pass\n") == [3]
+    assert swallowed("try:\n    f()\nexcept:\n    ...\n") == [3]
+    assert swallowed("for x in y:\n    try:\n        f()\n    except (OSError, Exception):\n"
+                     "        continue\n") == [4]
+    assert swallowed("try:\n    f()\nexcept OSError:\n    pass\n") == []
+    assert swallowed("try:\n    f()\nexcept Exception as exc:\n    log(exc)\n") == []
