@@ -15,11 +15,15 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.request
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from chaos.live.controls import QUIET_S
+from chaos.trial.schedules import SAMPLE_EVERY
 from tests.browser import Browser
 from tests.e2e.conftest import CHAOS, REPO, load_result, run_chaos, shorten
 
@@ -87,6 +91,43 @@ def wall(event: dict) -> float:
     return datetime.fromisoformat(event["wall"]).timestamp()
 
 
+def live_state(url: str) -> dict:
+    """What the live page itself polls: ``GET /api/state``."""
+    with urllib.request.urlopen(f"{url}api/state", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def wait_until(what: str, check: Callable[[], bool], timeout: float = 60) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout`` seconds, saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"still not {what} after {timeout} s")
+        time.sleep(0.2)
+
+
+def users_see_the_fault(state: dict) -> bool:
+    """A second of load after the fault with failures, or with no answers at all (the
+    database is paused): what a person watching the page notices."""
+    t_fault = (state.get("status") or {}).get("t_fault")
+    return t_fault is not None and any(
+        s["t"] > t_fault and (s["failed"] > 0 or s["requests"] == 0) for s in state["samples"])
+
+
+def errors_have_stopped(state: dict) -> bool:
+    """Since the fault was reverted, the newest samples have answers and no failure, for
+    longer than the live controls' QUIET_S: a ``recovered`` mark now is not premature."""
+    reverted = [e["t"] for e in state["events"] if e["kind"] == "fault_reverted"]
+    if not reverted:
+        return False
+    quiet = 0
+    for s in reversed(state["samples"]):
+        if s["t"] <= reverted[0] or s["failed"] > 0 or s["requests"] == 0:
+            break
+        quiet += 1
+    return quiet * SAMPLE_EVERY > QUIET_S
+
+
 def test_gameday_marks_from_the_live_page_and_a_second_terminal(tmp_path, lab_images):
     out = tmp_path / "run"
     run = Run(gameday_scenario(tmp_path), out)
@@ -97,7 +138,8 @@ def test_gameday_marks_from_the_live_page_and_a_second_terminal(tmp_path, lab_im
             page = browser.open(url)
             page.wait_for("window.chaosLive && chaosLive.samples >= 2", timeout=180)
             before = page.eval("Number(document.querySelector('#chart').dataset.samples)")
-            time.sleep(2.5)
+            page.wait_for("Number(document.querySelector('#chart').dataset.samples) >= "
+                          f"{before + 2}", timeout=30)
             after = page.eval("Number(document.querySelector('#chart').dataset.samples)")
             assert after >= before + 2, "the chart did not grow"
             inked = page.eval("""(() => { const c = document.querySelector('#chart');
@@ -108,7 +150,8 @@ def test_gameday_marks_from_the_live_page_and_a_second_terminal(tmp_path, lab_im
 
             page.wait_for("[...document.querySelectorAll('#events li')]"
                           ".some(li => li.dataset.kind === 'fault_injected')", timeout=60)
-            time.sleep(3)
+            wait_until("seeing the fault on the page", lambda: users_see_the_fault(live_state(url)),
+                       timeout=30)
             clicked = {"detected": click(page, "#mark-detected")}
             page.wait_for("/detected recorded/"
                           ".test(document.querySelector('#feedback').textContent)")
@@ -125,7 +168,8 @@ def test_gameday_marks_from_the_live_page_and_a_second_terminal(tmp_path, lab_im
 
             page.wait_for("[...document.querySelectorAll('#events li')]"
                           ".some(li => li.dataset.kind === 'fault_reverted')", timeout=60)
-            time.sleep(4)
+            wait_until("quiet after the revert", lambda: errors_have_stopped(live_state(url)),
+                       timeout=60)
             clicked["recovered"] = click(page, "#mark-recovered")
             page.wait_for("/recovered recorded/"
                           ".test(document.querySelector('#feedback').textContent)")

@@ -63,6 +63,7 @@ def test_seed_incident_measures_detection_recovery_and_lost_writes(tmp_path, lab
 
     data_loss_target = next(t for t in result["targets"] if t["metric"] == "data_loss")
     assert data_loss_target["passed"] is False and proc.returncode == 1
+    assert trial["invariants"], "the scenario's invariant was not checked"
     assert all(inv["passed"] for inv in trial["invariants"]), trial["invariants"]
 
     kinds = [e["kind"] for e in trial["events"]]
@@ -94,7 +95,8 @@ def test_transactional_migration_has_no_impact(tmp_path, lab_images):
     assert applied["died_at"] == 4 and applied["applied"] == 0   # rolled back
     assert trial["ttd_s"] is None and trial["ttr_s"] is None
     assert trial["data_loss"]["lost"] == 0
-    assert all(inv["passed"] for inv in trial["invariants"])
+    assert trial["invariants"], "the scenario's invariant was not checked"
+    assert all(inv["passed"] for inv in trial["invariants"]), trial["invariants"]
     assert result["passed"] is True
     assert list_resources(result["lab"]["id"]) == {"containers": [], "networks": [], "volumes": []}
     assert fault_t > 0

@@ -3,7 +3,7 @@
 After each test the lab must be as it was (nothing paused, no helper container,
 no toxic, no session or lock of ours, limits back), and an unlabelled container
 and network started beside it must be untouched. Tolerances come from the trial
-settings in test_faults_helpers (alert window 2 s, for 1 s, steady state 3 s) and
+settings in faults_helpers (alert window 2 s, for 1 s, steady state 3 s) and
 the load's 5 s request timeout.
 """
 
@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from chaos.lab.engine import client
-from tests.integration.test_faults_helpers import (
+from tests.integration.faults_helpers import (
     HOLD,
     STEADY,
     WINDOW,

@@ -73,10 +73,12 @@ def test_two_labs_do_not_collide(two_labs):
     a, b = two_labs
     assert a.project != b.project
     assert a.app_url != b.app_url
-    for lab in two_labs:
-        for container in list_resources(lab.id)["containers"]:
-            for binds in (container.attrs["NetworkSettings"]["Ports"] or {}).values():
-                assert all(x["HostIp"] == "127.0.0.1" for x in binds or [])
+    published = [(lab.id, container.name, x) for lab in two_labs
+                 for container in list_resources(lab.id)["containers"]
+                 for binds in (container.attrs["NetworkSettings"]["Ports"] or {}).values()
+                 for x in binds or []]
+    assert published, "no published port at all (each lab's app has one)"
+    assert all(x["HostIp"] == "127.0.0.1" for *_, x in published), published
     # a write in one lab is invisible in the other
     _, body = http("POST", f"{a.app_url}/orders", {"product_id": 7, "qty": 1})
     with psycopg.connect(b.db_dsn, connect_timeout=5) as conn:

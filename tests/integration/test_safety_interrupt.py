@@ -21,6 +21,7 @@ def test_interrupted_runs_leave_nothing_and_keep_their_record(lab_images):
     details = {t["phase"]: t for t in summary["details"]}
     assert summary["leaks"] == 0, details
     assert summary["problems"] == 0, details
+    assert details, summary
     assert all(t["status"] == "aborted" and t["exit_code"] == 130
                for t in details.values()), details
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from chaos import cli
+from tests.cli_helpers import run_main
 
 pytestmark = pytest.mark.slow
 
@@ -52,18 +51,6 @@ def stubbed():
     yield
     for (module, name), value in saved.items():
         setattr(module, name, value)
-
-
-def run_main(argv: list[str]) -> tuple[int, str]:
-    runner = CliRunner()
-    with runner.isolation() as (out, err, *_):
-        try:
-            cli.main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return code, (out.getvalue().decode(errors="replace")
-                      + err.getvalue().decode(errors="replace"))
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None,

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.test_fuzz_cli import run_main
+from tests.cli_helpers import run_main
 
 pytestmark = pytest.mark.slow
 

@@ -91,6 +91,7 @@ def test_timeline_is_chronological_with_a_time_zone(run_dir: Path):
              if line.startswith("- **")]
     stamps = [re.match(r"- \*\*(\d\d:\d\d:\d\d\.\d{3}) (UTC(?:[+-]\d\d:\d\d)?)\*\*", line)
               for line in lines]
+    assert lines, "no timeline entries"
     assert all(stamps), lines
     times = [m.group(1) for m in stamps]
     assert times == sorted(times)
