@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chaos.lab.images import HELPER_IMAGE
+from chaos.lab.recipes import HELPER_IMAGE
 
 PROXY_SOURCE = Path(__file__).resolve().with_name("faultproxy.py")
 PROXY_SERVICE = "chaos-dbproxy"

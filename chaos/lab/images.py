@@ -29,21 +29,39 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import io
-import json
-import os
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from chaos.errors import LabError
 
 # The Debian/rootfs constants live with the machinery that uses them; they are
 # imported (and so re-exported) here because the recipes hash them too.
+from chaos.lab.recipes import (
+    APP_TAG,
+    DB_PACKAGES,
+    DB_TAG,
+    MODE_LABEL,
+    ONLINE_APP_BASE,
+    ONLINE_DB_SOURCE,
+    PYBASE_EXTRA_SUITES,
+    PYBASE_PACKAGES,
+    PYBASE_TAG,
+    RECIPE_LABEL,
+    app_context_dir,
+    app_recipe,
+    base_recipe,
+    cache_dir,
+    db_changes,
+    db_offline_recipe,
+    db_online_recipe,
+    digest,
+    pybase_changes,
+    pybase_recipe,
+)
 from chaos.lab.rootfs import (  # noqa: F401  (OFFLINE_DIR: re-export)
     BASE_PACKAGES,
     ENTRYPOINT_SRC,
@@ -61,114 +79,12 @@ from chaos.lab.rootfs import (  # noqa: F401  (OFFLINE_DIR: re-export)
 
 # --------------------------------------------------------------------------- names
 
-PYBASE_TAG = "chaos/pybase:bookworm"
-DB_TAG = "chaos/db:latest"
-APP_TAG = "chaos/app:latest"
-#: Image for helper containers (``tc netem`` in a target's network namespace).
-HELPER_IMAGE = PYBASE_TAG
-
-ONLINE_DB_SOURCE = "postgres:16"
-ONLINE_APP_BASE = "python:3.12-slim"
-
-RECIPE_LABEL = "chaos.image.recipe"
-MODE_LABEL = "chaos.image.mode"  # "offline" | "online"
-
-#: Bump to force a rebuild of every offline image when the build procedure changes.
-BUILD_VERSION = "1"
-
-#: Everything from bookworm itself (psycopg 3.1), so that an air-gapped mirror of
-#: one suite is enough; the app sticks to the psycopg-pool 3.1 API for that reason.
-PYBASE_PACKAGES = ("python3", "python3-psycopg", "python3-psycopg-pool", "iproute2", "procps",
-                   "ca-certificates")
-PYBASE_EXTRA_SUITES: tuple[str, ...] = ()
-DB_PACKAGES = ("postgresql-15", "gosu", "procps", "ca-certificates")
-PG_BIN = "/usr/lib/postgresql/15/bin"
-
-
 class ImageInfo(NamedTuple):
     tag: str
     id: str
     size_bytes: int
     built: bool  # True if this call built (or pulled) it, False if reused
     seconds: float  # time spent on this image in this call
-
-
-# --------------------------------------------------------------------------- paths
-
-
-def app_context_dir() -> Path:
-    """The sample app's build context, shipped inside the package (``chaos/sample``)."""
-    from chaos.sample import APP_CONTEXT
-
-    if not (APP_CONTEXT / "Dockerfile").is_file():
-        raise LabError(f"the sample app's build context is missing from the package: {APP_CONTEXT}")
-    return APP_CONTEXT
-
-
-def cache_dir() -> Path:
-    """``$CHAOS_CACHE_DIR``, else ``$XDG_CACHE_HOME/chaos``, else ``~/.cache/chaos``."""
-    if os.environ.get("CHAOS_CACHE_DIR"):
-        return Path(os.environ["CHAOS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "chaos"
-
-
-# --------------------------------------------------------------------------- recipes
-
-
-def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def _base_recipe() -> dict[str, Any]:
-    return {"suite": SUITE, "variant": VARIANT, "include": sorted(BASE_PACKAGES),
-            "build": BUILD_VERSION}
-
-
-def _pybase_changes() -> list[str]:
-    return [f"ENV PATH={STD_PATH}", "ENV LANG=C.UTF-8", 'CMD ["python3"]']
-
-
-def _db_changes() -> list[str]:
-    return [
-        f"ENV PATH={PG_BIN}:{STD_PATH}",
-        "ENV LANG=C.UTF-8",
-        "ENV PGDATA=/var/lib/postgresql/data",
-        "VOLUME /var/lib/postgresql/data",
-        "EXPOSE 5432",
-        "STOPSIGNAL SIGINT",
-        'ENTRYPOINT ["docker-entrypoint.sh"]',
-        'CMD ["postgres"]',
-    ]
-
-
-def pybase_recipe() -> str:
-    return _digest({"image": "pybase", "base": _base_recipe(),
-                    "packages": sorted(PYBASE_PACKAGES), "extra": PYBASE_EXTRA_SUITES,
-                    "changes": _pybase_changes()})
-
-
-def db_offline_recipe() -> str:
-    try:
-        entrypoint = ENTRYPOINT_SRC.read_bytes()
-    except OSError as exc:
-        raise LabError(f"the db entrypoint script is missing: {exc}") from None
-    return _digest({"image": "db", "base": _base_recipe(), "packages": sorted(DB_PACKAGES),
-                    "changes": _db_changes(),
-                    "entrypoint": hashlib.sha256(entrypoint).hexdigest()})
-
-
-def db_online_recipe(source_id: str) -> str:
-    return _digest({"image": "db", "from": ONLINE_DB_SOURCE, "source_id": source_id})
-
-
-def app_recipe(base_image_id: str, context: Path | None = None) -> str:
-    context = context or app_context_dir()
-    files = {}
-    for p in sorted(context.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts:
-            files[str(p.relative_to(context))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return _digest({"image": "app", "files": files, "base_id": base_image_id})
 
 
 # --------------------------------------------------------------------------- docker
@@ -291,7 +207,7 @@ def _build_offline(client: Any, mirror: str | None, force: bool, log: Log,
 
     if todo:
         base_tar = _base_tarball(mirror, tlog, cache=cache_dir(),
-                                 key=_digest(_base_recipe())[:16])
+                                 key=digest(base_recipe())[:16])
         url = find_apt_mirror(mirror)
 
         def one(tag: str) -> ImageInfo:
@@ -300,12 +216,12 @@ def _build_offline(client: Any, mirror: str | None, force: bool, log: Log,
             labels = {RECIPE_LABEL: want[tag], MODE_LABEL: "offline"}
             if tag == PYBASE_TAG:
                 _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
-                               packages=PYBASE_PACKAGES, changes=_pybase_changes(),
+                               packages=PYBASE_PACKAGES, changes=pybase_changes(),
                                extra_suites=PYBASE_EXTRA_SUITES, labels=labels, log=tlog)
             else:
                 _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
                                packages=DB_PACKAGES,
-                               changes=_db_changes(), labels=labels, log=tlog,
+                               changes=db_changes(), labels=labels, log=tlog,
                                pre=_db_pre, post=_db_post)
             img = _get(client, tag)
             if img is None or _label(img, RECIPE_LABEL) != want[tag]:

@@ -18,8 +18,8 @@ from docker.models.containers import Container
 from chaos.errors import FaultError
 from chaos.lab import labels
 from chaos.lab.engine import client
-from chaos.lab.images import HELPER_IMAGE
 from chaos.lab.lab import Lab
+from chaos.lab.recipes import HELPER_IMAGE
 
 PROBE_LABEL = "probe"
 

@@ -22,7 +22,8 @@ def start_lab(spec: LabSpec, owner_pid: int | None,
               log: Callable[[str], None] = lambda line: None) -> Lab:
     """Build images if missing, start a lab, and tear it down again if anything
     (an error, Ctrl-C, SIGTERM) stops it before it is healthy."""
-    from chaos.lab.images import APP_TAG, build_images, images_ready
+    from chaos.lab.images import build_images, images_ready
+    from chaos.lab.recipes import APP_TAG
 
     for stale in stale_labs():
         log(f"warning: lab {stale} is left over from a process that is gone; "

@@ -10,7 +10,8 @@ import time
 import psycopg
 import pytest
 
-from chaos.lab.images import APP_TAG, DB_TAG, HELPER_IMAGE, PYBASE_TAG, build_images, images_ready
+from chaos.lab.images import build_images, images_ready
+from chaos.lab.recipes import APP_TAG, DB_TAG, HELPER_IMAGE, PYBASE_TAG
 
 pytestmark = pytest.mark.docker
 

@@ -133,7 +133,7 @@ def test_a_container_frozen_behind_the_engines_back_is_thawed(lab_images):
     import time
 
     from chaos.lab.freezer import freezer_file, set_frozen, unpause
-    from chaos.lab.images import HELPER_IMAGE
+    from chaos.lab.recipes import HELPER_IMAGE
 
     c = client().containers.run(HELPER_IMAGE, ["python3", "-c", (
         "import time\nwhile True:\n    open('/tmp/tick','w').write(str(time.time()))\n"
