@@ -40,6 +40,7 @@ from chaos.errors import LabError
 
 # The Debian/rootfs constants live with the machinery that uses them; they are
 # imported (and so re-exported) here because the recipes hash them too.
+from chaos.lab.aptmirror import find_apt_mirror
 from chaos.lab.recipes import (
     APP_TAG,
     DB_PACKAGES,
@@ -74,7 +75,6 @@ from chaos.lab.rootfs import (  # noqa: F401  (OFFLINE_DIR: re-export)
     _db_post,
     _db_pre,
     _offline_image,
-    find_apt_mirror,
 )
 
 # --------------------------------------------------------------------------- names
@@ -208,7 +208,7 @@ def _build_offline(client: Any, mirror: str | None, force: bool, log: Log,
     if todo:
         base_tar = _base_tarball(mirror, tlog, cache=cache_dir(),
                                  key=digest(base_recipe())[:16])
-        url = find_apt_mirror(mirror)
+        url = find_apt_mirror(mirror, suite=SUITE)
 
         def one(tag: str) -> ImageInfo:
             t0 = time.monotonic()

@@ -6,7 +6,7 @@ unpacks that tarball into a temporary directory under ``/var/tmp``, installs its
 packages with ``apt-get`` in a chroot, is cleaned of documentation and apt state, and
 is imported with ``docker import`` (plus a metadata-only ``docker build`` for what the
 import refuses). The Debian mirror is never written here: it comes from ``mirror=`` /
-``CHAOS_APT_MIRROR`` or the host's apt configuration (:func:`find_apt_mirror`).
+``CHAOS_APT_MIRROR`` or the host's apt configuration (:func:`chaos.lab.aptmirror.find_apt_mirror`).
 
 Which images to build, their recipes and when to reuse them is
 :mod:`chaos.lab.images`; this module only knows how to make one rootfs into an image.
@@ -18,7 +18,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import LabError
+from chaos.lab.aptmirror import find_apt_mirror
 
 SUITE = "bookworm"
 VARIANT = "minbase"
@@ -39,70 +39,6 @@ OFFLINE_DIR = Path(__file__).resolve().parent / "offline"
 ENTRYPOINT_SRC = OFFLINE_DIR / "docker-entrypoint.sh"
 
 Log = Callable[[str], None]
-
-
-# --------------------------------------------------------------------------- mirror
-
-_DEBIAN_SUITES = {"bookworm", "trixie", "forky", "bullseye", "buster", "sid", "stable",
-                  "testing", "unstable", "oldstable"}
-
-
-def _apt_sources(etc: Path = Path("/etc/apt")) -> Iterator[tuple[str, list[str]]]:
-    """(uri, suites) of every ``deb`` source in the host's apt configuration."""
-    files = [etc / "sources.list"] + sorted((etc / "sources.list.d").glob("*"))
-    for f in files:
-        try:
-            text = f.read_text(errors="replace")
-        except OSError:
-            continue
-        if f.suffix == ".sources":
-            for stanza in re.split(r"\n\s*\n", text):
-                fields: dict[str, str] = {}
-                key = None
-                for line in stanza.splitlines():
-                    if line.startswith("#") or not line.strip():
-                        continue
-                    if line[0].isspace() and key:
-                        fields[key] += " " + line.strip()
-                        continue
-                    key, _, value = line.partition(":")
-                    key = key.strip().lower()
-                    fields[key] = value.strip()
-                if "deb" not in fields.get("types", "").split():
-                    continue
-                if fields.get("enabled", "yes").lower() == "no":
-                    continue
-                suites = fields.get("suites", "").split()
-                for uri in fields.get("uris", "").split():
-                    yield uri, suites
-        elif f.name == "sources.list" or f.suffix == ".list":
-            for line in text.splitlines():
-                line = line.split("#", 1)[0].strip()
-                if not line.startswith("deb "):
-                    continue
-                line = re.sub(r"\[[^\]]*\]", " ", line[4:])
-                parts = line.split()
-                if len(parts) >= 2:
-                    yield parts[0], [parts[1]]
-
-
-def find_apt_mirror(mirror: str | None = None, *, etc: Path = Path("/etc/apt")) -> str:
-    """The Debian archive to debootstrap from: the argument, ``$CHAOS_APT_MIRROR``, or
-    the host's apt sources (the entry that serves a plain Debian suite, preferring
-    bookworm)."""
-    explicit = mirror or os.environ.get("CHAOS_APT_MIRROR")
-    if explicit:
-        return explicit.rstrip("/")
-    candidates = [(uri, suites) for uri, suites in _apt_sources(etc)
-                  if uri.startswith(("http://", "https://", "file:/"))]
-    for wanted in ({SUITE}, _DEBIAN_SUITES):
-        for uri, suites in candidates:
-            if set(suites) & wanted:
-                return uri.rstrip("/")
-    raise LabError(
-        "no Debian mirror found in the host's apt configuration (/etc/apt/sources.list, "
-        "/etc/apt/sources.list.d/); pass --mirror URL or set CHAOS_APT_MIRROR"
-    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -217,7 +153,7 @@ def _base_tarball(mirror: str | None, log: Log, *, cache: Path, key: str) -> Pat
     if shutil.which("debootstrap") is None:
         raise LabError("debootstrap is not installed (apt-get install debootstrap); it is "
                        "needed to build the lab images without a registry")
-    url = find_apt_mirror(mirror)
+    url = find_apt_mirror(mirror, suite=SUITE)
     target.parent.mkdir(parents=True, exist_ok=True)
     log(f"  base rootfs: debootstrap --variant={VARIANT} {SUITE} from {url} ...")
     t0 = time.monotonic()

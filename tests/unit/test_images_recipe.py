@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import LabError
-from chaos.lab import images, rootfs
+from chaos.lab import aptmirror, images, rootfs
 
 
 def test_mirror_from_deb822(tmp_path: Path, monkeypatch):
@@ -20,7 +20,7 @@ def test_mirror_from_deb822(tmp_path: Path, monkeypatch):
         "Suites: bookworm-security\nComponents: main\n\n"
         "Types: deb deb-src\n# a comment\nURIs: http://mirror.invalid/debian/\n"
         "Suites: bookworm bookworm-updates\nComponents: main\n")
-    assert images.find_apt_mirror(etc=tmp_path) == "http://mirror.invalid/debian"
+    assert aptmirror.find_apt_mirror(etc=tmp_path) == "http://mirror.invalid/debian"
 
 
 def test_mirror_from_one_line_format(tmp_path: Path, monkeypatch):
@@ -28,19 +28,19 @@ def test_mirror_from_one_line_format(tmp_path: Path, monkeypatch):
     (tmp_path / "sources.list").write_text(
         "# deb http://commented.invalid/debian bookworm main\n"
         "deb [signed-by=/usr/share/keyrings/x.gpg] http://one.invalid/debian trixie main\n")
-    assert images.find_apt_mirror(etc=tmp_path) == "http://one.invalid/debian"
+    assert aptmirror.find_apt_mirror(etc=tmp_path) == "http://one.invalid/debian"
 
 
 def test_mirror_explicit_and_env_win(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("CHAOS_APT_MIRROR", "http://env.invalid/debian/")
-    assert images.find_apt_mirror(etc=tmp_path) == "http://env.invalid/debian"
-    assert images.find_apt_mirror("http://arg.invalid/d", etc=tmp_path) == "http://arg.invalid/d"
+    assert aptmirror.find_apt_mirror(etc=tmp_path) == "http://env.invalid/debian"
+    assert aptmirror.find_apt_mirror("http://arg.invalid/d", etc=tmp_path) == "http://arg.invalid/d"
 
 
 def test_no_mirror_is_a_lab_error(tmp_path: Path, monkeypatch):
     monkeypatch.delenv("CHAOS_APT_MIRROR", raising=False)
     with pytest.raises(LabError, match="--mirror"):
-        images.find_apt_mirror(etc=tmp_path)
+        aptmirror.find_apt_mirror(etc=tmp_path)
 
 
 def test_app_recipe_follows_context_and_base(tmp_path: Path):
