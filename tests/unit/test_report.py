@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
+from chaos.report import junit as junit_report
+from chaos.report import postmortem as postmortem_report
 from chaos.report import render_all
+from chaos.report.record import load_run
 
 SAMPLE = Path(__file__).parents[1] / "data" / "runs" / "seed-sample"
 SECTIONS = ["## Issue Summary", "## Timeline", "## Root Cause", "## Resolution and Recovery",
@@ -37,8 +40,9 @@ def save(run_dir: Path, result: dict) -> None:
 
 
 def postmortem(run_dir: Path) -> str:
-    render_all(run_dir)
-    return (run_dir / "postmortem.md").read_text()
+    """The post-mortem's text, from the renderer alone (render_all also draws every
+    chart, a second each; its own tests are below)."""
+    return postmortem_report.render(load_run(run_dir))
 
 
 def section(text: str, heading: str) -> str:
@@ -52,8 +56,7 @@ def table_row(text: str, metric: str) -> str:
 
 
 def junit(run_dir: Path) -> ET.Element:
-    render_all(run_dir)
-    return ET.parse(run_dir / "junit.xml").getroot().find("testsuite")
+    return ET.fromstring(junit_report.render(load_run(run_dir))).find("testsuite")
 
 
 # ---- the seed sample ------------------------------------------------------------
