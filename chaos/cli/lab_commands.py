@@ -7,7 +7,8 @@ import time
 import click
 
 from chaos.errors import LabError, UsageError
-from chaos.lab.lab import Lab, LabSpec, list_resources, running_labs, stale_labs
+from chaos.lab import labels
+from chaos.lab.lab import Lab, LabSpec, list_resources, running_labs, stale_labs, state_root
 from chaos.lab.start import spec_for, start_lab
 from chaos.redact import redact
 from chaos.signals import shielded
@@ -38,6 +39,8 @@ def lab_down(lab_ids: list[str], all_labs: bool, stale: bool) -> None:
         lab_ids = stale_labs()
     elif not lab_ids:
         raise UsageError("name a lab id, or give --all or --stale (see `chaos lab status`)")
+    else:
+        check_named(lab_ids)
     for lab_id in lab_ids:
         try:
             lab = Lab.load(lab_id)
@@ -48,6 +51,22 @@ def lab_down(lab_ids: list[str], all_labs: bool, stale: bool) -> None:
         click.echo(f"lab {lab_id} down")
     if not lab_ids:
         click.echo("no labs to take down")
+
+
+def check_named(lab_ids: list[str]) -> None:
+    """Every id named is well formed and is a lab here (its state or its labelled
+    resources), or nothing at all is touched: exit 2, naming the labs that exist."""
+    malformed = [i for i in lab_ids if not labels.is_lab_id(i)]
+    if malformed:       # refused before the engine is even asked
+        raise UsageError("; ".join(f"{i!r} is not a lab id (8 hex digits)" for i in malformed)
+                         + "; nothing was taken down (see `chaos lab status`)")
+    states = {f.parent.name for f in state_root().glob("*/lab.json")}
+    known = {i for i in set(running_labs()) | states if labels.is_lab_id(i)}
+    unknown = [i for i in lab_ids if i not in known]
+    if unknown:
+        there = ", ".join(sorted(known)) or "none"
+        raise UsageError(f"no lab {', '.join(unknown)} on this engine; nothing was taken "
+                         f"down (labs here: {there})")
 
 
 def lab_status() -> None:

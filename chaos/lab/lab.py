@@ -83,6 +83,8 @@ class Lab:
 
     @classmethod
     def load(cls, lab_id: str) -> Lab:
+        if not labels.is_lab_id(lab_id):     # never a path: '../x' must not reach the disk
+            raise LabError(f"{lab_id!r} is not a lab id (8 hex digits, see `chaos lab status`)")
         path = state_root() / lab_id / "lab.json"
         try:
             data = json.loads(path.read_text())
@@ -292,9 +294,12 @@ def wait_healthy(lab_id: str, timeout: float) -> None:
 
 
 def list_resources(lab_id: str | None = None) -> dict[str, list[Any]]:
-    """Our containers, networks and volumes: one lab's, or every lab's."""
+    """Our containers, networks and volumes: one lab's (by its exact label), or, with
+    no id at all, every lab's. An empty id is refused, never read as "every lab"."""
+    if lab_id is not None and not lab_id:
+        raise LabError("an empty lab id selects nothing (refusing to list every lab)")
     flt: dict[str, str | list[str] | bool] = {
-        "label": f"{labels.LAB}={lab_id}" if lab_id else labels.LAB}
+        "label": f"{labels.LAB}={lab_id}" if lab_id is not None else labels.LAB}
     c = client()
     return {
         "containers": c.containers.list(all=True, filters=flt),

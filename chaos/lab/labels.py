@@ -9,9 +9,17 @@ its command (`chaos lab up`).
 from __future__ import annotations
 
 import os
+import re
 import socket
 
 LAB = "chaos.lab"
+#: What a lab id looks like (``secrets.token_hex(4)``): checked before an id selects
+#: anything, so that an empty or path-like id can never widen a selection.
+LAB_ID = re.compile(r"[0-9a-f]{8}")
+
+
+def is_lab_id(text: object) -> bool:
+    return isinstance(text, str) and LAB_ID.fullmatch(text) is not None
 PID = "chaos.pid"
 HOST = "chaos.host"
 

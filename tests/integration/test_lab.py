@@ -164,3 +164,31 @@ def test_a_container_frozen_behind_the_engines_back_is_thawed(lab_images):
         assert unpause(c.id) == {}           # not paused: nothing to do, no error
     finally:
         c.remove(force=True)
+
+
+def test_lab_down_misuse_touches_no_other_lab(lab_images, tmp_path):
+    """An empty, path-like or unknown id is refused with exit 2 before anything is
+    selected; another lab's container and a directory named like the id survive."""
+    from chaos.lab.recipes import HELPER_IMAGE
+
+    bystander = client().containers.run(HELPER_IMAGE, ["sleep", "300"], detach=True,
+                                        labels={"chaos.lab": "0bad0bad"})
+    some_dir = tmp_path / "SOME" / "DIR"
+    some_dir.mkdir(parents=True)
+    for name in ("lab.json", "override.yml"):
+        (some_dir / name).write_text("keep me")
+    try:
+        for bad in ["", str(some_dir), "SOME/DIR", "12345678"]:
+            done = subprocess.run([*CHAOS, "lab", "down", bad], cwd=tmp_path, timeout=120,
+                                  capture_output=True, text=True)
+            assert done.returncode == 2, (bad, done.stdout, done.stderr)
+            assert "nothing was taken down" in done.stderr, (bad, done.stderr)
+            assert "down" not in done.stdout, (bad, done.stdout)
+            bystander.reload()
+            assert bystander.status == "running", bad
+        assert all((some_dir / n).read_text() == "keep me" for n in ("lab.json", "override.yml"))
+        listed = subprocess.run([*CHAOS, "lab", "down", "12345678"], timeout=120,
+                                capture_output=True, text=True)
+        assert "0bad0bad" in listed.stderr       # the message names the labs that exist
+    finally:
+        bystander.remove(force=True)
