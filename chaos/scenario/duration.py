@@ -19,9 +19,30 @@ from pydantic import AfterValidator, BeforeValidator
 # is caught instead of silently scheduling a fault next year.
 MAX_SECONDS = 7 * 24 * 3600.0
 
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_NUM = r"[0-9]+(?:\.[0-9]+)?"          # ASCII digits only: no "1_0", no "١٠"
+# One strict grammar: units largest first, each at most once ("1h30m", "1m30s",
+# "1.5s", "500ms"); "1h1h" or "30s1m" is a mistake, not 2 h or 90 s.
+_WHOLE = re.compile(rf"(?:(?P<h>{_NUM})h)?(?:(?P<m>{_NUM})m(?!s))?(?:(?P<s>{_NUM})s)?"
+                    rf"(?:(?P<ms>{_NUM})ms)?")
+_PLAIN = re.compile(_NUM)
+_HINT = "use a number of seconds or units largest first, each once: 500ms, 30s, 2m, 1h, 1m30s"
+
+
+def _from_text(value: str) -> float:
+    text = value.strip().replace(" ", "")    # "1m 30s" reads as "1m30s"
+    negative = text.startswith("-")
+    body = text[1:] if negative else text
+    if _PLAIN.fullmatch(body):
+        seconds = float(body)
+    else:
+        parts = _WHOLE.fullmatch(body)
+        if parts is None or not any(parts.groupdict().values()):
+            raise ValueError(f"invalid duration {value!r}; {_HINT}")
+        seconds = sum(float(n) * _UNITS[u] for u, n in parts.groupdict().items() if n)
+    if negative:
+        raise ValueError(f"duration must not be negative, got {value!r}")
+    return seconds
 
 
 def parse_duration(value: Any) -> float:
@@ -30,23 +51,13 @@ def parse_duration(value: Any) -> float:
         raise ValueError(f"expected a duration like 30s, got {value!r}")
     if isinstance(value, (int, float)):
         seconds = float(value)
+        if math.isnan(seconds):
+            raise ValueError("a duration must be a number of seconds, got NaN")
     elif isinstance(value, str):
-        text = value.strip().replace(" ", "")
-        if text.startswith("-") and _WHOLE.fullmatch(text[1:]):
-            raise ValueError(f"duration must not be negative, got {value!r}")
-        if _WHOLE.fullmatch(text):
-            seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
-        else:
-            try:
-                seconds = float(text)
-            except ValueError:
-                raise ValueError(
-                    f"invalid duration {value!r}; use a number with a unit: "
-                    "500ms, 30s, 2m, 1h or 1m30s"
-                ) from None
+        seconds = _from_text(value)
     else:
         raise ValueError(f"expected a duration like 30s, got {type(value).__name__}")
-    if math.isnan(seconds) or seconds < 0:
+    if seconds < 0:
         raise ValueError(f"duration must not be negative, got {value!r}")
     if seconds > MAX_SECONDS:
         raise ValueError(f"duration {value!r} is too long (at most 7 days)")

@@ -25,8 +25,13 @@ def test_parse_duration(text, seconds):
 @pytest.mark.parametrize("bad, message", [
     ("10 minutes", "invalid duration"), ("s", "invalid duration"), ("", "invalid duration"),
     ("5x", "invalid duration"), ("-5s", "negative"), (-1, "negative"), (True, "got True"),
-    (None, "got NoneType"), ([1], "got list"), (math.inf, "too long"), (math.nan, "negative"),
+    (None, "got NoneType"), ([1], "got list"), (math.inf, "too long"), (math.nan, "got NaN"),
     ("30000h", "too long"), (10**30, "too long"),
+    # one strict grammar: units largest first, each once; ASCII digits; no float() extras
+    ("1h1h", "invalid duration"), ("30s1m", "invalid duration"), ("1_0", "invalid duration"),
+    ("\u0661\u0660s", "invalid duration"), ("nan", "invalid duration"), ("inf", "invalid duration"),
+    ("1e3", "invalid duration"), ("30sms", "invalid duration"), ("1s500", "invalid duration"),
+    ("+5s", "invalid duration"),
 ])
 def test_parse_duration_rejects(bad, message):
     with pytest.raises(ValueError, match=message):
