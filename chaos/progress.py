@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from chaos.printable import printable
 from chaos.redact import redact
 
 REDRAW_S = 0.25
@@ -60,7 +61,7 @@ class RichDisplay:
         self.live.start()
 
     def event(self, e: dict[str, Any]) -> None:
-        line = redact(self.fmt(e))   # as the plain log does (click.echo(redact(...)))
+        line = printable(redact(self.fmt(e)))   # as the plain log does
         self.events.append(line.strip())
         self.console.print(line, markup=False, highlight=False)
 
@@ -92,7 +93,7 @@ class RichDisplay:
             grid.add_row("live page", self.url)
         for i, line in enumerate(self.events):
             grid.add_row("events" if i == 0 else "", line)
-        return Panel(grid, title=self.title or "chaos run", border_style="cyan")
+        return Panel(grid, title=printable(self.title or "chaos run"), border_style="cyan")
 
     def close(self) -> None:
         self.live.update(self._render())

@@ -11,6 +11,7 @@ import sys
 import click
 
 from chaos import __version__
+from chaos.cli.output import echo
 from chaos.errors import EXIT_TOOL_FAILED, ChaosError
 from chaos.redact import redact
 
@@ -53,7 +54,7 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
         except ScenarioError as exc:
             problems.extend(exc.problems)
         else:
-            click.echo(f"{path}: ok ({scenario.name})")
+            echo(f"{path}: ok ({scenario.name})")
     if problems:
         raise ScenarioError(problems)
 
@@ -96,7 +97,7 @@ def mark(kind: str, note: str | None, run_id: str | None) -> None:
     done = mark_cmd(kind, note, run_id)
     event = done["event"]
     flag = " (premature: errors continue)" if event.get("premature") else ""
-    click.echo(f"marked {kind} at {event.get('wall')} in run {done['run']['run_id']}{flag}")
+    echo(f"marked {kind} at {event.get('wall')} in run {done['run']['run_id']}{flag}")
 
 
 @cli.command()
@@ -135,7 +136,7 @@ def report(run_dir: str) -> None:
     from chaos.report import render_all
 
     for path in render_all(run_dir):
-        click.echo(f"wrote {path}")
+        echo(f"wrote {path}")
 
 
 @cli.command()
@@ -209,19 +210,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rc = cli.main(args=argv, prog_name="chaos", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
+        echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except ChaosError as exc:
         text = redact(exc)
-        click.echo(f"chaos: {text}" if "\n" not in text else text, err=True)
+        echo(f"chaos: {text}" if "\n" not in text else text, err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug of ours: say so plainly, exit 3, keep the trace short
-        click.echo(f"chaos: internal error: {type(exc).__name__}: {redact(exc)}", err=True)
+        echo(f"chaos: internal error: {type(exc).__name__}: {redact(exc)}", err=True)
         sys.exit(EXIT_TOOL_FAILED)
     sys.exit(rc if isinstance(rc, int) else 0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 from pydantic import BaseModel
 
+from chaos.cli.output import echo
 from chaos.registry import Registry, detectors, faults, steps
 
 
@@ -21,11 +21,11 @@ def describe_params(model: type[BaseModel]) -> str:
 def print_catalog() -> None:
     section: Registry[Any]
     for section in (faults, detectors, steps):
-        click.echo(f"{section.kind}s:")
+        echo(f"{section.kind}s:")
         for name, cls in section.items():
             doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-            click.echo(f"  {name:<22} {doc}")
+            echo(f"  {name:<22} {doc}")
             params = describe_params(cls.Params)
             if params:
-                click.echo(f"  {'':<22}   params: {params}")
-        click.echo("")
+                echo(f"  {'':<22}   params: {params}")
+        echo("")

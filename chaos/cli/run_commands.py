@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import click
-
+from chaos.cli.output import echo
 from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, EXIT_TOOL_FAILED
 from chaos.redact import redact
 
@@ -22,7 +21,7 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     check_local()   # refuse a remote engine before anything is written
     opts = RunOptions(trials=trials, out=Path(out) if out else None, label=label,
                       keep_observations=keep_observations, keep_lab=keep_lab,
-                      log=lambda line: click.echo(redact(line)),
+                      log=lambda line: echo(redact(line)),
                       max_duration=budget_seconds(max_duration), gameday=gameday,
                       overrides=tuple(overrides))
     record = run_scenario(file, opts)
@@ -30,17 +29,17 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
         write_junit(Path(out) if out else Path("reports") / record["run_id"], Path(junit))
     for t in record["targets"]:
         mark = "PASS" if t["passed"] else "FAIL"
-        click.echo(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")
+        echo(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")
     for t in record["trials"]:
         if t.get("abort_reason"):  # an abort_if stop condition: the system under test failed
-            click.echo(f"  trial {t['trial']} aborted: {t['abort_reason']}")
+            echo(f"  trial {t['trial']} aborted: {t['abort_reason']}")
     for t in record["trials"]:
         if t.get("data_loss_note"):
-            click.echo(f"  trial {t['trial']}: lost writes {t['data_loss_note']}")
-    click.echo("targets met" if record["passed"] else "targets missed")
+            echo(f"  trial {t['trial']}: lost writes {t['data_loss_note']}")
+    echo("targets met" if record["passed"] else "targets missed")
     if not record["passed"] and unmeasured_target(record):
         # The verdict rests on a number we could not take: our failure, not the system's.
-        click.echo("exit 3: a data_loss or rpo target could not be measured (see above)")
+        echo("exit 3: a data_loss or rpo target could not be measured (see above)")
         return EXIT_TOOL_FAILED
     return EXIT_OK if record["passed"] else EXIT_TARGETS_MISSED
 
@@ -62,8 +61,8 @@ def example_cmd(dest: str) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write the example into {dest}: {exc.strerror or exc}") from None
     for path in written:
-        click.echo(f"wrote {path}/")
-    click.echo(f"try: chaos run {Path(dest) / 'scenarios' / 'half-applied-update.yaml'}")
+        echo(f"wrote {path}/")
+    echo(f"try: chaos run {Path(dest) / 'scenarios' / 'half-applied-update.yaml'}")
 
 
 def budget_seconds(text: str | None) -> float | None:
@@ -90,4 +89,4 @@ def write_junit(run_dir: Path, dest: Path) -> None:
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_text(dest, junit.render(load_run(run_dir)))
-    click.echo(f"wrote {dest}")
+    echo(f"wrote {dest}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
-
+from chaos.cli.output import echo
 from chaos.compare import METRICS, Gate, compare, render, resolve
 from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, UsageError
 from chaos.history import DEFAULT_REPORTS, as_rows, history, render_table
@@ -22,7 +21,7 @@ def compare_cmd(base: str, candidate: str, reports: str | None, max_regression: 
     cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or METRICS)
     out = {"json": render.render_json,
            "markdown": render.render_markdown}.get(fmt, render.render_text)
-    click.echo(out(cmp))
+    echo(out(cmp))
     return EXIT_TARGETS_MISSED if cmp.failed else EXIT_OK
 
 
@@ -30,11 +29,11 @@ def history_cmd(scenario: str | None, reports: str | None, fmt: str) -> None:
     runs, skipped = history(scenario, Path(reports) if reports else DEFAULT_REPORTS)
     rows = as_rows(runs)
     if fmt == "json":
-        click.echo(json.dumps({"runs": rows, "skipped": skipped}, indent=2))
+        echo(json.dumps({"runs": rows, "skipped": skipped}, indent=2))
     elif rows:
-        click.echo(render_table(rows))
-        click.echo("medians in seconds (ttd, ttr) and writes (lost); `chaos compare A B` for more")
+        echo(render_table(rows))
+        echo("medians in seconds (ttd, ttr) and writes (lost); `chaos compare A B` for more")
     else:
-        click.echo("no runs" + (f" of {scenario!r}" if scenario else ""))
+        echo("no runs" + (f" of {scenario!r}" if scenario else ""))
     for why in skipped:
-        click.echo(f"skipped {why}", err=True)
+        echo(f"skipped {why}", err=True)

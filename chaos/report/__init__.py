@@ -16,6 +16,7 @@ from pathlib import Path
 
 from chaos.atomic import write_bytes, write_text
 from chaos.errors import ReportError
+from chaos.printable import printable
 from chaos.report import html, junit, postmortem
 from chaos.report.run_files import Run, load_run
 
@@ -39,8 +40,8 @@ def render_all(run_dir: str | Path) -> list[Path]:
         path = run.dir / name
         if isinstance(text, bytes):
             write_bytes(path, text)
-        else:
-            write_text(path, text)
+        else:   # a scenario's control characters never reach a report raw
+            write_text(path, printable(text))
         written.append(path)
     if broken:
         raise ReportError("could not render " + "; ".join(broken)
