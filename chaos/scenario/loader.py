@@ -15,6 +15,10 @@ from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario, resolve_compose
 from chaos.scenario.variables import apply_override, dotted, parse_override
 from chaos.scenario.yamlload import LineMap, load_yaml
+from chaos.userfiles import BadFile, read_text
+
+# A compose file is a page of YAML; 2 MB is far beyond any real one and reads at once.
+MAX_COMPOSE_BYTES = 2_000_000
 
 # pydantic error types whose message reads better with the offending value appended.
 _SHOW_VALUE = {
@@ -92,13 +96,25 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
     file: Path | str = compose
     try:
         file = path = resolve_compose(compose, base)
-        if not path.is_file():
-            problem(f"compose file not found: {path}")
-            return None
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
-        # ValueError: a NUL byte, or not UTF-8
-        problem(f"cannot read compose file {str(file)[:120]}: {str(exc)[:200]}")
+        doc = yaml.safe_load(read_text(path, MAX_COMPOSE_BYTES))
+    except BadFile as exc:
+        if exc.message == "file not found":
+            problem(f"compose file not found: {file}")
+        else:
+            where = f" (line {exc.line})" if exc.line else ""
+            problem(f"compose file {str(file)[:120]}: {exc.message}{where}")
+        return None
+    except RuntimeError:    # Path.resolve() on a symlink loop
+        problem(f"compose file {str(file)[:120]}: symlink loop: the link never reaches a file")
+        return None
+    except (OSError, ValueError) as exc:
+        problem(f"compose file {str(file)[:120]}: {str(exc)[:200]}")
+        return None
+    except (RecursionError, yaml.YAMLError) as exc:
+        # Never the file's content: a compose file may hold secrets (an API key...).
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem(f"compose file {str(file)[:120]} is not valid YAML{line}")
         return None
     services = doc.get("services") if isinstance(doc, dict) else None
     if not isinstance(services, dict) or not services:

@@ -23,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chaos.errors import Problem, ScenarioError
 from chaos.scenario.variables import dotted, substitute
+from chaos.userfiles import BadFile, read_text
 
 Loc = tuple[Any, ...]
 
@@ -156,25 +157,9 @@ def _read_text(path: Path, name: str) -> str:
         return ScenarioError([Problem(name, line, "", message)])
 
     try:
-        if path.is_dir():
-            raise fail("is a directory, not a scenario file")
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise fail("file not found") from None
-    except OSError as exc:  # also a name too long for the file system
-        raise fail(f"cannot read file: {exc.strerror or exc}") from None
-    except ValueError as exc:  # a NUL byte in the name
-        raise fail(f"cannot read file: {exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise fail(f"file is too large for a scenario (over {MAX_BYTES} bytes)")
-    if b"\x00" in raw:
-        raise fail("binary file, not YAML text", raw[: raw.index(b"\x00")].count(b"\n") + 1)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise fail(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", line) from None
+        text = read_text(path, MAX_BYTES, "scenario file")
+    except BadFile as exc:
+        raise fail(exc.message, exc.line) from None
     if not text.strip():
         raise fail("file is empty")
     return text.removeprefix("\ufeff")

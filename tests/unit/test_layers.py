@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chaos"
 
 # Low to high. A module may import its own layer's modules and any layer below.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("base", {"chaos", "chaos.errors", "chaos.redact", "chaos.printable", "chaos.atomic",
+    ("base", {"chaos", "chaos.errors", "chaos.redact", "chaos.printable", "chaos.userfiles",
+              "chaos.atomic",
               "chaos.signals", "chaos.provenance", "chaos.parts", "chaos.registry",
               "chaos.sample"}),
     ("schema", {"chaos.scenario"}),
