@@ -45,8 +45,8 @@ def lab_down(lab_ids: list[str], all_labs: bool, stale: bool) -> None:
     for lab_id in lab_ids:
         try:
             lab = Lab.load(lab_id)
-        except LabError:
-            lab = Lab(id=lab_id, spec=LabSpec(), owner_pid=0)  # state gone: sweep by label
+        except (LabError, UsageError):  # state gone or damaged: sweep by label
+            lab = Lab(id=lab_id, spec=LabSpec(), owner_pid=0)
         with shielded():
             lab.down()
         echo(f"lab {lab_id} down")

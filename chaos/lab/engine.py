@@ -38,10 +38,13 @@ def remote_engine(env: Mapping[str, str]) -> str | None:
     host = env.get("DOCKER_HOST", "").strip()
     if not host:
         return None
-    url = urlsplit(host if "://" in host else f"tcp://{host}")
+    try:
+        url = urlsplit(host if "://" in host else f"tcp://{host}")
+        name = (url.hostname or "").lower()
+    except ValueError as exc:   # e.g. tcp://[::1 (an unclosed IPv6 bracket)
+        raise UsageError(f"DOCKER_HOST={host!r} is not a valid address ({exc})") from None
     if url.scheme in _LOCAL_SCHEMES:
         return None
-    name = (url.hostname or "").lower()
     if name in _LOCAL_NAMES:
         return None
     try:

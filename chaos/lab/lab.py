@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from docker.models.containers import Container
 
-from chaos.errors import LabError
+from chaos.errors import LabError, UsageError
 from chaos.lab import labels
 from chaos.lab.compose import Compose
 from chaos.lab.dbdisk import disk_override
@@ -90,7 +90,12 @@ class Lab:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise LabError(f"no lab {lab_id!r} known here ({path}: {exc})") from exc
-        return cls(id=data["id"], spec=LabSpec(**data["spec"]), owner_pid=data["owner_pid"])
+        try:
+            return cls(id=data["id"], spec=LabSpec(**data["spec"]), owner_pid=data["owner_pid"])
+        except (KeyError, TypeError) as exc:   # hand-edited or written by another version
+            raise UsageError(f"{path}: not a lab state file this chaos can read "
+                             f"(bad or missing {exc}); `chaos lab down {lab_id}` still "
+                             "removes the lab's containers by label") from None
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "project": self.project, "owner_pid": self.owner_pid,

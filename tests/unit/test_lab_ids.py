@@ -44,3 +44,17 @@ def test_a_path_is_never_read_as_a_lab_id(tmp_path, monkeypatch):
     (tmp_path / "x" / "lab.json").write_text("{}")
     with pytest.raises(LabError, match="not a lab id"):
         Lab.load("../../x")
+
+
+@pytest.mark.parametrize("state", ['{"spec": {}, "owner_pid": 0}', '{"id": "0123abcd"}',
+                                   '{"id": "0123abcd", "spec": {"nope": 1}, "owner_pid": 0}',
+                                   '[1, 2]'])
+def test_a_damaged_lab_state_file_is_bad_input_naming_it(tmp_path, monkeypatch, state):
+    from chaos.errors import UsageError
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    d = tmp_path / "chaos" / "labs" / "0123abcd"
+    d.mkdir(parents=True)
+    (d / "lab.json").write_text(state)
+    with pytest.raises(UsageError, match=r"lab\.json: not a lab state file"):
+        Lab.load("0123abcd")

@@ -64,3 +64,9 @@ def test_allow_remote_flag_of_run_and_lab_up(monkeypatch):
     assert result.exit_code == 0
     engine.check_local()        # the flag allowed it, for this process and its children
     monkeypatch.delenv(engine.ALLOW_ENV)
+
+
+@pytest.mark.parametrize("host", ["tcp://[::1", "tcp://[zz]:2375", "http://[::1:99"])
+def test_a_malformed_docker_host_is_bad_input(host):
+    with pytest.raises(UsageError, match="DOCKER_HOST.*not a valid address"):
+        engine.remote_engine({"DOCKER_HOST": host})
