@@ -25,7 +25,7 @@ from typing import Any
 
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
-from chaos.errors import BaselineError
+from chaos.errors import BaselineError, UsageError
 from chaos.lab.lab import Lab
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
@@ -77,6 +77,24 @@ class RunOptions:
     log: Callable[[str], None] = print
 
 
+def run_dir(scenario: Scenario, path: Path, out: Path | None) -> tuple[str, Path]:
+    """The run's id and its directory, made now; where it cannot be, exit 2 (never 3)."""
+    where = out if out is not None else Path("reports")
+    try:
+        if out is None:  # never share a directory with a run started the same second
+            made = exclusive_dir(where, lambda: new_run_id(scenario, path))
+            return made.name, made
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"--out {where}: a file is in the way (the run needs a directory "
+                         "there)") from None
+    except OSError as exc:   # read-only file system, permission, /proc, name too long
+        what = f"--out {where}" if out is not None else f"{where.resolve()}/ (the default)"
+        raise UsageError(f"cannot create the run directory {what}: {exc.strerror or exc}; "
+                         "choose a writable --out") from None
+    return new_run_id(scenario, path), out
+
+
 def new_run_id(scenario: Scenario, path: Path) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{path.stem[:40]}-{secrets.token_hex(2)}"
@@ -89,14 +107,13 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     if opts.gameday:
         scenario = as_gameday(scenario)
     register_secret(scenario.lab.db_password)
-    if opts.out is None:  # never share a directory with a run started the same second
-        out = exclusive_dir(Path("reports"), lambda: new_run_id(scenario, path))
-        run_id = out.name
-    else:
-        run_id, out = new_run_id(scenario, path), opts.out
-        out.mkdir(parents=True, exist_ok=True)
+    run_id, out = run_dir(scenario, path, opts.out)
     record = new_record(run_id, scenario, path, opts)
-    write_json(out / "result.json", record.as_dict())
+    try:
+        write_json(out / "result.json", record.as_dict())
+    except OSError as exc:      # /proc, a full or read-only disk: before any lab starts
+        raise UsageError(f"cannot write the run record in {out}: "
+                         f"{exc.strerror or exc}; choose another --out") from None
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
     live = open_live(run_id, scenario, out, opts.log) if opts.live else None
     lab: Lab | None = None
