@@ -76,17 +76,26 @@ def post(url: str, path: str, body: dict[str, Any], timeout: float = 10) -> dict
                                  headers={"Content-Type": "application/json"}, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            answer: dict[str, Any] = json.loads(resp.read() or b"{}")
-            return answer
+            raw = resp.read()
     except urllib.error.HTTPError as exc:
         try:
-            reason = json.loads(exc.read()).get("error") or exc.reason
+            answer = json.loads(exc.read())
+            reason = (answer.get("error") if isinstance(answer, dict) else None) or exc.reason
         except ValueError:
             reason = exc.reason
         error = UsageError if 400 <= exc.code < 500 else ChaosError
         raise error(f"the run refused the mark: {reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise ChaosError(f"cannot reach the run's live page at {url}: {exc}") from None
+    try:
+        answer = json.loads(raw or b"{}")
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        # Something else answers at that address (a stale file pointing at a reused port).
+        raise UsageError(f"{url} is not a chaos run's live page (its answer is not the "
+                         "run's JSON); is the run still going? see --run") from None
+    return answer
 
 
 def post_mark(run: dict[str, Any], kind: str, note: str | None = None,

@@ -250,3 +250,30 @@ def test_runs_of_dead_processes_are_ignored_and_two_live_runs_need_run(tmp_path,
     with pytest.raises(UsageError, match="--run"):
         find_running()
     assert find_running("run-b")["url"] == "http://127.0.0.1:3/"
+
+
+def test_mark_against_an_address_that_answers_html_is_bad_input():
+    import http.server
+    import threading
+
+    class Html(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = b"<html><body>not chaos</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Html)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        from chaos.live.running import post_mark
+
+        with pytest.raises(UsageError, match="not a chaos run's live page"):
+            post_mark({"url": f"http://127.0.0.1:{server.server_port}/"}, "detected")
+    finally:
+        server.shutdown()
