@@ -6,12 +6,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
-from chaos.faults.sqlscript import ScriptDied, run_script
+from chaos.faults.sqlscript import ScriptDied, run_script, statements
 from chaos.parts import Lesson, code
 from chaos.registry import faults
 from chaos.scenario.base import Strict
@@ -25,6 +25,20 @@ class HalfAppliedUpdateParams(Strict):
     """The statement (1-based) at which the script dies, leaving the earlier ones applied."""
     transactional: bool = False
     """Run the script in one transaction (so the failure rolls everything back)."""
+
+    @model_validator(mode="after")
+    def _dies_inside_the_script(self) -> HalfAppliedUpdateParams:
+        try:
+            count = len(statements(self.script))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{self.script.name}: cannot be split into statements: "
+                             f"{exc}") from None
+        if count == 0:
+            raise ValueError(f"{self.script.name} holds no SQL statement (only comments?)")
+        if self.fail_at_statement > count:
+            raise ValueError(f"fail_at_statement {self.fail_at_statement} is past the end: "
+                             f"{self.script.name} has {count} statement{'s' if count != 1 else ''}")
+        return self
 
 
 @faults.register("half_applied_update")

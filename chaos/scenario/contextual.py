@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ValidationInfo
 
 from chaos.scenario.base import suggest
+from chaos.userfiles import BadFile, read_text
 
 
 def _ctx(info: ValidationInfo) -> dict[str, Any]:
@@ -23,15 +24,27 @@ def base_dir(info: ValidationInfo) -> Path:
     return Path(_ctx(info).get("base_dir") or Path.cwd())
 
 
+# SQL scripts and locustfiles are text a person wrote; 5 MB is far beyond one.
+MAX_FILE_BYTES = 5_000_000
+
+
 def _existing_file(value: Path, info: ValidationInfo) -> Path:
     try:
         path = (base_dir(info) / value).resolve()
-        found = path.is_file()
+    except RuntimeError:    # Path.resolve() on a symlink loop
+        raise ValueError(f"{value}: symlink loop: the link never reaches a file") from None
     except (OSError, ValueError) as exc:  # a name too long, a NUL byte
         raise ValueError(f"cannot use path {str(value)[:80]!r}: {exc}") from None
-    if not found:
-        where = "" if value.is_absolute() else f" (relative to {base_dir(info)})"
-        raise ValueError(f"file not found: {value}{where}")
+    try:
+        text = read_text(path, MAX_FILE_BYTES)
+    except BadFile as exc:
+        if exc.message == "file not found":
+            where = "" if value.is_absolute() else f" (relative to {base_dir(info)})"
+            raise ValueError(f"file not found: {value}{where}") from None
+        at = f" (line {exc.line})" if exc.line else ""
+        raise ValueError(f"{value}: {exc.message}{at}") from None
+    if not text.strip():
+        raise ValueError(f"{value}: the file is empty")
     return path
 
 

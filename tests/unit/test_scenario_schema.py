@@ -145,3 +145,36 @@ def test_line_map_falls_back_to_the_nearest_written_parent(tmp_path):
     assert lines.line_for(("a", "b", 1, "missing")) == 4
     assert lines.line_for(("nowhere",)) == 1
     assert LineMap().line_for(("x",)) is None
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"", "the file is empty"), (b"   \n", "the file is empty"),
+    (b"SELECT 1;\x00\x01", "binary file"), (b"SELECT '\xff';", "not UTF-8"),
+    (b"-- only a comment\n", "holds no SQL statement"),
+    (b"SELECT 1;", "fail_at_statement 4 is past the end"),
+])
+def test_a_half_applied_update_script_that_cannot_be_what_it_says(tmp_path, content, says):
+    (tmp_path / "m.sql").write_bytes(content)
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"name: sql\nlab: {{compose: {REPO / 'compose' / 'docker-compose.yml'}}}\n"
+        "load: {users: 1, requests: [{path: /health}]}\n"
+        "faults: [{type: half_applied_update, at: 1s, script: m.sql, fail_at_statement: 4}]\n"
+        "recovery: {trigger: none}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert says in str(err.value) and "s.yaml:4" in str(err.value), str(err.value)
+
+
+def test_a_script_that_is_a_fifo_does_not_hang(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "m.sql")
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"name: sql\nlab: {{compose: {REPO / 'compose' / 'docker-compose.yml'}}}\n"
+        "load: {users: 1, requests: [{path: /health}]}\n"
+        "faults: [{type: half_applied_update, at: 1s, script: m.sql, fail_at_statement: 1}]\n"
+        "recovery: {trigger: none}\n")
+    with pytest.raises(ScenarioError, match="named pipe"):
+        load_scenario(path)
