@@ -82,6 +82,8 @@ class ConnectionExhaustion(Fault):
         """Open sessions until ``limit`` are held, the server refuses or ``until`` (a
         monotonic deadline) passes; why it stopped."""
         while len(self.held) < limit:
+            if self._stop.is_set():     # reverted meanwhile (a slow inject): hold nothing
+                return "reverted"
             if until is not None and time.monotonic() > until:
                 return f"still opening sessions after {self.GRAB_BUDGET_S:.0f} s"
             try:
@@ -107,7 +109,7 @@ class ConnectionExhaustion(Fault):
             refused = self.grab(self.limit, until) or refused
         self.detail = {"held": len(self.held), "max_connections": max_conn,
                        "app_sessions_ended": self.ended, "stopped_because": refused}
-        if self.params.terminate_app and self.held:
+        if self.params.terminate_app and self.held and not self._stop.is_set():
             self._keeper = threading.Thread(target=self._keep, name="connection-keeper",
                                             daemon=True)
             self._keeper.start()

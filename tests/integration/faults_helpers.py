@@ -16,6 +16,7 @@ from chaos.lab.lab import Lab, LabSpec, wait_healthy
 from chaos.measure import metrics
 from chaos.measure.timeline import Clock, Timeline
 from chaos.recover.backups import BackupStore
+from chaos.recover.reset import settle_app
 from chaos.scenario import load_scenario
 from chaos.trial import Trial, TrialContext
 from tests import shop
@@ -44,6 +45,11 @@ def scenario_doc(faults: list[dict], **extra: Any) -> dict[str, Any]:
 
 
 def run_trial(lab: Lab, doc: dict[str, Any], tmp: Path, on_tick=None) -> dict[str, Any]:
+    # The module's tests share one lab: the previous test may have killed or restarted
+    # the database. Start each trial as a run starts one after a reset: the lab healthy,
+    # the app's pool settled (else the baseline fails, rightly, and nothing is tested).
+    wait_healthy(lab.id, timeout=120)
+    settle_app(lab.app_url + "/health")
     path = tmp / "scenario.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     scenario = load_scenario(path)
