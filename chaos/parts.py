@@ -56,6 +56,30 @@ def code(text: Any) -> str:
     return f"{fence} {s} {fence}" if fence == "``" else f"`{s}`"
 
 
+class PartBase:
+    """What every part's base class (``Fault``, ``Detector``, ``Step``) has: a name, a
+    parameter model, and the defaults of the contract: no lab needs, no lessons, no
+    sentence of its own (the reports then describe its events generically)."""
+
+    type_name: ClassVar[str]        # set by the registry's ``register``
+    Params: ClassVar[type[BaseModel]]
+
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds:
+        """What the lab must provide for this part (the proxy, a small disk, backups)."""
+        return NO_NEEDS
+
+    @classmethod
+    def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
+        """Corrective measures this part's own event suggests."""
+        return []
+
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None:
+        """A short Markdown phrase for one of this part's timeline events, or None."""
+        return None
+
+
 class PartContext(Protocol):
     """What a part is given about the trial it runs in (``chaos.trial.TrialContext``)."""
 

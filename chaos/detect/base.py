@@ -13,30 +13,13 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
-from chaos.parts import NO_NEEDS, LabNeeds, Lesson
+from chaos.parts import PartBase
 
 
-class Detector:
+class Detector(PartBase):
     """The base of every detector (``chaos.parts.DetectorPart``)."""
 
-    type_name: ClassVar[str]        # set by ``@detectors.register``
-    Params: ClassVar[type[BaseModel]]
     probe: ClassVar[bool] = False
-
-    @classmethod
-    def lab_needs(cls, params: Any) -> LabNeeds:
-        return NO_NEEDS
-
-    @classmethod
-    def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
-        """Corrective measures this part's own event suggests; none by default."""
-        return []
-
-    @classmethod
-    def describe(cls, event: dict[str, Any]) -> str | None:
-        return None
 
     def __init__(self, name: str, params: Any, ctx: Any) -> None:
         self.name = name

@@ -18,18 +18,13 @@ starts a killed database that no restart policy brought back).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import BaseModel
-
-from chaos.parts import NO_NEEDS, LabNeeds, Lesson
+from chaos.parts import PartBase
 
 
-class Fault:
+class Fault(PartBase):
     """The base of every fault (``chaos.parts.FaultPart``)."""
-
-    type_name: ClassVar[str]        # set by ``@faults.register``
-    Params: ClassVar[type[BaseModel]]
 
     #: True when the fault is over as soon as inject() returns (e.g. a script that
     #: ran and died); False when it lasts until revert() (e.g. a paused container).
@@ -41,21 +36,6 @@ class Fault:
         self.params = spec.params
         self.ctx = ctx
         self.detail: dict[str, Any] = {}
-
-    @classmethod
-    def lab_needs(cls, params: Any) -> LabNeeds:
-        """What the lab must provide for this fault (the proxy, a small disk...)."""
-        return NO_NEEDS
-
-    @classmethod
-    def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
-        """Corrective measures this part's own event suggests; none by default."""
-        return []
-
-    @classmethod
-    def describe(cls, event: dict[str, Any]) -> str | None:
-        """A short phrase for one of this fault's timeline events, or None (generic text)."""
-        return None
 
     def inject(self) -> None:
         raise NotImplementedError
