@@ -36,6 +36,19 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+LOOP = "symlink loop: the link never reaches a file"
+
+
+def resolve(path: Path) -> Path:
+    """``path`` made absolute through its links; a loop or an unusable name is a ``BadFile``."""
+    try:
+        return path.resolve()
+    except RuntimeError:    # Python < 3.13 reports a symlink loop this way
+        raise BadFile(LOOP) from None
+    except (OSError, ValueError) as exc:   # a name too long, a NUL byte
+        raise BadFile(f"cannot use this path: {exc}") from None
+
+
 def read_bytes(path: Path, max_bytes: int, what: str = "file") -> bytes:
     try:
         st = os.stat(path)
@@ -43,7 +56,7 @@ def read_bytes(path: Path, max_bytes: int, what: str = "file") -> bytes:
         raise BadFile("file not found") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise BadFile("symlink loop: the link never reaches a file") from None
+            raise BadFile(LOOP) from None
         raise BadFile(f"cannot read file: {exc.strerror or exc}") from None
     except ValueError as exc:       # a NUL byte in the name
         raise BadFile(f"cannot read file: {exc}") from None

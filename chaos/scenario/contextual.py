@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ValidationInfo
 
 from chaos.scenario.base import suggest
-from chaos.userfiles import BadFile, read_text
+from chaos.userfiles import BadFile, read_text, resolve
 
 
 def _ctx(info: ValidationInfo) -> dict[str, Any]:
@@ -30,12 +30,7 @@ MAX_FILE_BYTES = 5_000_000
 
 def _existing_file(value: Path, info: ValidationInfo) -> Path:
     try:
-        path = (base_dir(info) / value).resolve()
-    except RuntimeError:    # Path.resolve() on a symlink loop
-        raise ValueError(f"{value}: symlink loop: the link never reaches a file") from None
-    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
-        raise ValueError(f"cannot use path {str(value)[:80]!r}: {exc}") from None
-    try:
+        path = resolve(base_dir(info) / value)
         text = read_text(path, MAX_FILE_BYTES)
     except BadFile as exc:
         if exc.message == "file not found":

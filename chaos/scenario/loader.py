@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from chaos.errors import Problem, ScenarioError
 from chaos.scenario.duration import parse_duration
-from chaos.scenario.model import Scenario, resolve_compose
+from chaos.scenario.model import Scenario
 from chaos.scenario.variables import apply_override, dotted, parse_override
 from chaos.scenario.yamlload import LineMap, load_yaml
-from chaos.userfiles import BadFile, read_text
+from chaos.userfiles import BadFile, read_text, resolve
 
 # A compose file is a page of YAML; 2 MB is far beyond any real one and reads at once.
 MAX_COMPOSE_BYTES = 2_000_000
@@ -95,7 +95,7 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
 
     file: Path | str = compose
     try:
-        file = path = resolve_compose(compose, base)
+        file = path = resolve(base / compose)
         doc = yaml.safe_load(read_text(path, MAX_COMPOSE_BYTES))
     except BadFile as exc:
         if exc.message == "file not found":
@@ -103,9 +103,6 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
         else:
             where = f" (line {exc.line})" if exc.line else ""
             problem(f"compose file {str(file)[:120]}: {exc.message}{where}")
-        return None
-    except RuntimeError:    # Path.resolve() on a symlink loop
-        problem(f"compose file {str(file)[:120]}: symlink loop: the link never reaches a file")
         return None
     except (OSError, ValueError) as exc:
         problem(f"compose file {str(file)[:120]}: {str(exc)[:200]}")
