@@ -22,7 +22,7 @@ images: install sysdeps
 
 # The main job: replay the seed incident end to end and write its report.
 demo: images
-	$(BIN)/chaos run scenarios/half-applied-update.yaml
+	@BIN=$(BIN) scripts/demo
 
 # The whole test suite (unit + integration on the real Docker engine).
 test: images

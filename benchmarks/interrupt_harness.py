@@ -13,9 +13,10 @@ timeline.jsonl). After each try it checks:
 - no container, network or volume labelled with the orchestrator's pid (or the
   lab id) is left, and none is paused;
 - every non-instant fault that was injected has a ``fault_reverted`` event;
-- result.json is ``aborted`` with an ``interrupted`` reason and exit code 130,
-  or, for a signal that arrived once the trials were over (teardown is
-  shielded), ``completed`` with the ordinary exit code;
+- result.json is ``aborted`` with an ``interrupted`` reason and exit code 130
+  (a signal during teardown is deferred until the lab is down, then acted on),
+  or, for a signal that arrived after the run had ended, ``completed`` with the
+  ordinary exit code;
 - result.json holds every event of timeline.jsonl (nothing recorded is lost);
 - nothing printed a traceback.
 
@@ -78,6 +79,7 @@ class Try:
     delay_s: float = 0.0
     exit_code: int | None = None
     status: str | None = None
+    abort_reason: str | None = None
     leaks: list[str] = field(default_factory=list)       # resources left, faults not reverted
     problems: list[str] = field(default_factory=list)    # record or output problems
     seconds: float = 0.0
@@ -155,6 +157,7 @@ def check(t: Try, proc: subprocess.Popen, out: Path, output: str) -> None:
         result = {}
     lab_id = (result.get("lab") or {}).get("id")
     t.status = result.get("status")
+    t.abort_reason = result.get("abort_reason")
     for kind, ids in labelled(proc.pid, lab_id).items():
         if ids:
             t.leaks.append(f"{len(ids)} {kind}(s) left")
@@ -294,14 +297,15 @@ def _orphan_load(out: Path) -> list[int]:
     return found
 
 
-def run_harness(n: int = 20, seed: int = 7, sigkill: bool = True, log=print) -> dict:
+def run_harness(n: int = 20, seed: int = 7, sigkill: bool = True, log=print,
+                phases: list[str] | None = None) -> dict:
     rng = random.Random(seed)
     work = Path(tempfile.mkdtemp(prefix="chaos-interrupt-"))
     scenario = work / "scenario.yaml"
     scenario.write_text(yaml.safe_dump(SCENARIO, sort_keys=False))
     tries = []
     for i in range(n):
-        phase = PHASES[i % len(PHASES)]
+        phase = (phases or PHASES)[i % len(phases or PHASES)]
         signum = signal.SIGINT if i % 2 == 0 else signal.SIGTERM
         tries.append(one_try(i + 1, phase, signum, scenario, work, rng, log))
     killed = sigkill_then_stale(scenario, work, log) if sigkill else None

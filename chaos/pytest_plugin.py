@@ -58,6 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not files:
         raise pytest.UsageError(f"--chaos-scenarios {' '.join(patterns)}: no file matches")
     config.stash[_SCENARIOS] = files
+    from chaos.signals import terminate_like_ctrl_c
+
+    terminate_like_ctrl_c()   # a CI runner's SIGTERM still tears the labs down
     # Collect them even when they lie outside the paths pytest was given (e.g. testpaths).
     given = [Path(a.split("::")[0]).resolve() for a in config.args]
     config.args.extend(str(f) for f in sorted(files)
@@ -94,6 +97,11 @@ def chaos_run(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
     keep_lab=False)``; raises the run's ``ChaosError`` when the lab or the tool fails.
     """
     from chaos.run import run_scenario
+    from chaos.signals import terminate_like_ctrl_c
+
+    # SIGTERM (a CI job cancelled, a timeout) would kill pytest before any fixture's
+    # teardown: as Ctrl-C, the session unwinds and every teardown runs.
+    terminate_like_ctrl_c()
 
     def run(scenario: str | Path, **options: Any) -> dict[str, Any]:
         path = Path(scenario)

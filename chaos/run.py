@@ -57,7 +57,7 @@ from chaos.recover.backups import BackupStore
 from chaos.recover.reset import reset_database
 from chaos.redact import register_secret
 from chaos.scenario import Scenario, load_scenario
-from chaos.signals import interruptible, shielded
+from chaos.signals import Interrupted, interruptible, shielded
 from chaos.trial import Trial, TrialContext
 
 MAX_DURATION = "max_duration"   # abort reason when --max-duration runs out
@@ -75,6 +75,7 @@ class RunOptions:
     live: bool = True               # serve the live page on 127.0.0.1 while the run goes
     overrides: tuple[str, ...] = ()   # `--set path.to.key=value`, applied before validation
     log: Callable[[str], None] = print
+    on_start: Callable[[Path], None] | None = None   # told the run directory once it is made
 
 
 def run_dir(scenario: Scenario, path: Path, out: Path | None) -> tuple[str, Path]:
@@ -115,6 +116,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
         raise UsageError(f"cannot write the run record in {out}: "
                          f"{exc.strerror or exc}; choose another --out") from None
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
+    if opts.on_start is not None:
+        opts.on_start(out)
     live = open_live(run_id, scenario, out, opts.log) if opts.live else None
     lab: Lab | None = None
     try:
@@ -157,17 +160,34 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
             record.trials[-1].status = "aborted"
         raise
     finally:
-        with shielded():
-            if live is not None:
-                live.close()
-            if lab is not None and not opts.keep_lab:
-                opts.log(f"lab {lab.id}: tearing down")
-                lab.down()
-            elif lab is not None:
-                opts.log(f"lab {lab.id} left up: `chaos lab down {lab.id}` removes it")
-            finish_record(record, scenario, out)
-            render_reports(out, opts.log)
+        try:
+            with shielded() as shield:
+                if live is not None:
+                    live.close()
+                if lab is not None and not opts.keep_lab:
+                    opts.log(f"lab {lab.id}: tearing down")
+                    lab.down()
+                elif lab is not None:
+                    opts.log(f"lab {lab.id} left up: `chaos lab down {lab.id}` removes it")
+                if shield.caught:   # deferred until the lab was down; the run did not finish
+                    interrupted_in_teardown(record, shield.name)
+                finish_record(record, scenario, out)
+                render_reports(out, opts.log)
+        except Interrupted as late:   # arrived after the record was finished: say so in it
+            if "interrupted" not in (record.abort_reason or ""):
+                interrupted_in_teardown(record, late.args[0])
+                finish_record(record, scenario, out)
+            raise
     return record.as_dict()
+
+
+def interrupted_in_teardown(record: RunRecord, signame: str) -> None:
+    """A signal deferred while the lab came down: the run ends aborted, exit 130."""
+    if "interrupted" in (record.abort_reason or ""):
+        return
+    why = f"interrupted ({signame}, during teardown)"
+    record.abort_reason = f"{record.abort_reason}; {why}" if record.abort_reason else why
+    record.status = "aborted"
 
 
 def render_reports(out: Path, log: Callable[[str], None]) -> None:

@@ -49,6 +49,27 @@ def resolve(path: Path) -> Path:
         raise BadFile(f"cannot use this path: {exc}") from None
 
 
+def project_root(scenario_dir: Path) -> Path:
+    """The scenario's project: the nearest directory, from the scenario's own upward,
+    holding ``.git`` (a checkout, as CI runs it); outside any, the scenario's directory."""
+    for d in (scenario_dir, *scenario_dir.parents):
+        if (d / ".git").exists():
+            return d
+    return scenario_dir
+
+
+OPT_IN = "--allow-outside-files (or CHAOS_ALLOW_OUTSIDE_FILES=1)"
+
+
+def check_inside(path: Path, roots: tuple[Path, ...] | None) -> None:
+    """``path`` (resolved, links followed) lies under one of ``roots``, or ``BadFile``.
+    ``roots`` None: no boundary (the user opted in)."""
+    if roots is None or any(path == r or r in path.parents for r in roots):
+        return
+    raise BadFile(f"{path} is outside the scenario's project ({roots[0]}): a scenario may "
+                  f"make chaos read only files under it; pass {OPT_IN} to allow this one")
+
+
 def read_bytes(path: Path, max_bytes: int, what: str = "file") -> bytes:
     try:
         st = os.stat(path)

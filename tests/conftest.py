@@ -30,6 +30,14 @@ def _docker_problem() -> str | None:
     return None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A SIGTERM to this suite (CI cancelled, a timeout) unwinds like Ctrl-C, so the
+    # fixtures' teardowns remove the labs and containers they made.
+    from chaos.signals import terminate_like_ctrl_c
+
+    terminate_like_ctrl_c()
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 

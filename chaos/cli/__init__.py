@@ -6,6 +6,7 @@ Exit codes (docs/ci.md): 0 targets met, 1 targets missed or regression found,
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -27,6 +28,16 @@ ALLOW_REMOTE = click.option(
     "--allow-remote", is_flag=True, expose_value=False, callback=_allow_remote,
     help="Allow a Docker engine on another machine (DOCKER_HOST); refused by default.")
 
+def _allow_outside(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:   # read by load_scenario wherever this command loads a scenario
+        os.environ["CHAOS_ALLOW_OUTSIDE_FILES"] = "1"
+
+
+ALLOW_OUTSIDE = click.option(
+    "--allow-outside-files", is_flag=True, expose_value=False, callback=_allow_outside,
+    help="Let the scenario name files outside its project (its git checkout, else its "
+         "directory); refused by default, since CI may run a scenario from a pull request.")
+
 SET_OPTION = click.option(
     "--set", "overrides", multiple=True, metavar="KEY=VALUE",
     help="Override a scenario field before validation, e.g. --set load.users=5 or "
@@ -42,6 +53,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @SET_OPTION
+@ALLOW_OUTSIDE
 def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario files; print every problem with FILE:LINE: field."""
     from chaos.errors import ScenarioError
@@ -74,6 +86,7 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
               "what you do on the live page or with `chaos mark`; end the trial there.")
 @SET_OPTION
 @ALLOW_REMOTE
+@ALLOW_OUTSIDE
 def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool,
         keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool,
         overrides: tuple[str, ...]) -> int:
@@ -180,6 +193,7 @@ def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
 @click.option("--scenario", "scenario_file", type=click.Path(),
               help="Use this scenario's lab section.")
 @ALLOW_REMOTE
+@ALLOW_OUTSIDE
 def up(scenario_file: str | None) -> None:
     """Start a lab that stays up until `chaos lab down`."""
     from chaos.cli.lab_commands import lab_up

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.cli.output import echo
-from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, EXIT_TOOL_FAILED
+from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, EXIT_TOOL_FAILED, ChaosError
 from chaos.redact import redact
 
 
@@ -18,15 +18,21 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     from chaos.lab.engine import check_local
     from chaos.run import RunOptions, run_scenario
 
-    check_local()   # refuse a remote engine before anything is written
-    opts = RunOptions(trials=trials, out=Path(out) if out else None, label=label,
-                      keep_observations=keep_observations, keep_lab=keep_lab,
-                      log=lambda line: echo(redact(line)),
-                      max_duration=budget_seconds(max_duration), gameday=gameday,
-                      overrides=tuple(overrides))
-    record = run_scenario(file, opts)
+    started: list[Path] = []
+    try:
+        check_local()   # refuse a remote engine before anything is written
+        opts = RunOptions(trials=trials, out=Path(out) if out else None, label=label,
+                          keep_observations=keep_observations, keep_lab=keep_lab,
+                          log=lambda line: echo(redact(line)),
+                          max_duration=budget_seconds(max_duration), gameday=gameday,
+                          overrides=tuple(overrides), on_start=started.append)
+        record = run_scenario(file, opts)
+    except BaseException as exc:   # exit 2, 3 or 130: CI must still see a failed case
+        if junit:
+            junit_for_failure(Path(junit), started, file, exc)
+        raise
     if junit:
-        write_junit(Path(out) if out else Path("reports") / record["run_id"], Path(junit))
+        write_junit(started[0], Path(junit))
     for t in record["targets"]:
         mark = "PASS" if t["passed"] else "FAIL"
         echo(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")
@@ -90,3 +96,24 @@ def write_junit(run_dir: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_text(dest, junit.render(load_run(run_dir)))
     echo(f"wrote {dest}")
+
+
+def junit_for_failure(dest: Path, started: list[Path], file: str, exc: BaseException) -> None:
+    """The failed run's junit.xml: from its record when one was written (it says why the
+    run aborted), else a lone ``run`` error naming the reason. Never hides ``exc``."""
+    from chaos.atomic import write_text
+    from chaos.report import junit
+
+    try:
+        if started and (started[0] / "result.json").exists():
+            write_junit(started[0], dest)
+            return
+        if isinstance(exc, KeyboardInterrupt):
+            reason = "interrupted"
+        else:
+            reason = str(exc) if isinstance(exc, ChaosError) else f"{type(exc).__name__}: {exc}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_text(dest, junit.render_unrun(Path(file).stem, reason))
+        echo(f"wrote {dest}")
+    except (ChaosError, OSError) as failed:   # the run's own error is the one to report
+        echo(f"junit not written to {dest}: {failed}", err=True)

@@ -97,3 +97,16 @@ def render(run: Run) -> str:
     suite.extend(cases)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def render_unrun(scenario: str, reason: str) -> str:
+    """junit.xml for a run that left no readable record (invalid input, a tool failure
+    before the first write): one ``run`` testcase with an ``<error>``, so CI sees red."""
+    counts = {"tests": "1", "failures": "0", "errors": "1", "skipped": "0", "time": "0"}
+    root = ET.Element("testsuites", {"name": "chaos", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": scenario, **counts})
+    case = ET.SubElement(suite, "testcase", name="run", classname=scenario, time="0")
+    ET.SubElement(case, "error", message=f"run did not complete: {redact(reason)}",
+                  type="RunFailed")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

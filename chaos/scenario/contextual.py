@@ -1,8 +1,9 @@
 """Types whose validity depends on where the scenario lives and what its lab holds.
 
 The loader passes a validation context, ``{"base_dir": Path, "services": set | None,
-"time_limit": float | None}``; without one (a model built in code) relative paths
-resolve against the working directory and service names are not checked.
+"time_limit": float | None, "allowed_roots": tuple[Path, ...] | None}``; without
+one (a model built in code) relative paths resolve against the working directory,
+service names are not checked and files may lie anywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ValidationInfo
 
 from chaos.scenario.base import suggest
-from chaos.userfiles import BadFile, read_text, resolve
+from chaos.userfiles import BadFile, check_inside, read_text, resolve
 
 
 def _ctx(info: ValidationInfo) -> dict[str, Any]:
@@ -31,6 +32,7 @@ MAX_FILE_BYTES = 5_000_000
 def _existing_file(value: Path, info: ValidationInfo) -> Path:
     try:
         path = resolve(base_dir(info) / value)
+        check_inside(path, _ctx(info).get("allowed_roots"))
         text = read_text(path, MAX_FILE_BYTES)
     except BadFile as exc:
         if exc.message == "file not found":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,12 @@ import yaml
 from pydantic import ValidationError
 
 from chaos.errors import Problem, ScenarioError
+from chaos.sample import SAMPLE_DIR
 from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario
 from chaos.scenario.variables import apply_override, dotted, parse_override
 from chaos.scenario.yamlload import LineMap, load_yaml
-from chaos.userfiles import BadFile, read_text, resolve
+from chaos.userfiles import BadFile, check_inside, project_root, read_text, resolve
 
 # A compose file is a page of YAML; 2 MB is far beyond any real one and reads at once.
 MAX_COMPOSE_BYTES = 2_000_000
@@ -30,13 +32,16 @@ _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
-                  env: Mapping[str, str] | None = None) -> Scenario:
+                  env: Mapping[str, str] | None = None,
+                  allow_outside: bool | None = None) -> Scenario:
     """Load and validate a scenario file; raise ``ScenarioError`` with every problem found.
 
         load_scenario("s.yaml", overrides=["load.users=5", "faults[0].at=30s"])
 
     ``${VAR}`` references come from ``env`` (default ``os.environ``); ``overrides`` are
     ``--set`` texts, applied to the data before validation (a malformed one: ``UsageError``).
+    Files the scenario names must lie in its project (``chaos.userfiles.project_root``) or
+    in chaos's own sample, unless ``allow_outside`` (default: ``CHAOS_ALLOW_OUTSIDE_FILES=1``).
     """
     name = str(path)
     changes = [parse_override(text) for text in overrides]
@@ -44,9 +49,11 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     set_paths = [where for change in changes
                  for where in _written_by_flag(apply_override(data, change), lines)]
     base = Path(path).resolve().parent
+    roots = None if _allowed_outside(allow_outside) else (project_root(base), SAMPLE_DIR)
     problems: list[Problem] = []
-    services = _compose_services(data, base, lines, name, problems)
-    context = {"base_dir": base, "services": services, "time_limit": _time_limit(data)}
+    services = _compose_services(data, base, lines, name, problems, roots)
+    context = {"base_dir": base, "services": services, "time_limit": _time_limit(data),
+               "allowed_roots": roots}
     try:
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
@@ -57,6 +64,12 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
         raise ScenarioError(problems)
     scenario._source_path = Path(path).resolve()
     return scenario
+
+
+def _allowed_outside(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    return os.environ.get("CHAOS_ALLOW_OUTSIDE_FILES", "").strip().lower() in {"1", "true", "yes"}
 
 
 def _written_by_flag(loc: tuple[Any, ...], lines: LineMap) -> list[str]:
@@ -82,7 +95,8 @@ def _time_limit(data: dict[str, Any]) -> float | None:
 
 
 def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: str,
-                      problems: list[Problem]) -> set[str] | None:
+                      problems: list[Problem],
+                      roots: tuple[Path, ...] | None = None) -> set[str] | None:
     """Service names of the lab's compose file, or None (and a problem) if unreadable."""
     lab = data.get("lab")
     compose = lab.get("compose") if isinstance(lab, dict) else None
@@ -96,6 +110,7 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
     file: Path | str = compose
     try:
         file = path = resolve(base / compose)
+        check_inside(path, roots)
         doc = yaml.safe_load(read_text(path, MAX_COMPOSE_BYTES))
     except BadFile as exc:
         if exc.message == "file not found":

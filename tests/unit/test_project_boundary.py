@@ -1,0 +1,86 @@
+"""A scenario may make chaos read only files in its own project, unless the user opts in.
+
+The project is the nearest git checkout holding the scenario (else its directory);
+chaos's own sample (compose file, locustfile, SQL) is always readable.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chaos.errors import ScenarioError
+from chaos.sample import COMPOSE_FILE
+from chaos.scenario import load_scenario
+
+SCENARIO = """name: boundary
+lab: {{compose: {compose}}}
+faults:
+  - {{type: half_applied_update, at: 10s, script: {script}, fail_at_statement: 1}}
+detect:
+  - {{type: error_rate, above: 5%}}
+time_limit: 1m
+load: {{requests: [{{path: /}}]}}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("CHAOS_ALLOW_OUTSIDE_FILES", raising=False)
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "ci").mkdir()
+    (tmp_path / "secret.sql").write_text("UPDATE t SET a = 1;\n")   # outside the checkout
+    (repo / "ok.sql").write_text("UPDATE t SET a = 1;\n")
+    return repo
+
+
+def write(repo: Path, script: str, compose: str = str(COMPOSE_FILE)) -> Path:
+    path = repo / "ci" / "s.yaml"
+    path.write_text(SCENARIO.format(compose=compose, script=script))
+    return path
+
+
+def test_files_in_the_project_and_the_sample_are_read(project: Path):
+    scenario = load_scenario(write(project, "../ok.sql"))
+    assert scenario.faults[0].params.script == (project / "ok.sql").resolve()
+
+
+@pytest.mark.parametrize("script", ["../../secret.sql", "{tmp}/secret.sql", "link.sql"])
+def test_a_file_outside_the_project_is_refused_with_its_line_and_field(project: Path, script):
+    (project / "ci" / "link.sql").symlink_to(project.parent / "secret.sql")   # links followed
+    path = write(project, script.format(tmp=project.parent))
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    text = str(exc.value)
+    assert f"{path}:4: faults[0].script" in text, text
+    assert "outside the scenario's project" in text and "--allow-outside-files" in text
+
+
+def test_a_compose_file_outside_the_project_is_refused(project: Path):
+    compose = project.parent / "compose.yml"
+    compose.write_text(COMPOSE_FILE.read_text())
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(write(project, "../ok.sql", compose=str(compose)))
+    assert "lab.compose" in str(exc.value) and "outside the scenario's project" in str(exc.value)
+
+
+def test_opting_in_reads_it(project: Path, monkeypatch: pytest.MonkeyPatch):
+    path = write(project, "../../secret.sql")
+    assert load_scenario(path, allow_outside=True).faults[0].params.script.name == "secret.sql"
+    monkeypatch.setenv("CHAOS_ALLOW_OUTSIDE_FILES", "1")
+    assert load_scenario(path).faults[0].params.script.name == "secret.sql"
+
+
+def test_the_cli_refuses_then_accepts_with_the_flag(project: Path):
+    path = write(project, "/etc/hostname" if Path("/etc/hostname").exists() else "/etc/passwd")
+    env = {"PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "chaos", "validate", str(path)]
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode == 2 and "outside the scenario's project" in refused.stderr
+    allowed = subprocess.run([*cmd, "--allow-outside-files"], capture_output=True, text=True,
+                             timeout=60, env=env)
+    assert allowed.returncode == 0, allowed.stderr
