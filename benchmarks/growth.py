@@ -135,7 +135,8 @@ def loop(rate: int, seconds: int, legacy, traced: bool) -> dict:
             "cpu_s": round(cpu, 3), "core_share": round(cpu / seconds, 4),
             "cpu_us_per_request": round(cpu / total * 1e6, 2),
             "traced_mb": round(kept / 1e6, 2), "bytes_per_request": round(kept / total, 1),
-            "acked_writes": len(st.writes.acked), "timeline_events": len(trial.ctx.timeline.events),
+            "acked_writes": len(st.writes.as_dicts()[0]),
+            "timeline_events": len(trial.ctx.timeline.events),
             "timeline_bytes_per_s": round(timeline_bytes / seconds, 1),
             "observation_bytes_per_request": round(obs_bytes / total, 1)}
 
