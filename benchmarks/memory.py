@@ -11,8 +11,9 @@ between), fed the same synthetic stream (seed 1):
   ``sampler.due``, ``check_detectors``, an error-rate and a latency rule, the
   steady state) reads per-request lines appended to an observation file tick by
   tick (100 ms) on a simulated clock, like ``benchmarks.growth``. Every
-  per-request structure of a trial is live. ``--path log``: observations go
-  straight to ``WriteLog.add`` (the writes only; what the CI sample runs).
+  per-request structure of a trial is live (the baseline's before the fault).
+  ``--path log``: observations go straight to ``WriteLog.add`` (the writes
+  only; what the CI sample runs).
 - Writes are ``POST /orders`` with a 36-character UUID ref (random, like
   ``uuid4``; its last 8 hex digits number the write so the fake database below
   can answer), ``--reads-per-write`` reads around each (the sample shop's mix is
@@ -238,10 +239,11 @@ def make_feed(args: argparse.Namespace, workdir: Path, t_fault: float) -> tuple[
                 log.add(Observation(start, end, ok, status, name, ref), end, start)
         return feed_log, log, disk_bytes
     from benchmarks.growth import make_trial
+    from chaos.measure.steady import SteadyStateTracker
 
     trial = make_trial(workdir, None)
     trial.state.writes = log
-    trial.state.t_fault = t_fault
+    trial.state.t_fault = trial.state.steady = None   # before the fault: the baseline fills
     obs = trial.load.obs_dir / "obs-1.jsonl"
     wall0 = trial.ctx.clock.wall0
     sink = open(obs, "a", encoding="utf-8")  # noqa: SIM115 (open for the whole stream)
@@ -249,6 +251,11 @@ def make_feed(args: argparse.Namespace, workdir: Path, t_fault: float) -> tuple[
     def feed_loop(t0: float, reqs: list[Any]) -> None:
         sink.write("".join(as_line(wall0, r) + "\n" for r in reqs))
         sink.flush()
+        if trial.state.t_fault is None and t0 >= t_fault:
+            trial.state.t_fault = t_fault              # what Trial._first_injection does
+            trial.state.steady = SteadyStateTracker(0.01, 10.0, since=t_fault)
+            for d in trial.detectors:
+                d.reset(t_fault)
         trial.read_observations()
         trial.sampler.due(t0 + TICK)
         trial.check_detectors(t0 + TICK)
