@@ -28,19 +28,15 @@ adds its own keys, and the reports read them as such.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chaos.errors import ReportError
 from chaos.measure.targets import TARGET_FIELDS
 
 SCHEMA_VERSION = 1          # what this version of chaos writes
 READABLE_SCHEMAS = (1,)     # what it reads; the only place a version is checked
-MAX_PROBLEMS = 10           # a record damaged everywhere is named, not listed in full
 LIMIT = 1e15                # larger is damage, not a measurement (and would overflow the charts)
 
 
@@ -243,82 +239,6 @@ class RunRecord(Section):
                                       "schema_version {readable}",
                                       {"found": found, "readable": readable})
         return data
-
-
-# ---- reading it ------------------------------------------------------------------------
-
-def load_result(path: Path) -> dict[str, Any]:
-    """result.json, checked by ``RunRecord``, as the dict it was written as."""
-    def damaged(what: str) -> ReportError:
-        return ReportError(f"{path}: {what}", damaged_input=True)
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise damaged("not found; a run directory holds result.json and timeline.jsonl") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise damaged(f"cannot be read ({exc})") from None
-    try:
-        data = json.loads(text)
-    except RecursionError:  # `[[[[...` thousands deep: the C decoder recurses per level
-        raise damaged("is nested too deeply to be a run record") from None
-    except ValueError as exc:
-        where = (f" (line {exc.lineno}, column {exc.colno})"
-                 if isinstance(exc, json.JSONDecodeError) else "")
-        raise damaged(f"is not valid JSON{where}; the file may be truncated") from None
-    try:
-        record = RunRecord.model_validate(data)   # the version first, then every field
-    except ValidationError as exc:
-        raise damaged("; ".join(problems(exc))) from None
-    return record.as_dict()
-
-
-# ---- what went wrong, for a person --------------------------------------------------------
-
-_WANT = {"string_type": "a string", "bool_type": "true/false", "int_type": "a whole number",
-         "list_type": "a list", "dict_type": "an object", "model_type": "an object",
-         "model_attributes_type": "an object"}
-
-
-def problems(exc: ValidationError) -> list[str]:
-    """Every problem pydantic found, one line each, with the field's path."""
-    lines = [_problem(e) for e in exc.errors()]
-    if len(lines) > MAX_PROBLEMS:
-        lines = lines[:MAX_PROBLEMS] + [f"and {len(lines) - MAX_PROBLEMS} more"]
-    return lines
-
-
-def _problem(error: Any) -> str:
-    kind_ = error["type"]
-    if kind_ in ("record", "version"):
-        return str(error["msg"])
-    name = field_path(error["loc"])
-    if kind_ == "missing":
-        return f"field '{name}' is missing"
-    if kind_ == "literal_error":
-        want = f"one of {error['ctx']['expected']}"
-    else:
-        want = _WANT.get(kind_) or str(error["msg"])
-    return f"field '{name}' should be {want}, found {shown(error.get('input'))}"
-
-
-def field_path(loc: tuple[Any, ...]) -> str:
-    """``("trials", 0, "ttd_s")`` -> ``trials[0].ttd_s``."""
-    out = ""
-    for part in loc:
-        if part == "[key]":   # pydantic's marker for a bad dict key: the path already names it
-            continue
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def shown(value: Any) -> str:
-    """A found value as a person reads it; containers by kind only (they may be huge)."""
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, (dict, list)):
-        return kind(value)
-    return f"{kind(value)} {str(value)[:40]!r}"
 
 
 def kind(value: Any) -> str:

@@ -9,7 +9,8 @@ import click
 from chaos.cli.output import echo
 from chaos.errors import LabError, UsageError
 from chaos.lab import labels
-from chaos.lab.lab import Lab, LabSpec, list_resources, running_labs, stale_labs, state_root
+from chaos.lab.lab import Lab, LabSpec, state_root
+from chaos.lab.resources import list_resources, running_labs, stale_labs
 from chaos.lab.start import spec_for, start_lab
 from chaos.redact import redact
 from chaos.signals import shielded

@@ -2,7 +2,7 @@
 
 Both compose v2 (`docker compose`) and the legacy v1 (`docker-compose`) are
 supported: v1 is what Debian ships, and it has no `up --wait`, so readiness is
-judged by ``chaos.lab.lab.wait_healthy`` from container health states, for both.
+judged by ``chaos.lab.resources.wait_healthy`` from container health states, for both.
 """
 
 from __future__ import annotations

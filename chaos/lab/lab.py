@@ -11,10 +11,8 @@ lab's state adds our labels to every service, network and volume it declares.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import secrets
 import signal
 import time
@@ -29,10 +27,11 @@ from docker.models.containers import Container
 from chaos.errors import LabError, UsageError
 from chaos.lab import labels
 from chaos.lab.compose import Compose
+from chaos.lab.composedoc import build_image_name, built_services
 from chaos.lab.dbdisk import disk_override
 from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
-from chaos.lab.freezer import unpause
+from chaos.lab.resources import list_resources, sweep, wait_healthy
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
 from chaos.scenario.model import LabSection
 
@@ -218,36 +217,6 @@ class Lab:
 LOAD_PIDS = "load.pids"
 
 
-def built_services(doc: dict[str, Any]) -> list[str]:
-    """Services of a compose document that compose builds (``build:``)."""
-    services = doc.get("services") or {}
-    return [n for n, svc in services.items() if isinstance(svc, dict) and "build" in svc]
-
-
-def build_image_name(compose_file: str, service: str) -> str:
-    digest = hashlib.sha256(str(Path(compose_file).resolve()).encode()).hexdigest()[:12]
-    clean = re.sub(r"[^a-z0-9_.-]+", "-", service.lower()).strip("-._") or "service"
-    return f"chaos-build/{clean}-{digest}:latest"
-
-
-def image_refs(doc: dict[str, Any], env: dict[str, str] | None = None) -> list[str]:
-    """The ``image:`` of every service, with ``${VAR}`` / ``${VAR:-default}`` filled in
-    from ``env`` as compose would."""
-    env = dict(os.environ) if env is None else env
-
-    def fill(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(3)
-        value = env.get(name)
-        return value if value else (default or "")
-
-    refs = []
-    for svc in (doc.get("services") or {}).values():
-        image = svc.get("image") if isinstance(svc, dict) else None
-        if isinstance(image, str):
-            refs.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}", fill, image))
-    return refs
-
-
 def record_load_pids(lab: Lab, pids: list[int]) -> None:
     """Remember the load generator's processes, so that tearing the lab down
     stops them even when the orchestrator that started them was SIGKILLed."""
@@ -273,68 +242,3 @@ def stop_orphan_load(path: Path) -> None:
                 os.killpg(pid, signal.SIGTERM)  # Locust runs in its own session
             except (ProcessLookupError, PermissionError):
                 pass  # gone already, or another user's: nothing of ours to stop
-
-
-def wait_healthy(lab_id: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        containers = client().containers.list(all=True, filters={"label": f"{labels.LAB}={lab_id}"})
-        waiting = []
-        for c in containers:
-            state = c.attrs["State"]
-            service = c.labels.get("com.docker.compose.service", c.name)
-            if state["Status"] in ("exited", "dead"):
-                logs = c.logs(tail=20).decode(errors="replace")
-                raise LabError(f"lab {lab_id}: {service} exited "
-                               f"(code {state['ExitCode']}):\n{logs}")
-            health = (state.get("Health") or {}).get("Status")
-            if state["Status"] != "running" or health not in (None, "healthy"):
-                waiting.append(f"{service}={health or state['Status']}")
-        if containers and not waiting:
-            return
-        if time.monotonic() > deadline:
-            raise LabError(f"lab {lab_id}: not healthy after {timeout:.0f} s "
-                           f"({', '.join(waiting)})")
-        time.sleep(0.25)
-
-
-def list_resources(lab_id: str | None = None) -> dict[str, list[Any]]:
-    """Our containers, networks and volumes: one lab's (by its exact label), or, with
-    no id at all, every lab's. An empty id is refused, never read as "every lab"."""
-    if lab_id is not None and not lab_id:
-        raise LabError("an empty lab id selects nothing (refusing to list every lab)")
-    flt: dict[str, str | list[str] | bool] = {
-        "label": f"{labels.LAB}={lab_id}" if lab_id is not None else labels.LAB}
-    c = client()
-    return {
-        "containers": c.containers.list(all=True, filters=flt),
-        "networks": c.networks.list(filters=flt),
-        "volumes": c.volumes.list(filters=flt),
-    }
-
-
-def sweep(lab_id: str) -> None:
-    """Remove what compose left behind; selects strictly by our label."""
-    found = list_resources(lab_id)
-    for c in found["containers"]:
-        if c.status == "paused":
-            unpause(c.id)
-        c.remove(force=True, v=True)
-    for n in found["networks"]:
-        n.remove()
-    for v in found["volumes"]:
-        v.remove(force=True)
-
-
-def running_labs() -> dict[str, dict[str, str]]:
-    """lab id -> labels of one of its containers, for every lab on this engine."""
-    labs: dict[str, dict[str, str]] = {}
-    for kind in list_resources().values():
-        for r in kind:
-            lab_labels = r.labels if hasattr(r, "labels") else r.attrs.get("Labels") or {}
-            labs.setdefault(lab_labels[labels.LAB], lab_labels)
-    return labs
-
-
-def stale_labs() -> list[str]:
-    return sorted(i for i, lbl in running_labs().items() if not labels.owner_alive(lbl))

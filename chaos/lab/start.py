@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chaos.lab.lab import Lab, LabSpec, image_refs, stale_labs
+from chaos.lab.composedoc import image_refs
+from chaos.lab.lab import Lab, LabSpec
+from chaos.lab.resources import stale_labs
 from chaos.signals import interruptible, shielded
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from chaos.errors import RecoveryError
 from chaos.faults.sqlscript import ScriptDied, run_script
-from chaos.lab.lab import wait_healthy
+from chaos.lab.resources import wait_healthy
 from chaos.parts import LabNeeds
 from chaos.recover.base import Step
 from chaos.registry import steps

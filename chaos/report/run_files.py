@@ -26,7 +26,7 @@ from typing import Any
 from chaos.errors import ReportError
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import read_timeline
-from chaos.record import load_result
+from chaos.recordfile import load_result
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from chaos.lab.lab import list_resources
+from chaos.lab.resources import list_resources
 from tests import shop
 from tests.e2e.conftest import load_result, run_chaos
 

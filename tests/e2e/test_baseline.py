@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from chaos.lab.lab import list_resources
+from chaos.lab.resources import list_resources
 from tests import shop
 from tests.e2e.conftest import load_result, run_chaos
 

@@ -14,7 +14,8 @@ import psycopg
 import pytest
 
 from chaos.lab.engine import client
-from chaos.lab.lab import Lab, list_resources
+from chaos.lab.lab import Lab
+from chaos.lab.resources import list_resources
 from tests.e2e.conftest import REPO, load_result, run_chaos
 
 pytestmark = pytest.mark.docker

@@ -8,7 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from chaos.lab.lab import Lab, list_resources
+from chaos.lab.lab import Lab
+from chaos.lab.resources import list_resources
 from tests.e2e.conftest import load_result, run_chaos, shorten
 
 pytestmark = pytest.mark.docker

@@ -12,7 +12,8 @@ import yaml
 
 from chaos.faults.network import proxy_call
 from chaos.lab.engine import client
-from chaos.lab.lab import Lab, LabSpec, wait_healthy
+from chaos.lab.lab import Lab, LabSpec
+from chaos.lab.resources import wait_healthy
 from chaos.measure import metrics
 from chaos.measure.timeline import Clock, Timeline
 from chaos.recover.backups import BackupStore

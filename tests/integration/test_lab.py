@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 from chaos.lab.engine import client
-from chaos.lab.lab import Lab, LabSpec, list_resources
+from chaos.lab.lab import Lab, LabSpec
+from chaos.lab.resources import list_resources
 
 pytestmark = pytest.mark.docker
 
@@ -41,7 +42,7 @@ def two_labs(lab_images):
         for lab in labs:
             lab.compose.up()
         for lab in labs:
-            from chaos.lab.lab import wait_healthy
+            from chaos.lab.resources import wait_healthy
 
             wait_healthy(lab.id, timeout=180)
         yield labs

@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 from chaos.lab.engine import client
-from chaos.lab.lab import list_resources, state_root
+from chaos.lab.lab import state_root
+from chaos.lab.resources import list_resources
 from tests import shop
 
 pytestmark = pytest.mark.docker

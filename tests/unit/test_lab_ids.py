@@ -6,7 +6,8 @@ import pytest
 
 from chaos.errors import LabError
 from chaos.lab import labels
-from chaos.lab.lab import Lab, list_resources
+from chaos.lab.lab import Lab
+from chaos.lab.resources import list_resources
 from tests.cli_helpers import run_main
 
 

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
               "chaos.signals", "chaos.provenance", "chaos.parts", "chaos.registry",
               "chaos.sample"}),
     ("schema", {"chaos.scenario"}),
-    ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record"}),
+    ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record", "chaos.recordfile"}),
     ("parts and load", {"chaos.faults", "chaos.detect", "chaos.recover", "chaos.safety",
                         "chaos.load"}),
     ("trial", {"chaos.trial"}),

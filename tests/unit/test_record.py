@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 from chaos import run as run_mod
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
 from chaos.history import scan
-from chaos.record import SCHEMA_VERSION, RunRecord, TrialRecord, load_result
+from chaos.record import SCHEMA_VERSION, RunRecord, TrialRecord
+from chaos.recordfile import load_result
 from chaos.report import render_all
 from chaos.report.run_files import load_run
 from chaos.trial import Trial
