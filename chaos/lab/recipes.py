@@ -105,8 +105,8 @@ def db_offline_recipe() -> str:
                     "entrypoint": hashlib.sha256(entrypoint).hexdigest()})
 
 
-def db_online_recipe(source_id: str) -> str:
-    return digest({"image": "db", "from": ONLINE_DB_SOURCE, "source_id": source_id})
+def db_online_recipe(source_id: str, source: str = ONLINE_DB_SOURCE) -> str:
+    return digest({"image": "db", "from": source, "source_id": source_id})
 
 
 def app_recipe(base_image_id: str, context: Path | None = None) -> str:

@@ -24,8 +24,7 @@ def start_lab(spec: LabSpec, owner_pid: int | None,
               log: Callable[[str], None] = lambda line: None) -> Lab:
     """Build images if missing, start a lab, and tear it down again if anything
     (an error, Ctrl-C, SIGTERM) stops it before it is healthy."""
-    from chaos.lab.images import build_images, images_ready
-    from chaos.lab.recipes import APP_TAG
+    from chaos.lab.images import ImageNames, build_images, images_ready
 
     for stale in stale_labs():
         log(f"warning: lab {stale} is left over from a process that is gone; "
@@ -35,7 +34,7 @@ def start_lab(spec: LabSpec, owner_pid: int | None,
         with interruptible():
             # The engine's own images (the database, the helper) always; the sample
             # app only for a compose file that runs it.
-            app = APP_TAG in image_refs(lab.compose_doc())
+            app = ImageNames.from_env().app in image_refs(lab.compose_doc())
             if not images_ready(app=app):
                 log("lab images missing: building them (once)")
                 build_images(offline=None, log=log, app=app)
