@@ -106,6 +106,7 @@ def run_pytest(where: Path, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+@pytest.mark.slow   # a pytest or chaos subprocess, or matplotlib charts: seconds
 def test_plugin_is_inert_without_the_option(tmp_path: Path):
     (tmp_path / "scenario.yaml").write_text("name: not a test\n")
     (tmp_path / "test_x.py").write_text("def test_x(chaos_run):\n    assert callable(chaos_run)\n")
@@ -114,6 +115,7 @@ def test_plugin_is_inert_without_the_option(tmp_path: Path):
     assert "1 passed" in done.stdout
 
 
+@pytest.mark.slow   # a pytest or chaos subprocess, or matplotlib charts: seconds
 def test_plugin_collects_scenarios_and_validates_them_first(tmp_path: Path):
     (tmp_path / "bad.yaml").write_text("name: broken\nfaults: []\n")
     done = run_pytest(tmp_path, "--chaos-scenarios", "*.yaml", "--collect-only")

@@ -61,6 +61,7 @@ def outline(path: Path) -> Outline:
     return parser
 
 
+@pytest.mark.slow   # a pytest or chaos subprocess, or matplotlib charts: seconds
 def test_report_html_is_one_offline_file_with_charts_and_the_targets_table(run_dir: Path):
     render_all(run_dir)
     page = run_dir / "report.html"
@@ -91,6 +92,7 @@ def test_postmortem_embeds_the_main_chart_as_png(run_dir: Path):
     assert "](chart.png)" in (run_dir / "postmortem.md").read_text()
 
 
+@pytest.mark.slow   # a pytest or chaos subprocess, or matplotlib charts: seconds
 def test_several_trials_get_a_row_of_charts_each_and_the_distributions(run_dir: Path):
     result = json.loads((run_dir / "result.json").read_text())
     trial_1 = [json.loads(line) for line in (run_dir / "timeline.jsonl").read_text().splitlines()]

@@ -323,6 +323,7 @@ def test_a_broken_renderer_is_loud_but_does_not_stop_the_others(run_dir: Path, m
     assert (run_dir / "junit.xml").exists() and not (run_dir / "postmortem.md").exists()
 
 
+@pytest.mark.slow   # a pytest or chaos subprocess, or matplotlib charts: seconds
 def test_chaos_report_command(run_dir: Path):
     import subprocess
     import sys

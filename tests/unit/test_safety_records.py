@@ -50,6 +50,7 @@ def tiny_disk(tmp_path):
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
+@pytest.mark.slow   # a pytest or chaos subprocess, or matplotlib charts: seconds
 def test_full_disk_during_report_writing_fails_loudly_and_keeps_the_old_report(tiny_disk):
     run = tiny_disk / "run"
     shutil.copytree(SAMPLE, run)
