@@ -38,6 +38,15 @@ def pytest_configure(config: pytest.Config) -> None:
     terminate_like_ctrl_c()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # `make test` runs two workers (pytest-xdist, --dist loadgroup): every test outside
+    # tests/unit shares one worker, one after another, as they share the engine and
+    # measure times on it; the unit tests run beside them on the other.
+    for item in items:
+        if "unit" not in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("lab"))
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 

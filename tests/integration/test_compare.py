@@ -1,6 +1,6 @@
-"""Comparing two configurations on the real lab: an alert with `for: 2s` against `for: 15s`.
+"""Comparing two configurations on the real lab: an alert with `for: 2s` against `for: 8s`.
 
-The direction is known (waiting 15 s longer before alerting must show as a TTD
+The direction is known (waiting 6 s longer before alerting must show as a TTD
 regression), so `chaos compare` must find it with 5 trials per side and exit 1
 under --max-regression, and must find nothing when a run is compared with itself.
 Each trial is kept short: the fault at 4 s, recovery as soon as the alert fires,
@@ -28,7 +28,7 @@ CHAOS = [sys.executable, "-m", "chaos"]
 TRIALS = 5
 
 
-def scenario(for_s: str, ttd_target: str = "10s") -> dict:
+def scenario(for_s: str, ttd_target: str = "6s") -> dict:
     faults = REPO / "scenarios" / "faults"
     return {
         "name": f"half-applied update, alert after {for_s}",
@@ -55,11 +55,11 @@ def chaos(*args: str, cwd: Path = REPO, timeout: float = 400) -> subprocess.Comp
 
 @pytest.fixture(scope="module")
 def runs(lab_images, tmp_path_factory):
-    """Two 5-trial runs under one reports dir, labelled fast (for: 2s) and slow (for: 15s)."""
+    """Two 5-trial runs under one reports dir, labelled fast (for: 2s) and slow (for: 8s)."""
     tmp = tmp_path_factory.mktemp("compare")
     reports = tmp / "reports"
     out = {"reports": reports, "tmp": tmp, "wall_s": {}}
-    for label, for_s in (("fast", "2s"), ("slow", "15s")):
+    for label, for_s in (("fast", "2s"), ("slow", "8s")):
         path = tmp / f"{label}.yaml"
         path.write_text(yaml.safe_dump(scenario(for_s), sort_keys=False))
         t0 = time.monotonic()
@@ -95,7 +95,7 @@ def test_run_exit_codes_and_junit(runs):
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert set(cases) == {"ttd", "ttr"} and suite.get("failures") == "1"
     failure = cases["ttd"].find("failure")
-    assert failure is not None and "limit 10" in failure.get("message")
+    assert failure is not None and "limit 6" in failure.get("message")
     assert "medians of 5 trials" in failure.text
     fast = ET.parse(runs["tmp"] / "fast.xml").getroot().find("testsuite")
     assert fast.get("failures") == "0" and fast.get("tests") == "2"
@@ -110,8 +110,8 @@ def test_compare_finds_the_ttd_regression_and_gates(runs):
     doc = json.loads(done.stdout)
     ttd = next(m for m in doc["metrics"] if m["metric"] == "ttd_s")
     assert ttd["verdict"] == "regressed" and ttd["p"] < 0.05 and ttd["gate_exceeded"]
-    assert 10 < ttd["difference_of_medians"] < 16          # about 15 s - 2 s
-    assert ttd["ci95"][0] > 5
+    assert 4 < ttd["difference_of_medians"] < 8            # about 8 s - 2 s
+    assert ttd["ci95"][0] > 3
     assert len(ttd["base"]["values"]) == len(ttd["candidate"]["values"]) == TRIALS
     assert "ttd_s" in doc["regressions_beyond_gate"]
     table = chaos("compare", "fast", "slow", "--reports", reports, "--max-regression", "10%")
