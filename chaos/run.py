@@ -30,28 +30,19 @@ from chaos.lab.lab import Lab
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
 from chaos.live import Live, as_gameday, open_live, with_board
-from chaos.measure import metrics as metrics_mod
-from chaos.measure.dataloss import account
 from chaos.measure.summary import run_targets, summarize
-from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Clock, Timeline
-from chaos.measure.verify import NotMeasured, check_invariants, present_refs
 from chaos.progress import for_terminal, format_event, progress_printer
 from chaos.provenance import git_commit
 from chaos.record import (
     SCHEMA_VERSION,
-    DataLossRecord,
-    DetectorRecord,
-    EndpointRecord,
     FaultRecord,
-    InvariantResult,
     LabRecord,
     RunRecord,
     ScenarioRecord,
     TargetResult,
     ToolRecord,
     TrialRecord,
-    TrialStatus,
 )
 from chaos.recover.backups import BackupStore
 from chaos.recover.reset import reset_database
@@ -59,6 +50,7 @@ from chaos.redact import register_secret
 from chaos.scenario import Scenario, load_scenario
 from chaos.signals import Interrupted, interruptible, shielded
 from chaos.trial import Trial, TrialContext
+from chaos.trial.recorded import trial_record
 
 MAX_DURATION = "max_duration"   # abort reason when --max-duration runs out
 
@@ -261,63 +253,6 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
     aborted = not state.end_reason or trial.aborted
     return trial_record(n, trial, timeline, ctx, time.monotonic() - t0, verify=True,
                         status="aborted" if aborted else "completed")
-
-
-def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
-                 verify: bool = False, status: TrialStatus = "aborted") -> TrialRecord:
-    st = trial.state
-    m = metrics_mod.compute(timeline.events, st.counts,
-                            slo=ctx.scenario.slo.availability if ctx.scenario.slo else None)
-    rec = TrialRecord(trial=n, status=status, end_reason=st.end_reason,
-                      wall_s=round(wall_s, 2), **m.as_dict())
-    if trial.aborted and st.end_reason:  # an abort_if stop condition held
-        rec.abort_reason = st.end_reason.removeprefix("aborted: ")
-    rec.requests_by_name = [EndpointRecord.model_validate(e)
-                            for e in st.endpoints.as_list(st.t_fault)]
-    if st.baseline_error:
-        rec.baseline_error = st.baseline_error
-    rec.data_loss = None
-    rec.data_loss_note = "not measured: the scenario declares no data_loss query"
-    rec.rpo_s = None
-    rec.invariants = []
-    if verify and st.t_fault is not None:
-        measure_data_loss(rec, ctx, st)
-        rec.invariants = [InvariantResult.model_validate(r) for r in
-                          check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))]
-    elif verify:
-        rec.data_loss_note = "not measured: no fault was injected"
-    rec.notes += [f"fault error: {e}" for e in st.fault_errors]
-    if st.recovery_error:
-        rec.notes += [f"recovery failed: {st.recovery_error}"]
-    rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
-    rec.detectors = [DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
-                     for d in trial.detectors]
-    # The targets read the trial as written (dotted fields such as data_loss.lost).
-    rec.targets = [TargetResult.model_validate(t) for t in
-                   evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))]
-    rec.passed = status == "completed" and all(t.passed for t in rec.targets)
-    rec.events = list(timeline.events)
-    return rec
-
-
-def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:
-    """Lost writes, by the scenario's own query; without one, "not measured", never 0."""
-    spec = ctx.scenario.data_loss
-    if spec is None:
-        return
-    try:
-        loss = account(st.writes, present_refs(ctx.db_dsn, spec.query, st.writes), st.t_fault)
-    except NotMeasured as exc:
-        rec.data_loss_note = f"not measured: {exc}"
-        rec.data_loss_error = str(exc)
-        return
-    except Exception as exc:  # the database may still be unreachable: say so, invent nothing
-        rec.data_loss_note = f"not measured: {type(exc).__name__}: {exc}"
-        rec.data_loss_error = str(exc)
-        return
-    rec.rpo_s = loss.pop("rpo_s")
-    rec.data_loss = DataLossRecord.model_validate(loss)
-    rec.data_loss_note = None
 
 
 def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:

@@ -8,6 +8,7 @@
     ending.py     EndPolicy: recovered, no impact, time limit, asked to, aborted
     status.py     TrialStatus: the frozen view others read (its phase included)
     loop.py       Trial: the loop tying them together
+    recorded.py   trial_record: a trial as the run record holds it
 """
 
 from chaos.trial.context import TrialContext, Worker

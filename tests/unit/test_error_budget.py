@@ -2,7 +2,7 @@
 
 The schema accepted an `error_budget_burned` target while the run never passed
 the SLO to the metrics, so the value was always null and the target always
-failed. These tests go through `run.trial_record`, where that happened.
+failed. These tests go through `chaos.trial.recorded.trial_record`, where that happened.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 from chaos.errors import ScenarioError
 from chaos.measure.timeline import Clock, Timeline
 from chaos.record import TrialRecord
-from chaos.run import trial_record
 from chaos.scenario import load_scenario
 from chaos.trial import Trial, TrialContext
+from chaos.trial.recorded import trial_record
 
 REPO = Path(__file__).parents[2]
 BASE = f"""\

@@ -1,0 +1,86 @@
+"""A finished (or interrupted) trial as the run record holds it: ``TrialRecord``.
+
+    rec = trial_record(1, trial, timeline, ctx, wall_s=76.0, verify=True, status="completed")
+
+Its metrics from the timeline, per-endpoint counts, lost writes by the scenario's
+own query (``verify``: the database is read back), invariants, detectors, and the
+targets evaluated on the record as written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaos.measure import metrics as metrics_mod
+from chaos.measure.dataloss import account
+from chaos.measure.targets import evaluate
+from chaos.measure.timeline import Timeline
+from chaos.measure.verify import NotMeasured, check_invariants, present_refs
+from chaos.record import (
+    DataLossRecord,
+    DetectorRecord,
+    EndpointRecord,
+    InvariantResult,
+    TargetResult,
+    TrialRecord,
+    TrialStatus,
+)
+from chaos.trial.context import TrialContext
+from chaos.trial.loop import Trial
+
+
+def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
+                 verify: bool = False, status: TrialStatus = "aborted") -> TrialRecord:
+    st = trial.state
+    m = metrics_mod.compute(timeline.events, st.counts,
+                            slo=ctx.scenario.slo.availability if ctx.scenario.slo else None)
+    rec = TrialRecord(trial=n, status=status, end_reason=st.end_reason,
+                      wall_s=round(wall_s, 2), **m.as_dict())
+    if trial.aborted and st.end_reason:  # an abort_if stop condition held
+        rec.abort_reason = st.end_reason.removeprefix("aborted: ")
+    rec.requests_by_name = [EndpointRecord.model_validate(e)
+                            for e in st.endpoints.as_list(st.t_fault)]
+    if st.baseline_error:
+        rec.baseline_error = st.baseline_error
+    rec.data_loss = None
+    rec.data_loss_note = "not measured: the scenario declares no data_loss query"
+    rec.rpo_s = None
+    rec.invariants = []
+    if verify and st.t_fault is not None:
+        measure_data_loss(rec, ctx, st)
+        rec.invariants = [InvariantResult.model_validate(r) for r in
+                          check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))]
+    elif verify:
+        rec.data_loss_note = "not measured: no fault was injected"
+    rec.notes += [f"fault error: {e}" for e in st.fault_errors]
+    if st.recovery_error:
+        rec.notes += [f"recovery failed: {st.recovery_error}"]
+    rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
+    rec.detectors = [DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
+                     for d in trial.detectors]
+    # The targets read the trial as written (dotted fields such as data_loss.lost).
+    rec.targets = [TargetResult.model_validate(t) for t in
+                   evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))]
+    rec.passed = status == "completed" and all(t.passed for t in rec.targets)
+    rec.events = list(timeline.events)
+    return rec
+
+
+def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:
+    """Lost writes, by the scenario's own query; without one, "not measured", never 0."""
+    spec = ctx.scenario.data_loss
+    if spec is None:
+        return
+    try:
+        loss = account(st.writes, present_refs(ctx.db_dsn, spec.query, st.writes), st.t_fault)
+    except NotMeasured as exc:
+        rec.data_loss_note = f"not measured: {exc}"
+        rec.data_loss_error = str(exc)
+        return
+    except Exception as exc:  # the database may still be unreachable: say so, invent nothing
+        rec.data_loss_note = f"not measured: {type(exc).__name__}: {exc}"
+        rec.data_loss_error = str(exc)
+        return
+    rec.rpo_s = loss.pop("rpo_s")
+    rec.data_loss = DataLossRecord.model_validate(loss)
+    rec.data_loss_note = None
