@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chaos.redact import Redacted, redact
+
 EXIT_OK = 0
 EXIT_TARGETS_MISSED = 1
 EXIT_INVALID_INPUT = 2
@@ -49,6 +51,11 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
+    def redacted(self) -> str:
+        """The line with secrets masked in the message only: the field's name stays, so
+        ``lab.db_password: should be text`` is not read as a password ``should``."""
+        return str(Problem(redact(self.file), self.line, self.path, redact(self.message)))
+
 
 class ScenarioError(ChaosError):
     """An invalid scenario: carries every problem found, not just the first."""
@@ -60,7 +67,7 @@ class ScenarioError(ChaosError):
         self.problems = problems
 
     def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
+        return Redacted("\n".join(p.redacted() for p in self.problems))
 
 
 class UsageError(ChaosError):

@@ -14,7 +14,9 @@ from pydantic import ValidationError
 
 from chaos.errors import ReportError
 from chaos.record import RunRecord, kind
+from chaos.userfiles import BadFile, read_bytes
 
+MAX_RECORD_BYTES = 256_000_000   # far beyond a thousand trials' record
 MAX_PROBLEMS = 10           # a record damaged everywhere is named, not listed in full
 
 
@@ -25,11 +27,14 @@ def load_result(path: Path) -> dict[str, Any]:
     def damaged(what: str) -> ReportError:
         return ReportError(f"{path}: {what}", damaged_input=True)
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise damaged("not found; a run directory holds result.json and timeline.jsonl") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    try:   # a regular file of bounded size: a FIFO would block, /dev/zero never end
+        text = read_bytes(path, MAX_RECORD_BYTES, "run record").decode("utf-8")
+    except BadFile as exc:
+        if exc.message == "file not found":
+            raise damaged("not found; a run directory holds result.json and timeline.jsonl") \
+                from None
+        raise damaged(exc.message) from None
+    except UnicodeDecodeError as exc:
         raise damaged(f"cannot be read ({exc})") from None
     try:
         data = json.loads(text)

@@ -11,6 +11,12 @@ messages. Patterns catch the usual shapes (a URL's userinfo, ``password=``,
 also masks JSON values under password-like keys); a
 registered secret is replaced wherever it appears, unless it is too short to
 be told apart from ordinary words (the default lab's password is ``chaos``).
+
+Messages about a secret field mask the *value*, of whatever type, where the
+message is formed (``is_secret_key``), not by pattern afterwards: the pattern for
+YAML ``password: x`` would read ``lab.db_password: input should be...`` as a
+password ``input`` and hide the word. Text already redacted part by part says so
+by being a ``Redacted``, which ``redact`` returns unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +38,20 @@ _PATTERNS = [
     # POSTGRES_PASSWORD: ..., password: '...' (YAML, logs)
     (re.compile(rf"\b({_KEY}:[ \t]*)(?:'[^'\\\n]*'|[^\s,}}\]\"'\\]+)", re.I), rf"\1{MASK}"),
 ]
+# Field names whose values are secret, wherever they appear in a key (db_password,
+# Authorization, X-Api-Key, api_token...).
+_SECRET_NAME = re.compile(r"password|passwd|pwd|secret|token|api[_-]?key|authori[sz]ation"
+                          r"|credential|cookie|private[_-]?key", re.I)
 _secrets: set[str] = set()
+
+
+class Redacted(str):
+    """Text whose secrets were masked where it was formed (``ScenarioError``'s lines)."""
+
+
+def is_secret_key(name: str) -> bool:
+    """True for a field whose value must never be shown: ``db_password``, ``Authorization``."""
+    return bool(_SECRET_NAME.search(name))
 
 
 def register_secret(value: str | None) -> None:
@@ -43,6 +62,8 @@ def register_secret(value: str | None) -> None:
 
 def redact(text: Any) -> str:
     out = str(text)
+    if isinstance(out, Redacted):
+        return out
     for secret in sorted(_secrets, key=len, reverse=True):
         out = out.replace(secret, MASK)
     for pattern, repl in _PATTERNS:

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from chaos.redact import redact_data
+from chaos.userfiles import read_bytes
+
+MAX_TIMELINE_BYTES = 256_000_000   # hours of samples and events take a few MB
 
 
 @dataclass
@@ -94,7 +97,8 @@ def read_timeline(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     """(events, samples) from a timeline.jsonl; a torn last line is ignored."""
     events: list[dict[str, Any]] = []
     samples: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # A regular file of bounded size (BadFile if not): a FIFO would block, /dev/zero never end.
+    for line in read_bytes(path, MAX_TIMELINE_BYTES, "timeline").decode("utf-8").splitlines():
         try:
             rec = json.loads(line)
         except (ValueError, RecursionError):  # torn, or nested absurdly deep

@@ -10,15 +10,23 @@ Phases are spans on the trial clock, from the events: *fault active* (injected
 *recovered* (from then on). The x axis is seconds since the fault, as the
 post-mortem's offsets are. Figures are built without pyplot, so rendering is
 safe from any thread and never opens a window.
+
+matplotlib warns on what a damaged or degenerate record makes it draw (identical
+axis limits, a layout that cannot fit): those warnings are about our drawing, not
+the user's input, so every public function here routes them to the
+``chaos.report`` logger instead of the user's stderr.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from matplotlib import rc_context
 from matplotlib.axes import Axes
@@ -27,6 +35,23 @@ from matplotlib.figure import Figure
 from chaos.measure.phases import Phase, phases_from_events
 from chaos.measure.quantiles import quantile
 from chaos.report.story import TrialStory
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_log = logging.getLogger("chaos.report")
+
+
+def _quiet(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``func`` with matplotlib's warnings sent to the log, not to stderr."""
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = func(*args, **kwargs)
+        for w in caught:
+            _log.debug("chart %s: %s", func.__name__, w.message)
+        return result
+    return wrapper
 
 PHASE_COLORS = {Phase.FAULT_ACTIVE: "#f59e0b", Phase.DETECTED: "#dc2626",
                 Phase.MITIGATED: "#2563eb", Phase.RECOVERED: "#16a34a"}
@@ -185,6 +210,7 @@ def _label_events(ax: Axes, story: TrialStory, width_in: float) -> None:
     ax.axis("off")
 
 
+@_quiet
 def trial_figure(story: TrialStory) -> Figure:
     """The main chart of one trial: events on top, then rate, errors, latency."""
     width = 11.0
@@ -211,6 +237,7 @@ def _patch(color: str, label: str, alpha: float = 0.25) -> Any:
     return Patch(facecolor=color, alpha=alpha, label=label)
 
 
+@_quiet
 def trial_row_figure(story: TrialStory) -> Figure:
     """One row of small charts for one trial of several."""
     fig = Figure(figsize=(11, 1.9), layout="constrained")
@@ -220,6 +247,7 @@ def trial_row_figure(story: TrialStory) -> Figure:
     return fig
 
 
+@_quiet
 def trials_figure(all_stories: list[TrialStory]) -> Figure:
     """Every trial as a row of small charts, in one figure (the PNG of a multi-trial run)."""
     fig = Figure(figsize=(11, 1.9 * len(all_stories) + 0.4), layout="constrained")
@@ -231,6 +259,7 @@ def trials_figure(all_stories: list[TrialStory]) -> Figure:
     return fig
 
 
+@_quiet
 def distribution_figure(all_stories: list[TrialStory]) -> Figure | None:
     """Each time metric across trials: every trial a dot, the median a bar."""
     present = [(key, label) for key, label in METRICS
@@ -265,6 +294,7 @@ def drawable(all_stories: list[TrialStory]) -> list[TrialStory]:
     return [s for s in clean if s.samples or s.events][:MAX_ROWS]
 
 
+@_quiet
 def main_figure(all_stories: list[TrialStory]) -> Figure:
     drawn = drawable(all_stories)
     if not drawn:
@@ -280,6 +310,7 @@ def main_figure(all_stories: list[TrialStory]) -> Figure:
 _SVG_TAG = re.compile(r"<svg\b[^>]*>", re.S)
 
 
+@_quiet
 def svg(fig: Figure, name: str) -> str:
     """The figure as an ``<svg>`` element to inline in HTML: text stays text, ids unique."""
     buf = io.StringIO()
@@ -297,6 +328,7 @@ def svg(fig: Figure, name: str) -> str:
     return _SVG_TAG.sub(responsive, text, count=1)
 
 
+@_quiet
 def png(fig: Figure, dpi: int = 100) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})

@@ -27,6 +27,7 @@ from chaos.errors import ReportError
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import read_timeline
 from chaos.recordfile import load_result
+from chaos.userfiles import BadFile
 
 
 @dataclass
@@ -86,12 +87,14 @@ def _load_timeline(path: Path, run: Run) -> tuple[dict[int, list[dict[str, Any]]
                                                   dict[int, list[dict[str, Any]]]]:
     events: dict[int, list[dict[str, Any]]] = {}
     samples: dict[int, list[dict[str, Any]]] = {}
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():   # a symlink loop is not "missing"
         run.notes.append(f"{path.name} is missing: events come from result.json alone, "
                          "and there are no per-second samples")
         return events, samples
     try:
         raw_events, raw_samples = read_timeline(path)
+    except BadFile as exc:
+        raise ReportError(f"{path}: {exc.message}", damaged_input=True) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError(f"{path}: cannot be read ({exc})", damaged_input=True) from None
     for rec, into in [(e, events) for e in raw_events] + [(s, samples) for s in raw_samples]:

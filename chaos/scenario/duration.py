@@ -26,6 +26,20 @@ _NUM = r"[0-9]+(?:\.[0-9]+)?"          # ASCII digits only: no "1_0", no "١٠"
 _WHOLE = re.compile(rf"(?:(?P<h>{_NUM})h)?(?:(?P<m>{_NUM})m(?!s))?(?:(?P<s>{_NUM})s)?"
                     rf"(?:(?P<ms>{_NUM})ms)?")
 _PLAIN = re.compile(_NUM)
+_RATIO = re.compile(rf"-?{_NUM}(?:[eE][-+]?[0-9]{{1,3}})?")   # no "1_0", "inf", "nan", "١"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    names: dict[type, str] = {list: "a list", dict: "a mapping"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def not_finite(value: float) -> str:
+    """The message for NaN or an infinity, which no field of a scenario accepts."""
+    what = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "infinity"
+    return f"{what} is not a number chaos accepts; write a finite value"
 _HINT = "use a number of seconds or units largest first, each once: 500ms, 30s, 2m, 1h, 1m30s"
 
 
@@ -51,12 +65,12 @@ def parse_duration(value: Any) -> float:
         raise ValueError(f"expected a duration like 30s, got {value!r}")
     if isinstance(value, (int, float)):
         seconds = float(value)
-        if math.isnan(seconds):
-            raise ValueError("a duration must be a number of seconds, got NaN")
+        if not math.isfinite(seconds):
+            raise ValueError(not_finite(seconds))
     elif isinstance(value, str):
         seconds = _from_text(value)
     else:
-        raise ValueError(f"expected a duration like 30s, got {type(value).__name__}")
+        raise ValueError(f"expected a duration like 30s, got {_kind(value)}")
     if seconds < 0:
         raise ValueError(f"duration must not be negative, got {value!r}")
     if seconds > MAX_SECONDS:
@@ -86,14 +100,18 @@ def parse_ratio(value: Any) -> float:
         raise ValueError(f"expected a ratio like 5% or 0.05, got {value!r}")
     if isinstance(value, str):
         text = value.strip()
-        try:
-            ratio = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-        except ValueError:
-            raise ValueError(f"invalid percentage {value!r}; write 5% or 0.05") from None
+        number = text[:-1].strip() if text.endswith("%") else text
+        if number.lower().lstrip("-+") in ("nan", "inf", "infinity"):
+            raise ValueError(not_finite(float(number)))
+        if not _RATIO.fullmatch(number):
+            raise ValueError(f"invalid percentage {value!r}; write 5% or 0.05")
+        ratio = float(number) / 100 if text.endswith("%") else float(number)
     elif isinstance(value, (int, float)):
         ratio = float(value)
+        if not math.isfinite(ratio):
+            raise ValueError(not_finite(ratio))
     else:
-        raise ValueError(f"expected a ratio like 5% or 0.05, got {type(value).__name__}")
+        raise ValueError(f"expected a ratio like 5% or 0.05, got {_kind(value)}")
     if not 0.0 <= ratio <= 1.0:  # also rejects NaN
         raise ValueError(f"ratio {value!r} is out of range; use 0..1 or 0%..100%")
     return ratio

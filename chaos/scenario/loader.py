@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,11 +13,12 @@ import yaml
 from pydantic import ValidationError
 
 from chaos.errors import Problem, ScenarioError
+from chaos.redact import is_secret_key
 from chaos.sample import SAMPLE_DIR
 from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario
 from chaos.scenario.variables import apply_override, dotted, parse_override
-from chaos.scenario.yamlload import LineMap, load_yaml
+from chaos.scenario.yamlload import LineMap, kind_of, load_yaml
 from chaos.userfiles import BadFile, check_inside, project_root, read_text, resolve
 
 # A compose file is a page of YAML; 2 MB is far beyond any real one and reads at once.
@@ -27,7 +29,11 @@ _SHOW_VALUE = {
     "int_parsing", "int_type", "int_from_float", "float_parsing", "float_type",
     "bool_parsing", "bool_type", "string_type", "literal_error", "greater_than",
     "greater_than_equal", "less_than", "less_than_equal", "string_too_short",
+    "string_pattern_mismatch",
 }
+# How pydantic labels the members of a union in an error's location, and what to call them.
+_MEMBERS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false",
+            "none": "null", "list": "a list", "dict": "a mapping"}
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
@@ -57,7 +63,7 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     try:
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
-        problems += [_problem(e, lines, name) for e in exc.errors()]
+        problems += [_problem(e, lines, name) for e in _merge_unions(exc.errors())]
     if problems:
         problems = [_set_by_flag(p, set_paths) for p in problems]
         problems.sort(key=lambda p: (p.line or 0))
@@ -135,6 +141,29 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
     return {str(s) for s in services}
 
 
+def _merge_unions(errors: list[Any]) -> list[Any]:
+    """One error per field where pydantic gives one per member of a union
+    (``expect.str``, ``expect.int``, ...): "expected text, a whole number or ..."."""
+    out: list[Any] = []
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for e in errors:
+        loc = tuple(e["loc"])
+        member = str(loc[-1]).split("[", 1)[0] if loc else ""
+        if loc and member in _MEMBERS and e["type"].endswith(("_type", "_parsing")):
+            if loc[:-1] not in groups:
+                groups[loc[:-1]] = []
+                out.append({**e, "loc": loc[:-1], "type": "union_members"})
+            groups[loc[:-1]].append(_MEMBERS[member])
+        else:
+            out.append(e)
+    for e in out:
+        if e["type"] == "union_members":
+            names = list(dict.fromkeys(groups[tuple(e["loc"])]))
+            allowed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+            e["msg"] = f"expected {allowed}, got {_kind(e.get('input'))}"
+    return out
+
+
 def _problem(error: Any, lines: LineMap, name: str) -> Problem:
     loc = tuple(error["loc"])
     return Problem(name, lines.line_for(loc), dotted(loc), _message(error))
@@ -145,6 +174,14 @@ def _message(error: Any) -> str:
     msg: str = error["msg"]
     for prefix in _PREFIXES:
         msg = msg.removeprefix(prefix)
+    if isinstance(value, float) and not math.isfinite(value):
+        what = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "infinity"
+        return f"{what} is not a number chaos accepts; write a finite value"
+    if any(isinstance(part, str) and is_secret_key(part) for part in error["loc"]):
+        # Never the value of a secret field, whatever its type (a password of digits...).
+        if kind in ("string_type", "union_members"):
+            return f"must be text, got {_kind(value, secret=True)} (the value is not shown)"
+        return _lower_first(msg)
     if kind == "missing" and msg == "Field required":
         return f"missing required field '{error['loc'][-1]}'" if error["loc"] else "missing"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
@@ -153,12 +190,19 @@ def _message(error: Any) -> str:
         return f"expected a list, got {_kind(value)}"
     if kind in _SHOW_VALUE and isinstance(value, (str, int, float, bool)):
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return f"{msg[:1].lower()}{msg[1:]} (got {shown})"
-    return msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
+        return f"{_lower_first(msg)} (got {shown})"
+    return _lower_first(msg)
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    kinds: dict[type, str] = {dict: "a mapping", list: "a list", str: f"'{value}'"}
-    return kinds.get(type(value), repr(value))
+def _lower_first(msg: str) -> str:
+    """"Input should..." -> "input should...", but "NaN ..." and "SIGKILL ..." as written."""
+    word = msg.split(" ", 1)[0]
+    return msg if any(c.isupper() for c in word[1:]) else msg[:1].lower() + msg[1:]
+
+
+def _kind(value: Any, secret: bool = False) -> str:
+    if secret:
+        return kind_of(value).split(" (", 1)[0]   # "a number", never "a number (8374...)"
+    if isinstance(value, str):
+        return f"'{value[:60]}'"
+    return kind_of(value)

@@ -5,11 +5,12 @@ Built by ``load_scenario``; see ``scenarios/half-applied-update.yaml`` for a ful
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
-from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from chaos.parts import NO_NEEDS, LabNeeds
 from chaos.registry import detectors, faults, steps
@@ -20,6 +21,7 @@ from chaos.scenario.duration import (
     NonNegDuration,
     Ratio,
     format_duration,
+    not_finite,
     parse_duration,
     parse_ratio,
 )
@@ -150,12 +152,18 @@ class AbortRule(Strict):
     def _typed_limit(self) -> AbortRule:
         parse: dict[str, Callable[[Any], float]] = {
             "error_rate": parse_ratio, "elapsed": parse_duration, "failed_requests": float}
+        def bad(why: str) -> NoReturn:   # at the field, not the rule: `above` is what is wrong
+            raise ValidationError.from_exception_data(type(self).__name__, [custom_error(
+                ("above",), "bad_limit", f"bad limit for {self.metric}: {why}")])
+
         try:
             limit = float(parse[self.metric](self.above))
         except ValueError as exc:
-            raise ValueError(f"bad limit for {self.metric}: {exc}") from None
-        if not 0 <= limit < float("inf"):  # also NaN, which would abort every trial at once
-            raise ValueError(f"bad limit for {self.metric}: {self.above!r} is not a number >= 0")
+            bad(str(exc))
+        if not math.isfinite(limit):   # NaN would abort every trial at once
+            bad(not_finite(limit))
+        if limit < 0:
+            bad(f"{self.above!r} is not a number >= 0")
         object.__setattr__(self, "above", limit)
         return self
 

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from chaos.errors import UsageError
+from chaos.redact import MASK, is_secret_key
 
 Loc = tuple[Any, ...]
 Part = str | int   # a mapping key, or (from ``[N]``) a list index
@@ -88,18 +89,25 @@ def parse_override(text: str) -> Override:
     """``load.users=5`` -> Override(path=("load", "users"), value=5); UsageError if malformed."""
     path_text, eq, value_text = text.partition("=")
     if not eq:
-        raise UsageError(f"--set {text!r}: expected KEY=VALUE, e.g. --set load.users=5")
+        raise UsageError(f"--set {shown(text)}: expected KEY=VALUE, e.g. --set load.users=5")
     if not path_text.strip():
-        raise UsageError(f"--set {text!r}: the key before '=' is empty")
+        raise UsageError(f"--set {shown(text)}: the key before '=' is empty")
     path: list[Part] = []
     for segment in path_text.strip().split("."):
         match = _SEGMENT.fullmatch(segment)
         if match is None:
-            raise UsageError(f"--set {text!r}: cannot read the key {path_text.strip()!r} "
+            raise UsageError(f"--set {shown(text)}: cannot read the key {path_text.strip()!r} "
                              f"(write a.b.c, with list items as a.0.b or a[0].b)")
         path.append(match["key"])
         path += [int(i) for i in re.findall(r"[0-9]+", match["indexes"])]
     return Override(text, tuple(path), _read_value(text, value_text))
+
+
+def shown(text: str) -> str:
+    """A ``--set`` text for a message: quoted, its value masked when the key names a secret
+    (``--set lab.db_password=...`` must not print the password, whatever went wrong)."""
+    key, eq, _ = text.partition("=")
+    return repr(f"{key}={MASK}" if eq and is_secret_key(key) else text)
 
 
 def _read_value(text: str, value: str) -> Any:
@@ -107,11 +115,14 @@ def _read_value(text: str, value: str) -> Any:
     flow = value.lstrip().startswith(("[", "{", "'", '"'))
     try:
         parsed = yaml.safe_load(value)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):
+        # PyYAML's constructors trust a tag: `!!int ten` is a ValueError in there.
+        raise UsageError(f"--set {shown(text)}: the value does not fit its YAML tag") from None
     except yaml.YAMLError as exc:
         if not flow:
             return value   # `a: b: c` is no YAML scalar, but plainly meant as this text
-        raise UsageError(f"--set {text!r}: the value is not valid YAML: "
-                         f"{getattr(exc, 'problem', None) or exc}") from None
+        detail = "" if "=" + MASK in shown(text) else f": {getattr(exc, 'problem', None) or exc}"
+        raise UsageError(f"--set {shown(text)}: the value is not valid YAML{detail}") from None
     if isinstance(parsed, (dict, list)) and not flow:
         return value   # block YAML (`a: b`, `- x`) is not a value one writes on a command line
     return parsed
@@ -131,7 +142,7 @@ def apply_override(data: dict[str, Any], override: Override) -> Loc:
         child = node.get(key) if isinstance(node, dict) else node[key]
         if child is None:   # missing, or written empty (`load:`)
             if isinstance(override.path[i + 1], int):
-                raise UsageError(f"--set {override.text!r}: {_name(tuple(loc))} is not in the "
+                raise UsageError(f"--set {shown(override.text)}: {_name(tuple(loc))} is not in the "
                                  f"scenario, and --set creates mappings, not lists")
             child = {}
         elif isinstance(child, (dict, list)):
@@ -146,19 +157,20 @@ def _key(node: Any, part: Part, loc: Loc, override: Override) -> Part:
     where = _name(loc) or "the scenario"
     if isinstance(node, dict):
         if isinstance(part, int):
-            raise UsageError(f"--set {override.text!r}: {where} is a mapping, not a list")
+            raise UsageError(f"--set {shown(override.text)}: {where} is a mapping, not a list")
         return part
     if isinstance(node, list):
         if isinstance(part, str) and not _DIGITS.fullmatch(part):
-            raise UsageError(f"--set {override.text!r}: {where} is a list; "
+            raise UsageError(f"--set {shown(override.text)}: {where} is a list; "
                              f"index it with a number, not {part!r}")
         index = int(part)
         if index >= len(node):
-            raise UsageError(f"--set {override.text!r}: {where} has {len(node)} item(s); "
+            raise UsageError(f"--set {shown(override.text)}: {where} has {len(node)} item(s); "
                              f"index {index} is past the end (indexes start at 0)")
         return index
-    raise UsageError(f"--set {override.text!r}: {where} is a single value "
-                     f"({node!r:.40}), not a mapping or list")
+    value = "" if any(is_secret_key(str(p)) for p in loc) else f" ({node!r:.40})"
+    raise UsageError(f"--set {shown(override.text)}: {where} is a single value{value}, "
+                     f"not a mapping or list")
 
 
 def _name(loc: Loc) -> str:

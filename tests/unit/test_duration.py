@@ -25,7 +25,8 @@ def test_parse_duration(text, seconds):
 @pytest.mark.parametrize("bad, message", [
     ("10 minutes", "invalid duration"), ("s", "invalid duration"), ("", "invalid duration"),
     ("5x", "invalid duration"), ("-5s", "negative"), (-1, "negative"), (True, "got True"),
-    (None, "got NoneType"), ([1], "got list"), (math.inf, "too long"), (math.nan, "got NaN"),
+    (None, "got nothing"), ([1], "got a list"), (math.inf, "infinity is not a number"),
+    (-math.inf, "-infinity is not a number"), (math.nan, "NaN is not a number"),
     ("30000h", "too long"), (10**30, "too long"),
     # one strict grammar: units largest first, each once; ASCII digits; no float() extras
     ("1h1h", "invalid duration"), ("30s1m", "invalid duration"), ("1_0", "invalid duration"),
@@ -52,8 +53,10 @@ def test_parse_ratio(value, ratio):
 
 @pytest.mark.parametrize("bad, message", [("150%", "out of range"), (5, "out of range"),
                                           (-0.1, "out of range"), ("five%", "invalid percentage"),
-                                          (True, "got True"), (math.nan, "out of range"),
-                                          (None, "got NoneType")])
+                                          (True, "got True"), (math.nan, "NaN is not"),
+                                          (None, "got nothing"), ("nan%", "NaN is not"),
+                                          ("inf", "infinity is not"), ("1_0%", "invalid"),
+                                          ("\u0661%", "invalid")])
 def test_parse_ratio_rejects(bad, message):
     with pytest.raises(ValueError, match=message):
         parse_ratio(bad)
