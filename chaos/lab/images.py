@@ -106,12 +106,18 @@ def images_ready(client: Any = None, app: bool = True, names: ImageNames | None 
 
 
 @contextlib.contextmanager
-def _build_lock() -> Iterator[None]:
+def _build_lock(log: Log) -> Iterator[None]:
     """One builder at a time per machine user (two `chaos lab build` would race)."""
     d = cache_dir()
     d.mkdir(parents=True, exist_ok=True)
     with open(d / "build.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            t0 = time.monotonic()
+            log(f"lab images: waiting for another image build to finish ({d / 'build.lock'})")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            log(f"lab images: waited {time.monotonic() - t0:.1f}s")
         try:
             yield
         finally:
@@ -212,7 +218,7 @@ def build_images(offline: bool | None = None, mirror: str | None = None, force: 
     c = engine(client)
     names = names or ImageNames.from_env()
     t0 = time.monotonic()
-    with _build_lock():
+    with _build_lock(log):
         if offline is None and not force:
             if _offline_set_ready(c, names, app):
                 return current_infos(c, names.tags(True, app))

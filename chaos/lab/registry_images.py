@@ -72,6 +72,7 @@ def build_online(client: Any, names: ImageNames, force: bool, log: Log,
     else:
         t0 = time.monotonic()
         db = info(_derive_db(client, names, recipe), names.db, True, time.monotonic() - t0)
+        log(f"  {names.db}: derived from {names.db_source} in {db.seconds:.1f}s")
     if base is None:
         return [db]
     return [db, ensure_app(client, names.app, names.app_base, base.id, "online", force, log)]
