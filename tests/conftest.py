@@ -38,12 +38,20 @@ def pytest_configure(config: pytest.Config) -> None:
     terminate_like_ctrl_c()
 
 
+# Engine tests that time nothing: they may run beside the lab tests (on the unit tests'
+# worker, once those are done). The registry path alone pushes and builds for minutes.
+BESIDE_THE_LABS = {"test_registry_path.py", "test_wheel.py", "test_images.py",
+                   "test_junit_on_failure.py", "test_pytest_sigterm.py"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # `make test` runs two workers (pytest-xdist, --dist loadgroup): every test outside
-    # tests/unit shares one worker, one after another, as they share the engine and
-    # measure times on it; the unit tests run beside them on the other.
+    # `make test` runs two workers (pytest-xdist, --dist loadgroup): every test that runs
+    # labs and measures times on them shares one worker, one after another; the unit
+    # tests, then the engine tests that time nothing, run on the other.
     for item in items:
-        if "unit" not in item.path.parts:
+        if item.path.name in BESIDE_THE_LABS:
+            item.add_marker(pytest.mark.xdist_group("beside"))
+        elif "unit" not in item.path.parts:
             item.add_marker(pytest.mark.xdist_group("lab"))
 
 
