@@ -1,7 +1,7 @@
 """Charts of a run with matplotlib: request rate, error ratio and p95 latency over time.
 
     fig = trial_figure(story)          # one trial: phases shaded, every event marked
-    svg(fig, "trial-1")                # inline <svg> for report.html
+    svg(fig, "trial-1")                # inline <svg> for report.html (chaos.report.figfiles)
     png(main_figure(stories(run)))     # chart.png next to postmortem.md
 
 Phases are spans on the trial clock, from the events: *fault active* (injected
@@ -14,44 +14,22 @@ safe from any thread and never opens a window.
 matplotlib warns on what a damaged or degenerate record makes it draw (identical
 axis limits, a layout that cannot fit): those warnings are about our drawing, not
 the user's input, so every public function here routes them to the
-``chaos.report`` logger instead of the user's stderr.
+``chaos.report`` logger instead of the user's stderr (``figfiles.quiet``).
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import logging
 import math
-import re
-import warnings
-from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from chaos.measure.phases import Phase, phases_from_events
 from chaos.measure.quantiles import quantile
+from chaos.report.figfiles import quiet
 from chaos.report.story import TrialStory
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-_log = logging.getLogger("chaos.report")
-
-
-def _quiet(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run ``func`` with matplotlib's warnings sent to the log, not to stderr."""
-    @functools.wraps(func)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = func(*args, **kwargs)
-        for w in caught:
-            _log.debug("chart %s: %s", func.__name__, w.message)
-        return result
-    return wrapper
 
 PHASE_COLORS = {Phase.FAULT_ACTIVE: "#f59e0b", Phase.DETECTED: "#dc2626",
                 Phase.MITIGATED: "#2563eb", Phase.RECOVERED: "#16a34a"}
@@ -210,7 +188,7 @@ def _label_events(ax: Axes, story: TrialStory, width_in: float) -> None:
     ax.axis("off")
 
 
-@_quiet
+@quiet
 def trial_figure(story: TrialStory) -> Figure:
     """The main chart of one trial: events on top, then rate, errors, latency."""
     width = 11.0
@@ -237,7 +215,7 @@ def _patch(color: str, label: str, alpha: float = 0.25) -> Any:
     return Patch(facecolor=color, alpha=alpha, label=label)
 
 
-@_quiet
+@quiet
 def trial_row_figure(story: TrialStory) -> Figure:
     """One row of small charts for one trial of several."""
     fig = Figure(figsize=(11, 1.9), layout="constrained")
@@ -247,7 +225,7 @@ def trial_row_figure(story: TrialStory) -> Figure:
     return fig
 
 
-@_quiet
+@quiet
 def trials_figure(all_stories: list[TrialStory]) -> Figure:
     """Every trial as a row of small charts, in one figure (the PNG of a multi-trial run)."""
     fig = Figure(figsize=(11, 1.9 * len(all_stories) + 0.4), layout="constrained")
@@ -259,7 +237,7 @@ def trials_figure(all_stories: list[TrialStory]) -> Figure:
     return fig
 
 
-@_quiet
+@quiet
 def distribution_figure(all_stories: list[TrialStory]) -> Figure | None:
     """Each time metric across trials: every trial a dot, the median a bar."""
     present = [(key, label) for key, label in METRICS
@@ -294,7 +272,7 @@ def drawable(all_stories: list[TrialStory]) -> list[TrialStory]:
     return [s for s in clean if s.samples or s.events][:MAX_ROWS]
 
 
-@_quiet
+@quiet
 def main_figure(all_stories: list[TrialStory]) -> Figure:
     drawn = drawable(all_stories)
     if not drawn:
@@ -305,31 +283,3 @@ def main_figure(all_stories: list[TrialStory]) -> Figure:
     if len(all_stories) == 1:
         return trial_figure(drawn[0])
     return trials_figure(drawn)
-
-
-_SVG_TAG = re.compile(r"<svg\b[^>]*>", re.S)
-
-
-@_quiet
-def svg(fig: Figure, name: str) -> str:
-    """The figure as an ``<svg>`` element to inline in HTML: text stays text, ids unique."""
-    buf = io.StringIO()
-    # A salt per figure: matplotlib derives element ids from it, and two inline
-    # SVGs sharing an id would clip each other's plots.
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": f"chaos-{name}"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg"):]
-
-    def responsive(m: re.Match[str]) -> str:
-        tag = re.sub(r'\s(width|height)="[^"]*"', "", m.group(0))
-        return tag.replace("<svg", f'<svg width="100%" role="img" aria-label="{name}"', 1)
-
-    return _SVG_TAG.sub(responsive, text, count=1)
-
-
-@_quiet
-def png(fig: Figure, dpi: int = 100) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return buf.getvalue()

@@ -33,7 +33,7 @@ def inline_md(text: Any) -> Markup:
 
 
 def chart_view(run: Run) -> dict[str, Any]:
-    from chaos.report import charts  # matplotlib: only when a chart is drawn
+    from chaos.report import charts, figfiles  # matplotlib: only when a chart is drawn
 
     all_stories = stories(run)
     drawn = charts.drawable(all_stories)
@@ -42,12 +42,12 @@ def chart_view(run: Run) -> dict[str, Any]:
     if not drawn:
         return view
     if len(all_stories) == 1:
-        view["main"] = Markup(charts.svg(charts.trial_figure(drawn[0]), "trial-1-chart"))
+        view["main"] = Markup(figfiles.svg(charts.trial_figure(drawn[0]), "trial-1-chart"))
         return view
-    view["rows"] = [{"n": s.n, "svg": Markup(charts.svg(charts.trial_row_figure(s),
+    view["rows"] = [{"n": s.n, "svg": Markup(figfiles.svg(charts.trial_row_figure(s),
                                                          f"trial-{s.n}-row"))} for s in drawn]
     dist = charts.distribution_figure(all_stories)
-    view["distribution"] = Markup(charts.svg(dist, "distribution")) if dist is not None else None
+    view["distribution"] = Markup(figfiles.svg(dist, "distribution")) if dist is not None else None
     return view
 
 
@@ -63,6 +63,6 @@ def render(run: Run) -> str:
 
 def chart_png(run: Run) -> bytes:
     """chart.png, the main chart postmortem.md embeds."""
-    from chaos.report import charts
+    from chaos.report import charts, figfiles
 
-    return charts.png(charts.main_figure(stories(run)))
+    return figfiles.png(charts.main_figure(stories(run)))

@@ -128,13 +128,15 @@ def test_a_file_that_is_not_a_regular_file_says_what_it_is(tmp_path, monkeypatch
 def test_matplotlib_warnings_do_not_reach_stderr():
     from matplotlib.figure import Figure
 
-    from chaos.report import charts
+    from chaos.report import charts, figfiles
 
-    for name in ("trial_figure", "trial_row_figure", "trials_figure", "distribution_figure",
-                 "main_figure", "svg", "png"):
-        assert hasattr(getattr(charts, name), "__wrapped__"), f"{name} is not quieted"
+    for module, name in [(charts, n) for n in ("trial_figure", "trial_row_figure",
+                                               "trials_figure", "distribution_figure",
+                                               "main_figure")] + [(figfiles, "svg"),
+                                                                  (figfiles, "png")]:
+        assert hasattr(getattr(module, name), "__wrapped__"), f"{name} is not quieted"
 
-    @charts._quiet
+    @figfiles.quiet
     def degenerate() -> bytes:
         fig = Figure()
         fig.add_subplot().set_xlim(1, 1)   # matplotlib warns: identical limits
