@@ -51,11 +51,12 @@ def resolve(path: Path) -> Path:
 
 def project_root(scenario_dir: Path) -> Path:
     """The scenario's project: the nearest directory, from the scenario's own upward,
-    holding ``.git`` (a checkout, as CI runs it); outside any, the scenario's directory."""
+    holding ``.git`` (a checkout, as CI runs it); outside any, the directory above the
+    scenario's, so the usual layout (``scenarios/`` beside ``compose/``) is one project."""
     for d in (scenario_dir, *scenario_dir.parents):
         if (d / ".git").exists():
             return d
-    return scenario_dir
+    return scenario_dir.parent
 
 
 OPT_IN = "--allow-outside-files (or CHAOS_ALLOW_OUTSIDE_FILES=1)"

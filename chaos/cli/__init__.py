@@ -35,8 +35,9 @@ def _allow_outside(ctx: click.Context, param: click.Parameter, value: bool) -> N
 
 ALLOW_OUTSIDE = click.option(
     "--allow-outside-files", is_flag=True, expose_value=False, callback=_allow_outside,
-    help="Let the scenario name files outside its project (its git checkout, else its "
-         "directory); refused by default, since CI may run a scenario from a pull request.")
+    help="Let the scenario name files outside its project (its git checkout, else the "
+         "directory above it); refused by default, since CI may run a scenario from a pull "
+         "request.")
 
 SET_OPTION = click.option(
     "--set", "overrides", multiple=True, metavar="KEY=VALUE",

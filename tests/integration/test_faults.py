@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import urllib.error
 import urllib.request
 
@@ -202,7 +201,6 @@ def _http(url: str, body: dict | None = None) -> int:
 
 def test_disk_full_fails_writes_not_reads_and_leaves_no_ballast(lab, tmp_path):
     db, url = lab.container("db"), lab.app_url
-    host_free = shutil.disk_usage(client().info().get("DockerRootDir") or "/").free
     seen: dict = {"reads": [], "writes": [], "ballast": None}
 
     def tick(trial):
@@ -211,7 +209,6 @@ def test_disk_full_fails_writes_not_reads_and_leaves_no_ballast(lab, tmp_path):
         if seen["ballast"] is None:
             seen["ballast"] = db.exec_run(["stat", "-c", "%s", "/var/lib/chaos-disk/chaos-ballast"])
             seen["mount"] = db.exec_run(["stat", "-f", "-c", "%T", "/var/lib/chaos-disk"])[1]
-            seen["host_free"] = shutil.disk_usage(client().info().get("DockerRootDir") or "/").free
         seen["reads"].append(_http(f"{url}/products/{len(seen['reads']) % 100 + 1}"))
         seen["writes"].append(_http(f"{url}/orders", {"product_id": 1, "qty": 1}))
 
@@ -225,8 +222,8 @@ def test_disk_full_fails_writes_not_reads_and_leaves_no_ballast(lab, tmp_path):
     assert 500 in seen["writes"] and set(seen["writes"]) <= {201, 500}
     # The ballast was in the tmpfs (memory), not on the host's disk.
     code, size = seen["ballast"]
+    # (The host's free space is not compared: other writers share that disk.)
     assert code == 0 and int(size) > 16 << 20 and seen["mount"].strip() == b"tmpfs"
-    assert host_free - seen["host_free"] < int(size) // 2
     # Reverted: the ballast is gone and writes succeed again.
     assert _http(f"{url}/orders", {"product_id": 1, "qty": 1}) == 201
     assert db.exec_run(["ls", "/var/lib/chaos-disk"])[1].strip() in (b"", b"pgdata")

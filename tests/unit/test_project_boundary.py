@@ -1,6 +1,7 @@
 """A scenario may make chaos read only files in its own project, unless the user opts in.
 
-The project is the nearest git checkout holding the scenario (else its directory);
+The project is the nearest git checkout holding the scenario (else the directory above
+the scenario's);
 chaos's own sample (compose file, locustfile, SQL) is always readable.
 """
 
@@ -38,8 +39,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return repo
 
 
-def write(repo: Path, script: str, compose: str = str(COMPOSE_FILE)) -> Path:
-    path = repo / "ci" / "s.yaml"
+def write(repo: Path, script: str, compose: str = str(COMPOSE_FILE), dirname: str = "ci") -> Path:
+    path = repo / dirname / "s.yaml"
     path.write_text(SCENARIO.format(compose=compose, script=script))
     return path
 
@@ -84,3 +85,16 @@ def test_the_cli_refuses_then_accepts_with_the_flag(project: Path):
     allowed = subprocess.run([*cmd, "--allow-outside-files"], capture_output=True, text=True,
                              timeout=60, env=env)
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_outside_a_checkout_the_project_is_the_directory_above_the_scenarios(tmp_path: Path,
+                                                                            monkeypatch):
+    monkeypatch.delenv("CHAOS_ALLOW_OUTSIDE_FILES", raising=False)
+    ex = tmp_path / "deep" / "ex"          # as `chaos example ex` writes it: no .git
+    (ex / "scenarios").mkdir(parents=True)
+    (ex / "faults").mkdir()
+    (ex / "faults" / "ok.sql").write_text("UPDATE t SET a = 1;\n")
+    (tmp_path / "secret.sql").write_text("UPDATE t SET a = 1;\n")
+    assert load_scenario(write(ex, "../faults/ok.sql", dirname="scenarios"))
+    with pytest.raises(ScenarioError, match="outside the scenario's project"):
+        load_scenario(write(ex, "../../../secret.sql", dirname="scenarios"))
