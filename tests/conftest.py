@@ -44,6 +44,7 @@ BESIDE_THE_LABS = {"test_registry_path.py", "test_wheel.py", "test_images.py",
                    "test_junit_on_failure.py", "test_pytest_sigterm.py"}
 
 
+@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups from the markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # `make test` runs two workers (pytest-xdist, --dist loadgroup): every test that runs
     # labs and measures times on them shares one worker, one after another; the unit
