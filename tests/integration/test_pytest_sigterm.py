@@ -75,7 +75,8 @@ def test_sigterm_runs_fixture_teardown_with_the_plugin(tmp_path):
     code, lab, output = sigterm_session(tmp_path)
     assert code == 2, output   # pytest's "interrupted"
     assert containers(lab) == [], f"the fixture's container was left behind:\n{output}"
-    assert "Traceback" not in output or "KeyboardInterrupt" in output
+    # pytest saw an interruption (its own summary line), not a crash of the process
+    assert "KeyboardInterrupt" in output or "Interrupted" in output, output
 
 
 def test_without_the_plugin_sigterm_leaves_the_container(tmp_path):

@@ -14,9 +14,7 @@ documents; the example counts add up to more than 1,000.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import signal
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ from hypothesis import strategies as st
 
 from chaos.errors import ScenarioError
 from chaos.scenario import load_scenario
+from tests.limits import time_limit
 
 pytestmark = pytest.mark.slow
 
@@ -113,21 +112,6 @@ def mutated(draw) -> dict:
     else:
         holder[last] = draw(HOSTILE)
     return doc
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Fail (instead of hanging the suite) if the body runs too long."""
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def check_fails_cleanly(path: Path) -> None:

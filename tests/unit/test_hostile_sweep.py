@@ -26,7 +26,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import run_main
+from tests.limits import Hang, time_limit
 
 pytestmark = pytest.mark.slow   # ~20 s in all: 257 cases through the real command line
 
@@ -512,10 +512,6 @@ def materialise(d: Path, files: dict[str, str | bytes]) -> None:
 PER_CASE_S = 10.0
 
 
-class Hang(BaseException):
-    """Not an Exception: the CLI's last-resort handler must not turn a hang into exit 3."""
-
-
 MEMORY_HEADROOM = 1 << 30    # a case that reads /dev/zero to the end fails, not the machine
 
 
@@ -529,20 +525,6 @@ def memory_limit() -> Iterator[None]:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    def expired(signum: int, frame: object) -> None:
-        raise Hang(f"still running after {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def run_case(case: Case, d: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
