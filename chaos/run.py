@@ -166,20 +166,21 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 finish_record(record, scenario, out)
                 render_reports(out, opts.log)
         except Interrupted as late:   # arrived after the record was finished: say so in it
-            if "interrupted" not in (record.abort_reason or ""):
-                interrupted_in_teardown(record, late.args[0])
+            if interrupted_in_teardown(record, late.args[0]):
                 finish_record(record, scenario, out)
             raise
     return record.as_dict()
 
 
-def interrupted_in_teardown(record: RunRecord, signame: str) -> None:
-    """A signal deferred while the lab came down: the run ends aborted, exit 130."""
+def interrupted_in_teardown(record: RunRecord, signame: str) -> bool:
+    """A signal deferred while the lab came down: the run ends aborted, exit 130.
+    False when the record already says it was interrupted."""
     if "interrupted" in (record.abort_reason or ""):
-        return
+        return False
     why = f"interrupted ({signame}, during teardown)"
     record.abort_reason = f"{record.abort_reason}; {why}" if record.abort_reason else why
     record.status = "aborted"
+    return True
 
 
 def render_reports(out: Path, log: Callable[[str], None]) -> None:

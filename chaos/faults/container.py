@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from chaos.faults.base import Fault
-from chaos.lab.freezer import unpause
+from chaos.lab.freezer import pause, unpause
 from chaos.registry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ServiceName
@@ -91,7 +91,7 @@ class Pause(Fault):
     def inject(self) -> None:
         c = self.ctx.lab.container(self.params.target)
         self.container_id = c.id
-        c.pause()
+        self.detail.update(pause(c))
 
     def revert(self) -> None:
         # No inspect first: on a hung engine it would hang too (chaos/lab/freezer.py).

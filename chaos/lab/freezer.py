@@ -13,12 +13,18 @@ unpausing once more through the engine.
 
 The freezer files exist only for an engine on this host run by this user's
 privileges (root); elsewhere the timeout becomes a clear error.
+
+Freezing can fail the other way too: runc gives up with "unable to freeze" when a
+process of the container does not stop in time (a backup's pg_dump busy on disk,
+seen in the interrupt harness on a loaded host); runc thaws what it froze, so
+``pause`` simply tries again, a few times, before the fault reports the error.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import docker
 import requests
@@ -73,6 +79,24 @@ def _unpause_once(container_id: str) -> bool:
         if "not paused" not in str(exc):
             raise LabError(f"cannot unpause container {container_id[:12]}: {exc}") from exc
     return True
+
+
+PAUSE_ATTEMPTS = 3
+PAUSE_RETRY_S = 0.5
+
+
+def pause(container: Any) -> dict[str, object]:
+    """``container.pause()``, tried again while runc reports it could not freeze."""
+    for attempt in range(1, PAUSE_ATTEMPTS):
+        try:
+            container.pause()
+            return {"pause_attempts": attempt} if attempt > 1 else {}
+        except APIError as exc:
+            if "unable to freeze" not in str(exc):
+                raise
+            time.sleep(PAUSE_RETRY_S)
+    container.pause()   # the last try: its error is the fault's error
+    return {"pause_attempts": PAUSE_ATTEMPTS}
 
 
 def unpause(container_id: str) -> dict[str, object]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from docker.errors import APIError
 
 from chaos.errors import LabError
 from chaos.lab import freezer
@@ -69,3 +70,35 @@ def test_no_freezer_reachable_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(freezer, "_unpause_once", lambda cid: False)
     with pytest.raises(LabError, match="moby/moby#36661.*by hand"):
         freezer.unpause(CID)
+
+
+class _Freezes:
+    """A container whose first ``fails`` pauses end as runc's "unable to freeze"."""
+
+    def __init__(self, fails: int, message: str = "OCI runtime pause failed: unable to freeze: "
+                                                  "unknown") -> None:
+        self.fails, self.message, self.calls = fails, message, 0
+
+    def pause(self) -> None:
+        self.calls += 1
+        if self.calls <= self.fails:
+            raise APIError(self.message)
+
+
+def test_pause_tries_again_when_runc_could_not_freeze(monkeypatch):
+    monkeypatch.setattr(freezer, "PAUSE_RETRY_S", 0)
+    box = _Freezes(fails=2)
+    assert freezer.pause(box) == {"pause_attempts": 3} and box.calls == 3
+    assert freezer.pause(_Freezes(fails=0)) == {}
+
+
+def test_pause_gives_up_after_its_attempts_and_on_other_errors(monkeypatch):
+    monkeypatch.setattr(freezer, "PAUSE_RETRY_S", 0)
+    stuck = _Freezes(fails=10)
+    with pytest.raises(APIError, match="unable to freeze"):
+        freezer.pause(stuck)
+    assert stuck.calls == freezer.PAUSE_ATTEMPTS
+    other = _Freezes(fails=10, message="No such container")
+    with pytest.raises(APIError, match="No such container"):
+        freezer.pause(other)
+    assert other.calls == 1
