@@ -95,8 +95,7 @@ def render(run: Run) -> str:
     for name, field in PROPERTIES:
         ET.SubElement(props, "property", name=name, value=_property_value(run, field))
     suite.extend(cases)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return _xml(root)
 
 
 def render_unrun(scenario: str, reason: str) -> str:
@@ -108,5 +107,9 @@ def render_unrun(scenario: str, reason: str) -> str:
     case = ET.SubElement(suite, "testcase", name="run", classname=scenario, time="0")
     ET.SubElement(case, "error", message=f"run did not complete: {redact(reason)}",
                   type="RunFailed")
+    return _xml(root)
+
+
+def _xml(root: ET.Element) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
