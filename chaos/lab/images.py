@@ -44,6 +44,7 @@ from chaos.errors import LabError
 # The Debian/rootfs constants live with the machinery that uses them; they are
 # imported (and so re-exported) here because the recipes hash them too.
 from chaos.lab.aptmirror import find_apt_mirror
+from chaos.lab.dbrootfs import db_post, db_pre
 from chaos.lab.imagenames import ImageNames
 from chaos.lab.localimages import (
     ImageInfo,
@@ -79,8 +80,6 @@ from chaos.lab.rootfs import (  # noqa: F401  (ENTRYPOINT_SRC, OFFLINE_DIR: re-e
     SUITE,
     Log,
     _base_tarball,
-    _db_post,
-    _db_pre,
     _offline_image,
 )
 
@@ -159,7 +158,7 @@ def _build_offline(client: Any, names: ImageNames, mirror: str | None, force: bo
                 _offline_image(client, tag=tag, base_tar=base_tar, mirror_url=url,
                                packages=DB_PACKAGES,
                                changes=db_changes(), labels=labels, log=tlog,
-                               pre=_db_pre, post=_db_post)
+                               pre=db_pre, post=db_post)
             img = get(client, tag)
             if img is None or label(img, RECIPE_LABEL) != want[tag]:
                 raise LabError(f"docker import of {tag} did not produce the image")

@@ -268,37 +268,3 @@ def _check_import(out: Any, tag: str) -> str:
             if status.startswith("sha256:"):
                 return status
     raise LabError(f"docker import of {tag} returned no image id: {text[-300:]}")
-
-
-def _db_pre(root: Path) -> None:
-    d = root / "etc/postgresql-common"
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "createcluster.conf").write_text(
-        "# chaos: the entrypoint creates the cluster in $PGDATA on first start\n"
-        "create_main_cluster = false\n")
-
-
-def _db_post(root: Path) -> None:
-    dest = root / "usr/local/bin/docker-entrypoint.sh"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ENTRYPOINT_SRC, dest)
-    dest.chmod(0o755)
-    (root / "docker-entrypoint-initdb.d").mkdir(exist_ok=True)
-    data = root / "var/lib/postgresql/data"
-    data.mkdir(parents=True, exist_ok=True)
-    data.chmod(0o700)
-    # postgres' uid/gid as created by postgresql-common inside the rootfs
-    uid = gid = None
-    for line in (root / "etc/passwd").read_text().splitlines():
-        f = line.split(":")
-        if f[0] == "postgres":
-            uid, gid = int(f[2]), int(f[3])
-    if uid is None or gid is None:
-        raise LabError("chaos/db: the postgres user was not created by the package install")
-    for p in (root / "var/lib/postgresql", data):
-        os.chown(p, uid, gid)
-    # /run, not /var/run: the latter is an absolute symlink that would lead to the host
-    run = root / "run/postgresql"
-    if run.is_dir() and not run.is_symlink():
-        os.chown(run, uid, gid)
-        run.chmod(0o2775)

@@ -31,6 +31,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from chaos.errors import Problem, ScenarioError
 from chaos.redact import is_secret_key
 from chaos.scenario.variables import dotted, substitute
+from chaos.scenario.yamlguard import MAX_NODES, GuardedLoader, describe
 from chaos.userfiles import BadFile, read_text
 
 Loc = tuple[Any, ...]
@@ -38,14 +39,10 @@ Loc = tuple[Any, ...]
 # A scenario is a few KB. PyYAML's pure-Python scanner needs seconds per 100 KB on a
 # busy machine, so a larger limit would let one file stall `chaos validate`.
 MAX_BYTES = 128_000
-# Scenarios are a few hundred nodes. Counting nodes *with aliases expanded*
-# stops "billion laughs" documents before anything builds or walks the expansion.
-MAX_NODES = 20_000
 MAX_INT_CHARS = 100
 # Deeper than any real scenario; far below where PyYAML's recursive composer
 # would exhaust Python's stack.
 MAX_DEPTH = 64
-MAX_FLOW_DEPTH = 16   # `[`/`{` levels; real scenarios use two or three
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
@@ -91,7 +88,7 @@ def load_yaml(path: str | Path, env: Mapping[str, str] | None = None,
         return ScenarioError([Problem(name, line, "", message)])
 
     try:
-        loader = _Loader(text)   # checks every character at once
+        loader = GuardedLoader(text)   # checks every character at once
     except yaml.reader.ReaderError as exc:
         line = text[:exc.position].count("\n") + 1
         raise fail(f"character #x{exc.character:04x} is not allowed in YAML ({exc.reason})",
@@ -107,7 +104,7 @@ def load_yaml(path: str | Path, env: Mapping[str, str] | None = None,
             raise ScenarioError(walk.problems)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        message, where = _describe(exc)
+        message, where = describe(exc)
         mark = exc.problem_mark
         loc = walk.at.get((mark.line, mark.column)) if mark is not None else None
         raise ScenarioError([Problem(name, where, dotted(loc or ()), message)]) from None
@@ -131,50 +128,6 @@ def load_yaml(path: str | Path, env: Mapping[str, str] | None = None,
                    node.start_mark.line + 1)
     lines.lines[()] = node.start_mark.line + 1
     return data, lines
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses deep ``[[[[`` / ``{{{{`` nesting while scanning: PyYAML's
-    scanner slows down with every open bracket, and its composer recurses per level."""
-
-    composed = 0
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.tagged: set[int] = set()   # ids of scalar nodes with a tag written (`!!str ${X}`)
-
-    def compose_scalar_node(self, anchor: Any) -> Any:
-        # types-PyYAML leaves peek_event (and resolve, below) unannotated.
-        written = self.peek_event().tag is not None  # type: ignore[no-untyped-call]
-        node = super().compose_scalar_node(anchor)
-        if written:
-            self.tagged.add(id(node))
-        return node
-
-    def fetch_flow_collection_start(self, token_class: Any) -> None:
-        if self.flow_level >= MAX_FLOW_DEPTH:
-            raise yaml.scanner.ScannerError(
-                None, None, f"brackets nested too deeply (more than {MAX_FLOW_DEPTH} levels)",
-                self.get_mark())
-        super().fetch_flow_collection_start(token_class)
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        # Stop a huge document early; `_walk` counts again with aliases expanded.
-        self.composed += 1
-        if self.composed > MAX_NODES:
-            raise yaml.composer.ComposerError(
-                None, None, f"more than {MAX_NODES} nodes; refusing the document", self.get_mark())
-        return super().compose_node(parent, index)
-
-
-def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, int | None]:
-    mark, opened = exc.problem_mark or exc.context_mark, exc.context_mark
-    detail = ", ".join(part for part in (exc.context, exc.problem) if part) or "syntax error"
-    if mark and opened and opened.line != mark.line:
-        detail += f" (the construct began on line {opened.line + 1})"
-    syntax = not isinstance(exc, yaml.constructor.ConstructorError)
-    kind = "YAML syntax error" if syntax else "YAML error"
-    return f"{kind}: {detail}", mark.line + 1 if mark else None
 
 
 def _read_text(path: Path, name: str) -> str:
@@ -212,7 +165,7 @@ class _Walk:
     """What one pass over the node tree needs besides the node: limits and substitution."""
 
     name: str
-    loader: _Loader
+    loader: GuardedLoader
     env: Mapping[str, str]
     replaced: Callable[[Loc], bool]
     text: str
