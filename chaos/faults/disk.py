@@ -37,6 +37,10 @@ TOP_OFF = f"{DISK_MOUNT}/chaos-ballast-2"
 RESTARTS_DB = {"kill", "stop", "restart"}
 
 
+#: Bytes left to `dd` after the fallocate (see ``fill``).
+FALLOCATE_MARGIN = 1 << 20
+
+
 class DiskFullParams(Strict):
     table: str
     """The table (with its indexes) put on the small disk; inserts into it fail."""
@@ -138,7 +142,10 @@ class DiskFull(Fault):
             return str(exc).strip().splitlines()[0]
 
     def fill(self) -> None:
-        free = self.free_bytes()
+        # Writes go on while this runs: fallocating exactly what `stat` said was free
+        # can fail with ENOSPC once the table grew in between. Leave a margin that
+        # the dd below fills.
+        free = self.free_bytes() - FALLOCATE_MARGIN
         if free > 0 and not self.filled:
             self.run(["fallocate", "-l", str(free), BALLAST], "fallocate")
             self.filled = free
