@@ -18,8 +18,10 @@ MAX_FLOW_DEPTH = 16   # `[`/`{` levels; real scenarios use two or three
 
 
 class GuardedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses deep ``[[[[`` / ``{{{{`` nesting while scanning: PyYAML's
-    scanner slows down with every open bracket, and its composer recurses per level."""
+    """SafeLoader that refuses deep ``[[[[`` / ``{{{{`` nesting while scanning (PyYAML's
+    scanner slows down with every open bracket, and its composer recurses per level) and
+    more than ``MAX_NODES`` nodes while composing, and remembers which scalars carry a
+    written tag (``tagged``: ``${VAR}`` substitution must not retype those)."""
 
     composed = 0
 
