@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
-from chaos.faults.sqlscript import ScriptDied, run_script, statements
+from chaos.faults.sqlscript import ScriptDied, run_script, statements, wal_position
 from chaos.parts import Lesson, code
 from chaos.registry import faults
 from chaos.scenario.base import Strict
@@ -50,14 +50,20 @@ class HalfAppliedUpdate(Fault):
 
     def inject(self) -> None:
         p = self.params
+        mark: dict[str, Any] = {}
+
+        def before(conn: psycopg.Connection) -> None:
+            mark.update(wal_position(conn), wal_lsn_t=round(self.ctx.clock.now(), 4))
+
         try:
-            applied = run_script(self.ctx.db_dsn, p.script, p.transactional, p.fail_at_statement)
-            self.detail = {"applied": applied, "died": False}
+            applied = run_script(self.ctx.db_dsn, p.script, p.transactional, p.fail_at_statement,
+                                 before=before)
+            self.detail = {"applied": applied, "died": False, **mark}
         except ScriptDied as exc:
             # The expected outcome: the script stops where the scenario says.
             self.detail = {"applied": exc.applied, "died_at": exc.number,
                            "reason": exc.reason, "statement": exc.statement[:200],
-                           "transactional": p.transactional}
+                           "transactional": p.transactional, **mark}
 
     @classmethod
     def describe(cls, event: dict[str, Any]) -> str | None:
@@ -114,6 +120,7 @@ class CorruptRows(Fault):
         table, column = table_name(p.table), sql.Identifier(p.column)
         dropped: list[str] = []
         with session(self.ctx.db_dsn, "corrupt_rows", autocommit=False) as conn:
+            mark = {**wal_position(conn), "wal_lsn_t": round(self.ctx.clock.now(), 4)}
             if p.drop_constraints:
                 dropped = drop_column_constraints(conn, p.table, p.column)
             cur = conn.execute(
@@ -122,7 +129,7 @@ class CorruptRows(Fault):
                 .format(t=table, c=column), (p.value, p.rows))
             conn.commit()
         self.detail = {"table": p.table, "column": p.column, "rows": cur.rowcount,
-                       "constraints_dropped": dropped}
+                       "constraints_dropped": dropped, **mark}
 
 
 def drop_column_constraints(conn: psycopg.Connection, table: str, column: str) -> list[str]:

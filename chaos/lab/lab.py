@@ -17,7 +17,7 @@ import secrets
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from chaos.lab.dbdisk import disk_override
 from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
 from chaos.lab.resources import list_resources, sweep, wait_healthy
+from chaos.lab.walarchive import prepare_archive, wal_archive_override
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
 from chaos.scenario.model import LabSection
 
@@ -59,6 +60,8 @@ class LabSpec:
     db_name: str = _section_default("db_name")
     db_proxy: bool = False      # route the app to the db through the fault proxy
     db_disk: str | None = None  # size of a tmpfs mounted in the db for disk_full ("32m")
+    wal_archive_timeout: int | None = None  # seconds; WAL archiving on (lab/walarchive.py)
+    db_env: dict[str, str] = field(default_factory=dict)  # added to the db's environment
 
 
 @dataclass
@@ -123,6 +126,8 @@ class Lab:
             self.compose.build(built, log)
         self.compose.up()
         wait_healthy(self.id, timeout=timeout)
+        if self.spec.wal_archive_timeout:
+            prepare_archive(self)
         return time.monotonic() - t0
 
     def down(self) -> None:
@@ -211,6 +216,12 @@ class Lab:
             proxy_override(override, self.spec, tags)
         if self.spec.db_disk:
             disk_override(override, self.spec, tags)
+        if self.spec.wal_archive_timeout:
+            wal_archive_override(override, base, self.spec, tags)
+        if self.spec.db_env:
+            db = override["services"].setdefault(self.spec.db_service, {"labels": tags})
+            # "$" escaped: compose would interpolate it in the override file.
+            db["environment"] = {k: v.replace("$", "$$") for k, v in self.spec.db_env.items()}
         (self.state_dir / "override.yml").write_text(yaml.safe_dump(override, sort_keys=False))
 
 

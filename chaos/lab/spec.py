@@ -26,4 +26,6 @@ def lab_spec(scenario: Scenario) -> LabSpec:
                    db_service=lab.db, app_port=lab.app_port, db_port=lab.db_port,
                    db_user=lab.db_user, db_password=lab.db_password, db_name=lab.db_name,
                    db_proxy=needs_proxy(needs),
-                   db_disk=f"{needs.db_disk_mb}m" if needs.db_disk_mb else None)
+                   db_disk=f"{needs.db_disk_mb}m" if needs.db_disk_mb else None,
+                   wal_archive_timeout=lab.wal_archive.timeout_s if lab.wal_archive else None,
+                   db_env={k: str(v) for k, v in lab.db_env.items()})

@@ -8,9 +8,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NoReturn
+from typing import Annotated, Any, ClassVar, Literal, NoReturn
 
-from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from chaos.parts import NO_NEEDS, LabNeeds
 from chaos.registry import detectors, faults, steps
@@ -28,6 +36,19 @@ from chaos.scenario.duration import (
 from chaos.scenario.load import Load
 from chaos.scenario.specs import DetectorSpec, FaultSpec, StepSpec
 
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)]
+
+
+class WalArchiveSection(Strict):
+    """``lab.wal_archive``: archive every WAL segment, for ``restore_pitr`` (docs/scenarios.md)."""
+
+    archive_timeout: Duration = 1.0
+    """Force a segment switch this often (whole seconds, rounded up)."""
+
+    @property
+    def timeout_s(self) -> int:
+        return max(1, math.ceil(self.archive_timeout))
+
 
 class LabSection(Strict):
     compose: str = Field(min_length=1)
@@ -43,6 +64,18 @@ class LabSection(Strict):
     db_user: str = "chaos"
     db_password: str = "chaos"
     db_name: str = "app"
+    wal_archive: WalArchiveSection | None = None
+    """WAL archiving in the db service and a base backup at each trial's start (PITR)."""
+    db_env: dict[EnvName, str | int | float] = Field({}, max_length=100)
+    """Added to the db service's environment, e.g. a seed-size variable its init reads."""
+
+    @field_validator("wal_archive", mode="before")
+    @classmethod
+    def _wal_archive_flag(cls, value: Any) -> Any:
+        # `wal_archive: true` is the section with its defaults; `false` is no section.
+        if isinstance(value, bool):
+            return {} if value else None
+        return value
 
 
 class BackupsSection(Strict):
@@ -212,6 +245,11 @@ class Scenario(Strict):
             if part is not None and part.lab_needs(step.params).backups and self.backups is None:
                 errors.append(custom_error(("recovery", "steps", i), "needs_backups",
                                            f"{step.type} needs a 'backups:' section"))
+            if (part is not None and part.lab_needs(step.params).wal_archive
+                    and self.lab.wal_archive is None):
+                errors.append(custom_error(("recovery", "steps", i), "needs_wal_archive", (
+                    f"{step.type} needs WAL archiving: add 'wal_archive: true' to the "
+                    "'lab:' section")))
         for metric in ("data_loss", "rpo"):
             if getattr(self.targets, metric) is not None and self.data_loss is None:
                 errors.append(custom_error(("targets", metric), "not_measurable", (

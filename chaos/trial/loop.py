@@ -23,6 +23,7 @@ from chaos.faults.build import build_fault
 from chaos.lab.lab import record_load_pids
 from chaos.load.runner import LoadRunner, LoadSettings
 from chaos.measure.steady import SteadyStateTracker
+from chaos.trial.basebackup import BaseBackupSchedule
 from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
 from chaos.trial.faults import FaultSchedule
@@ -50,6 +51,7 @@ class Trial:
         self.ending = EndPolicy(self.sc, ctx, self.state, manual=self.recovery.manual)
         self.sampler = Sampler(ctx.timeline)
         self.backups = BackupSchedule(self.sc.backups.every if self.sc.backups else None, ctx)
+        self.base_backup = BaseBackupSchedule(ctx)   # with lab.wal_archive only
         self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir)
 
     # ---- what others may ask of a trial -------------------------------------
@@ -100,6 +102,7 @@ class Trial:
         if self.ctx.lab is not None:
             record_load_pids(self.ctx.lab, self.load.pids())
         tl.add("load_started", users=self.sc.load.users)
+        self.base_backup.start()
         for d in self.detectors:
             d.start()
         try:
@@ -188,6 +191,7 @@ class Trial:
             d.stop()
         self.recovery.join()
         self.backups.join()
+        self.base_backup.join()
         self.ctx.timeline.add("trial_ended", reason=self.state.end_reason or "aborted")
         if errors:
             raise errors[0]
