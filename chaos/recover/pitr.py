@@ -112,6 +112,9 @@ class RestorePitr(Step):
                                 "(see base_backup events on the timeline)")
         settings, detail = target_settings(self.params.target, events, t_fault,
                                            ctx.clock.wall_iso)
+        unreachable = before_base_backup(self.params.target, t_fault, base)
+        if unreachable:
+            raise RecoveryError(f"restore_pitr to {self.params.target}: {unreachable}")
         phases: dict[str, float] = {}
         pitr = PitrRestore(ctx.lab)
         try:
@@ -135,6 +138,22 @@ class RestorePitr(Step):
         self.ctx.timeline.add("pitr_phase", t=t0, step="restore_pitr", phase=name,
                               took_s=phases[name])
         return result
+
+
+def before_base_backup(target: str, t_fault: float, base: dict[str, Any]) -> str | None:
+    """Why a time target cannot be reached from ``base``, or None.
+
+    A restore cannot stop before the base backup's end: PostgreSQL, given such a
+    target, silently stops at the first point it can (measured on PostgreSQL 15: it
+    promoted at the backup's end with no message), which is not what was asked."""
+    if target in ("before_fault", "latest"):
+        return None
+    when = t_fault - parse_duration(target.split()[0])
+    if when >= base["t"]:
+        return None
+    return (f"the target (t={when:.1f} s on the trial's clock) is before the end of the only "
+            f"base backup the archive starts from (t={base['t']:.1f} s); the archive cannot "
+            "reach it, and the database was left untouched")
 
 
 def mib(n: Any) -> str:

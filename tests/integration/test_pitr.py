@@ -48,11 +48,13 @@ def shortened(tmp: Path, target: str) -> Path:
     return path
 
 
-def run(scenario: Path, out: Path) -> dict[str, Any]:
+def run(scenario: Path, out: Path, exit_code: int | None = None) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-m", "chaos", "run", str(scenario), "--out",
                            str(out), "--allow-outside-files"], capture_output=True, text=True,
                           timeout=240, cwd=REPO)
     assert (out / "result.json").exists(), proc.stdout + proc.stderr
+    if exit_code is not None:
+        assert proc.returncode == exit_code, proc.stdout + proc.stderr
     result: dict[str, Any] = json.loads((out / "result.json").read_text())
     assert result["lab"]["id"] and not list_resources(result["lab"]["id"])["volumes"] \
         and not list_resources(result["lab"]["id"])["containers"], "the lab was left behind"
@@ -98,3 +100,16 @@ def test_latest_replays_the_half_applied_update(lab_images, tmp_path):
     # The migration's statements are in the WAL like any others: the column is gone again.
     assert [i["passed"] for i in trial["invariants"]] == [False], trial["invariants"]
     assert trial["ttr_s"] is None
+
+
+def test_a_target_before_the_base_backup_fails_with_the_databases_reason(lab_images, tmp_path):
+    # The base backup is taken as the trial starts; 5 minutes before the fault is long
+    # before it, so no WAL in the archive can reach that instant.
+    result = run(shortened(tmp_path, "5m before fault"), tmp_path / "early", exit_code=1)
+    trial = result["trials"][0]
+    failed = [e for e in events(trial, "step_failed") if e["step"] == "restore_pitr"]
+    assert failed, [e["kind"] for e in trial["events"]]
+    assert "before the end of the only base backup" in failed[0]["error"], failed[0]
+    # Refused before anything was stopped: no phase ran.
+    assert not events(trial, "pitr_phase")
+    assert events(trial, "recovery_failed") and trial["ttr_s"] is None

@@ -132,3 +132,14 @@ def test_describe_names_target_and_sizes():
                                  "restored_bytes": 2**20, "replayed_bytes": 3 * 2**20})
     assert line is not None and "1.0 MiB" in line and "3.0 MiB" in line and "0/B0" in line
     assert RestorePitr.describe(SimpleNamespace().__dict__) is None
+
+
+def test_a_time_target_before_the_base_backup_is_refused():
+    from chaos.recover.pitr import before_base_backup
+
+    base = {"t": 5.0}
+    assert before_base_backup("before_fault", 20.0, base) is None
+    assert before_base_backup("latest", 20.0, base) is None
+    assert before_base_backup("10s before fault", 20.0, base) is None
+    assert "before the end of the only base backup" in before_base_backup(
+        "16s before fault", 20.0, base)
