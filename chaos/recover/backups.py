@@ -21,6 +21,7 @@ class Backup:
     path: str
     started_t: float     # snapshot instant (trial clock)
     done_t: float
+    bytes: int = 0       # the dump file's size
 
 
 class BackupStore:
@@ -35,7 +36,9 @@ class BackupStore:
         started = clock.now()
         db_exec(self.lab, ["sh", "-c", f"mkdir -p {BACKUP_DIR}"], "mkdir for backups")
         db_exec(self.lab, ["pg_dump", "-h", "127.0.0.1", "-Fc", "-f", path], "pg_dump")
-        backup = Backup(number, path, started, clock.now())
+        done = clock.now()
+        size = db_exec(self.lab, ["stat", "-c", "%s", path], "sizing the dump").strip()
+        backup = Backup(number, path, started, done, int(size) if size.isdigit() else 0)
         self.taken.append(backup)
         return backup
 

@@ -47,14 +47,17 @@ class RestoreBackup(Step):
     def describe(cls, event: dict[str, Any]) -> str | None:
         if "backup" not in event:
             return None
-        return f"restored backup #{event['backup']}"
+        size = event.get("restored_bytes")
+        return f"restored backup #{event['backup']}" + (
+            f" ({size / 2**20:.1f} MiB dump)" if size else "")
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
         backup = self.ctx.backups.newest_before(t_fault)
         if backup is None:
             raise RecoveryError("no backup was completed before the fault: nothing to restore")
         self.ctx.backups.restore(backup)
-        return {"backup": backup.number, "snapshot_t": round(backup.started_t, 3)}
+        return {"backup": backup.number, "snapshot_t": round(backup.started_t, 3),
+                "restored_bytes": backup.bytes}
 
 
 @steps.register("run_sql")

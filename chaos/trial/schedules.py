@@ -81,7 +81,7 @@ class BackupSchedule:
             b = ctx.backups.take(number, ctx.clock)
             ctx.timeline.add("backup_taken", t=b.done_t, number=number,
                              snapshot_t=round(b.started_t, 3),
-                             took_s=round(b.done_t - b.started_t, 3))
+                             took_s=round(b.done_t - b.started_t, 3), bytes=b.bytes)
 
         self.thread = Worker(f"backup-{number}", take)
         self.thread.start()

@@ -4,8 +4,6 @@ or declared requests; data_loss and baseline rules. Every error names file and l
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from chaos.errors import ScenarioError
 from chaos.scenario import load_scenario
 from chaos.scenario.template import Template, field_of, parse_tree, render_tree
+from tests.cli_helpers import run_main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -148,11 +147,9 @@ def test_shop_fault_parameters_have_no_defaults(tmp_path):
 
 def test_validate_exits_2_naming_the_locustfile_line(tmp_path):
     path = write(tmp_path, "load: {locustfile: lf.py}\n", "import os\nraise SystemExit('no')\n")
-    done = subprocess.run([sys.executable, "-m", "chaos", "validate", str(path)],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2, done.stderr
-    assert "lf.py:2: import failed: SystemExit: no" in done.stderr + done.stdout
-    assert "Traceback" not in done.stderr
+    code, said = run_main(["validate", str(path)])
+    assert code == 2, said
+    assert "lf.py:2: import failed: SystemExit: no" in said and "Traceback" not in said
 
 
 # ---- templates -------------------------------------------------------------------------

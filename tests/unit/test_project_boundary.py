@@ -7,8 +7,6 @@ chaos's own sample (compose file, locustfile, SQL) is always readable.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from chaos.errors import ScenarioError
 from chaos.sample import COMPOSE_FILE
 from chaos.scenario import load_scenario
+from tests.cli_helpers import run_main
 
 SCENARIO = """name: boundary
 lab: {{compose: {compose}}}
@@ -76,15 +75,13 @@ def test_opting_in_reads_it(project: Path, monkeypatch: pytest.MonkeyPatch):
     assert load_scenario(path).faults[0].params.script.name == "secret.sql"
 
 
-def test_the_cli_refuses_then_accepts_with_the_flag(project: Path):
+def test_the_cli_refuses_then_accepts_with_the_flag(project: Path, monkeypatch):
+    monkeypatch.delenv("CHAOS_ALLOW_OUTSIDE_FILES", raising=False)
     path = write(project, "/etc/hostname" if Path("/etc/hostname").exists() else "/etc/passwd")
-    env = {"PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "chaos", "validate", str(path)]
-    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
-    assert refused.returncode == 2 and "outside the scenario's project" in refused.stderr
-    allowed = subprocess.run([*cmd, "--allow-outside-files"], capture_output=True, text=True,
-                             timeout=60, env=env)
-    assert allowed.returncode == 0, allowed.stderr
+    code, said = run_main(["validate", str(path)])
+    assert code == 2 and "outside the scenario's project" in said, said
+    code, said = run_main(["validate", str(path), "--allow-outside-files"])
+    assert code == 0, said
 
 
 def test_outside_a_checkout_the_project_is_the_directory_above_the_scenarios(tmp_path: Path,

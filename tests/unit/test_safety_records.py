@@ -87,14 +87,28 @@ def test_a_taken_name_draws_another(tmp_path):
     assert atomic.exclusive_dir(tmp_path, lambda: next(names)).name == "free"
 
 
+def _draw_run_dir(parent: str, start, out) -> None:
+    from chaos.run import new_run_id
+
+    start.wait(timeout=30)          # all eight reach for a name at the same instant
+    out.put(str(atomic.exclusive_dir(Path(parent),
+                                     lambda: new_run_id(SimpleNamespace(), Path("s.yaml")))))
+
+
 def test_concurrent_processes_get_distinct_run_dirs(tmp_path):
-    code = ("import sys; from pathlib import Path; from types import SimpleNamespace;"
-            "from chaos.atomic import exclusive_dir; from chaos.run import new_run_id;"
-            "print(exclusive_dir(Path(sys.argv[1]),"
-            " lambda: new_run_id(SimpleNamespace(), Path('s.yaml'))))")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True) for _ in range(8)]
-    dirs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    # Eight real processes (forked from this one, so they do not each pay chaos's imports).
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    start, out = ctx.Barrier(8), ctx.Queue()
+    procs = [ctx.Process(target=_draw_run_dir, args=(str(tmp_path), start, out))
+             for _ in range(8)]
+    for proc in procs:
+        proc.start()
+    dirs = [out.get(timeout=60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+    assert [proc.exitcode for proc in procs] == [0] * 8
     assert len(set(dirs)) == 8 and all(Path(d).is_dir() for d in dirs)
 
 
