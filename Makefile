@@ -26,7 +26,7 @@ demo: images
 
 # The whole test suite (unit + integration on the real Docker engine).
 test: images
-	$(BIN)/pytest -q -ra -n 2 --dist loadgroup
+	$(BIN)/pytest -q -ra -n 2 --dist loadgroup --durations=40
 
 unit: install
 	$(BIN)/pytest -q -m "not slow" tests/unit
