@@ -42,7 +42,7 @@ def shortened(tmp: Path, target: str) -> Path:
     doc["steady_state"] = {"error_rate": {"below": "1%", "for": "3s"}}
     # The schema as it ends up: whether the price column is there at all.
     doc["invariants"] = [{"name": "price column present", "query": PRICE_COLUMN, "expect": 1}]
-    doc["time_limit"] = "45s" if target == "before_fault" else "25s"
+    doc["time_limit"] = {"before_fault": "45s", "latest": "25s"}.get(target, "16s")
     path = tmp / f"pitr-{target}.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
