@@ -26,6 +26,7 @@ from typing import Any
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError, UsageError
+from chaos.lab.failover import restore_topology
 from chaos.lab.lab import Lab
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
@@ -128,6 +129,9 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 if deadline is not None and time.monotonic() >= deadline:
                     out_of_time = True
                     break
+                if golden is not None and n > 1 and lab.primary:
+                    opts.log(f"lab {lab.id}: failed over in trial {n - 1}; the primary back "
+                             f"and a fresh replica in {restore_topology(lab):.1f} s")
                 if golden is not None and n > 1:   # assigned: a field never set is not written
                     record.resets_s = [*record.resets_s,
                                        reset_database(lab, golden, scenario.lab.health_path)]
