@@ -44,6 +44,18 @@ def fault_lsn(events: list[dict[str, Any]]) -> str | None:
     return str(marked[0]["wal_lsn_before"]) if marked else None
 
 
+def lag_before(events: list[dict[str, Any]], t_fault: float | None) -> dict[str, Any]:
+    """How far behind the replica was at the last lag sample before the fault."""
+    ok = [e for e in events if e.get("kind") == "replication_lag" and e.get("standbys")
+          and (t_fault is None or e["t"] <= t_fault)]
+    if not ok:
+        return {}
+    last = ok[-1]
+    return {"lag_bytes_before_fault": last.get("lag_bytes"),
+            "replay_lag_s_before_fault": last.get("replay_lag_s"),
+            "sync_state": last.get("sync_state")}
+
+
 @steps.register("failover")
 class Failover(Step):
     """Fence the primary, promote the streaming replica, move the database's name to it."""
@@ -58,8 +70,12 @@ class Failover(Step):
     def describe(cls, event: dict[str, Any]) -> str | None:
         if "promoted_lsn" not in event:
             return None
-        text = (f"fenced the old primary, promoted the replica (it had replayed up to "
-                f"{code(event.get('replayed_lsn'))}) and moved the database's name to it")
+        text = (f"fenced the old primary, promoted the {event.get('sync_state') or 'streaming'} "
+                f"replica (it had replayed up to {code(event.get('replayed_lsn'))}) and moved "
+                "the database's name to it")
+        if event.get("lag_bytes_before_fault") is not None:
+            text += (f"; at the last sample before the fault it was "
+                     f"{event['lag_bytes_before_fault']} bytes of WAL behind")
         if event.get("replayed_past_fault"):
             text += (f"; the replica had replayed the fault too (past WAL position "
                      f"{code(event.get('fault_lsn'))}, where the fault's first statement "
@@ -92,8 +108,10 @@ class Failover(Step):
         if health:
             self._phase(phases, "reconnect",
                         lambda: wait_answering(ctx.app_url + health, timeout, "failover"))
-        detail: dict[str, Any] = {**lsns, "networks": networks, "phases_s": phases}
-        before = fault_lsn(list(ctx.timeline.events))
+        events = list(ctx.timeline.events)
+        detail: dict[str, Any] = {**lsns, **lag_before(events, t_fault), "networks": networks,
+                                  "phases_s": phases}
+        before = fault_lsn(events)
         if before is not None and lsns["replayed_lsn"]:
             detail |= {"fault_lsn": before,
                        "replayed_past_fault": lsn_diff(lsns["replayed_lsn"], before) > 0}
