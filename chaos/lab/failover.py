@@ -52,6 +52,10 @@ def promote_replica(lab: Any, timeout: float = 60) -> dict[str, str]:
     done = psql(c, spec, f"SELECT pg_promote(true, {int(timeout)})", "promoting the replica")
     if done != "t":
         raise LabError(f"the replica was not promoted within {timeout:.0f} s")
+    # Cloned from a synchronous primary, it would wait for a standby of its own that
+    # does not exist: a lone primary commits alone.
+    psql(c, spec, "ALTER SYSTEM RESET synchronous_standby_names", "dropping synchronous commit")
+    psql(c, spec, "SELECT pg_reload_conf()", "reloading the new primary")
     now = psql(c, spec, "SELECT pg_current_wal_lsn()", "reading the new primary's position")
     lab.primary = replica_service(spec.db_service)
     return {"replayed_lsn": replayed, "promoted_lsn": now}
@@ -93,6 +97,10 @@ def restore_topology(lab: Any, timeout: float = 300) -> float:
         old.start()
     lab.primary = ""
     wait_running(lab, db, timeout)
+    # Until the new replica streams, a synchronous primary would hold every commit.
+    primary = lab.container(db)
+    psql(primary, spec, "ALTER SYSTEM RESET synchronous_standby_names", "resetting sync")
+    psql(primary, spec, "SELECT pg_reload_conf()", "reloading the primary")
     lab.compose.up(services=[replica])
     setup_replica(lab, bool(spec.replica_sync))
     return round(time.monotonic() - t0, 3)
