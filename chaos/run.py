@@ -26,7 +26,7 @@ from typing import Any
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError, UsageError
-from chaos.lab.failover import restore_topology
+from chaos.lab.takeover import restore_topology
 from chaos.lab.lab import Lab
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab

@@ -1,4 +1,4 @@
-"""Failing the lab's database over to its streaming replica, and back between trials.
+"""The replica takes over: failing the lab's database over to it, and back between trials.
 
     fenced = fence_primary(lab)        # the old primary killed and off every network
     lsns = promote_replica(lab)         # pg_promote(): the replica takes writes
