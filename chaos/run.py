@@ -26,10 +26,10 @@ from typing import Any
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError, UsageError
-from chaos.lab.takeover import restore_topology
 from chaos.lab.lab import Lab
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
+from chaos.lab.takeover import restore_topology
 from chaos.live import Live, as_gameday, open_live, with_board
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import Clock, Timeline
