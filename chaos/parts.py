@@ -38,12 +38,15 @@ class LabNeeds:
     """Backups taken during the trial (a ``backups:`` section in the scenario)."""
     wal_archive: bool = False
     """WAL archiving and a base backup at each trial's start (``lab.wal_archive``)."""
+    replica: bool = False
+    """A streaming replica of the database service (``lab.replica``)."""
 
     def __or__(self, other: LabNeeds) -> LabNeeds:
         proxy = max(self.db_proxy, other.db_proxy, key=_PROXY_ORDER.__getitem__)
         return LabNeeds(db_proxy=proxy, db_disk_mb=max(self.db_disk_mb, other.db_disk_mb),
                         backups=self.backups or other.backups,
-                        wal_archive=self.wal_archive or other.wal_archive)
+                        wal_archive=self.wal_archive or other.wal_archive,
+                        replica=self.replica or other.replica)
 
 
 NO_NEEDS = LabNeeds()

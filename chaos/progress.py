@@ -108,6 +108,10 @@ def for_terminal(log: Callable[[str], None], plain_tick: Callable[[Any], None],
     return PlainDisplay(log, plain_tick, fmt)
 
 
+QUIET_KINDS = frozenset({"replication_lag"})
+"""Events recorded every second (samples, on the record): not shown as they happen."""
+
+
 def format_event(e: dict[str, Any]) -> str:
     skip = {"t", "wall", "kind", "trial"}
     detail = " ".join(f"{k}={v}" for k, v in e.items() if k not in skip)

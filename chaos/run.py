@@ -29,10 +29,11 @@ from chaos.errors import BaselineError, UsageError
 from chaos.lab.lab import Lab
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
+from chaos.lab.takeover import restore_topology
 from chaos.live import Live, as_gameday, open_live, with_board
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import Clock, Timeline
-from chaos.progress import for_terminal, format_event, progress_printer
+from chaos.progress import QUIET_KINDS, for_terminal, format_event, progress_printer
 from chaos.provenance import git_commit
 from chaos.record import (
     SCHEMA_VERSION,
@@ -128,6 +129,9 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 if deadline is not None and time.monotonic() >= deadline:
                     out_of_time = True
                     break
+                if golden is not None and n > 1 and lab.primary:
+                    opts.log(f"lab {lab.id}: failed over in trial {n - 1}; the primary back "
+                             f"and a fresh replica in {restore_topology(lab):.1f} s")
                 if golden is not None and n > 1:   # assigned: a field never set is not written
                     record.resets_s = [*record.resets_s,
                                        reset_database(lab, golden, scenario.lab.health_path)]
@@ -231,7 +235,7 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
     display = for_terminal(opts.log, progress_printer(opts.log), format_event, scenario.time_limit,
                            url=live.url if live else None, title=f"{scenario.name} · trial {n}")
-    timeline.listeners.append(display.event)
+    timeline.listeners.append(lambda e: e["kind"] in QUIET_KINDS or display.event(e))
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
                        backups=BackupStore(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
                        workdir=workdir)

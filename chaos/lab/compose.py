@@ -95,8 +95,10 @@ class Compose:
             raise LabError(f"docker compose build {' '.join(services)} failed for "
                            f"{self.project}:\n" + "\n".join(tail))
 
-    def up(self) -> None:
-        self._run("up", "-d", "--no-build", timeout=600)
+    def up(self, services: list[str] | None = None) -> None:
+        """Start the project; with ``services``, only those (their dependencies left alone)."""
+        extra = ["--no-deps", *services] if services else []
+        self._run("up", "-d", "--no-build", *extra, timeout=600)
 
     def down(self) -> None:
         self._run("down", "-v", "--remove-orphans", "--timeout", "5", timeout=300)

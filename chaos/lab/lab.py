@@ -31,6 +31,7 @@ from chaos.lab.composedoc import build_image_name, built_services
 from chaos.lab.dbdisk import disk_override
 from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
+from chaos.lab.replica import replica_override, setup_replica
 from chaos.lab.resources import list_resources, sweep, wait_healthy
 from chaos.lab.walarchive import prepare_archive, wal_archive_override
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
@@ -61,6 +62,7 @@ class LabSpec:
     db_proxy: bool = False      # route the app to the db through the fault proxy
     db_disk: str | None = None  # size of a tmpfs mounted in the db for disk_full ("32m")
     wal_archive_timeout: int | None = None  # seconds; WAL archiving on (lab/walarchive.py)
+    replica_sync: bool | None = None  # a streaming replica: True synchronous (lab/replica.py)
     db_env: dict[str, str] = field(default_factory=dict)  # added to the db's environment
 
 
@@ -69,6 +71,7 @@ class Lab:
     id: str
     spec: LabSpec
     owner_pid: int
+    primary: str = ""   # the service that is the primary now; "" the db service (failover)
 
     # ---- life cycle -------------------------------------------------------
 
@@ -125,6 +128,8 @@ class Lab:
             log(f"lab {self.id}: building {', '.join(built)} (Docker reuses cached layers)")
             self.compose.build(built, log)
         self.compose.up()
+        if self.spec.replica_sync is not None:   # the replica waits for the primary's pg_hba
+            setup_replica(self, self.spec.replica_sync)
         wait_healthy(self.id, timeout=timeout)
         if self.spec.wal_archive_timeout:
             prepare_archive(self)
@@ -176,7 +181,7 @@ class Lab:
 
     @property
     def db_dsn(self) -> str:
-        host, port = self.published(self.spec.db_service, self.spec.db_port)
+        host, port = self.published(self.primary or self.spec.db_service, self.spec.db_port)
         s = self.spec
         return f"postgresql://{s.db_user}:{s.db_password}@{host}:{port}/{s.db_name}"
 
@@ -218,6 +223,8 @@ class Lab:
             disk_override(override, self.spec, tags)
         if self.spec.wal_archive_timeout:
             wal_archive_override(override, base, self.spec, tags)
+        if self.spec.replica_sync is not None:
+            replica_override(override, base, self.spec, tags)
         if self.spec.db_env:
             db = override["services"].setdefault(self.spec.db_service, {"labels": tags})
             # "$" escaped: compose would interpolate it in the override file.

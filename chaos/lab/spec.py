@@ -28,4 +28,5 @@ def lab_spec(scenario: Scenario) -> LabSpec:
                    db_proxy=needs_proxy(needs),
                    db_disk=f"{needs.db_disk_mb}m" if needs.db_disk_mb else None,
                    wal_archive_timeout=lab.wal_archive.timeout_s if lab.wal_archive else None,
+                   replica_sync=lab.replica.synchronous if lab.replica else None,
                    db_env={k: str(v) for k, v in lab.db_env.items()})

@@ -168,7 +168,7 @@ def lsn_diff(a: str, b: str) -> int:
     return max(0, value(a) - value(b))
 
 
-def wait_answering(url: str, timeout: float = 120) -> None:
+def wait_answering(url: str, timeout: float = 120, step: str = "restore_pitr") -> None:
     """Until the app answers ``url`` with 2xx: it has reconnected to the database."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -179,5 +179,5 @@ def wait_answering(url: str, timeout: float = 120) -> None:
         except OSError:
             pass
         time.sleep(0.1)
-    raise RecoveryError(f"restore_pitr: the app did not answer {url} within {timeout:.0f} s "
+    raise RecoveryError(f"{step}: the app did not answer {url} within {timeout:.0f} s "
                         "after the database was promoted")

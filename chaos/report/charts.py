@@ -38,7 +38,7 @@ SERIES = (("requests/s", "#334155"), ("errors %", "#dc2626"), ("p95 latency ms",
 METRICS = (("ttd_s", "time to detect"), ("human_ttd_s", "time to detect (people)"),
            ("tta_s", "time to acknowledge"), ("ttm_s", "time to mitigate"),
            ("ttr_s", "time to recover"), ("outage_s", "outage"))
-QUIET = ("sample",)
+QUIET = ("sample", "replication_lag")   # recorded once a second: no label each
 PLAUSIBLE_S = 1e7        # seconds; a time beyond this in a record is damage, not a trial
 MAX_ROWS = 12            # trials drawn as rows of small charts; the tables list them all
 

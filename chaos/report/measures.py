@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaos.registry import faults
+from chaos.registry import faults, steps
 from chaos.report.story import TrialStory, recovery
 from chaos.report.text import num, redact, seconds
 
@@ -26,17 +26,23 @@ def _missed(trial: dict[str, Any], metric: str) -> dict[str, Any] | None:
     return t if t is not None and t.get("passed") is False else None
 
 
+# The events whose part is asked for lessons: (kind, the field naming the part, registry).
+_OWN_EVENTS = (("fault_applied", "fault", faults), ("step_done", "step", steps))
+
+
 def _cause(story: TrialStory) -> list[tuple[str, str]]:
-    """What the faults themselves suggest from their outcome (``lessons`` of each part)."""
+    """What the faults and steps suggest from their outcome (``lessons`` of each part)."""
     out: list[tuple[str, str]] = []
     for e in story.events:
-        if e["kind"] != "fault_applied" or e.get("error"):
+        found = [(f, reg) for kind, f, reg in _OWN_EVENTS if e["kind"] == kind]
+        if not found or e.get("error"):
             continue
-        part = faults.get(e["fault"]) if isinstance(e.get("fault"), str) else None
+        field, registry = found[0]
+        part = registry.get(e[field]) if isinstance(e.get(field), str) else None
         try:
             lessons = part.lessons(e) if part is not None else []
         except Exception as exc:   # never stops a report, never hidden either
-            lessons = [("part_error", f"{e['fault']}: its lessons() failed: "
+            lessons = [("part_error", f"{e[field]}: its lessons() failed: "
                                       f"{type(exc).__name__}: {exc}")]
         out.extend((str(key), redact(text)) for key, text in lessons or [])
     return out

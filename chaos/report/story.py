@@ -150,8 +150,10 @@ def describe(e: dict[str, Any], story: TrialStory) -> str | None:
     if kind == "recovery_started":
         steps = f", {e['steps']} steps" if "steps" in e else ""
         return f"recovery started (trigger {e.get('trigger', '?')}{steps})"
-    if kind == "step_started":
-        return None  # the matching step_done/step_failed line carries the duration
+    if kind in ("step_started", "replication_lag"):
+        # step_done carries the duration; lag samples (one a second) are on the record,
+        # and the failover step's own event says how far behind the replica was.
+        return None
     if kind in ("step_done", "step_failed"):
         return _step_text(e, story)
     if kind == "recovery_finished":

@@ -50,6 +50,13 @@ class WalArchiveSection(Strict):
         return max(1, math.ceil(self.archive_timeout))
 
 
+class ReplicaSection(Strict):
+    """``lab.replica``: a streaming replica of the db, for ``failover`` (docs/scenarios.md)."""
+
+    synchronous: bool = False
+    """Commits wait until the replica has them (the primary's ``synchronous_standby_names``)."""
+
+
 class LabSection(Strict):
     compose: str = Field(min_length=1)
     """The system under test's compose file, relative to the scenario."""
@@ -66,12 +73,14 @@ class LabSection(Strict):
     db_name: str = "app"
     wal_archive: WalArchiveSection | None = None
     """WAL archiving in the db service and a base backup at each trial's start (PITR)."""
+    replica: ReplicaSection | None = None
+    """A hot-standby streaming replica of the db service, initialised by pg_basebackup."""
     db_env: dict[EnvName, str | int | float] = Field({}, max_length=100)
     """Added to the db service's environment, e.g. a seed-size variable its init reads."""
 
-    @field_validator("wal_archive", mode="before")
+    @field_validator("wal_archive", "replica", mode="before")
     @classmethod
-    def _wal_archive_flag(cls, value: Any) -> Any:
+    def _section_flag(cls, value: Any) -> Any:
         # `wal_archive: true` is the section with its defaults; `false` is no section.
         if isinstance(value, bool):
             return {} if value else None
@@ -250,6 +259,11 @@ class Scenario(Strict):
                 errors.append(custom_error(("recovery", "steps", i), "needs_wal_archive", (
                     f"{step.type} needs WAL archiving: add 'wal_archive: true' to the "
                     "'lab:' section")))
+            if (part is not None and part.lab_needs(step.params).replica
+                    and self.lab.replica is None):
+                errors.append(custom_error(("recovery", "steps", i), "needs_replica", (
+                    f"{step.type} needs a streaming replica: add 'replica: true' (or "
+                    "'replica: {synchronous: true}') to the 'lab:' section")))
         for metric in ("data_loss", "rpo"):
             if getattr(self.targets, metric) is not None and self.data_loss is None:
                 errors.append(custom_error(("targets", metric), "not_measurable", (

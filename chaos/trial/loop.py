@@ -28,6 +28,7 @@ from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
 from chaos.trial.faults import FaultSchedule
 from chaos.trial.recovery import Recovery
+from chaos.trial.replicalag import ReplicaLagSampler
 from chaos.trial.schedules import BackupSchedule, Sampler
 from chaos.trial.state import TrialState
 from chaos.trial.status import FaultView, TrialStatus
@@ -52,6 +53,7 @@ class Trial:
         self.sampler = Sampler(ctx.timeline)
         self.backups = BackupSchedule(self.sc.backups.every if self.sc.backups else None, ctx)
         self.base_backup = BaseBackupSchedule(ctx)   # with lab.wal_archive only
+        self.replica_lag = ReplicaLagSampler(ctx)    # with lab.replica only
         self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir)
 
     # ---- what others may ask of a trial -------------------------------------
@@ -103,6 +105,7 @@ class Trial:
             record_load_pids(self.ctx.lab, self.load.pids())
         tl.add("load_started", users=self.sc.load.users)
         self.base_backup.start()
+        self.replica_lag.start()
         for d in self.detectors:
             d.start()
         try:
@@ -190,6 +193,7 @@ class Trial:
         for d in self.detectors:
             d.stop()
         self.recovery.join()
+        self.replica_lag.stop()
         self.backups.join()
         self.base_backup.join()
         self.ctx.timeline.add("trial_ended", reason=self.state.end_reason or "aborted")
