@@ -35,7 +35,7 @@ from chaos.lab.replica import replica_override, setup_replica
 from chaos.lab.resources import list_resources, sweep, wait_healthy
 from chaos.lab.walarchive import prepare_archive, wal_archive_override
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
-from chaos.scenario.model import LabSection
+from chaos.scenario.labsection import LabSection
 
 
 def state_root() -> Path:
