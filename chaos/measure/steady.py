@@ -37,6 +37,13 @@ class SteadyStateTracker:
             if self.failed / self.answered >= self.below:
                 self.since, self.answered, self.failed = end, 0, 0
 
+    def not_before(self, t: float) -> None:
+        """No window may start before ``t`` (a fault that took until then to apply:
+        answers during a long-running script say nothing about recovery from it)."""
+        if t > self.since:
+            self.since, self.answered, self.failed = t, 0, 0
+            self.latest = max(self.latest, t)
+
     def held_until(self) -> float | None:
         """The instant the steady state completed its window, if it has."""
         if self.answered and self.latest - self.since >= self.hold_s:

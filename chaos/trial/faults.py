@@ -32,6 +32,7 @@ class FaultSchedule:
         self.states = [FaultState.SCHEDULED] * len(faults)
         self.threads: dict[int, Worker] = {}
         self.errors: list[str] = []
+        self.applied_at: float | None = None   # the latest instant fault's end of apply
 
     def view(self) -> tuple[tuple[str, float, float | None, FaultState], ...]:
         """(type, at, duration, state) per fault, for status displays."""
@@ -69,6 +70,9 @@ class FaultSchedule:
             self.errors.append(detail["error"])
         self.ctx.timeline.add("fault_applied", fault=fault.spec.type, index=i, **detail)
         done = fault.instant or err is not None
+        if fault.instant:
+            now = self.ctx.clock.now()
+            self.applied_at = max(self.applied_at or now, now)
         self.states[i] = FaultState.DONE if done else FaultState.ACTIVE
         if done:
             self.revert(i)

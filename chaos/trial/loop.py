@@ -123,6 +123,8 @@ class Trial:
         self.sampler.due(now)
         self.backups.due(now)
         self.faults.due(now, first=self._first_injection)
+        if self.state.steady is not None and self.faults.applied_at is not None:
+            self.state.steady.not_before(self.faults.applied_at)
         self.check_detectors(now)
         self.recovery.due(now, self.first_detection())
         self.ending.check(now, faults_over=self.faults.over(), recovering=self.recovery.running)

@@ -125,6 +125,22 @@ def test_steady_state_holds_after_the_last_failure():
     assert s.failures_seen == 31
 
 
+def test_no_steady_window_starts_while_a_slow_fault_is_still_applying():
+    # A half-applied update on a large table: its UPDATE runs 17 s with requests
+    # mostly answered; the breaking statement lands at 57 s. The 10 s of good answers
+    # from 40 s on must not count as a recovery from a fault that had not yet happened.
+    s = feed(SteadyStateTracker(below=0.01, hold_s=10.0, since=40.0),
+             [(40.0 + i * 0.1, True) for i in range(1, 170)])         # up to 56.9
+    assert s.held_until() == pytest.approx(50.0)                      # the old, wrong answer
+    s.not_before(57.0)
+    assert s.held_until() is None
+    feed(s, [(57.5, False), (58.0, True), (68.0, True)])
+    assert s.since == pytest.approx(57.5)
+    assert s.held_until() == pytest.approx(67.5)
+    s.not_before(50.0)                                                # never moves it back
+    assert s.since == pytest.approx(57.5)
+
+
 def test_steady_state_tolerates_failures_below_the_limit():
     s = feed(SteadyStateTracker(below=0.01, hold_s=5.0, since=0.0),
              [(0.01 * i, True) for i in range(1, 201)] + [(2.5, False), (6.0, True)])
