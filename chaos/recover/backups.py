@@ -13,6 +13,7 @@ from chaos.lab.lab import Lab
 from chaos.measure.timeline import Clock
 
 BACKUP_DIR = "/tmp/chaos-backups"
+SNAPSHOT_MARGIN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,16 @@ class BackupStore:
         return backup
 
     def newest_before(self, t: float | None) -> Backup | None:
-        done = [b for b in self.taken if t is None or b.done_t <= t]
-        return done[-1] if done else None
+        """The newest finished backup whose snapshot predates ``t``.
+
+        A dump is a snapshot as of its start, so one still running when the fault
+        began is usable once it has finished (at 5M rows a dump takes ~12 s; requiring
+        it to have *finished* before the fault restored the one before, 30 s older).
+        Its snapshot is taken when ``pg_dump`` connects, a ``docker exec`` start after
+        ``started_t``: ``SNAPSHOT_MARGIN_S`` keeps a dump that may have seen the fault's
+        first statement out."""
+        done = [b for b in self.taken if t is None or b.started_t + SNAPSHOT_MARGIN_S <= t]
+        return max(done, key=lambda b: b.started_t) if done else None
 
     def restore(self, backup: Backup) -> None:
         # Sessions holding locks on the broken tables would make the restore

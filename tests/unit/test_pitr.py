@@ -143,3 +143,15 @@ def test_a_time_target_before_the_base_backup_is_refused():
     assert before_base_backup("10s before fault", 20.0, base) is None
     assert "before the end of the only base backup" in before_base_backup(
         "16s before fault", 20.0, base)
+
+
+def test_a_dump_still_running_at_the_fault_is_restored_once_it_has_finished():
+    from chaos.recover.backups import Backup, BackupStore
+
+    store = BackupStore.__new__(BackupStore)
+    store.taken = [Backup(1, "/b1", 0.02, 11.2), Backup(2, "/b2", 30.09, 42.09),
+                   Backup(3, "/b3", 39.5, 51.0)]
+    assert store.newest_before(40.04).number == 2    # snapshot at 30 s, finished after 40 s
+    assert store.newest_before(30.5).number == 1     # b2 may have seen the fault: too close
+    assert store.newest_before(0.5) is None
+    assert store.newest_before(None).number == 3
