@@ -110,20 +110,39 @@ def chart(lines: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def saved_lines(paths: list[Path]) -> list[dict[str, Any]]:
+    """The trial lines of earlier runs; a later file replaces a (strategy, size) cell."""
+    cells: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for path in paths:
+        mine: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for raw in path.read_text().splitlines():
+            line = json.loads(raw)
+            if "strategy" in line and "summary" not in line:
+                mine.setdefault((line["strategy"], line["rows"]), []).append(line)
+        cells.update(mine)
+    return [ln for cell in cells.values() for ln in cell]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,1000000,5000000")
     ap.add_argument("--trials", type=int, default=3)
     ap.add_argument("--strategies", default=",".join(SCENARIOS))
     ap.add_argument("--chart", default="")
+    ap.add_argument("--from", dest="saved", nargs="*", default=[],
+                    help="summarise (and chart) the trial lines of earlier runs' output "
+                         "instead of running; later files win for the same strategy and size")
     args = ap.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="chaos-recovery-sizes-"))
     lines: list[dict[str, Any]] = []
-    for rows in (int(s) for s in args.sizes.split(",")):
-        for strategy in args.strategies.split(","):
-            lines += one_run(strategy, rows, args.trials, base / f"{strategy}-{rows}")
+    if args.saved:
+        lines = saved_lines([Path(p) for p in args.saved])
+    else:
+        base = Path(tempfile.mkdtemp(prefix="chaos-recovery-sizes-"))
+        for rows in (int(s) for s in args.sizes.split(",")):
+            for strategy in args.strategies.split(","):
+                lines += one_run(strategy, rows, args.trials, base / f"{strategy}-{rows}")
     summary: dict[str, Any] = {}
-    for strategy in args.strategies.split(","):
+    for strategy in sorted({ln["strategy"] for ln in lines}, key=list(SCENARIOS).index):
         mine = [ln for ln in lines if ln["strategy"] == strategy]
         by_size = {rows: {"step_s": spread([ln["step_s"] for ln in mine
                                             if ln["rows"] == rows and ln["step_s"] is not None]),
