@@ -54,7 +54,8 @@ class RestoreBackup(Step):
     def run(self, t_fault: float | None) -> dict[str, Any]:
         backup = self.ctx.backups.newest_before(t_fault)
         if backup is None:
-            raise RecoveryError("no finished backup has a snapshot from before the fault: nothing to restore")
+            raise RecoveryError("no finished backup has a snapshot from before the fault: "
+                                "nothing to restore")
         self.ctx.backups.restore(backup)
         return {"backup": backup.number, "snapshot_t": round(backup.started_t, 3),
                 "restored_bytes": backup.bytes}
