@@ -6,9 +6,12 @@
 Each try runs a short scenario (backups, a paused database, a runbook) and
 sends SIGINT or SIGTERM (alternately) at a random moment of one phase, taken
 in turn: lab start, before the fault, mid-fault (database paused), during
-recovery, during teardown and report writing. The moment is a random delay
-after the event that opens the phase (a line of output, or an event in
-timeline.jsonl). After each try it checks:
+recovery, during teardown and report writing; then mid point-in-time recovery
+(a lab with WAL archiving, the killed database being restored by
+``restore_pitr``) and mid-failover (a lab with a streaming replica being
+promoted by ``failover``). The moment is a random delay after the event that
+opens the phase (a line of output, or an event in timeline.jsonl). After each
+try it checks:
 
 - no container, network or volume labelled with the orchestrator's pid (or the
   lab id) is left, and none is paused;
@@ -46,15 +49,23 @@ from chaos import sample
 
 REPO = Path(__file__).resolve().parents[1]
 CHAOS = [sys.executable, "-m", "chaos"]
-PHASES = ["lab_start", "before_fault", "mid_fault", "recovery", "report"]
-# phase -> (what opens it: ("out", text) or ("event", kind), max random delay after it, s)
-TRIGGERS = {
+PHASES = ["lab_start", "before_fault", "mid_fault", "recovery", "report", "mid_pitr",
+          "mid_failover"]
+# phase -> (what opens it: ("out", text) or ("event", kind[, fields]), max random delay, s).
+# Mid-PITR: while the database is stopped, the base backup copied back, the server
+# started and the WAL replayed. Mid-failover: while the old primary is fenced, the
+# replica promoted and the database's name moved to it (it all takes about a second).
+TRIGGERS: dict[str, tuple[tuple, float]] = {
     "lab_start": (("out", "writing to"), 4.0),
     "before_fault": (("event", "load_started"), 4.0),
     "mid_fault": (("event", "fault_applied"), 4.0),
     "recovery": (("event", "recovery_started"), 1.5),
     "report": (("out", "tearing down"), 1.5),
+    "mid_pitr": (("event", "step_started", {"step": "restore_pitr"}), 2.5),
+    "mid_failover": (("event", "step_started", {"step": "failover"}), 0.4),
 }
+# The recovery step each mid-step phase interrupts: did the signal land before it finished?
+MID_STEP = {"mid_pitr": "restore_pitr", "mid_failover": "failover"}
 
 SCENARIO = {
     "name": "interrupt harness",
@@ -70,6 +81,30 @@ SCENARIO = {
     "time_limit": "45s",
 }
 
+KILLED_DB = {
+    "load": sample.load(4),
+    "faults": [{"type": "kill", "target": "db", "at": "8s", "signal": "SIGKILL"}],
+    "detect": [{"name": "errors", "type": "error_rate", "window": "3s", "above": "5%"}],
+    "steady_state": {"error_rate": {"below": "1%", "for": "3s"}},
+    "time_limit": "60s",
+}
+PITR_SCENARIO = {
+    "name": "interrupt harness, point-in-time recovery",
+    "description": "WAL archive and base backup; the killed database restored by restore_pitr",
+    "lab": sample.lab(wal_archive={"archive_timeout": "1s"}),
+    **KILLED_DB,
+    "recovery": {"trigger": "at", "at": "10s", "steps": [{"restore_pitr": "before_fault"}]},
+}
+FAILOVER_SCENARIO = {
+    "name": "interrupt harness, failover",
+    "description": "a streaming replica; the killed primary replaced by failover",
+    "lab": sample.lab(replica={"synchronous": True}),
+    **KILLED_DB,
+    "recovery": {"trigger": "at", "at": "10s", "steps": [{"failover": None}]},
+}
+# The scenario each phase is interrupted in (SCENARIO when not named here).
+PHASE_SCENARIOS = {"mid_pitr": PITR_SCENARIO, "mid_failover": FAILOVER_SCENARIO}
+
 
 @dataclass
 class Try:
@@ -82,6 +117,8 @@ class Try:
     abort_reason: str | None = None
     leaks: list[str] = field(default_factory=list)       # resources left, faults not reverted
     problems: list[str] = field(default_factory=list)    # record or output problems
+    mid_step: bool | None = None     # mid-step phases: the step had not finished (no step_done)
+    last_phase: str | None = None    # ... and the last of its phases that had begun
     seconds: float = 0.0
 
 
@@ -116,14 +153,16 @@ def events(out: Path) -> list[dict]:
     return [e for e in found if e.get("kind") != "sample"]
 
 
-def wait_for(trigger: tuple[str, str], follower: Follower, out: Path, proc: subprocess.Popen,
+def wait_for(trigger: tuple, follower: Follower, out: Path, proc: subprocess.Popen,
              timeout: float = 240) -> bool:
-    where, what = trigger
+    where, what, fields = (*trigger, {})[:3]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         if where == "out" and what in follower.text():
             return True
-        if where == "event" and any(e.get("kind") == what for e in events(out)):
+        if where == "event" and any(e.get("kind") == what
+                                    and all(e.get(k) == v for k, v in fields.items())
+                                    for e in events(out)):
             return True
         time.sleep(0.05)
     return False
@@ -170,6 +209,11 @@ def check(t: Try, proc: subprocess.Popen, out: Path, output: str) -> None:
         if applied and not any(r["kind"] == "fault_reverted" and r.get("index") == e.get("index")
                                and r.get("trial") == e.get("trial") for r in timeline):
             t.leaks.append(f"fault {e.get('fault')} never reverted")
+    if t.phase in MID_STEP:
+        mine = [e for e in timeline if e.get("step") == MID_STEP[t.phase]]
+        t.mid_step = not any(e["kind"] == "step_done" for e in mine)
+        phases = [e.get("phase") for e in mine if e["kind"].endswith("_phase")]
+        t.last_phase = phases[-1] if phases else None
     if "Traceback" in output:
         t.problems.append("a traceback was printed")
     if t.exit_code == 130:
@@ -192,8 +236,9 @@ def check(t: Try, proc: subprocess.Popen, out: Path, output: str) -> None:
                           f"{missing[:5]}")
 
 
-def one_try(n: int, phase: str, signum: signal.Signals, scenario: Path, work: Path,
-            rng: random.Random, log) -> Try:
+def one_try(n: int, phase: str, signum: signal.Signals, scenarios: dict[str, Path],
+            work: Path, rng: random.Random, log) -> Try:
+    scenario = scenarios.get(phase, scenarios["default"])
     (trigger, max_delay) = TRIGGERS[phase]
     t = Try(n=n, phase=phase, signal=signum.name, delay_s=round(rng.uniform(0, max_delay), 2))
     out = work / f"try-{n:02d}"
@@ -218,7 +263,8 @@ def one_try(n: int, phase: str, signum: signal.Signals, scenario: Path, work: Pa
     t.seconds = round(time.monotonic() - t0, 1)
     check(t, proc, out, follower.text())
     log(f"try {n:2d} {phase:<12} {t.signal:<7} +{t.delay_s:4.2f}s exit {t.exit_code} "
-        f"status {t.status} leaks {t.leaks or 0} problems {t.problems or 0} ({t.seconds} s)")
+        f"status {t.status} leaks {t.leaks or 0} problems {t.problems or 0} ({t.seconds} s)"
+        + (f" mid-step {t.mid_step} (after phase {t.last_phase})" if t.phase in MID_STEP else ""))
     return t
 
 
@@ -301,22 +347,28 @@ def run_harness(n: int = 20, seed: int = 7, sigkill: bool = True, log=print,
                 phases: list[str] | None = None) -> dict:
     rng = random.Random(seed)
     work = Path(tempfile.mkdtemp(prefix="chaos-interrupt-"))
-    scenario = work / "scenario.yaml"
-    scenario.write_text(yaml.safe_dump(SCENARIO, sort_keys=False))
+    scenarios = {}
+    for phase, doc in (("default", SCENARIO), *PHASE_SCENARIOS.items()):
+        scenarios[phase] = work / f"scenario-{phase}.yaml"
+        scenarios[phase].write_text(yaml.safe_dump(doc, sort_keys=False))
+    scenario = scenarios["default"]
     tries = []
     for i in range(n):
         phase = (phases or PHASES)[i % len(phases or PHASES)]
         signum = signal.SIGINT if i % 2 == 0 else signal.SIGTERM
-        tries.append(one_try(i + 1, phase, signum, scenario, work, rng, log))
+        tries.append(one_try(i + 1, phase, signum, scenarios, work, rng, log))
     killed = sigkill_then_stale(scenario, work, log) if sigkill else None
     summary = {"tries": len(tries), "leaks": sum(len(t.leaks) for t in tries),
                "problems": sum(len(t.problems) for t in tries), "work": str(work),
                "by_phase": {}, "sigkill": killed, "details": [t.__dict__ for t in tries]}
     for phase in PHASES:
         mine = [t for t in tries if t.phase == phase]
+        if not mine:
+            continue
         summary["by_phase"][phase] = {"tries": len(mine), "leaks": sum(len(t.leaks) for t in mine),
                                       "problems": sum(len(t.problems) for t in mine),
-                                      "aborted": sum(t.status == "aborted" for t in mine)}
+                                      "aborted": sum(t.status == "aborted" for t in mine),
+                                      "mid_step": sum(bool(t.mid_step) for t in mine)}
     return summary
 
 
@@ -336,9 +388,13 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=20, help="interruptions (default 20)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-sigkill", action="store_true")
+    ap.add_argument("--phases", help=f"comma-separated, of {','.join(PHASES)} (default all)")
     ap.add_argument("--json", type=Path, help="also write the summary here")
     args = ap.parse_args()
-    summary = run_harness(args.n, args.seed, sigkill=not args.no_sigkill)
+    phases = args.phases.split(",") if args.phases else None
+    if phases and set(phases) - set(PHASES):
+        ap.error(f"unknown phase(s): {sorted(set(phases) - set(PHASES))}")
+    summary = run_harness(args.n, args.seed, sigkill=not args.no_sigkill, phases=phases)
     print_table(summary)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str))
