@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -62,7 +63,7 @@ TRIGGERS: dict[str, tuple[tuple, float]] = {
     "recovery": (("event", "recovery_started"), 1.5),
     "report": (("out", "tearing down"), 1.5),
     "mid_pitr": (("event", "step_started", {"step": "restore_pitr"}), 2.5),
-    "mid_failover": (("event", "step_started", {"step": "failover"}), 0.4),
+    "mid_failover": (("event", "step_started", {"step": "failover"}), 0.2),
 }
 # The recovery step each mid-step phase interrupts: did the signal land before it finished?
 MID_STEP = {"mid_pitr": "restore_pitr", "mid_failover": "failover"}
@@ -117,8 +118,9 @@ class Try:
     abort_reason: str | None = None
     leaks: list[str] = field(default_factory=list)       # resources left, faults not reverted
     problems: list[str] = field(default_factory=list)    # record or output problems
-    mid_step: bool | None = None     # mid-step phases: the step had not finished (no step_done)
-    last_phase: str | None = None    # ... and the last of its phases that had begun
+    mid_step: bool | None = None     # mid-step phases: the signal came before the step ended
+    last_phase: str | None = None    # ... and the last of its phases done by then
+    sent_wall: float | None = None   # when the signal was sent (epoch seconds)
     seconds: float = 0.0
 
 
@@ -209,11 +211,15 @@ def check(t: Try, proc: subprocess.Popen, out: Path, output: str) -> None:
         if applied and not any(r["kind"] == "fault_reverted" and r.get("index") == e.get("index")
                                and r.get("trial") == e.get("trial") for r in timeline):
             t.leaks.append(f"fault {e.get('fault')} never reverted")
-    if t.phase in MID_STEP:
+    if t.phase in MID_STEP and t.sent_wall is not None:
+        # The step runs on a worker thread that teardown waits for, so it may well
+        # finish after the signal: what counts is whether the signal came before it did.
         mine = [e for e in timeline if e.get("step") == MID_STEP[t.phase]]
-        t.mid_step = not any(e["kind"] == "step_done" for e in mine)
-        phases = [e.get("phase") for e in mine if e["kind"].endswith("_phase")]
-        t.last_phase = phases[-1] if phases else None
+        ended = [wall(e) for e in mine if e["kind"] in ("step_done", "step_failed")]
+        t.mid_step = not ended or ended[0] > t.sent_wall
+        done = [e.get("phase") for e in mine if e["kind"].endswith("_phase")
+                and wall(e) + float(e.get("took_s") or 0) <= t.sent_wall]
+        t.last_phase = done[-1] if done else None
     if "Traceback" in output:
         t.problems.append("a traceback was printed")
     if t.exit_code == 130:
@@ -236,6 +242,10 @@ def check(t: Try, proc: subprocess.Popen, out: Path, output: str) -> None:
                           f"{missing[:5]}")
 
 
+def wall(event: dict) -> float:
+    return datetime.fromisoformat(event["wall"]).timestamp()
+
+
 def one_try(n: int, phase: str, signum: signal.Signals, scenarios: dict[str, Path],
             work: Path, rng: random.Random, log) -> Try:
     scenario = scenarios.get(phase, scenarios["default"])
@@ -250,6 +260,7 @@ def one_try(n: int, phase: str, signum: signal.Signals, scenarios: dict[str, Pat
         if wait_for(trigger, follower, out, proc):
             time.sleep(t.delay_s)
             if proc.poll() is None:
+                t.sent_wall = time.time()
                 proc.send_signal(signum)
         else:
             t.problems.append(f"the {phase} phase never began")
