@@ -31,10 +31,10 @@ MODE_LABEL = "chaos.image.mode"  # "offline" | "online"
 #: Bump to force a rebuild of every offline image when the build procedure changes.
 BUILD_VERSION = "1"
 
-#: Everything from bookworm itself (psycopg 3.1), so that an air-gapped mirror of
-#: one suite is enough; the app sticks to the psycopg-pool 3.1 API for that reason.
-PYBASE_PACKAGES = ("python3", "python3-psycopg", "python3-psycopg-pool", "iproute2", "procps",
-                   "ca-certificates")
+#: Everything from bookworm itself (psycopg 3.1, prometheus-client 0.16), so that an
+#: air-gapped mirror of one suite is enough; the app sticks to those APIs for that reason.
+PYBASE_PACKAGES = ("python3", "python3-psycopg", "python3-psycopg-pool",
+                   "python3-prometheus-client", "iproute2", "procps", "ca-certificates")
 PYBASE_EXTRA_SUITES: tuple[str, ...] = ()
 DB_PACKAGES = ("postgresql-15", "gosu", "procps", "ca-certificates")
 PG_BIN = "/usr/lib/postgresql/15/bin"

@@ -10,6 +10,17 @@ when the database is too slow) instead of crashing.
     POST /orders              a write: {"product_id": N, "qty": N, "client_ref": uuid}
                               -> 201 {"id": <id of the committed row>}
     GET  /stats               how many requests this process answered, by status
+    GET  /metrics             Prometheus metrics (text exposition format):
+                              http_requests_total{route, method, code} and
+                              http_request_duration_seconds{route} (a histogram)
+
+Every response is counted in the metrics, whatever answered it (a handler, a
+database error, the server's own 400/501), under the route *pattern* it matched
+(``/products/{id}``, never the raw path; ``other`` for any unknown path), so the
+number of series stays bounded. ``/health`` and ``/metrics`` are counted too,
+under their own routes: they are real answers (a failing /health is worth
+seeing), but probes and scrapes, not users, so alerting rules leave them out of
+the SLI (``prometheus/rules/``).
 """
 
 from __future__ import annotations
@@ -18,12 +29,16 @@ import json
 import os
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import prometheus_client
 import psycopg
+from prometheus_client import Counter as MetricCounter
+from prometheus_client import Histogram
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://chaos:chaos@db:5432/app")
@@ -52,17 +67,85 @@ served: Counter[str] = Counter()
 served_lock = threading.Lock()
 PRODUCT = re.compile(r"^/products/(\d+)$")
 
+# ---------------------------------------------------------------- metrics
+
+ROUTES = ("/health", "/stats", "/metrics", "/orders")   # matched exactly, as do_GET/do_POST do
+PRODUCT_ROUTE = "/products/{id}"
+OTHER_ROUTE = "other"           # every path nothing answers: one series, not one per path
+METHODS = ("GET", "POST")       # anything else is "other" (the server answers it 501)
+
+REQUESTS = MetricCounter("http_requests", "HTTP responses sent, by route pattern, method "
+                         "and status code", ["route", "method", "code"])
+# The service answers in milliseconds; the top buckets are for the timeouts: a statement
+# is cancelled after 2 s (504) and a connection waited for up to 2 s (503), so a request
+# that waits for a connection and then times out its statement takes up to ~4 s.
+DURATION = Histogram("http_request_duration_seconds", "Time from the request line read to "
+                     "the response headers sent, by route pattern", ["route"],
+                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                              1, 2, 2.5, 5))
+# The answers the shop's routes give, exported as 0 from the start. An error series that
+# first appears with the first error has no earlier sample, so rate() over it is empty
+# until the next scrape: the error ratio would lag an outage by one scrape interval.
+for _route, _method, _codes in ((PRODUCT_ROUTE, "GET", (200, 404, 500, 503, 504)),
+                                ("/orders", "POST", (201, 400, 404, 500, 503, 504)),
+                                ("/health", "GET", (200, 500, 503, 504))):
+    DURATION.labels(_route)
+    for _code in _codes:
+        REQUESTS.labels(_route, _method, str(_code))
+
+
+def route_of(path: str) -> str:
+    """The route pattern a request path falls under (its label in the metrics)."""
+    if path in ROUTES:
+        return path
+    return PRODUCT_ROUTE if PRODUCT.match(path) else OTHER_ROUTE
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    started: float | None = None
+    status: int | None = None
+    route = OTHER_ROUTE
+
     def log_message(self, fmt: str, *args: object) -> None:  # keep stdout quiet under load
         pass
 
+    # The three hooks below see every response, including the server's own errors
+    # (400 for a bad request line, 501 for an unknown method) that never reach do_*.
+
+    def parse_request(self) -> bool:
+        # Timed from here, once the request line is in: on a kept-alive connection the
+        # wait for the next request is the client's idle time, not our latency.
+        self.started, self.status = time.monotonic(), None
+        ok = super().parse_request()
+        if ok:
+            self.route = route_of(self.path)
+        return ok
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.status = code
+        super().send_response(code, message)
+
+    def end_headers(self) -> None:
+        # Counted before the headers leave, so that a client holding its answer finds
+        # it in /metrics (a count after the body is written would race the next scrape).
+        # (No status: the interim "100 Continue", which is not a response to count.)
+        if self.status is not None:
+            method = self.command if self.command in METHODS else "other"
+            REQUESTS.labels(self.route, method, str(self.status)).inc()
+            if self.started is not None:
+                DURATION.labels(self.route).observe(time.monotonic() - self.started)
+            # a 414 is sent before parse_request: it must not inherit this request's
+            self.started, self.status, self.route = None, None, OTHER_ROUTE
+        super().end_headers()
+
     def reply(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
+        self.send(status, json.dumps(body).encode(), "application/json")
+
+    def send(self, status: int, data: bytes, content_type: str) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -89,6 +172,9 @@ class Handler(BaseHTTPRequestHandler):
             with served_lock:  # copy, then reply: reply() takes this (non-reentrant) lock
                 counts = dict(served)
             self.reply(200, {"served": counts})
+        elif self.path == "/metrics":
+            self.send(200, prometheus_client.generate_latest(),
+                      prometheus_client.CONTENT_TYPE_LATEST)
         elif m := PRODUCT.match(self.path):
             self.guarded(lambda: read_product(int(m.group(1))))
         else:
