@@ -17,8 +17,9 @@ install: $(BIN)/.installed
 sysdeps:
 	@scripts/sysdeps
 
+# --observe: the observability image too, so that tests find it and never build it.
 images: install sysdeps
-	$(BIN)/chaos lab build
+	$(BIN)/chaos lab build --observe
 
 # The main job: replay the seed incident end to end and write its report.
 demo: images

@@ -182,12 +182,14 @@ def lab() -> None:
 @click.option("--mirror",
               help="Debian mirror URL for offline builds (default: the host's apt sources).")
 @click.option("--force", is_flag=True, help="Rebuild even if images are up to date.")
-def build(offline: bool, online: bool, mirror: str | None, force: bool) -> None:
+@click.option("--observe", is_flag=True,
+              help="Also build the observability image (Prometheus, Alertmanager, exporter).")
+def build(offline: bool, online: bool, mirror: str | None, force: bool, observe: bool) -> None:
     """Build the lab images (offline from Debian packages when no registry)."""
     from chaos.cli.lab_commands import build_images_cmd
 
     build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror,
-                     force=force)
+                     force=force, observe=observe)
 
 
 @lab.command()

@@ -16,11 +16,17 @@ from chaos.redact import redact
 from chaos.signals import shielded
 
 
-def build_images_cmd(offline: bool | None, mirror: str | None, force: bool) -> None:
+def build_images_cmd(offline: bool | None, mirror: str | None, force: bool,
+                     observe: bool = False) -> None:
     from chaos.lab.images import build_images
 
     t0 = time.monotonic()
     infos = build_images(offline=offline, mirror=mirror, force=force, log=click.echo)
+    if observe:
+        from chaos.lab.observeimages import ensure_observe_image
+
+        infos += ensure_observe_image(offline=offline, mirror=mirror, force=force,
+                                      log=click.echo)
     for info in infos:
         state = f"built in {info.seconds:.1f} s" if info.built else "up to date"
         echo(f"{info.tag:28} {info.size_bytes / 1e6:8.1f} MB  {state}")

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chaos.errors import UsageError
+from chaos.lab.observerecipe import OBSERVE_TAG
 from chaos.lab.recipes import (
     APP_TAG,
     DB_TAG,
@@ -51,20 +52,24 @@ def _suffix(tag: str) -> str:
 
 @dataclass(frozen=True)
 class ImageNames:
-    """The three local images a lab uses, and the two registry images behind the online set."""
+    """The three local images a lab uses, and the two registry images behind the online set;
+    ``observe`` is the offline observability image (:mod:`chaos.lab.observenames`)."""
 
     pybase: str = PYBASE_TAG
     db: str = DB_TAG
     app: str = APP_TAG
     db_source: str = ONLINE_DB_SOURCE
     app_base: str = ONLINE_APP_BASE
+    observe: str = OBSERVE_TAG
 
     @classmethod
     def with_prefix(cls, prefix: str, db_source: str = ONLINE_DB_SOURCE,
                     app_base: str = ONLINE_APP_BASE) -> ImageNames:
         names = cls(pybase=prefix + _suffix(PYBASE_TAG), db=prefix + _suffix(DB_TAG),
-                    app=prefix + _suffix(APP_TAG), db_source=db_source, app_base=app_base)
-        for what, ref in (("pybase", names.pybase), ("db", names.db), ("app", names.app)):
+                    app=prefix + _suffix(APP_TAG), db_source=db_source, app_base=app_base,
+                    observe=prefix + _suffix(OBSERVE_TAG))
+        for what, ref in (("pybase", names.pybase), ("db", names.db), ("app", names.app),
+                          ("observe", names.observe)):
             if not REFERENCE.fullmatch(ref):
                 raise UsageError(f"{PREFIX_ENV}={prefix!r} makes the {what} image {ref!r}, "
                                  "which is not a valid image name (use lower case, e.g. "

@@ -1,0 +1,73 @@
+"""Which names the observability images go by.
+
+    names = ObserveNames.from_env()
+    names.offline                       # "chaos/observe:latest" (CHAOS_IMAGE_PREFIX)
+    names.prometheus.source             # "prom/prometheus:v2.42.0" (CHAOS_PROMETHEUS_IMAGE)
+    names.prometheus.local              # "chaos/observe-prometheus:latest"
+
+Offline, one image holds every part. With a registry, each upstream image is pulled
+and relabelled under a local name of ours (as ``postgres:16`` becomes ``chaos/db``),
+so the lab only ever runs images chaos has checked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chaos.errors import UsageError
+from chaos.lab.imagenames import REFERENCE, ImageNames
+from chaos.lab.observerecipe import ONLINE_SOURCES
+
+#: part -> the environment variable that names its upstream image
+SOURCE_ENV = {
+    "prometheus": "CHAOS_PROMETHEUS_IMAGE",
+    "alertmanager": "CHAOS_ALERTMANAGER_IMAGE",
+    "postgres-exporter": "CHAOS_POSTGRES_EXPORTER_IMAGE",
+}
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One registry image of the online set and the local name it is relabelled as."""
+
+    part: str       # "prometheus" | "alertmanager" | "postgres-exporter"
+    source: str     # what is pulled
+    local: str      # what chaos tags it as, with the recipe label
+
+
+def derived_name(offline: str, part: str) -> str:
+    """``chaos/observe:latest`` + ``prometheus`` -> ``chaos/observe-prometheus:latest``."""
+    repo, _, tag = offline.rpartition(":")
+    if not repo or "/" in tag:      # no tag: the colon was a registry port
+        repo, tag = offline, "latest"
+    return f"{repo}-{part}:{tag}"
+
+
+@dataclass(frozen=True)
+class ObserveNames:
+    offline: str
+    upstreams: tuple[Upstream, ...]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ObserveNames:
+        """The offline name from :class:`ImageNames` (``CHAOS_IMAGE_PREFIX``), the
+        upstream images from ``CHAOS_PROMETHEUS_IMAGE``, ``CHAOS_ALERTMANAGER_IMAGE``
+        and ``CHAOS_POSTGRES_EXPORTER_IMAGE`` where set (and not empty)."""
+        env = os.environ if env is None else env
+        offline = ImageNames.from_env(env).observe
+        ups = []
+        for part, var in SOURCE_ENV.items():
+            source = env.get(var, "").strip() or ONLINE_SOURCES[part]
+            if not REFERENCE.fullmatch(source):
+                raise UsageError(f"{var}={source!r} is not an image reference (expected e.g. "
+                                 f"'localhost:5000/{ONLINE_SOURCES[part]}')")
+            ups.append(Upstream(part, source, derived_name(offline, part)))
+        return cls(offline, tuple(ups))
+
+    def upstream(self, part: str) -> Upstream:
+        for u in self.upstreams:
+            if u.part == part:
+                return u
+        raise KeyError(part)
