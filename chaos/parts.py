@@ -40,13 +40,16 @@ class LabNeeds:
     """WAL archiving and a base backup at each trial's start (``lab.wal_archive``)."""
     replica: bool = False
     """A streaming replica of the database service (``lab.replica``)."""
+    alerts: frozenset[str] = frozenset()
+    """Alerts of the user's rule files the part follows (``observe.prometheus``)."""
 
     def __or__(self, other: LabNeeds) -> LabNeeds:
         proxy = max(self.db_proxy, other.db_proxy, key=_PROXY_ORDER.__getitem__)
         return LabNeeds(db_proxy=proxy, db_disk_mb=max(self.db_disk_mb, other.db_disk_mb),
                         backups=self.backups or other.backups,
                         wal_archive=self.wal_archive or other.wal_archive,
-                        replica=self.replica or other.replica)
+                        replica=self.replica or other.replica,
+                        alerts=self.alerts | other.alerts)
 
 
 NO_NEEDS = LabNeeds()

@@ -112,9 +112,12 @@ QUIET_KINDS = frozenset({"replication_lag"})
 """Events recorded every second (samples, on the record): not shown as they happen."""
 
 
+MAX_SHOWN = 100   # characters of one field on the console; the record keeps it whole
+
+
 def format_event(e: dict[str, Any]) -> str:
     skip = {"t", "wall", "kind", "trial"}
-    detail = " ".join(f"{k}={v}" for k, v in e.items() if k not in skip)
+    detail = " ".join(f"{k}={_short(v)}" for k, v in e.items() if k not in skip)
     return f"  [{e['t']:7.2f}s] {e['kind']:<18} {detail}"
 
 
@@ -131,3 +134,8 @@ def progress_printer(log: Callable[[str], None]) -> Callable[[Any], None]:
             f"total {s.total}  failed {s.failed}")
 
     return tick
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."

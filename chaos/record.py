@@ -124,10 +124,34 @@ class TargetResult(Section):
     note: str | None = None
 
 
+class AlertRecord(Section):
+    """A ``prometheus_alert`` detector's instants (trial clock) and the TTD split."""
+
+    alert: str
+    pending_t: Number | None = None
+    firing_t: Number | None = None
+    notified_t: Number | None = None
+    resolved_t: Number | None = None
+    for_s: Number | None = None
+    expr: str | None = None
+    scrape_interval_s: Number | None = None
+    evaluation_interval_s: Number | None = None
+    group_wait: str | None = None
+    split_s: dict[str, Number | None] = {}
+    """fault_to_first_failure, first_failure_to_pending, pending_to_firing,
+    firing_to_notified: seconds each; they add up to ``ttd_s``."""
+    ttd_s: Number | None = None
+    resolved_s: Number | None = None
+    dominant: str | None = None
+    blind: list[dict[str, Any]] = []
+    targets_down: list[str] = []
+
+
 class DetectorRecord(Section):
     name: str
     type: str
     fired_t: Number | None = None
+    alert: AlertRecord | None = None
 
 
 class EndpointRecord(Section):

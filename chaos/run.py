@@ -25,8 +25,10 @@ from typing import Any
 
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
-from chaos.errors import BaselineError, UsageError
+from chaos.errors import BaselineError, ScenarioError, UsageError
 from chaos.lab.lab import Lab
+from chaos.lab.observestack import restart_stack
+from chaos.lab.promtool import scenario_rule_problems
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
 from chaos.lab.takeover import restore_topology
@@ -100,6 +102,9 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     scenario = load_scenario(path, overrides=opts.overrides)
     if opts.gameday:
         scenario = as_gameday(scenario)
+    rule_problems = scenario_rule_problems(scenario, log=opts.log)   # before anything starts
+    if rule_problems:
+        raise ScenarioError(rule_problems)
     register_secret(scenario.lab.db_password)
     run_id, out = run_dir(scenario, path, opts.out)
     record = new_record(run_id, scenario, path, opts)
@@ -132,6 +137,9 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 if golden is not None and n > 1 and lab.primary:
                     opts.log(f"lab {lab.id}: failed over in trial {n - 1}; the primary back "
                              f"and a fresh replica in {restore_topology(lab):.1f} s")
+                if n > 1 and lab.spec.observe:
+                    opts.log(f"lab {lab.id}: Prometheus and Alertmanager restarted afresh in "
+                             f"{restart_stack(lab):.1f} s")
                 if golden is not None and n > 1:   # assigned: a field never set is not written
                     record.resets_s = [*record.resets_s,
                                        reset_database(lab, golden, scenario.lab.health_path)]

@@ -106,3 +106,12 @@ def lab_images(docker_client):
 def test_label() -> dict[str, str]:
     """A fresh ``chaos.lab=test-<random>`` label for containers a test starts."""
     return {"chaos.lab": f"test-{secrets.token_hex(4)}"}
+
+
+@pytest.fixture(scope="session")
+def observe_image(docker_client):
+    """The observability image (Prometheus, Alertmanager, the exporter), built once
+    (by ``make images``; here only if missing or stale)."""
+    from chaos.lab.observeimages import ensure_observe_image
+
+    return ensure_observe_image(client=docker_client, log=lambda m: print(m, flush=True))

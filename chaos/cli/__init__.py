@@ -57,7 +57,8 @@ def cli() -> None:
 @ALLOW_OUTSIDE
 def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario files; print every problem with FILE:LINE: field."""
-    from chaos.errors import ScenarioError
+    from chaos.errors import LabError, ScenarioError
+    from chaos.lab.promtool import scenario_rule_problems
     from chaos.scenario import load_scenario
 
     problems = []
@@ -66,7 +67,14 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
             scenario = load_scenario(path, overrides=overrides)
         except ScenarioError as exc:
             problems.extend(exc.problems)
-        else:
+            continue
+        try:
+            rules = scenario_rule_problems(scenario)
+        except LabError as exc:   # no promtool on the host, no observability image
+            echo(f"{path}: note: its rule files' PromQL was not checked ({exc})")
+            rules = []
+        problems.extend(rules)
+        if not rules:
             echo(f"{path}: ok ({scenario.name})")
     if problems:
         raise ScenarioError(problems)

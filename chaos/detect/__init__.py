@@ -1,3 +1,3 @@
 """Detectors and probes; each registers itself in ``chaos.registry.detectors``."""
 
-from chaos.detect import rules  # noqa: F401
+from chaos.detect import promalert, rules  # noqa: F401

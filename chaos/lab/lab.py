@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from chaos.lab.composedoc import build_image_name, built_services
 from chaos.lab.dbdisk import disk_override
 from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
+from chaos.lab.observestack import observe_override, wait_stack_ready
 from chaos.lab.replica import replica_override, setup_replica
 from chaos.lab.resources import list_resources, sweep, wait_healthy
 from chaos.lab.walarchive import prepare_archive, wal_archive_override
@@ -64,6 +66,7 @@ class LabSpec:
     wal_archive_timeout: int | None = None  # seconds; WAL archiving on (lab/walarchive.py)
     replica_sync: bool | None = None  # a streaming replica: True synchronous (lab/replica.py)
     db_env: dict[str, str] = field(default_factory=dict)  # added to the db's environment
+    observe: dict[str, Any] | None = None  # Prometheus & co. in the lab (lab/observestack.py)
 
 
 @dataclass
@@ -133,6 +136,8 @@ class Lab:
         wait_healthy(self.id, timeout=timeout)
         if self.spec.wal_archive_timeout:
             prepare_archive(self)
+        if self.spec.observe:
+            wait_stack_ready(self)
         return time.monotonic() - t0
 
     def down(self) -> None:
@@ -147,6 +152,7 @@ class Lab:
         sweep(self.id)
         for f in ("override.yml", "lab.json", LOAD_PIDS):
             (self.state_dir / f).unlink(missing_ok=True)
+        shutil.rmtree(self.state_dir / "observe", ignore_errors=True)
         try:
             self.state_dir.rmdir()
         except OSError:
@@ -225,6 +231,8 @@ class Lab:
             wal_archive_override(override, base, self.spec, tags)
         if self.spec.replica_sync is not None:
             replica_override(override, base, self.spec, tags)
+        if self.spec.observe:
+            observe_override(override, base, self.spec, tags, self.state_dir)
         if self.spec.db_env:
             db = override["services"].setdefault(self.spec.db_service, {"labels": tags})
             # "$" escaped: compose would interpolate it in the override file.

@@ -20,13 +20,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from chaos.errors import LabError
+from chaos.errors import LabError, Problem
 from chaos.lab import labels
 from chaos.lab.localimages import engine
 from chaos.lab.observeimages import observe_components
 from chaos.lab.promtoolparse import RuleProblem, parse_promtool
 
-__all__ = ["RuleProblem", "check_rules"]
+__all__ = ["RuleProblem", "check_rules", "scenario_rule_problems"]
 
 #: ``chaos.lab`` of the checking container: not a lab id, so no lab's teardown and no
 #: fault ever selects it (as ``netem``'s probe).
@@ -103,3 +103,18 @@ def _run_in_image(client: Any, files: dict[str, Path]) -> tuple[int, str]:
             c.remove(force=True)
         except docker.errors.DockerException:
             pass
+
+
+def scenario_rule_problems(scenario: Any, log: Any = None) -> list[Problem]:
+    """promtool's verdict on the scenario's ``observe.prometheus.rule_files``, as
+    scenario problems at each rule file's own FILE:LINE (``[]``: none, or no files).
+    Builds the observability image first when the host has no promtool and ``log`` is
+    given (``chaos run``); LabError when promtool cannot be run at all."""
+    prom = scenario.observe.prometheus if scenario.observe else None
+    if prom is None or not prom.rule_files:
+        return []
+    if log is not None and shutil.which("promtool") is None:
+        from chaos.lab.observeimages import ensure_observe_image
+        ensure_observe_image(log=log)
+    return [Problem(str(p.file), p.line, "", f"promtool check rules: {p.message}")
+            for p in check_rules(prom.rule_files)]

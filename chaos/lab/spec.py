@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from chaos.lab.lab import LabSpec
 from chaos.lab.netem import netem_available
+from chaos.lab.observestack import observe_spec
 from chaos.parts import LabNeeds
 from chaos.scenario import Scenario
 
@@ -29,4 +30,9 @@ def lab_spec(scenario: Scenario) -> LabSpec:
                    db_disk=f"{needs.db_disk_mb}m" if needs.db_disk_mb else None,
                    wal_archive_timeout=lab.wal_archive.timeout_s if lab.wal_archive else None,
                    replica_sync=lab.replica.synchronous if lab.replica else None,
-                   db_env={k: str(v) for k, v in lab.db_env.items()})
+                   db_env={k: str(v) for k, v in lab.db_env.items()},
+                   observe=observe_spec(prom) if (prom := prometheus(scenario)) else None)
+
+
+def prometheus(scenario: Scenario) -> object | None:
+    return scenario.observe.prometheus if scenario.observe else None

@@ -20,9 +20,10 @@ from chaos.printable import printable
 from chaos.report import html, junit, postmortem
 from chaos.report.run_files import Run, load_run
 
-RENDERERS: dict[str, Callable[[Run], str | bytes]] = {
+RENDERERS: dict[str, Callable[[Run], str | bytes | None]] = {
     "postmortem.md": postmortem.render,
     "chart.png": html.chart_png,        # the main chart, which postmortem.md embeds
+    "alert.png": html.alert_png,        # the alert's expression (None: no alert detector)
     "report.html": html.render,
     "junit.xml": junit.render,
 }
@@ -38,6 +39,8 @@ def render_all(run_dir: str | Path) -> list[Path]:
             broken.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         path = run.dir / name
+        if text is None:      # nothing of this kind to draw for this run
+            continue
         if isinstance(text, bytes):
             write_bytes(path, text)
         else:   # a scenario's control characters never reach a report raw

@@ -38,7 +38,12 @@ def chart_view(run: Run) -> dict[str, Any]:
     all_stories = stories(run)
     drawn = charts.drawable(all_stories)
     view: dict[str, Any] = {"main": None, "rows": [], "distribution": None,
-                            "not_drawn": max(0, len(all_stories) - len(drawn))}
+                            "not_drawn": max(0, len(all_stories) - len(drawn)), "alerts": []}
+    from chaos.report import alertchart
+    for s in all_stories[:3]:
+        fig = alertchart.alert_figure(s)
+        if fig is not None:
+            view["alerts"].append({"n": s.n, "svg": Markup(figfiles.svg(fig, f"alert-{s.n}"))})
     if not drawn:
         return view
     if len(all_stories) == 1:
@@ -59,6 +64,17 @@ def render(run: Run) -> str:
     context = view(run)
     context["charts"] = chart_view(run)
     return env.get_template("report.html.j2").render(**context)
+
+
+def alert_png(run: Run) -> bytes | None:
+    """alert.png: the first trial's alert expressions (None: no alert detector drew one)."""
+    from chaos.report import alertchart, figfiles
+
+    for story in stories(run):
+        fig = alertchart.alert_figure(story)
+        if fig is not None:
+            return figfiles.png(fig)
+    return None
 
 
 def chart_png(run: Run) -> bytes:

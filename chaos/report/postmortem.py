@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from chaos.report.alerting import alerting_text
 from chaos.report.gameday import gameday_view
 from chaos.report.measures import corrective_measures
 from chaos.report.run_files import Run
@@ -199,6 +200,7 @@ def view(run: Run) -> dict[str, Any]:
         or [_no_trial_causes(run.scenario)],
         "trials": [trial_view(s) for s in all_stories],
         "detectors": detectors_text(all_stories),
+        "alerting": alerting_text([s.record for s in all_stories]),
         "measures": corrective_measures(all_stories),
         "table": (trial_table(all_stories[0], limits) if len(all_stories) == 1
                   else run_table(run, all_stories)),
@@ -207,6 +209,8 @@ def view(run: Run) -> dict[str, Any]:
         "input_notes": run.notes,
         "gameday": gameday_view(all_stories),
         "chart": "chart.png" if any(s.samples or s.events for s in all_stories) else None,
+        "alert_chart": "alert.png" if any(e.get("kind") == "alert_expression" and e.get("series")
+                                          for s in all_stories for e in s.events) else None,
     }
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from chaos.measure.timeline import first_event
-from chaos.registry import Registry, faults, steps
+from chaos.registry import Registry, detectors, faults, steps
 from chaos.report.run_files import Run
 from chaos.report.text import (
     clock,
@@ -169,6 +169,10 @@ def describe(e: dict[str, Any], story: TrialStory) -> str | None:
     if kind == "mark":
         note = f": {redact(e['note'])}" if e.get("note") else ""
         return f"marked by a person — {e.get('mark', 'note')}{note}"
+    if e.get("detector"):   # a detector's own event (an alert turning pending...)
+        own = part_text(detectors, e["detector"], e)
+        if own:
+            return own
     detail = _extra(e)
     return kind.replace("_", " ") + (f" ({detail})" if detail else "")
 

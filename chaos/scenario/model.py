@@ -20,7 +20,7 @@ from pydantic import (
 
 from chaos.parts import NO_NEEDS, LabNeeds
 from chaos.registry import detectors, faults, steps
-from chaos.scenario.base import Strict, custom_error, raise_errors
+from chaos.scenario.base import Strict, custom_error, raise_errors, suggest
 from chaos.scenario.contextual import base_dir
 from chaos.scenario.duration import (
     Duration,
@@ -33,6 +33,7 @@ from chaos.scenario.duration import (
 )
 from chaos.scenario.labsection import LabSection
 from chaos.scenario.load import Load
+from chaos.scenario.observesection import ObserveSection
 from chaos.scenario.specs import DetectorSpec, FaultSpec, StepSpec
 
 
@@ -184,6 +185,7 @@ class Scenario(Strict):
     invariants: list[Invariant] = Field([], max_length=100)
     data_loss: DataLossSection | None = None
     slo: Slo | None = None
+    observe: ObserveSection | None = None
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source_path: Path | None = PrivateAttr(None)
@@ -198,6 +200,7 @@ class Scenario(Strict):
                 errors.append(custom_error(("detect", i, "name"), "duplicate",
                                            f"detector name '{detector.name}' is used twice"))
             seen.add(detector.name)
+            errors += self._alerts_defined(i, detector)
         for i, step in enumerate(self.recovery.steps):
             part = steps.get(step.type)
             if part is not None and part.lab_needs(step.params).backups and self.backups is None:
@@ -234,6 +237,27 @@ class Scenario(Strict):
                 "trigger 'on_detect' needs at least one detector in 'detect'"))
         raise_errors(type(self).__name__, errors)
         return self
+
+    def _alerts_defined(self, i: int, detector: DetectorSpec) -> list[Any]:
+        """A detector following an alert needs ``observe.prometheus`` and a rule file
+        defining that alert."""
+        part = detectors.get(detector.type)
+        wanted = part.lab_needs(detector.params).alerts if part is not None else frozenset()
+        if not wanted:
+            return []
+        prom = self.observe.prometheus if self.observe else None
+        if prom is None:
+            return [custom_error(("detect", i, "type"), "needs_prometheus", (
+                f"a '{detector.type}' detector needs Prometheus in the lab: add an "
+                "'observe: {prometheus: ...}' section with its targets and rule_files"))]
+        errors = []
+        for name in sorted(wanted - set(prom.alerts)):
+            known = ", ".join(sorted(prom.alerts)) or "none"
+            hint = suggest(name, prom.alerts) if prom.alerts else ""
+            errors.append(custom_error(("detect", i, "alert"), "unknown_alert", (
+                f"no rule file defines alert '{name}'"
+                f"{hint if 'did you mean' in hint else ''} (alerts defined: {known})")))
+        return errors
 
     @property
     def source_path(self) -> Path | None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from chaos.measure import metrics as metrics_mod
+from chaos.measure.alertsplit import alert_split
 from chaos.measure.dataloss import account
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Timeline
 from chaos.measure.verify import NotMeasured, check_invariants, present_refs
 from chaos.record import (
+    AlertRecord,
     DataLossRecord,
     DetectorRecord,
     EndpointRecord,
@@ -56,14 +58,39 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     if st.recovery_error:
         rec.notes += [f"recovery failed: {st.recovery_error}"]
     rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
-    rec.detectors = [DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
-                     for d in trial.detectors]
+    rec.detectors = [detector_record(d, st) for d in trial.detectors]
+    rec.notes += alerting_notes(rec.detectors)
     # The targets read the trial as written (dotted fields such as data_loss.lost).
     rec.targets = [TargetResult.model_validate(t) for t in
                    evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))]
     rec.passed = status == "completed" and all(t.passed for t in rec.targets)
     rec.events = list(timeline.events)
     return rec
+
+
+def detector_record(d: Any, st: Any) -> DetectorRecord:
+    rec = DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
+    detail = getattr(d, "detail", None)
+    if callable(detail):      # a detector following a real alert: its instants and split
+        found = detail()
+        rec.alert = AlertRecord.model_validate(
+            {**found, **alert_split(found, st.t_fault, st.counts.first_failure_t)})
+    return rec
+
+
+def alerting_notes(records: list[DetectorRecord]) -> list[str]:
+    """What the alerting stack could not see: never a silent null."""
+    notes = []
+    for d in records:
+        if d.alert is None:
+            continue
+        for b in d.alert.blind:
+            until = f"to t={b['to_t']:.1f} s" if b.get("to_t") is not None else "to the end"
+            notes.append(f"detector {d.name} was blind from t={b['from_t']:.1f} s {until}: "
+                         f"the alerting stack did not answer ({b['reason']})")
+        notes += [f"detector {d.name}: Prometheus could not scrape {target} (up == 0)"
+                  for target in d.alert.targets_down]
+    return notes
 
 
 def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:

@@ -31,7 +31,7 @@ def test_every_default_comes_from_the_section():
     compared = [f.name for f in fields(LabSpec) if f.name not in ("compose_file", "db_proxy",
                                                                   "db_disk",
                                                                   "wal_archive_timeout",
-                                                                  "replica_sync")]
+                                                                  "replica_sync", "observe")]
     assert compared   # not vacuous
     for name in compared:
         assert getattr(LabSpec(), name) == getattr(section, SECTION_FIELD.get(name, name)), name

@@ -1,0 +1,333 @@
+"""``prometheus_alert``: one of the user's own alerts, followed through Prometheus and
+Alertmanager to the notification.
+
+    detect:
+      - name: page
+        type: prometheus_alert
+        alert: ShopErrorBudgetBurn       # defined by a file of observe.prometheus.rule_files
+        labels: {severity: page}         # optional: only instances carrying these
+
+Every ``every`` seconds, on its own thread, the detector reads Prometheus's
+``/api/v1/rules`` and the notifications chaos's webhook receiver has taken
+(``chaos.lab.observestack``). It records, on the trial's clock:
+
+``alert_pending``
+    the instant the rule turned pending: Prometheus's own ``activeAt``;
+``alert_firing``
+    the rule evaluation that turned it firing: the first evaluation tick of its
+    group at or after ``activeAt + for`` (ticks are found from the rule's
+    ``lastEvaluation`` and the group's interval, so a late poll does not move it);
+``alert_notified``
+    the arrival of Alertmanager's notification at the receiver (the receiver
+    stamps it when the request comes in); the payload's ``startsAt`` is kept
+    beside it as Prometheus's own view of when the alert fired;
+``alert_resolved``
+    a resolved notification: alerting's view of the recovery.
+
+The detector fires at ``alert_notified``: its TTD is the page's arrival. When
+Prometheus or the receiver stop answering for ``blind_after`` seconds it records
+``alert_blind`` (from the first unanswered read) and ``alert_sighted`` once they
+answer again; the trial goes on. Scrape targets that Prometheus reports down
+(``up == 0``) are recorded once each as ``scrape_target_down``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from chaos.detect.base import Detector
+from chaos.lab.observestack import alertmanager_config, route_timings, stack_urls
+from chaos.parts import LabNeeds, code
+from chaos.registry import detectors
+from chaos.scenario.base import Strict
+from chaos.scenario.duration import Duration
+
+READ_TIMEOUT_S = 1.0
+TARGETS_EVERY_S = 5.0
+
+
+class PrometheusAlertParams(Strict):
+    alert: str = Field(pattern=r"^[A-Za-z_:][A-Za-z0-9_:]*$", max_length=200)
+    labels: dict[str, str] = Field({}, max_length=50)
+    """Label matchers (equality): only alert instances carrying all of them count."""
+    every: Duration = 0.5
+    """How often Prometheus's and the receiver's state is read."""
+    blind_after: Duration = 2.0
+    """Unanswered this long: the detector is reported blind from the first failed read."""
+
+
+def wall_of(stamp: str) -> float:
+    """Seconds since the epoch of an RFC 3339 time as Prometheus and Alertmanager write
+    it (nanoseconds cut to microseconds)."""
+    text = stamp.strip().replace("Z", "+00:00")
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    return datetime.fromisoformat(text).timestamp()
+
+
+def first_tick_at_or_after(when: float, last_eval: float, interval: float) -> float:
+    """The evaluation tick of a group (every ``interval`` s, one at ``last_eval``) that
+    is the first at or after ``when``; ``last_eval`` itself when none before it is."""
+    if interval <= 0 or last_eval < when:
+        return last_eval
+    back = int((last_eval - when) // interval)
+    return last_eval - back * interval
+
+
+_THRESHOLD = re.compile(r"^(?P<left>.*\S)\s*(?:>|>=|<|<=)\s*"
+                        r"(?P<n>[0-9]+(?:\.[0-9]*)?(?:e[-+]?[0-9]+)?)$", re.IGNORECASE | re.DOTALL)
+_SET_OPERATOR = re.compile(r"\b(?:and|or|unless)\b")
+
+
+def split_threshold(query: str) -> tuple[str, float | None]:
+    """``x > 0.05`` -> (``x``, 0.05); anything else as it is, with no threshold."""
+    found = _THRESHOLD.match(query.strip())
+    if found is None or _SET_OPERATOR.search(found.group("left")):
+        return query, None
+    return found.group("left"), float(found.group("n"))
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=READ_TIMEOUT_S) as resp:
+        return json.loads(resp.read(20_000_000))
+
+
+@detectors.register("prometheus_alert")
+class PrometheusAlert(Detector):
+    """Fires when Alertmanager's notification of ``alert`` reaches chaos."""
+
+    Params = PrometheusAlertParams
+    probe: ClassVar[bool] = True
+
+    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+        super().__init__(name, params, ctx)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"alert-{name}", daemon=True)
+        self._lock = threading.Lock()
+        self.armed_at = float("-inf")
+        self.pending_t: float | None = None
+        self.firing_t: float | None = None
+        self.resolved_t: float | None = None
+        self.rule: dict[str, Any] = {}
+        self.seen_notifications = 0
+        self.unanswered_since: float | None = None
+        self.blind: list[dict[str, Any]] = []
+        self.down_targets: set[str] = set()
+        self._targets_read = float("-inf")
+        self.urls: tuple[str, str] | None = None
+        self.settings: dict[str, Any] = {}
+
+    @classmethod
+    def lab_needs(cls, params: Any) -> LabNeeds:
+        return LabNeeds(alerts=frozenset({params.alert}))
+
+    @classmethod
+    def describe(cls, event: dict[str, Any]) -> str | None:
+        kind, alert = event.get("kind"), code(event.get("alert"))
+        if kind == "alert_pending":
+            hold = event.get("for_s")
+            return f"alert {alert} turned pending" + (
+                f" (its rule holds `for: {hold:g}s` before firing)" if hold else "")
+        if kind == "alert_firing":
+            return f"alert {alert} was firing (Prometheus's rule evaluation)"
+        if kind == "alert_notified":
+            return (f"Alertmanager's notification of {alert} reached chaos's receiver "
+                    f"({code(event.get('receiver'))})")
+        if kind == "alert_resolved":
+            return f"Alertmanager notified that {alert} is resolved"
+        if kind == "alert_blind":
+            return f"the alerting stack stopped answering ({event.get('reason')})"
+        if kind == "scrape_target_down":
+            return (f"Prometheus could not scrape {code(event.get('target'))}: "
+                    f"{event.get('error') or 'up == 0'}")
+        return None
+
+    # ---- the detector contract ---------------------------------------------
+
+    def reset(self, t: float) -> None:
+        with self._lock:
+            self.armed_at = t
+            self.pending_t = self.firing_t = self.resolved_t = None
+            super().reset(t)
+
+    def start(self) -> None:
+        self.started_t = self.ctx.clock.now()
+        obs = getattr(getattr(self.ctx.lab, "spec", None), "observe", None) or {}
+        if obs:
+            am = alertmanager_config(obs.get("alertmanager_config"))
+            self.settings = {"scrape_interval_s": obs.get("scrape_interval"),
+                             "evaluation_interval_s": obs.get("evaluation_interval"),
+                             "group_wait": route_timings(am)["group_wait"]}
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._record_expression()
+        with self._lock:
+            if self.unanswered_since is not None and not any(
+                    b.get("to_t") is None for b in self.blind):
+                self._went_blind(self.unanswered_since, "no answer when the trial ended")
+
+    def detail(self) -> dict[str, Any]:
+        """What the run record keeps of this detector (beside ``fired_t``)."""
+        return {"alert": self.params.alert, "pending_t": self.pending_t,
+                "firing_t": self.firing_t, "notified_t": self.fired_at,
+                "resolved_t": self.resolved_t, "for_s": self.rule.get("duration"),
+                "expr": self.rule.get("query"), "group_interval_s": self.rule.get("interval"),
+                "blind": list(self.blind), "targets_down": sorted(self.down_targets),
+                **self.settings}
+
+    def _record_expression(self) -> None:
+        """The rule's expression over the trial (Prometheus ``query_range``), for the
+        report's chart: ``alert_expression`` with [t, value] points per series. A
+        comparison with a number (``x > 0.05``) is drawn as ``x`` and its threshold."""
+        query = self.rule.get("query")
+        if not query or self.urls is None:
+            return
+        shown, threshold = split_threshold(str(query))
+        clock, end = self.ctx.clock, self.ctx.clock.now()
+        start = getattr(self, "started_t", 0.0)
+        step = max(1.0, (end - start) / 400)
+        args = urllib.parse.urlencode({"query": shown, "start": clock.wall0 + start,
+                                       "end": clock.wall0 + end, "step": step})
+        try:
+            answer = get_json(f"{self.urls[0]}/api/v1/query_range?{args}")
+            result = answer["data"]["result"][:5]
+            points = [[[round(clock.from_wall(float(ts)), 3), float(v)] for ts, v in r["values"]]
+                      for r in result]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._event("alert_expression", end, error=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        self._event("alert_expression", end, query=shown, threshold=threshold,
+                    series=points, labels=[r.get("metric") or {} for r in result])
+
+    # ---- the thread ---------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            t = self.ctx.clock.now()
+            try:
+                self._read(t)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                self._unanswered(t, exc)
+            else:
+                self._answered(t)
+            self._stop.wait(max(0.0, self.params.every - (self.ctx.clock.now() - t)))
+
+    def _base_urls(self) -> tuple[str, str]:
+        if self.urls is None:
+            self.urls = stack_urls(self.ctx.lab)   # the lab's published ports
+        return self.urls
+
+    def _read(self, t: float) -> None:
+        prom, receiver = self._base_urls()
+        rules = get_json(prom + "/api/v1/rules?type=alert")
+        notes = get_json(f"{receiver}/notifications?since={self.seen_notifications}")
+        with self._lock:
+            self._rules(rules, t)
+            self._notifications(notes)
+        if t - self._targets_read >= TARGETS_EVERY_S:
+            self._targets_read = t
+            self._targets(get_json(prom + "/api/v1/targets?state=active"), t)
+
+    def _matches(self, labels: dict[str, Any]) -> bool:
+        return (labels.get("alertname") == self.params.alert
+                and all(labels.get(k) == v for k, v in self.params.labels.items()))
+
+    def _rules(self, answer: dict[str, Any], now: float) -> None:
+        clock = self.ctx.clock
+        for group in answer["data"]["groups"]:
+            for rule in group.get("rules") or []:
+                if rule.get("name") != self.params.alert:
+                    continue
+                self.rule = {"duration": rule.get("duration"), "query": rule.get("query"),
+                             "interval": group.get("interval"), "health": rule.get("health"),
+                             "last_error": rule.get("lastError")}
+                for alert in rule.get("alerts") or []:
+                    if not self._matches({"alertname": rule["name"], **alert["labels"]}):
+                        continue
+                    active = clock.from_wall(wall_of(alert["activeAt"]))
+                    if active < self.armed_at:
+                        continue   # pending since before the fault: not this trial's alert
+                    if self.pending_t is None:
+                        self.pending_t = active
+                        self._event("alert_pending", active, labels=alert["labels"],
+                                    for_s=rule.get("duration"), seen_t=round(now, 3))
+                    if alert.get("state") == "firing" and self.firing_t is None:
+                        last = clock.from_wall(wall_of(rule["lastEvaluation"]))
+                        self.firing_t = first_tick_at_or_after(
+                            active + float(rule.get("duration") or 0), last,
+                            float(group.get("interval") or 0))
+                        self._event("alert_firing", self.firing_t, seen_t=round(now, 3))
+
+    def _notifications(self, answer: dict[str, Any]) -> None:
+        clock = self.ctx.clock
+        for item in answer["items"]:
+            self.seen_notifications = max(self.seen_notifications, int(item["n"]) + 1)
+            body = item.get("body") or {}
+            arrived = clock.from_wall(float(item["received"]))
+            if arrived < self.armed_at:
+                continue
+            mine = [a for a in body.get("alerts") or [] if self._matches(a.get("labels") or {})]
+            firing = [a for a in mine if a.get("status") == "firing"]
+            resolved = [a for a in mine if a.get("status") == "resolved"]
+            if firing and self.fired_at is None:
+                starts = min(clock.from_wall(wall_of(a["startsAt"])) for a in firing)
+                if starts < self.armed_at - 1.0:
+                    continue   # a page for an alert that began before the fault
+                self.fired_at = arrived
+                self._event("alert_notified", arrived, receiver=body.get("receiver"),
+                            starts_at_t=round(starts, 4), group_key=body.get("groupKey"),
+                            alerts=len(firing))
+            if resolved and self.fired_at is not None and self.resolved_t is None:
+                self.resolved_t = arrived
+                self._event("alert_resolved", arrived, receiver=body.get("receiver"))
+
+    def _targets(self, answer: dict[str, Any], now: float) -> None:
+        for target in answer["data"]["activeTargets"]:
+            if target.get("health") != "down":
+                continue
+            where = f"{target.get('labels', {}).get('job')} {target.get('scrapeUrl')}"
+            if where not in self.down_targets:
+                self.down_targets.add(where)
+                self._event("scrape_target_down", now, target=where, error=target.get("lastError"))
+
+    def _event(self, kind: str, t: float, **detail: Any) -> None:
+        self.ctx.timeline.add(kind, t=t, name=self.name, detector=self.type_name,
+                              alert=self.params.alert, **detail)
+
+    # ---- blind --------------------------------------------------------------
+
+    def _unanswered(self, t: float, exc: BaseException) -> None:
+        with self._lock:
+            if self.unanswered_since is None:
+                self.unanswered_since = t
+                self._why = f"{type(exc).__name__}: {exc}"[:300]
+            open_ = any(b.get("to_t") is None for b in self.blind)
+            if not open_ and t - self.unanswered_since >= self.params.blind_after:
+                self._went_blind(self.unanswered_since, self._why)
+
+    def _went_blind(self, since: float, why: str) -> None:
+        self.blind.append({"from_t": round(since, 3), "to_t": None, "reason": why})
+        self._event("alert_blind", since, reason=why)
+
+    def _answered(self, t: float) -> None:
+        with self._lock:
+            self.unanswered_since = None
+            for b in self.blind:
+                if b.get("to_t") is None:
+                    b["to_t"] = round(t, 3)
+                    self._event("alert_sighted", t, blind_s=round(t - b["from_t"], 3))

@@ -1,0 +1,52 @@
+"""Where an alert's time to detect went: fault → first failed request → pending →
+firing → notified.
+
+    split = alert_split(detail, t_fault=40.0, first_failure_t=40.4)
+    split["split_s"]     # {"fault_to_first_failure": 0.4, ..., "firing_to_notified": 30.1}
+    split["dominant"]    # "firing_to_notified"
+
+Each part is the difference of two recorded instants, so the parts add up to the
+total (``ttd_s``, fault to notification) whenever all of them were recorded; a
+part whose ends were not both recorded is None. ``cause`` says which setting
+makes a part long, for the post-mortem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PARTS = ("fault_to_first_failure", "first_failure_to_pending", "pending_to_firing",
+         "firing_to_notified")
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(b - a, 3)
+
+
+def alert_split(detail: dict[str, Any], t_fault: float | None,
+                first_failure_t: float | None) -> dict[str, Any]:
+    marks = [t_fault, first_failure_t, detail.get("pending_t"), detail.get("firing_t"),
+             detail.get("notified_t")]
+    split = {name: _diff(marks[i], marks[i + 1]) for i, name in enumerate(PARTS)}
+    known = {k: v for k, v in split.items() if v is not None}
+    return {"split_s": split, "ttd_s": _diff(t_fault, detail.get("notified_t")),
+            "resolved_s": _diff(t_fault, detail.get("resolved_t")),
+            "dominant": max(known, key=lambda k: known[k]) if known else None}
+
+
+def cause(part: str, alert: dict[str, Any]) -> str:
+    """The setting behind a part of the split, in a sentence."""
+    scrape, evaluation = alert.get("scrape_interval_s"), alert.get("evaluation_interval_s")
+    if part == "pending_to_firing":
+        hold = alert.get("for_s")
+        return (f"the rule's `for: {hold:g}s`: the condition must hold that long before it fires"
+                if hold else "the next rule evaluation after the condition held")
+    if part == "firing_to_notified":
+        return (f"Alertmanager's `group_wait: {alert.get('group_wait') or '30s'}`: a new alert "
+                "group waits that long before its first notification")
+    if part == "first_failure_to_pending":
+        return ("the rule's expression crossing its threshold: errors must be scraped "
+                f"(every {scrape:g}s) and evaluated (every {evaluation:g}s), and a rate over a "
+                "long window moves slowly" if scrape and evaluation else
+                "the rule's expression crossing its threshold")
+    return "the fault taking that long to fail a request"

@@ -1,0 +1,75 @@
+"""The post-mortem's view of a real alert: where its time to detect went, and why.
+
+For each ``prometheus_alert`` detector, one line per trial (or the medians over
+the trials): fault → first failed request → pending → firing → notified, the
+total, the part that dominated and the setting that causes it
+(``chaos.measure.alertsplit.cause``), and a resolved notification if one came.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from chaos.measure.alertsplit import PARTS, cause
+from chaos.report.text import seconds
+
+LABELS = {"fault_to_first_failure": "first failed request",
+          "first_failure_to_pending": "pending", "pending_to_firing": "firing",
+          "firing_to_notified": "notified"}
+PART_NAMES = {"fault_to_first_failure": "fault → first failed request",
+              "first_failure_to_pending": "first failed request → pending",
+              "pending_to_firing": "pending → firing", "firing_to_notified": "firing → notified"}
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if isinstance(v, (int, float))]
+    return statistics.median(known) if known else None
+
+
+def chain(split: dict[str, Any]) -> str:
+    return "fault → " + " → ".join(f"{LABELS[p]} +{seconds(split.get(p))}" for p in PARTS)
+
+
+def alerting_text(records: list[dict[str, Any]]) -> list[str]:
+    """``records``: the trials' records. Markdown lines, one per alert detector."""
+    alerts: dict[str, list[dict[str, Any]]] = {}
+    for trial in records:
+        for d in trial.get("detectors") or []:
+            if d.get("alert"):
+                alerts.setdefault(d["name"], []).append(d["alert"])
+    out = []
+    for name, seen in alerts.items():
+        first = seen[0]
+        split = {p: _median([a.get("split_s", {}).get(p) for a in seen]) for p in PARTS}
+        ttd = _median([a.get("ttd_s") for a in seen])
+        notified = sum(1 for a in seen if a.get("ttd_s") is not None)
+        many = len(seen) > 1
+        head = f"**{first['alert']}** ({name})" + (
+            f", median of {len(seen)} trials" if many else "")
+        if ttd is None:
+            reached = [LABELS[p] for p in PARTS if split.get(p) is not None]
+            out.append(f"{head}: no notification reached chaos"
+                       + (f" (it got as far as {reached[-1]})" if reached else "")
+                       + _blind(seen))
+            continue
+        known = {p: v for p, v in split.items() if v is not None}
+        top = max(known, key=lambda p: known[p])
+        text = (f"{head}: {chain(split)} = TTD {seconds(ttd)}"
+                + (f" (notified in {notified} of {len(seen)} trials)" if many else "")
+                + f". The longest part, {PART_NAMES[top]} ({seconds(known[top])}), is "
+                f"{cause(top, first)}.")
+        resolved = _median([a.get("resolved_s") for a in seen])
+        if resolved is not None:
+            text += f" Resolved notification {seconds(resolved)} after the fault."
+        out.append(text + _blind(seen))
+    return out
+
+
+def _blind(seen: list[dict[str, Any]]) -> str:
+    spans = [b for a in seen for b in a.get("blind") or []]
+    if not spans:
+        return ""
+    b = spans[0]
+    return (f" The alerting stack was blind from t={b['from_t']:.1f} s"
+            + (f" in {len(spans)} spans" if len(spans) > 1 else "") + f" ({b['reason']}).")

@@ -1,0 +1,292 @@
+"""The in-lab alerting stack without Docker: schema, configuration, the detector's
+bookkeeping against small local HTTP servers, the TTD split."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from chaos import sample
+from chaos.detect.promalert import PrometheusAlert, first_tick_at_or_after, wall_of
+from chaos.lab.observestack import (
+    RECEIVER_URL,
+    alertmanager_config,
+    prom_duration,
+    prometheus_config,
+    route_timings,
+)
+from chaos.measure.alertsplit import alert_split, cause
+from chaos.measure.timeline import Clock, Timeline
+from chaos.report.alerting import alerting_text
+from chaos.scenario import Scenario
+
+RULES = """groups:
+  - name: shop
+    rules:
+      - record: job:errors:ratio_rate5m
+        expr: sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))
+      - alert: ShopErrorRateHigh
+        expr: job:errors:ratio_rate5m > 0.05
+        for: 5m
+      - alert: ShopErrorBudgetBurn
+        expr: job:errors:ratio_rate5m > 0.0144
+"""
+
+
+def scenario(tmp_path: Path, alert: str = "ShopErrorRateHigh", observe: bool = True,
+             rules: str = RULES) -> Scenario:
+    (tmp_path / "rules.yml").write_text(rules)
+    doc: dict[str, Any] = {
+        "name": "alerting", "lab": sample.lab(), "load": sample.load(1),
+        "faults": [{"type": "kill", "target": "db", "at": "1s"}],
+        "detect": [{"name": "page", "type": "prometheus_alert", "alert": alert}],
+    }
+    if observe:
+        doc["observe"] = {"prometheus": {
+            "targets": [{"service": "app", "port": 8080}],
+            "rule_files": [str(tmp_path / "rules.yml")]}}
+    return Scenario.model_validate(doc)
+
+
+def test_the_section_defaults_and_the_alerts_it_defines(tmp_path):
+    sc = scenario(tmp_path)
+    prom = sc.observe.prometheus
+    assert (prom.scrape_interval, prom.evaluation_interval) == (15.0, 15.0)
+    assert prom.targets[0].path == "/metrics" and prom.targets[0].job_name == "app"
+    assert set(prom.alerts) == {"ShopErrorRateHigh", "ShopErrorBudgetBurn"}
+
+
+def test_an_alert_no_rule_file_defines_is_refused_with_a_suggestion(tmp_path):
+    with pytest.raises(ValidationError) as exc:
+        scenario(tmp_path, alert="ShopErrorRateHgh")
+    text = str(exc.value)
+    assert "no rule file defines alert 'ShopErrorRateHgh'" in text
+    assert "did you mean 'ShopErrorRateHigh'" in text
+    assert "ShopErrorBudgetBurn" in text          # the alerts that do exist are listed
+
+
+def test_an_alert_detector_needs_the_observe_section(tmp_path):
+    with pytest.raises(ValidationError, match="needs Prometheus in the lab"):
+        scenario(tmp_path, observe=False)
+
+
+def test_a_rule_file_that_is_not_yaml_names_its_own_line(tmp_path):
+    with pytest.raises(ValidationError) as exc:
+        scenario(tmp_path, rules="groups:\n  - name: x\n    rules: [\n")
+    assert f"{tmp_path / 'rules.yml'}:4" in str(exc.value)
+
+
+def test_a_rule_file_path_that_is_a_directory_is_refused(tmp_path):
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(ValidationError, match="directory"):
+        Scenario.model_validate({
+            "name": "x", "lab": sample.lab(), "load": sample.load(1),
+            "faults": [{"type": "kill", "target": "db", "at": "1s"}],
+            "observe": {"prometheus": {"targets": [{"service": "app", "port": 8080}],
+                                       "rule_files": [str(tmp_path / "dir")]}}})
+
+
+def test_prometheus_configuration(tmp_path):
+    obs = {"scrape_interval": 15.0, "evaluation_interval": 0.5, "postgres_exporter": True,
+           "targets": [{"service": "app", "port": 8080, "path": "/m", "job": "shop"}],
+           "rule_files": ["/a/rules.yml", "/b/rules.yml"]}
+    conf = prometheus_config(obs, None)
+    assert conf["global"] == {"scrape_interval": "15s", "evaluation_interval": "500ms"}
+    assert conf["rule_files"] == ["/etc/chaos-observe/rules/0-rules.yml",
+                                  "/etc/chaos-observe/rules/1-rules.yml"]
+    jobs = {j["job_name"]: j for j in conf["scrape_configs"]}
+    assert jobs["shop"]["metrics_path"] == "/m"
+    assert jobs["shop"]["static_configs"] == [{"targets": ["app:8080"]}]
+    assert "postgres" in jobs
+    assert prom_duration(60) == "60s" and prom_duration(0.25) == "250ms"
+
+
+def test_the_users_alertmanager_routes_are_kept_and_every_receiver_rewired(tmp_path):
+    user = tmp_path / "am.yml"
+    user.write_text(yaml.safe_dump({
+        "global": {"resolve_timeout": "5m", "slack_api_url_file": "/secret"},
+        "templates": ["/etc/am/*.tmpl"],
+        "route": {"receiver": "oncall", "group_wait": "10s", "group_by": ["alertname"],
+                  "routes": [{"matchers": ["severity=ticket"], "receiver": "tickets"}]},
+        "receivers": [{"name": "oncall", "pagerduty_configs": [{"routing_key": "x"}]},
+                      {"name": "tickets", "email_configs": [{"to": "a@b.c"}]}]}))
+    am = alertmanager_config(str(user))
+    assert am["route"]["routes"][0]["receiver"] == "tickets"      # routing untouched
+    assert [r["name"] for r in am["receivers"]] == ["oncall", "tickets"]
+    for r in am["receivers"]:      # nobody real is ever paged
+        assert set(r) == {"name", "webhook_configs"}
+        assert r["webhook_configs"] == [{"url": RECEIVER_URL, "send_resolved": True}]
+    assert "templates" not in am and "slack_api_url_file" not in am["global"]
+    assert route_timings(am) == {"group_wait": "10s", "group_interval": "5m",
+                                 "repeat_interval": "4h"}
+    assert route_timings(alertmanager_config(None))["group_wait"] == "30s"
+
+
+def test_times_as_prometheus_writes_them():
+    assert wall_of("2026-12-04T18:00:00Z") == datetime(2026, 12, 4, 18, tzinfo=UTC).timestamp()
+    assert wall_of("2026-12-04T18:00:00.123456789Z") == pytest.approx(
+        datetime(2026, 12, 4, 18, tzinfo=UTC).timestamp() + 0.123456, abs=1e-6)
+    assert wall_of("2026-12-04T19:00:00.5+01:00") == pytest.approx(
+        datetime(2026, 12, 4, 18, tzinfo=UTC).timestamp() + 0.5)
+
+
+def test_the_firing_tick_is_found_from_a_later_evaluation():
+    # activeAt 100 + for 30 = 130; the group evaluates every 15 s, last at 160 (a late poll)
+    assert first_tick_at_or_after(130.0, 160.0, 15.0) == 130.0
+    assert first_tick_at_or_after(131.0, 160.0, 15.0) == 145.0
+    assert first_tick_at_or_after(130.0, 130.0, 15.0) == 130.0
+    assert first_tick_at_or_after(170.0, 160.0, 15.0) == 160.0   # never before the evaluation
+
+
+def test_the_split_adds_up_and_names_what_dominated():
+    detail = {"pending_t": 55.0, "firing_t": 355.0, "notified_t": 385.2, "resolved_t": 500.0}
+    out = alert_split(detail, t_fault=40.0, first_failure_t=40.4)
+    split = out["split_s"]
+    assert split == {"fault_to_first_failure": 0.4, "first_failure_to_pending": 14.6,
+                     "pending_to_firing": 300.0, "firing_to_notified": 30.2}
+    assert sum(split.values()) == pytest.approx(out["ttd_s"]) == pytest.approx(345.2)
+    assert out["dominant"] == "pending_to_firing" and out["resolved_s"] == 460.0
+    assert "for: 300s" in cause("pending_to_firing", {"for_s": 300})
+    missing = alert_split({"pending_t": 55.0}, t_fault=40.0, first_failure_t=41.0)
+    assert missing["ttd_s"] is None and missing["split_s"]["pending_to_firing"] is None
+
+
+def test_the_post_mortem_line_says_which_setting_caused_the_delay():
+    alert = {"alert": "ShopErrorRateHigh", "for_s": 300, "group_wait": "30s",
+             **alert_split({"pending_t": 55.0, "firing_t": 355.0, "notified_t": 385.0},
+                           40.0, 40.5)}
+    (line,) = alerting_text([{"detectors": [{"name": "page", "alert": alert}]}])
+    assert "pending → firing (5 m" in line or "pending → firing (300" in line
+    assert "`for: 300s`" in line and "TTD" in line
+
+
+# ---- the detector, against two small HTTP servers standing in for the stack ------------
+
+
+class Stack:
+    """Prometheus's /api/v1/rules and the receiver's /notifications, as canned JSON."""
+
+    def __init__(self) -> None:
+        self.rules: dict[str, Any] = {"status": "success", "data": {"groups": []}}
+        self.notes: list[dict[str, Any]] = []
+        self.down = False
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                if outer.down:
+                    self.send_error(503)
+                    return
+                if self.path.startswith("/api/v1/rules"):
+                    doc: Any = outer.rules
+                elif self.path.startswith("/api/v1/targets"):
+                    doc = {"data": {"activeTargets": [
+                        {"health": "down", "labels": {"job": "app"},
+                         "scrapeUrl": "http://app:8080/metrics", "lastError": "refused"}]}}
+                else:
+                    since = int(self.path.split("since=")[1])
+                    doc = {"count": len(outer.notes), "items": outer.notes[since:]}
+                data = json.dumps(doc).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def iso(wall: float) -> str:
+    return datetime.fromtimestamp(wall, UTC).isoformat().replace("+00:00", "Z")
+
+
+def wait(cond: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_the_detector_follows_pending_firing_notified_and_goes_blind(tmp_path):
+    stack = Stack()
+    clock = Clock()
+    tl = Timeline(clock, None)
+    ctx = SimpleNamespace(clock=clock, timeline=tl, lab=None)
+    params = PrometheusAlert.Params(alert="ShopErrorRateHigh", labels={"severity": "page"},
+                                    every=0.05, blind_after=0.2)
+    d = PrometheusAlert("page", params, ctx)
+    d.urls = (stack.url, stack.url)
+    d.reset(0.0)
+    d.start()
+    try:
+        w0 = clock.wall0
+        rule = {"name": "ShopErrorRateHigh", "duration": 30, "query": "x > 0.05",
+                "lastEvaluation": iso(w0 + 1.0), "alerts": []}
+        stack.rules["data"]["groups"] = [{"name": "shop", "interval": 15, "rules": [rule]}]
+        other = {"labels": {"alertname": "ShopErrorRateHigh", "severity": "ticket"},
+                 "state": "pending", "activeAt": iso(w0 + 0.5)}
+        mine = {"labels": {"alertname": "ShopErrorRateHigh", "severity": "page"},
+                "state": "pending", "activeAt": iso(w0 + 1.0)}
+        rule["alerts"] = [other, mine]
+        wait(lambda: d.pending_t is not None)
+        assert d.pending_t == pytest.approx(1.0, abs=1e-3)   # activeAt, not the poll
+        mine["state"] = "firing"
+        rule["lastEvaluation"] = iso(w0 + 46.0)   # a late poll: the tick at 31 s fired it
+        wait(lambda: d.firing_t is not None)
+        assert d.firing_t == pytest.approx(31.0, abs=1e-3)
+        assert d.fired_at is None                # firing is not yet a page
+        stack.notes.append({"n": 0, "received": w0 + 61.5, "body": {
+            "receiver": "oncall", "status": "firing", "groupKey": "{}:{}",
+            "alerts": [{"status": "firing", "labels": mine["labels"],
+                        "startsAt": iso(w0 + 31.0)}]}})
+        wait(lambda: d.fired_at is not None)
+        assert d.fired_at == pytest.approx(61.5, abs=1e-3)
+        stack.down = True
+        wait(lambda: bool(d.blind))
+        stack.down = False
+        wait(lambda: d.blind[0]["to_t"] is not None)
+    finally:
+        d.stop()
+        stack.server.shutdown()
+    kinds = [e["kind"] for e in tl.events]
+    assert kinds.count("alert_pending") == 1 and kinds.count("alert_notified") == 1
+    assert "alert_blind" in kinds and "alert_sighted" in kinds
+    assert [e for e in tl.events if e["kind"] == "scrape_target_down"][0]["target"] == \
+        "app http://app:8080/metrics"
+    notified = next(e for e in tl.events if e["kind"] == "alert_notified")
+    assert notified["starts_at_t"] == pytest.approx(31.0, abs=1e-3)
+    assert d.detail()["targets_down"] == ["app http://app:8080/metrics"]
+
+
+def test_an_alert_active_since_before_the_fault_is_not_this_trials(tmp_path):
+    stack = Stack()
+    clock = Clock()
+    ctx = SimpleNamespace(clock=clock, timeline=Timeline(clock, None), lab=None)
+    d = PrometheusAlert("page", PrometheusAlert.Params(alert="A", every=0.05), ctx)
+    d.urls = (stack.url, stack.url)
+    d.reset(clock.now() + 0.0)
+    stack.rules["data"]["groups"] = [{"name": "g", "interval": 15, "rules": [
+        {"name": "A", "duration": 0, "lastEvaluation": iso(clock.wall0),
+         "alerts": [{"labels": {"alertname": "A"}, "state": "firing",
+                     "activeAt": iso(clock.wall0 - 20)}]}]}]
+    d.start()
+    try:
+        time.sleep(0.3)
+    finally:
+        d.stop()
+        stack.server.shutdown()
+    assert d.pending_t is None and d.firing_t is None
