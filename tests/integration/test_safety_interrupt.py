@@ -30,6 +30,18 @@ def test_interrupted_runs_leave_nothing_and_keep_their_record(lab_images):
     assert "during teardown" in details["report"]["abort_reason"], details["report"]
 
 
+def test_interrupted_mid_restore_pitr_and_mid_failover_nothing_is_left(lab_images):
+    """The archive volume, the base backup, the replica and the restore's helper
+    container are all labelled: a signal in the middle of either step leaves none."""
+    summary = run_harness(n=2, seed=13, sigkill=False, phases=["mid_pitr", "mid_failover"])
+    details = {t["phase"]: t for t in summary["details"]}
+    assert summary["leaks"] == 0 and summary["problems"] == 0, details
+    assert all(t["status"] == "aborted" and t["exit_code"] == 130
+               for t in details.values()), details
+    # the signal really came while the step was running (not after it finished)
+    assert all(t["mid_step"] for t in details.values()), details
+
+
 def test_sigkill_leaves_a_stale_lab_that_is_warned_about_and_cleaned(lab_images):
     import tempfile
     from pathlib import Path
