@@ -73,7 +73,11 @@ def events(trial: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def test_pending_firing_notified_each_against_its_source(lab_images, observe_image, tmp_path):
-    result = run(scenario(tmp_path), tmp_path / "run")
+    # the database comes back at 26 s: the errors stop and the alert resolves
+    result = run(scenario(tmp_path, recovery={"trigger": "at", "at": "26s",
+                                              "steps": [{"restart": "db"}]},
+                          steady_state={"error_rate": {"below": "1%", "for": "15s"}},
+                          time_limit="60s"), tmp_path / "run")
     trial = result["trials"][0]
     assert trial["status"] == "completed", trial.get("notes")
     (d,) = trial["detectors"]
@@ -95,6 +99,11 @@ def test_pending_firing_notified_each_against_its_source(lab_images, observe_ima
     assert trial["ttd_s"] == pytest.approx(alert["notified_t"] - t_fault, abs=0.002)
     assert d["fired_t"] == alert["notified_t"]
     assert alert["for_s"] == 3 and alert["group_wait"] == "1s"
+    # alerting's view of the recovery: a resolved notification, after the errors stopped
+    resolved = events(trial, "alert_resolved")
+    assert resolved, [e["kind"] for e in trial["events"]]
+    assert alert["resolved_t"] > events(trial, "mitigated")[0]["t"] > alert["notified_t"]
+    assert alert["resolved_s"] == pytest.approx(alert["resolved_t"] - t_fault, abs=0.002)
     # the rule's expression over the trial, for the report's picture
     (expr,) = events(trial, "alert_expression")
     assert expr["threshold"] == 0.2 and expr["series"] and len(expr["series"][0]) > 10
