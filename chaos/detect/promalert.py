@@ -25,9 +25,9 @@ Every ``every`` seconds, on its own thread, the detector reads Prometheus's
     a resolved notification: alerting's view of the recovery.
 
 The detector fires at ``alert_notified``: its TTD is the page's arrival. When
-Prometheus or the receiver stop answering for ``blind_after`` seconds it records
-``alert_blind`` (from the first unanswered read) and ``alert_sighted`` once they
-answer again; the trial goes on. Scrape targets that Prometheus reports down
+Prometheus, Alertmanager (``/-/healthy``) or the receiver stop answering for
+``blind_after`` seconds it records ``alert_blind`` (from the first unanswered read)
+and ``alert_sighted`` once they answer again; the trial goes on. Scrape targets that Prometheus reports down
 (``up == 0``) are recorded once each as ``scrape_target_down``.
 """
 
@@ -45,7 +45,12 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from chaos.detect.base import Detector
-from chaos.lab.observestack import alertmanager_config, route_timings, stack_urls
+from chaos.lab.observestack import (
+    alertmanager_config,
+    alertmanager_url,
+    route_timings,
+    stack_urls,
+)
 from chaos.parts import LabNeeds, code
 from chaos.registry import detectors
 from chaos.scenario.base import Strict
@@ -126,7 +131,7 @@ class PrometheusAlert(Detector):
         self.blind: list[dict[str, Any]] = []
         self.down_targets: set[str] = set()
         self._targets_read = float("-inf")
-        self.urls: tuple[str, str] | None = None
+        self.urls: tuple[str, str, str] | None = None   # Prometheus, receiver, Alertmanager
         self.settings: dict[str, Any] = {}
 
     @classmethod
@@ -227,15 +232,17 @@ class PrometheusAlert(Detector):
                 self._answered(t)
             self._stop.wait(max(0.0, self.params.every - (self.ctx.clock.now() - t)))
 
-    def _base_urls(self) -> tuple[str, str]:
-        if self.urls is None:
-            self.urls = stack_urls(self.ctx.lab)   # the lab's published ports
+    def _base_urls(self) -> tuple[str, str, str]:
+        if self.urls is None:   # the lab's published ports
+            self.urls = (*stack_urls(self.ctx.lab), alertmanager_url(self.ctx.lab))
         return self.urls
 
     def _read(self, t: float) -> None:
-        prom, receiver = self._base_urls()
+        prom, receiver, alertmanager = self._base_urls()
         rules = get_json(prom + "/api/v1/rules?type=alert")
         notes = get_json(f"{receiver}/notifications?since={self.seen_notifications}")
+        with urllib.request.urlopen(alertmanager + "/-/healthy", timeout=READ_TIMEOUT_S):
+            pass   # an Alertmanager that is down would page nobody: blind too
         with self._lock:
             self._rules(rules, t)
             self._notifications(notes)

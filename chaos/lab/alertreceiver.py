@@ -13,6 +13,7 @@ It imports nothing of chaos: it is copied into the lab as a file.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 import time
@@ -71,5 +72,7 @@ class NotificationHandler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # As PID 1 the process would ignore SIGTERM; stop at once (restarts between trials).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 9099
     ThreadingHTTPServer(("0.0.0.0", port), NotificationHandler).serve_forever()

@@ -144,3 +144,22 @@ def test_a_stack_that_dies_mid_trial_is_reported_blind_and_the_trial_goes_on(
     assert "could not scrape db" in notes, notes
     assert trial["detectors"][0]["alert"]["blind"][0]["to_t"] is None   # never came back
     assert "blind from" in (tmp_path / "run" / "postmortem.md").read_text()
+
+
+def test_a_rule_file_promtool_rejects_stops_the_run_before_any_lab(lab_images, observe_image,
+                                                                   tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("groups:\n  - name: g\n    rules:\n      - alert: Broken\n"
+                   "        expr: sum(rate(http_requests_total[5m]) > \n")
+    path = scenario(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["observe"]["prometheus"]["rule_files"] = [str(bad)]
+    doc["detect"][0]["alert"] = "Broken"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    for command in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "r")]):
+        proc = subprocess.run([sys.executable, "-m", "chaos", *command, "--allow-outside-files"],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert f"{bad}:5: promtool check rules:" in proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "r" / "result.json").exists()     # nothing started

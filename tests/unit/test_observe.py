@@ -187,8 +187,10 @@ class Stack:
                 if outer.down:
                     self.send_error(503)
                     return
-                if self.path.startswith("/api/v1/rules"):
-                    doc: Any = outer.rules
+                if self.path.startswith("/-/"):
+                    doc: Any = {}
+                elif self.path.startswith("/api/v1/rules"):
+                    doc = outer.rules
                 elif self.path.startswith("/api/v1/targets"):
                     doc = {"data": {"activeTargets": [
                         {"health": "down", "labels": {"job": "app"},
@@ -229,7 +231,7 @@ def test_the_detector_follows_pending_firing_notified_and_goes_blind(tmp_path):
     params = PrometheusAlert.Params(alert="ShopErrorRateHigh", labels={"severity": "page"},
                                     every=0.05, blind_after=0.2)
     d = PrometheusAlert("page", params, ctx)
-    d.urls = (stack.url, stack.url)
+    d.urls = (stack.url, stack.url, stack.url)
     d.reset(0.0)
     d.start()
     try:
@@ -277,7 +279,7 @@ def test_an_alert_active_since_before_the_fault_is_not_this_trials(tmp_path):
     clock = Clock()
     ctx = SimpleNamespace(clock=clock, timeline=Timeline(clock, None), lab=None)
     d = PrometheusAlert("page", PrometheusAlert.Params(alert="A", every=0.05), ctx)
-    d.urls = (stack.url, stack.url)
+    d.urls = (stack.url, stack.url, stack.url)
     d.reset(clock.now() + 0.0)
     stack.rules["data"]["groups"] = [{"name": "g", "interval": 15, "rules": [
         {"name": "A", "duration": 0, "lastEvaluation": iso(clock.wall0),
