@@ -12,8 +12,9 @@ Three local images make a lab:
     The sample service, built from ``<repo>/compose/app`` with
     ``BASE=python:3.12-slim`` (registry) or ``BASE=chaos/pybase:bookworm`` (offline).
 ``chaos/pybase:bookworm`` (offline only)
-    Debian bookworm with python3, psycopg, psycopg-pool, iproute2 and procps. It is
-    also the helper image for ``tc netem`` faults (:data:`HELPER_IMAGE`).
+    Debian bookworm with python3, psycopg, psycopg-pool, prometheus-client, iproute2 and
+    procps. It is also the helper image for ``tc netem`` faults (:data:`HELPER_IMAGE`)
+    and runs the alert receiver (``chaos.lab.observestack``).
 
 Offline root filesystems come from one ``debootstrap --variant=minbase`` run whose
 result is cached as a tarball (``~/.cache/chaos/rootfs``); each image unpacks it into a
