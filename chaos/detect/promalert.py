@@ -27,8 +27,9 @@ Every ``every`` seconds, on its own thread, the detector reads Prometheus's
 The detector fires at ``alert_notified``: its TTD is the page's arrival. When
 Prometheus, Alertmanager (``/-/healthy``) or the receiver stop answering for
 ``blind_after`` seconds it records ``alert_blind`` (from the first unanswered read)
-and ``alert_sighted`` once they answer again; the trial goes on. Scrape targets that Prometheus reports down
-(``up == 0``) are recorded once each as ``scrape_target_down``.
+and ``alert_sighted`` once they answer again; the trial goes on. Scrape targets
+that Prometheus reports down (``up == 0``) are recorded once each as
+``scrape_target_down``.
 """
 
 from __future__ import annotations
