@@ -85,6 +85,15 @@ def restore_topology(lab: Any, timeout: float = 300) -> float:
     new.reload()
     networks = list(new.attrs["NetworkSettings"].get("Networks") or {})
     volumes = [m["Name"] for m in new.attrs.get("Mounts") or [] if m.get("Type") == "volume"]
+    # Stopped before it is removed: a clean shutdown ends the app's pooled connections
+    # to it (the server terminates its backends). Removed outright, its network vanishes
+    # under them: nothing answers or resets those sockets, and an app whose pool hands
+    # them out hangs on each until its own timeouts (issue #13: an async run's trial 4
+    # failed its baseline that way, the app silent 5 s into the trial).
+    try:
+        new.stop(timeout=10)
+    except APIError:
+        pass   # already stopped
     new.remove(force=True)
     for name in volumes:
         client().volumes.get(name).remove(force=True)
