@@ -35,7 +35,8 @@ SCENARIOS = {
 TTR_TARGET_S = 120.0
 
 
-def one_run(strategy: str, rows: int, trials: int, out: Path) -> list[dict[str, Any]]:
+def one_run(strategy: str, rows: int, trials: int, out: Path,
+            time_limit: str = "10m") -> list[dict[str, Any]]:
     name, step = SCENARIOS[strategy]
     scenario = REPO / "scenarios" / name
     if not scenario.exists():
@@ -43,7 +44,7 @@ def one_run(strategy: str, rows: int, trials: int, out: Path) -> list[dict[str, 
         return []
     proc = chaos("run", str(scenario), "--trials", str(trials), "--out", str(out),
                  "--set", f"lab.db_env.SEED_ROWS={rows}", "--set", "recovery.delay=0s",
-                 "--set", "time_limit=10m", timeout=3600)
+                 "--set", f"time_limit={time_limit}", timeout=3600)
     up = re.search(r"up in ([0-9.]+) s", proc.stdout)
     if not (out / "result.json").exists():
         raise RuntimeError(f"{strategy} at {rows} rows: no result ({proc.stderr[-800:]})")
@@ -129,6 +130,9 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=3)
     ap.add_argument("--strategies", default=",".join(SCENARIOS))
     ap.add_argument("--chart", default="")
+    ap.add_argument("--time-limit", default="10m",
+                    help="each trial's limit (a failover of the seed never recovers: every "
+                         "trial runs to it; its step time is what is measured)")
     ap.add_argument("--from", dest="saved", nargs="*", default=[],
                     help="summarise (and chart) the trial lines of earlier runs' output "
                          "instead of running; later files win for the same strategy and size")
@@ -140,7 +144,8 @@ def main() -> None:
         base = Path(tempfile.mkdtemp(prefix="chaos-recovery-sizes-"))
         for rows in (int(s) for s in args.sizes.split(",")):
             for strategy in args.strategies.split(","):
-                lines += one_run(strategy, rows, args.trials, base / f"{strategy}-{rows}")
+                lines += one_run(strategy, rows, args.trials, base / f"{strategy}-{rows}",
+                                 args.time_limit)
     summary: dict[str, Any] = {}
     for strategy in sorted({ln["strategy"] for ln in lines}, key=list(SCENARIOS).index):
         mine = [ln for ln in lines if ln["strategy"] == strategy]
