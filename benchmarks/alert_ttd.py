@@ -55,10 +55,10 @@ def summarise(run_dir: Path) -> dict[str, Any]:
                                   for a in alerts if a.get("ttd_s") is not None)
         starts = []
         for t in trials:
+            mine = [d["alert"] for d in t.get("detectors") or [] if d.get("alert")]
             for e in t["events"]:
-                if e["kind"] == "alert_notified":
-                    firing = next(a["firing_t"] for a in alerts if a.get("notified_t") == e["t"])
-                    starts.append(abs(e["starts_at_t"] - firing) * 1000)
+                if e["kind"] == "alert_notified" and mine and mine[0].get("firing_t") is not None:
+                    starts.append(abs(e["starts_at_t"] - mine[0]["firing_t"]) * 1000)
         out["startsat_ms_max"] = round(max(starts), 1) if starts else None
         out["dominant"] = sorted({a.get("dominant") for a in alerts} - {None})
     return out

@@ -155,6 +155,14 @@ class PrometheusAlert(Detector):
             return f"Alertmanager notified that {alert} is resolved"
         if kind == "alert_blind":
             return f"the alerting stack stopped answering ({event.get('reason')})"
+        if kind == "alert_expression":
+            if event.get("error"):
+                return f"the rule's expression could not be read back ({event['error']})"
+            points = sum(len(x) for x in event.get("series") or [])
+            return (f"the rule's expression of {alert} was read back over the trial "
+                    f"({points} points, drawn in alert.png)")
+        if kind == "alert_sighted":
+            return f"the alerting stack answered again after {event.get('blind_s')} s"
         if kind == "scrape_target_down":
             return (f"Prometheus could not scrape {code(event.get('target'))}: "
                     f"{event.get('error') or 'up == 0'}")
