@@ -25,7 +25,7 @@ Every ``every`` seconds, on its own thread, the detector reads Prometheus's
     a resolved notification: alerting's view of the recovery.
 
 The detector fires at ``alert_notified``: its TTD is the page's arrival. When
-Prometheus, Alertmanager (``/-/healthy``) or the receiver stop answering for
+Prometheus, Alertmanager (``/-/ready``) or the receiver stop answering for
 ``blind_after`` seconds it records ``alert_blind`` (from the first unanswered read)
 and ``alert_sighted`` once they answer again; the trial goes on. Scrape targets
 that Prometheus reports down (``up == 0``) are recorded once each as
@@ -250,7 +250,7 @@ class PrometheusAlert(Detector):
         prom, receiver, alertmanager = self._base_urls()
         rules = get_json(prom + "/api/v1/rules?type=alert")
         notes = get_json(f"{receiver}/notifications?since={self.seen_notifications}")
-        with urllib.request.urlopen(alertmanager + "/-/healthy", timeout=READ_TIMEOUT_S):
+        with urllib.request.urlopen(alertmanager + "/-/ready", timeout=READ_TIMEOUT_S):
             pass   # an Alertmanager that is down would page nobody: blind too
         with self._lock:
             self._rules(rules, t)
