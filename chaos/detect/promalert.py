@@ -235,8 +235,8 @@ class PrometheusAlert(Detector):
             t = self.ctx.clock.now()
             try:
                 self._read(t)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                self._unanswered(t, exc)
+            except Exception as exc:  # unreachable, or an answer we cannot read: blind,
+                self._unanswered(t, exc)  # on the record, never a dead thread
             else:
                 self._answered(t)
             self._stop.wait(max(0.0, self.params.every - (self.ctx.clock.now() - t)))
