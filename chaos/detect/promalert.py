@@ -52,7 +52,7 @@ from chaos.lab.observestack import (
     route_timings,
     stack_urls,
 )
-from chaos.parts import LabNeeds, code
+from chaos.parts import LabNeeds, Lesson, code
 from chaos.registry import detectors
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration
@@ -167,6 +167,29 @@ class PrometheusAlert(Detector):
             return (f"Prometheus could not scrape {code(event.get('target'))}: "
                     f"{event.get('error') or 'up == 0'}")
         return None
+
+    @classmethod
+    def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
+        """The setting that made the page late, from the notification's own event."""
+        if event.get("kind") != "alert_notified":
+            return []
+        marks = [x for k in ("pending_t", "firing_t", "t")
+                 if isinstance(x := event.get(k), (int, float))]
+        if len(marks) < 3:
+            return []
+        pending, firing, at = marks
+        held, waited = firing - pending, at - firing
+        alert = code(event.get("alert"))
+        if event.get("for_s") and held >= waited and held >= 60:
+            return [("alert-for", f"Page sooner: {alert} held `for: {held:.0f}s` before "
+                     "firing, most of its time to detect. An SLO burn-rate alert (a fast and "
+                     "a slow window, no long `for:`) pages as surely, minutes sooner.")]
+        if waited > held and waited >= 10:
+            return [("alert-group-wait", f"Page sooner: Alertmanager held {alert} "
+                     f"{waited:.0f} s (`group_wait: {event.get('group_wait') or '30s'}`) "
+                     "before its first notification, the largest part of its time to detect. "
+                     "A shorter `group_wait` on the paging route cuts it.")]
+        return []
 
     # ---- the detector contract ---------------------------------------------
 
@@ -307,7 +330,9 @@ class PrometheusAlert(Detector):
                 self.fired_at = arrived
                 self._event("alert_notified", arrived, receiver=body.get("receiver"),
                             starts_at_t=round(starts, 4), group_key=body.get("groupKey"),
-                            alerts=len(firing))
+                            alerts=len(firing), pending_t=self.pending_t,
+                            firing_t=self.firing_t, for_s=self.rule.get("duration"),
+                            group_wait=self.settings.get("group_wait"))
             if resolved and self.fired_at is not None and self.resolved_t is None:
                 self.resolved_t = arrived
                 self._event("alert_resolved", arrived, receiver=body.get("receiver"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaos.registry import faults, steps
+from chaos.registry import detectors, faults, steps
 from chaos.report.story import TrialStory, recovery
 from chaos.report.text import num, redact, seconds
 
@@ -27,7 +27,8 @@ def _missed(trial: dict[str, Any], metric: str) -> dict[str, Any] | None:
 
 
 # The events whose part is asked for lessons: (kind, the field naming the part, registry).
-_OWN_EVENTS = (("fault_applied", "fault", faults), ("step_done", "step", steps))
+_OWN_EVENTS = (("fault_applied", "fault", faults), ("step_done", "step", steps),
+               ("alert_notified", "detector", detectors))
 
 
 def _cause(story: TrialStory) -> list[tuple[str, str]]:

@@ -292,3 +292,15 @@ def test_an_alert_active_since_before_the_fault_is_not_this_trials(tmp_path):
         d.stop()
         stack.server.shutdown()
     assert d.pending_t is None and d.firing_t is None
+
+
+def test_the_lesson_names_the_setting_that_made_the_page_late():
+    slow = {"kind": "alert_notified", "alert": "A", "t": 395.0, "pending_t": 65.0,
+            "firing_t": 365.0, "for_s": 300, "group_wait": "30s"}
+    ((key, text),) = PrometheusAlert.lessons(slow)
+    assert key == "alert-for" and "`for: 300s`" in text
+    burn = {**slow, "pending_t": 63.5, "firing_t": 63.5, "t": 93.5, "for_s": 0}
+    ((key, text),) = PrometheusAlert.lessons(burn)
+    assert key == "alert-group-wait" and "group_wait: 30s" in text and "30 s" in text
+    assert PrometheusAlert.lessons({**burn, "t": 64.0}) == []      # nothing worth saying
+    assert PrometheusAlert.lessons({"kind": "alert_pending"}) == []
