@@ -105,6 +105,30 @@ def split_threshold(query: str) -> tuple[str, float | None]:
     return found.group("left"), float(found.group("n"))
 
 
+_NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:e[-+]?[0-9]+)?"
+# One comparison inside a compound expression: a series (a recording rule's name, with
+# optional matchers) against a number or a product of numbers, ``x > (14.4 * 0.001)``.
+_COMPARISON = re.compile(rf"([A-Za-z_:][A-Za-z0-9_:]*(?:\{{[^}}]*\}})?)\s*(?:>=|<=|>|<)\s*"
+                         rf"\(?\s*({_NUMBER}(?:\s*\*\s*{_NUMBER})*)\s*\)?", re.IGNORECASE)
+
+
+def chart_parts(query: str) -> list[tuple[str, float | None]]:
+    """What to draw for a rule's expression: ``x > 0.05`` -> [(x, 0.05)]; a compound
+    one (``a > (14.4 * 0.001) and b > ...``) -> each compared series with its
+    threshold (at most 4); anything else as it is, with no threshold."""
+    shown, threshold = split_threshold(query)
+    if threshold is not None or not _SET_OPERATOR.search(query):
+        return [(shown, threshold)]
+    parts: list[tuple[str, float | None]] = []
+    for series, number in _COMPARISON.findall(query):
+        value = 1.0
+        for factor in number.split("*"):
+            value *= float(factor)
+        if (series, value) not in parts:
+            parts.append((series, value))
+    return parts[:4] or [(query, None)]
+
+
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=READ_TIMEOUT_S) as resp:
         return json.loads(resp.read(20_000_000))
@@ -229,27 +253,28 @@ class PrometheusAlert(Detector):
 
     def _record_expression(self) -> None:
         """The rule's expression over the trial (Prometheus ``query_range``), for the
-        report's chart: ``alert_expression`` with [t, value] points per series. A
-        comparison with a number (``x > 0.05``) is drawn as ``x`` and its threshold."""
+        report's chart: an ``alert_expression`` event with [t, value] points per series
+        for each part ``chart_parts`` finds (a threshold drawn beside it)."""
         query = self.rule.get("query")
         if not query or self.urls is None:
             return
-        shown, threshold = split_threshold(str(query))
         clock, end = self.ctx.clock, self.ctx.clock.now()
         start = getattr(self, "started_t", 0.0)
         step = max(1.0, (end - start) / 400)
-        args = urllib.parse.urlencode({"query": shown, "start": clock.wall0 + start,
-                                       "end": clock.wall0 + end, "step": step})
-        try:
-            answer = get_json(f"{self.urls[0]}/api/v1/query_range?{args}")
-            result = answer["data"]["result"][:5]
-            points = [[[round(clock.from_wall(float(ts)), 3), float(v)] for ts, v in r["values"]]
-                      for r in result]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            self._event("alert_expression", end, error=f"{type(exc).__name__}: {exc}"[:300])
-            return
-        self._event("alert_expression", end, query=shown, threshold=threshold,
-                    series=points, labels=[r.get("metric") or {} for r in result])
+        for shown, threshold in chart_parts(str(query)):
+            args = urllib.parse.urlencode({"query": shown, "start": clock.wall0 + start,
+                                           "end": clock.wall0 + end, "step": step})
+            try:
+                answer = get_json(f"{self.urls[0]}/api/v1/query_range?{args}")
+                result = answer["data"]["result"][:5]
+                points = [[[round(clock.from_wall(float(ts)), 3), float(v)]
+                           for ts, v in r["values"]] for r in result]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                self._event("alert_expression", end, query=shown,
+                            error=f"{type(exc).__name__}: {exc}"[:300])
+                continue
+            self._event("alert_expression", end, query=shown, threshold=threshold,
+                        series=points, labels=[r.get("metric") or {} for r in result])
 
     # ---- the thread ---------------------------------------------------------
 

@@ -304,3 +304,17 @@ def test_the_lesson_names_the_setting_that_made_the_page_late():
     assert key == "alert-group-wait" and "group_wait: 30s" in text and "30 s" in text
     assert PrometheusAlert.lessons({**burn, "t": 64.0}) == []      # nothing worth saying
     assert PrometheusAlert.lessons({"kind": "alert_pending"}) == []
+
+
+def test_a_compound_expression_is_charted_as_its_compared_series():
+    from chaos.detect.promalert import chart_parts
+
+    burn = ("(job:e:ratio_rate1h > (14.4 * 0.001) and job:e:ratio_rate5m > (14.4 * 0.001))"
+            " or (job:e:ratio_rate6h > (6 * 0.001) and job:e:ratio_rate30m > (6 * 0.001))")
+    parts = chart_parts(burn)
+    assert [p[0] for p in parts] == ["job:e:ratio_rate1h", "job:e:ratio_rate5m",
+                                     "job:e:ratio_rate6h", "job:e:ratio_rate30m"]
+    assert [p[1] for p in parts] == pytest.approx([0.0144, 0.0144, 0.006, 0.006])
+    assert chart_parts("sum(rate(x[5m])) / sum(rate(y[5m])) > 0.05") == [
+        ("sum(rate(x[5m])) / sum(rate(y[5m]))", 0.05)]
+    assert chart_parts("up == 0") == [("up == 0", None)]
