@@ -41,6 +41,11 @@ class Detector(PartBase):
         ``t`` on: a pre-fault alarm can never pass for a detection at the fault."""
         self.fired_at = None
 
+    def detail(self) -> dict[str, Any] | None:
+        """What the run record keeps of this detector beyond ``fired_t`` (the instants
+        of a real alert: ``AlertRecord``), or None."""
+        return None
+
     def start(self) -> None:
         """Begin probing (probes only)."""
 

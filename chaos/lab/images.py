@@ -74,7 +74,7 @@ from chaos.lab.recipes import (  # noqa: F401  (app_context_dir, app_recipe: re-
     pybase_changes,
     pybase_recipe,
 )
-from chaos.lab.registry_images import build_online, online_set_ready
+from chaos.lab.registry_images import build_online, online_set_ready, pull_or_fall_back
 from chaos.lab.rootfs import (  # noqa: F401  (ENTRYPOINT_SRC, OFFLINE_DIR: re-exports)
     ENTRYPOINT_SRC,
     OFFLINE_DIR,
@@ -184,21 +184,14 @@ def _build_offline(client: Any, names: ImageNames, mirror: str | None, force: bo
 def _try_online(c: Any, names: ImageNames, offline: bool | None, force: bool, log: Log,
                 app: bool, t0: float) -> list[ImageInfo] | None:
     """The online set, or None when the pull failed and ``offline is None`` (fall back)."""
-    import docker
-
     log(f"lab images: pulling {names.db_source}"
         + (f" and {names.app_base}" if app else "") + " from the registry ...")
     old = [i.id for t in (names.app, names.db) if (i := get(c, t)) is not None]
-    try:
-        infos = build_online(c, names, force, log, app)
-    except (docker.errors.APIError, docker.errors.ImageNotFound) as exc:
-        reason = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:300]
-        if offline is False:
-            raise LabError(f"cannot pull the lab images from the registry: {reason}") from None
-        log(f"lab images: registry not reachable after {time.monotonic() - t0:.1f}s "
-            f"({reason[:160]}); building offline instead")
+    infos = pull_or_fall_back(c, "lab images", "cannot pull the lab images from the registry",
+                              old, lambda: build_online(c, names, force, log, app), offline,
+                              log, t0)
+    if infos is None:
         return None
-    drop_replaced(c, old, {i.id for i in infos}, log)
     log(f"lab images: ready in {time.monotonic() - t0:.1f}s (registry)")
     return infos
 

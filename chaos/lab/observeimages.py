@@ -46,6 +46,7 @@ from chaos.lab.observerecipe import (
 from chaos.lab.observeregistry import build_online, online_ready
 from chaos.lab.observerootfs import observe_post, observe_pre
 from chaos.lab.recipes import MODE_LABEL, RECIPE_LABEL, base_recipe, cache_dir, digest
+from chaos.lab.registry_images import pull_or_fall_back
 from chaos.lab.rootfs import SUITE, Log, _base_tarball, _offline_image
 
 __all__ = ["Component", "ensure_observe_image", "observe_components", "observe_image_ready"]
@@ -116,21 +117,10 @@ def ensure_observe_image(log: Log = print, mirror: str | None = None, force: boo
 
 def _try_online(c: Any, n: ObserveNames, offline: bool | None, force: bool, log: Log,
                 t0: float) -> list[ImageInfo] | None:
-    import docker
-
     log("observe images: pulling " + ", ".join(u.source for u in n.upstreams) + " ...")
     old = [i.id for u in n.upstreams if (i := get(c, u.local)) is not None]
-    try:
-        infos = build_online(c, n, force, log)
-    except (docker.errors.APIError, docker.errors.ImageNotFound) as exc:
-        reason = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:300]
-        if offline is False:
-            raise LabError(f"cannot pull the observability images: {reason}") from None
-        log(f"observe images: registry not reachable after {time.monotonic() - t0:.1f}s "
-            f"({reason[:160]}); building offline instead")
-        return None
-    drop_replaced(c, old, {i.id for i in infos}, log)
-    return infos
+    return pull_or_fall_back(c, "observe images", "cannot pull the observability images", old,
+                             lambda: build_online(c, n, force, log), offline, log, t0)
 
 
 def _build_offline(c: Any, n: ObserveNames, mirror: str | None, log: Log) -> ImageInfo:

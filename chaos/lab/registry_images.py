@@ -15,16 +15,38 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chaos.errors import LabError
 from chaos.lab.imagenames import ImageNames
-from chaos.lab.localimages import ImageInfo, ensure_app, get, info, up_to_date
+from chaos.lab.localimages import ImageInfo, drop_replaced, ensure_app, get, info, up_to_date
 from chaos.lab.recipes import MODE_LABEL, RECIPE_LABEL, app_recipe, db_online_recipe
 from chaos.lab.rootfs import Log
 
 #: Which registry image each derived image came from (``docker inspect`` shows it).
 SOURCE_LABEL = "chaos.image.source"
+
+
+def pull_or_fall_back(client: Any, what: str, failure: str, old: list[str],
+                      build: Callable[[], list[ImageInfo]], offline: bool | None, log: Log,
+                      t0: float) -> list[ImageInfo] | None:
+    """``build()`` (a pull from the registry), dropping the images it replaced; None when
+    the pull failed and ``offline is None`` (the caller builds offline instead, logged
+    under ``what``), a LabError ``failure: <the engine's reason>`` when ``offline is False``."""
+    import docker
+
+    try:
+        infos = build()
+    except (docker.errors.APIError, docker.errors.ImageNotFound) as exc:
+        reason = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:300]
+        if offline is False:
+            raise LabError(f"{failure}: {reason}") from None
+        log(f"{what}: registry not reachable after {time.monotonic() - t0:.1f}s "
+            f"({reason[:160]}); building offline instead")
+        return None
+    drop_replaced(client, old, {i.id for i in infos}, log)
+    return infos
 
 
 def pull(client: Any, ref: str, log: Log) -> Any:

@@ -70,9 +70,8 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
 
 def detector_record(d: Any, st: Any) -> DetectorRecord:
     rec = DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
-    detail = getattr(d, "detail", None)
-    if callable(detail):      # a detector following a real alert: its instants and split
-        found = detail()
+    found = d.detail()
+    if found is not None:     # a detector following a real alert: its instants and split
         rec.alert = AlertRecord.model_validate(
             {**found, **alert_split(found, st.t_fault, st.counts.first_failure_t)})
     return rec
