@@ -138,8 +138,8 @@ class AlertRecord(Section):
     evaluation_interval_s: Number | None = None
     group_wait: str | None = None
     split_s: dict[str, Number | None] = {}
-    """fault_to_first_failure, first_failure_to_pending, pending_to_firing,
-    firing_to_notified: seconds each; they add up to ``ttd_s``."""
+    """fault_to_impact, impact_to_pending, pending_to_firing, firing_to_notified:
+    seconds each; they add up to ``ttd_s``."""
     ttd_s: Number | None = None
     resolved_s: Number | None = None
     dominant: str | None = None
@@ -173,12 +173,37 @@ class InvariantResult(Section):
     error: str | None = None
 
 
+class IndicatorRecord(Section):
+    """One indicator over a trial (``chaos.measure.indicators``): did it leave its
+    objective after the fault, when, how far, for how long; its readings for the chart."""
+
+    name: str
+    type: str
+    objective: str | None = None
+    breached: bool = False
+    first_out_t: Number | None = None
+    first_out_value: Number | None = None
+    back_inside_t: Number | None = None
+    out_s: Number | None = None
+    still_out: bool = False
+    worst: Number | None = None
+    readings: Count | None = None
+    unreadable: Count | None = None
+    last_error: str | None = None
+    baseline_rate: Number | None = None
+    series: list[list[Number | None]] = []
+
+
 class TrialRecord(Section):
     trial: Count
     status: TrialStatus
     end_reason: str | None = None
     wall_s: Number | None = None
+    phase_s: Number | None = None         # the faults came this much later than written
     impact: bool | None = None
+    tti_s: Number | None = None           # fault -> impact (the first indicator outside)
+    impact_by: str | None = None
+    indicators: list[IndicatorRecord] = []
     ttd_s: Number | None = None
     tta_s: Number | None = None
     ttm_s: Number | None = None
@@ -242,6 +267,7 @@ class RunRecord(Section):
     abort_reason: str | None = None
     lab: LabRecord | None = None
     resets_s: list[Number] = []       # seconds each database reset between trials took
+    seed: Count | None = None         # of the trials' random fault phase (with Prometheus)
     trials: list[TrialRecord]
     summary: dict[str, SpreadRecord] | None = None
     targets: list[TargetResult] | None = None

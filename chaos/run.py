@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import secrets
 import shutil
 import time
@@ -71,6 +72,8 @@ class RunOptions:
     overrides: tuple[str, ...] = ()   # `--set path.to.key=value`, applied before validation
     log: Callable[[str], None] = print
     on_start: Callable[[Path], None] | None = None   # told the run directory once it is made
+    seed: int | None = None         # of each trial's random phase (default: from the run id)
+    random_phase: bool = True       # offset faults by a random phase (with observe.prometheus)
 
 
 def run_dir(scenario: Scenario, path: Path, out: Path | None) -> tuple[str, Path]:
@@ -108,6 +111,9 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     register_secret(scenario.lab.db_password)
     run_id, out = run_dir(scenario, path, opts.out)
     record = new_record(run_id, scenario, path, opts)
+    if opts.random_phase and scenario.observe is not None and scenario.observe.prometheus:
+        record.seed = (opts.seed if opts.seed is not None
+                       else int(hashlib.sha256(run_id.encode()).hexdigest()[:12], 16))
     try:
         write_json(out / "result.json", record.as_dict())
     except OSError as exc:      # /proc, a full or read-only disk: before any lab starts
@@ -144,7 +150,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                     record.resets_s = [*record.resets_s,
                                        reset_database(lab, golden, scenario.lab.health_path)]
                 record.trials.append(TrialRecord(trial=n, status="running"))
-                trial = run_trial(n, scenario, lab, out, opts, record, deadline, live)
+                trial = run_trial(n, scenario, lab, out, opts, record, deadline, live,
+                                  phase_s=trial_phase(scenario, record.seed, n))
                 record.trials[-1] = trial
                 write_json(out / "result.json", record.as_dict())
                 if trial.end_reason == "baseline_failed":
@@ -235,9 +242,24 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
     )
 
 
+def trial_phase(scenario: Scenario, seed: int | None, n: int) -> float:
+    """Seconds trial ``n``'s faults (and a timed recovery) come later than written.
+
+    Prometheus restarts afresh before each trial, so without it every trial's fault
+    would land at the same phase of the scrape and evaluation ticks and real alerts
+    would differ by about a second across trials: a spread production never shows.
+    The phase is uniform within the largest of the two intervals, from a seeded
+    generator, so a run can be repeated exactly (``--seed``). None without Prometheus."""
+    prom = scenario.observe.prometheus if scenario.observe else None
+    if seed is None or prom is None:
+        return 0.0
+    interval = max(prom.scrape_interval, prom.evaluation_interval)
+    return round(random.Random(seed * 1009 + n).uniform(0.0, interval), 3)
+
+
 def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
               record: RunRecord, deadline: float | None = None,
-              live: Live | None = None) -> TrialRecord:
+              live: Live | None = None, phase_s: float = 0.0) -> TrialRecord:
     workdir = out / f"trial-{n}"
     clock = Clock()
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
@@ -247,7 +269,8 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
                        backups=BackupStore(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
                        workdir=workdir)
-    trial = Trial(ctx, on_tick=stop_at(deadline, with_board(display.tick, live)))
+    trial = Trial(ctx, on_tick=stop_at(deadline, with_board(display.tick, live)),
+                  phase_s=phase_s)
     if live is not None:
         live.board.attach(n, trial)
     t0 = time.monotonic()
@@ -264,8 +287,11 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
         if not opts.keep_observations:
             shutil.rmtree(workdir / "observations", ignore_errors=True)
     aborted = not state.end_reason or trial.aborted
-    return trial_record(n, trial, timeline, ctx, time.monotonic() - t0, verify=True,
-                        status="aborted" if aborted else "completed")
+    rec = trial_record(n, trial, timeline, ctx, time.monotonic() - t0, verify=True,
+                       status="aborted" if aborted else "completed")
+    if phase_s or record.seed is not None:
+        rec.phase_s = phase_s
+    return rec
 
 
 def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:

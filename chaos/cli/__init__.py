@@ -93,18 +93,23 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (CI).")
 @click.option("--gameday", is_flag=True, help="People recover (recovery trigger manual): mark "
               "what you do on the live page or with `chaos mark`; end the trial there.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the random phase each "
+              "trial's faults are offset by, within the largest Prometheus interval (default: "
+              "from the run id; recorded either way).")
+@click.option("--fixed-phase", is_flag=True, help="No random phase: every trial's fault lands "
+              "at its scenario time (trials then share the scrape and evaluation phase).")
 @SET_OPTION
 @ALLOW_REMOTE
 @ALLOW_OUTSIDE
 def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool,
         keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool,
-        overrides: tuple[str, ...]) -> int:
+        seed: int | None, fixed_phase: bool, overrides: tuple[str, ...]) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
     from chaos.cli.run_commands import run_cmd
 
     return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
                    keep_lab=keep_lab, max_duration=max_duration, junit=junit, gameday=gameday,
-                   overrides=overrides)
+                   overrides=overrides, seed=seed, random_phase=not fixed_phase)
 
 
 @cli.command()

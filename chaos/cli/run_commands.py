@@ -14,7 +14,8 @@ from chaos.redact import redact
 def run_cmd(file: str, trials: int, out: str | None, label: str | None,
             keep_observations: bool, keep_lab: bool, max_duration: str | None = None,
             junit: str | None = None, gameday: bool = False,
-            overrides: Sequence[str] = ()) -> int:
+            overrides: Sequence[str] = (), seed: int | None = None,
+            random_phase: bool = True) -> int:
     from chaos.lab.engine import check_local
     from chaos.run import RunOptions, run_scenario
 
@@ -25,7 +26,8 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
                           keep_observations=keep_observations, keep_lab=keep_lab,
                           log=lambda line: echo(redact(line)),
                           max_duration=budget_seconds(max_duration), gameday=gameday,
-                          overrides=tuple(overrides), on_start=started.append)
+                          overrides=tuple(overrides), on_start=started.append,
+                          seed=seed, random_phase=random_phase)
         record = run_scenario(file, opts)
     except BaseException as exc:   # exit 2, 3 or 130: CI must still see a failed case
         if junit:
@@ -35,7 +37,9 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
         write_junit(started[0], Path(junit))
     for t in record["targets"]:
         mark = "PASS" if t["passed"] else "FAIL"
-        echo(f"  {mark} {t['metric']:<16} observed {t['observed']!s:<10} limit {t['limit']}")
+        observed = "not measured" if t["observed"] is None else t["observed"]
+        echo(f"  {mark} {t['metric']:<16} observed {observed!s:<12} limit {t['limit']}"
+             + (f"  ({t['note']})" if t.get("note") else ""))
     for t in record["trials"]:
         if t.get("abort_reason"):  # an abort_if stop condition: the system under test failed
             echo(f"  trial {t['trial']} aborted: {t['abort_reason']}")

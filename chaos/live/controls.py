@@ -64,7 +64,8 @@ class Controls:
         return event
 
     def errors_continue(self) -> bool:
-        """Whether, right now, users still see failures (or no answers at all)."""
+        """Whether, right now, users still see failures (or no answers at all), or any
+        indicator is outside its objective."""
         s: TrialStatus = self.trial.status()
         if s.confirmed:
             return False
@@ -72,7 +73,7 @@ class Controls:
             return True
         failing = s.last_failure_t is not None and s.now - s.last_failure_t < QUIET_S
         stalled = s.now - s.last_answer_t >= QUIET_S
-        return failing or stalled
+        return failing or stalled or bool(s.outside)
 
     def run_step(self, index: int) -> dict[str, Any]:
         """Start runbook step ``index`` on its own thread; it is timed on the timeline."""

@@ -1,22 +1,30 @@
-"""Where an alert's time to detect went: fault → first failed request → pending →
-firing → notified.
+"""Where an alert's time to detect went: fault → impact → pending → firing → notified.
 
-    split = alert_split(detail, t_fault=40.0, first_failure_t=40.4)
-    split["split_s"]     # {"fault_to_first_failure": 0.4, ..., "firing_to_notified": 30.1}
+    split = alert_split(detail, t_fault=40.0, impact_t=40.4)
+    split["split_s"]     # {"fault_to_impact": 0.4, ..., "firing_to_notified": 30.1}
     split["dominant"]    # "firing_to_notified"
 
-Each part is the difference of two recorded instants, so the parts add up to the
-total (``ttd_s``, fault to notification) whenever all of them were recorded; a
-part whose ends were not both recorded is None. ``cause`` says which setting
-makes a part long, for the post-mortem.
+*Impact* is the first instant after the fault at which any of the scenario's
+indicators left its objective (``chaos.measure.indicators``): a failed request, a
+backlog, a lag, slow answers; so the split adds up to the TTD whatever the system's
+failure mode. Each part is the difference of two recorded instants, so the parts add
+up to the total (``ttd_s``, fault to notification) whenever all of them were
+recorded; a part whose ends were not both recorded is None. An alert that went
+pending before any indicator left its objective has a negative ``impact_to_pending``
+(the alert is more sensitive than the objective): still a sum. With no impact at all
+the split is fault → pending → firing → notified. ``cause`` says which setting makes a
+part long, for the post-mortem. Records written before indicators (``PARTS_V1``) split
+at the first failed request instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-PARTS = ("fault_to_first_failure", "first_failure_to_pending", "pending_to_firing",
-         "firing_to_notified")
+PARTS = ("fault_to_impact", "impact_to_pending", "pending_to_firing", "firing_to_notified")
+NO_IMPACT_PARTS = ("fault_to_pending", "pending_to_firing", "firing_to_notified")
+PARTS_V1 = ("fault_to_first_failure", "first_failure_to_pending", "pending_to_firing",
+            "firing_to_notified")
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -44,9 +52,11 @@ def cause(part: str, alert: dict[str, Any]) -> str:
     if part == "firing_to_notified":
         return (f"Alertmanager's `group_wait: {alert.get('group_wait') or '30s'}`: a new alert "
                 "group waits that long before its first notification")
-    if part == "first_failure_to_pending":
+    if part in ("impact_to_pending", "first_failure_to_pending", "fault_to_pending"):
         return ("the rule's expression crossing its threshold: errors must be scraped "
                 f"(every {scrape:g}s) and evaluated (every {evaluation:g}s), and a rate over a "
                 "long window moves slowly" if scrape and evaluation else
                 "the rule's expression crossing its threshold")
+    if part == "fault_to_impact":
+        return "the fault taking that long to push an indicator outside its objective"
     return "the fault taking that long to fail a request"

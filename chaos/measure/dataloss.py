@@ -75,6 +75,7 @@ class WriteLog:
         self._db.execute("CREATE TABLE writes (kind INTEGER, ref BLOB, t)")
         self._pending: list[tuple[int, bytes, float]] = []
         self._built_at = -1     # rows in `writes` when acked/unknown were last built
+        self.observed = 0       # writes added (acknowledged or unknown): 0 means none was seen
 
     @classmethod
     def of(cls, acked: Mapping[str, float] | None = None,
@@ -83,6 +84,7 @@ class WriteLog:
         log = cls()
         log._pending += [(ACKED, _key(r), t) for r, t in (acked or {}).items()]
         log._pending += [(UNKNOWN, _key(r), t) for r, t in (unknown or {}).items()]
+        log.observed = len(log._pending)
         return log
 
     def add(self, obs: Observation, end_t: float, start_t: float) -> None:
@@ -94,6 +96,7 @@ class WriteLog:
             self._pending.append((UNKNOWN, _key(obs.ref), start_t))
         else:
             return
+        self.observed += 1
         if len(self._pending) >= FLUSH_EVERY:
             self._flush()
 

@@ -1,9 +1,12 @@
 """The metrics of one trial, as docs/measurement.md defines them: a pure function
 of the trial's events and request counts, so any report can recompute them later.
 
-A null is never replaced by a limit or a zero. ``impact`` says whether users saw
-errors after the fault; without impact there is nothing to detect or recover
-from, and the time metrics stay null for that reason (``no_impact``).
+A null is never replaced by a limit or a zero. ``impact`` says whether any of
+the scenario's indicators (the request error ratio, and the system's own: SQL,
+PromQL, latency, throughput, probes) left its objective after the fault: the
+``impact`` event (``chaos.measure.indicators``). Without impact there is nothing
+to detect or recover from, and the time metrics stay null for that reason
+(``no_impact``, naming the indicators that were watched).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from chaos.measure.timeline import first_event
 
-TIME_METRICS = ("ttd_s", "tta_s", "ttm_s", "ttr_s", "outage_s")
+TIME_METRICS = ("tti_s", "ttd_s", "tta_s", "ttm_s", "ttr_s", "outage_s")
 
 
 @dataclass
@@ -40,6 +43,8 @@ class RequestCounts:
 @dataclass
 class TrialMetrics:
     impact: bool
+    tti_s: float | None = None           # fault -> the first indicator outside its objective
+    impact_by: str | None = None         # that indicator
     ttd_s: float | None = None
     tta_s: float | None = None
     ttm_s: float | None = None
@@ -64,9 +69,11 @@ def _since(event: dict[str, Any] | None, t0: float) -> float | None:
 
 
 def compute(events: list[dict[str, Any]], counts: RequestCounts,
-            slo: float | None = None) -> TrialMetrics:
+            slo: float | None = None, watched: list[str] | None = None) -> TrialMetrics:
+    """The metrics; ``watched`` names the indicators (for the "no impact" note)."""
     fault = first_event(events, "fault_injected")
-    m = TrialMetrics(impact=counts.failed_after_fault > 0, failed_requests=counts.failed,
+    impact = first_event(events, "impact", after=fault["t"]) if fault else None
+    m = TrialMetrics(impact=impact is not None, failed_requests=counts.failed,
                      total_requests=counts.total)
     if slo is not None and counts.total:
         allowed = (1.0 - slo) * counts.total
@@ -81,16 +88,21 @@ def compute(events: list[dict[str, Any]], counts: RequestCounts,
     m.detected_by = fired.get("name") if fired else None
     if fired and recovery:
         m.tta_s = round(recovery["t"] - fired["t"], 3)
-    if counts.first_failure_t is not None and counts.last_failure_t is not None:
-        m.outage_s = round(counts.last_failure_t - counts.first_failure_t, 3)
     human_marks(m, events, t0)
-    if not m.impact:
-        m.notes.append("no impact: no request failed after the fault")
+    if impact is None:
+        names = ", ".join(watched or ["errors"])
+        m.notes.append(f"no impact: no indicator left its objective after the fault "
+                       f"(watched: {names})")
         return m
-    m.ttm_s = _since(first_event(events, "mitigated", after=t0), t0)
+    m.tti_s, m.impact_by = _since(impact, t0), impact.get("indicator")
+    mitigated = first_event(events, "mitigated", after=t0)
+    m.ttm_s = _since(mitigated, t0)
     m.ttr_s = _since(first_event(events, "recovered", after=t0), t0)
+    if mitigated is not None:
+        m.outage_s = round(max(0.0, mitigated["t"] - impact["t"]), 3)
     if m.ttd_s is None:
-        m.notes.append("users saw errors but no detector fired")
+        m.notes.append(f"indicator '{m.impact_by}' left its objective at "
+                       f"t={impact['t'] - t0:+.1f} s after the fault but no detector fired")
     if m.ttr_s is None:
         m.notes.append("service was not restored within the time limit")
     return m

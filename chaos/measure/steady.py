@@ -1,51 +1,36 @@
-"""When has service been restored? The steady-state tracker.
+"""The steady state on the request error ratio alone, as chaos measured it before
+indicators: a ``SteadyState`` holding one ``ErrorRatio``, armed at ``since``.
 
-The scenario says e.g. ``error_rate: {below: 1%, for: 10s}``. After the fault,
-we keep a candidate instant ``since``: the answer time of the last failed
-request that pushed the error ratio (of requests answered after ``since``) to
-the limit or above. Service counts as restored once answers keep arriving and
-the ratio has stayed below the limit for the whole ``for`` window:
+    s = SteadyStateTracker(below=0.01, hold_s=10.0, since=t_fault)
+    s.add(end_t, ok)
+    s.held_until()       # since + hold once answers have kept the ratio below for the window
 
-    ttm = since - t_fault         errors stopped (mitigated)
-    ttr = since + for - t_fault   the steady state has held for its window
-
-Times are those of the observations themselves (event time), not of the loop
-that reads them, so the result does not depend on how often we poll.
+Kept for benchmarks and tests that exercise the error-ratio rule on its own; a trial
+builds its steady state from the scenario's indicators (``chaos.trial.indicatorwatch``).
 """
 
 from __future__ import annotations
 
+from chaos.measure.indicators import ErrorRatio, SteadyState
 
-class SteadyStateTracker:
+
+class SteadyStateTracker(SteadyState):
     def __init__(self, below: float, hold_s: float, since: float) -> None:
-        self.below = below
-        self.hold_s = hold_s
-        self.since = since
-        self.answered = 0
-        self.failed = 0
-        self.latest = since         # newest answer time seen: our watermark
-        self.failures_seen = 0
+        self.ratio = ErrorRatio("errors", f"below {below:.2%} failed", below=below)
+        super().__init__([self.ratio], hold_s)
+        self.arm(since)
 
-    def add(self, end: float, ok: bool) -> None:
-        if end < self.since:
-            return
-        self.latest = max(self.latest, end)
-        self.answered += 1
-        if not ok:
-            self.failed += 1
-            self.failures_seen += 1
-            if self.failed / self.answered >= self.below:
-                self.since, self.answered, self.failed = end, 0, 0
+    def add(self, end: float, ok: bool, latency_s: float = 0.0, name: str = "") -> None:
+        super().add(end, ok, latency_s, name)
 
-    def not_before(self, t: float) -> None:
-        """No window may start before ``t`` (a fault that took until then to apply:
-        answers during a long-running script say nothing about recovery from it)."""
-        if t > self.since:
-            self.since, self.answered, self.failed = t, 0, 0
-            self.latest = max(self.latest, t)
+    @property
+    def answered(self) -> int:
+        return self.ratio.answered
 
-    def held_until(self) -> float | None:
-        """The instant the steady state completed its window, if it has."""
-        if self.answered and self.latest - self.since >= self.hold_s:
-            return self.since + self.hold_s
-        return None
+    @property
+    def failed(self) -> int:
+        return self.ratio.failed
+
+    @property
+    def failures_seen(self) -> int:
+        return self.ratio.failures_seen

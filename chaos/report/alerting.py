@@ -1,7 +1,7 @@
 """The post-mortem's view of a real alert: where its time to detect went, and why.
 
 For each ``prometheus_alert`` detector, one line per trial (or the medians over
-the trials): fault → first failed request → pending → firing → notified, the
+the trials): fault → impact → pending → firing → notified, the
 total, the part that dominated and the setting that causes it
 (``chaos.measure.alertsplit.cause``), and a resolved notification if one came.
 """
@@ -11,15 +11,28 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from chaos.measure.alertsplit import PARTS, cause
+from chaos.measure.alertsplit import NO_IMPACT_PARTS, PARTS, PARTS_V1, cause
 from chaos.report.text import seconds
 
-LABELS = {"fault_to_first_failure": "first failed request",
+LABELS = {"fault_to_impact": "impact", "impact_to_pending": "pending",
+          "fault_to_pending": "pending",
+          "fault_to_first_failure": "first failed request",
           "first_failure_to_pending": "pending", "pending_to_firing": "firing",
           "firing_to_notified": "notified"}
-PART_NAMES = {"fault_to_first_failure": "fault → first failed request",
+PART_NAMES = {"fault_to_impact": "fault → impact", "impact_to_pending": "impact → pending",
+              "fault_to_pending": "fault → pending",
+              "fault_to_first_failure": "fault → first failed request",
               "first_failure_to_pending": "first failed request → pending",
               "pending_to_firing": "pending → firing", "firing_to_notified": "firing → notified"}
+
+
+def parts_of(alerts: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The split's parts as these records wrote them (older records: ``PARTS_V1``)."""
+    keys = {k for a in alerts for k in (a.get("split_s") or {})}
+    for parts in (PARTS, NO_IMPACT_PARTS, PARTS_V1):
+        if parts[0] in keys:
+            return parts
+    return PARTS
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -27,8 +40,8 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
-def chain(split: dict[str, Any]) -> str:
-    return "fault → " + " → ".join(f"{LABELS[p]} +{seconds(split.get(p))}" for p in PARTS)
+def chain(split: dict[str, Any], parts: tuple[str, ...] = PARTS) -> str:
+    return "fault → " + " → ".join(f"{LABELS[p]} +{seconds(split.get(p))}" for p in parts)
 
 
 def alerting_text(records: list[dict[str, Any]]) -> list[str]:
@@ -41,29 +54,43 @@ def alerting_text(records: list[dict[str, Any]]) -> list[str]:
     out = []
     for name, seen in alerts.items():
         first = seen[0]
-        split = {p: _median([a.get("split_s", {}).get(p) for a in seen]) for p in PARTS}
+        parts = parts_of(seen)
+        split = {p: _median([a.get("split_s", {}).get(p) for a in seen]) for p in parts}
         ttd = _median([a.get("ttd_s") for a in seen])
         notified = sum(1 for a in seen if a.get("ttd_s") is not None)
         many = len(seen) > 1
         head = f"**{first['alert']}** ({name})" + (
             f", median of {len(seen)} trials" if many else "")
         if ttd is None:
-            reached = [LABELS[p] for p in PARTS if split.get(p) is not None]
+            reached = [LABELS[p] for p in parts if split.get(p) is not None]
             out.append(f"{head}: no notification reached chaos"
                        + (f" (it got as far as {reached[-1]})" if reached else "")
                        + _blind(seen))
             continue
         known = {p: v for p, v in split.items() if v is not None}
         top = max(known, key=lambda p: known[p])
-        text = (f"{head}: {chain(split)} = TTD {seconds(ttd)}"
+        text = (f"{head}: {chain(split, parts)} = TTD {seconds(ttd)}"
                 + (f" (notified in {notified} of {len(seen)} trials)" if many else "")
                 + f". The longest part, {PART_NAMES[top]} ({seconds(known[top])}), is "
-                f"{cause(top, first)}.")
+                f"{cause(top, first)}{_route(top, first)}.")
         resolved = _median([a.get("resolved_s") for a in seen])
         if resolved is not None:
             text += f" Resolved notification {seconds(resolved)} after the fault."
         out.append(text + _blind(seen))
     return out
+
+
+def _route(part: str, alert: dict[str, Any]) -> str:
+    """Whose ``group_wait`` the cause quotes: the route Alertmanager's routing chose, or
+    the top route's when that could not be worked out (said, never silent)."""
+    route = alert.get("route")
+    if part != "firing_to_notified" or not isinstance(route, dict):
+        return ""
+    if not route.get("verified"):
+        return (" (the top route's value: which route the alert took is unverified, "
+                f"{route.get('note') or 'amtool gave no answer'})")
+    return (f" (of the route it took, `{route.get('path')}` to receiver "
+            f"`{route.get('receiver')}`)")
 
 
 def _blind(seen: list[dict[str, Any]]) -> str:

@@ -31,6 +31,7 @@ from chaos.scenario.duration import (
     parse_duration,
     parse_ratio,
 )
+from chaos.scenario.indicatorspec import IndicatorSpec, spec_errors
 from chaos.scenario.labsection import LabSection
 from chaos.scenario.load import Load
 from chaos.scenario.observesection import ObserveSection
@@ -70,11 +71,36 @@ class RecoverySection(Strict):
 
 class ErrorRateHolds(Strict):
     below: Ratio
-    for_: Duration = Field(alias="for")
+    for_: Duration | None = Field(None, alias="for")
+    """The hold window, as older scenarios wrote it; ``steady_state.for`` now."""
+
+
+DEFAULT_HOLD_S = 10.0
 
 
 class SteadyStateSection(Strict):
-    error_rate: ErrorRateHolds = ErrorRateHolds(below=0.01, **{"for": 10.0})
+    """What "working" means: every indicator inside its objective, held for ``for``.
+
+    The request error ratio (``error_rate``, default below 1 %) is always watched;
+    ``indicators`` adds the system's own (``chaos.scenario.indicatorspec``)."""
+
+    for_: Duration | None = Field(None, alias="for")
+    error_rate: ErrorRateHolds = ErrorRateHolds(below=0.01)
+    indicators: list[IndicatorSpec] = Field([], max_length=50)
+
+    @model_validator(mode="after")
+    def _one_window(self) -> SteadyStateSection:
+        legacy = self.error_rate.for_
+        if self.for_ is not None and legacy is not None and legacy != self.for_:
+            raise_errors(type(self).__name__, [custom_error(("error_rate", "for"), "conflict", (
+                f"two hold windows: steady_state.for is {format_duration(self.for_)} and "
+                f"error_rate.for {format_duration(legacy)}; keep steady_state.for only"))])
+        return self
+
+    @property
+    def hold_s(self) -> float:
+        """How long every indicator must stay inside for service to count as restored."""
+        return self.for_ or self.error_rate.for_ or DEFAULT_HOLD_S
 
 
 class BaselineSection(Strict):
@@ -231,6 +257,8 @@ class Scenario(Strict):
             errors.append(custom_error(("baseline", "for"), "after_fault", (
                 f"the baseline window ({format_duration(baseline_for)}) must end by the "
                 f"first fault (at {format_duration(first_at)}); shorten it or set 'for: 0s'")))
+        errors += spec_errors(self.steady_state.indicators, self.prometheus_on,
+                              ("steady_state",))
         if self.recovery.trigger == "on_detect" and not self.detect:
             errors.append(custom_error(
                 ("recovery", "trigger"), "needs_detectors",
@@ -258,6 +286,11 @@ class Scenario(Strict):
                 f"no rule file defines alert '{name}'"
                 f"{hint if 'did you mean' in hint else ''} (alerts defined: {known})")))
         return errors
+
+    @property
+    def prometheus_on(self) -> bool:
+        """The lab carries Prometheus (``observe.prometheus``)."""
+        return self.observe is not None and self.observe.prometheus is not None
 
     @property
     def source_path(self) -> Path | None:

@@ -54,7 +54,8 @@ class EndPolicy:
         if st.end_reason is not None:   # the baseline failed, or already decided
             return
         if self.end_requested or now >= self.time_limit:
-            no_impact = (self.manual and st.counts.failed_after_fault == 0 and faults_over
+            no_impact = (self.manual and st.steady is not None and st.steady.impact_t is None
+                         and faults_over
                          and st.steady is not None and st.steady.held_until() is not None)
             st.end_reason = ("recovered" if self.confirmed else "no_impact" if no_impact
                              else "ended_early" if self.end_requested else "time_limit")
@@ -64,7 +65,7 @@ class EndPolicy:
         held = st.steady.held_until()
         if held is None or recovering or not faults_over:
             return
-        if st.counts.failed_after_fault == 0:
+        if st.steady.impact_t is None:   # no indicator left its objective
             if not self.manual:
                 st.end_reason = "no_impact"
             return

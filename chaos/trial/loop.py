@@ -22,22 +22,23 @@ from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
 from chaos.lab.lab import record_load_pids
 from chaos.load.runner import LoadRunner, LoadSettings
-from chaos.measure.steady import SteadyStateTracker
 from chaos.trial.basebackup import BaseBackupSchedule
 from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
 from chaos.trial.faults import FaultSchedule
+from chaos.trial.indicatorwatch import IndicatorWatch
 from chaos.trial.recovery import Recovery
 from chaos.trial.replicalag import ReplicaLagSampler
 from chaos.trial.schedules import BackupSchedule, Sampler
 from chaos.trial.state import TrialState
-from chaos.trial.status import FaultView, TrialStatus
+from chaos.trial.status import FaultView, IndicatorView, TrialStatus
 
 TICK = 0.1
 
 
 class Trial:
-    def __init__(self, ctx: TrialContext, on_tick: Callable[[Trial], None] | None = None) -> None:
+    def __init__(self, ctx: TrialContext, on_tick: Callable[[Trial], None] | None = None,
+                 phase_s: float = 0.0) -> None:
         self.ctx = ctx
         self.sc = ctx.scenario
         self.state = TrialState()
@@ -46,10 +47,14 @@ class Trial:
         for fault in faults:
             fault.check()   # a fault that cannot run here fails now, before any load
         self.faults = FaultSchedule(faults, ctx)
+        self.faults.offset = phase_s      # a random phase against the scrape ticks (run.py)
         self.detectors = build_detectors(self.sc.detect, ctx)
+        self.watch = IndicatorWatch(self.sc, ctx, on_impact=self._impact)
         self._recorded_firing: dict[str, float] = {}
         self.recovery = Recovery(self.sc.recovery, ctx, self.state)
+        self.recovery.offset = phase_s
         self.ending = EndPolicy(self.sc, ctx, self.state, manual=self.recovery.manual)
+        self.ending.time_limit += phase_s   # the trial keeps its whole time after the fault
         self.sampler = Sampler(ctx.timeline)
         self.backups = BackupSchedule(self.sc.backups.every if self.sc.backups else None, ctx)
         self.base_backup = BaseBackupSchedule(ctx)   # with lab.wal_archive only
@@ -71,7 +76,9 @@ class Trial:
             rps=last.rps, error_ratio=last.error_ratio, total=st.counts.total,
             failed=st.counts.failed, last_failure_t=st.counts.last_failure_t,
             last_answer_t=st.steady.latest if st.steady is not None else None,
-            manual=self.recovery.manual)
+            manual=self.recovery.manual, outside=tuple(self.watch.state.outside()),
+            indicators=tuple(IndicatorView(i.name, i.objective, i.last_value(), i.since is not None)
+                             for i in self.watch.state.indicators))
 
     def request_end(self) -> None:
         """A facilitator ends the trial (game day); faults are reverted as always."""
@@ -108,6 +115,7 @@ class Trial:
         self.replica_lag.start()
         for d in self.detectors:
             d.start()
+        self.watch.start()
         try:
             while self.state.end_reason is None:
                 self.step(self.ctx.clock.now())
@@ -120,6 +128,8 @@ class Trial:
 
     def step(self, now: float) -> None:
         self.read_observations()
+        self.watch.drain()
+        self.watch.state.advance(now)
         self.sampler.due(now)
         self.backups.due(now)
         self.faults.due(now, first=self._first_injection)
@@ -141,8 +151,7 @@ class Trial:
                 st.baseline.add(end, obs.ok, obs.name, obs.status)
             for d in self.detectors:
                 d.observe(end, obs.ok, latency)
-            if st.steady is not None:
-                st.steady.add(end, obs.ok)
+            self.watch.state.add(end, obs.ok, latency, obs.name)
             self.ending.observe(end, obs.ok)
             self.sampler.add(obs.ok, latency)
 
@@ -154,8 +163,8 @@ class Trial:
         self.check_detectors(t)   # record a pre-fault alarm before forgetting it
         st = self.state
         st.t_fault = t
-        hold = self.sc.steady_state.error_rate
-        st.steady = SteadyStateTracker(hold.below, hold.for_, since=t)
+        self.watch.state.arm(t)
+        st.steady = self.watch.state
         for d in self.detectors:
             d.reset(t)   # a false alarm before the fault stays on record, forgotten
         return True
@@ -164,6 +173,9 @@ class Trial:
         sc = self.sc
         window = sc.baseline.window(min(f.at for f in sc.faults))
         why = self.state.baseline.verdict(t, window, sc.steady_state.error_rate.below)
+        if why is None:   # every indicator, not only the error ratio, must hold first
+            self.watch.drain()
+            why = self.watch.state.baseline(t, window)
         if why is None:
             self.ctx.timeline.add("baseline_held", t=t, window_s=window)
             return True
@@ -171,6 +183,11 @@ class Trial:
         self.ctx.timeline.add("baseline_failed", t=t, reason=why)
         self.state.end_reason = "baseline_failed"
         return False
+
+    def _impact(self, ind: Any, t: float, value: float | None) -> None:
+        self.ctx.timeline.add("impact", t=t, indicator=ind.name, type=ind.kind,
+                              objective=ind.objective,
+                              value=None if value is None else round(value, 6))
 
     def check_detectors(self, now: float) -> None:
         # fired_at may already be set when we look (rules fire in event time
@@ -192,6 +209,7 @@ class Trial:
         self.recovery.always_steps()   # faults are reverted by now
         self.load.stop()
         self.read_observations()
+        self.watch.stop()
         for d in self.detectors:
             d.stop()
         self.recovery.join()

@@ -22,6 +22,7 @@ from chaos.record import (
     DataLossRecord,
     DetectorRecord,
     EndpointRecord,
+    IndicatorRecord,
     InvariantResult,
     TargetResult,
     TrialRecord,
@@ -34,10 +35,14 @@ from chaos.trial.loop import Trial
 def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
                  verify: bool = False, status: TrialStatus = "aborted") -> TrialRecord:
     st = trial.state
+    watch = trial.watch.state
     m = metrics_mod.compute(timeline.events, st.counts,
-                            slo=ctx.scenario.slo.availability if ctx.scenario.slo else None)
+                            slo=ctx.scenario.slo.availability if ctx.scenario.slo else None,
+                            watched=[i.name for i in watch.indicators])
     rec = TrialRecord(trial=n, status=status, end_reason=st.end_reason,
                       wall_s=round(wall_s, 2), **m.as_dict())
+    rec.indicators = [IndicatorRecord.model_validate(s) for s in watch.summaries()]
+    rec.notes += indicator_notes(rec.indicators)
     if trial.aborted and st.end_reason:  # an abort_if stop condition held
         rec.abort_reason = st.end_reason.removeprefix("aborted: ")
     rec.requests_by_name = [EndpointRecord.model_validate(e)
@@ -58,7 +63,7 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     if st.recovery_error:
         rec.notes += [f"recovery failed: {st.recovery_error}"]
     rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
-    rec.detectors = [detector_record(d, st) for d in trial.detectors]
+    rec.detectors = [detector_record(d, st, watch.impact_t) for d in trial.detectors]
     rec.notes += alerting_notes(rec.detectors)
     # The targets read the trial as written (dotted fields such as data_loss.lost).
     rec.targets = [TargetResult.model_validate(t) for t in
@@ -68,12 +73,12 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     return rec
 
 
-def detector_record(d: Any, st: Any) -> DetectorRecord:
+def detector_record(d: Any, st: Any, impact_t: float | None) -> DetectorRecord:
     rec = DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
     found = d.detail()
     if found is not None:     # a detector following a real alert: its instants and split
         rec.alert = AlertRecord.model_validate(
-            {**found, **alert_split(found, st.t_fault, st.counts.first_failure_t)})
+            {**found, **alert_split(found, st.t_fault, impact_t)})
     return rec
 
 
@@ -92,10 +97,29 @@ def alerting_notes(records: list[DetectorRecord]) -> list[str]:
     return notes
 
 
+def indicator_notes(indicators: list[IndicatorRecord]) -> list[str]:
+    """Indicators still outside at the end, or never readable: said, never left silent."""
+    notes = []
+    for ind in indicators:
+        if ind.still_out:
+            notes.append(f"indicator '{ind.name}' was still outside its objective "
+                         f"({ind.objective}) when the trial ended")
+        if ind.unreadable:
+            notes.append(f"indicator '{ind.name}' could not be read {ind.unreadable} of "
+                         f"{ind.readings} times (counted as outside): {ind.last_error}")
+    return notes
+
+
 def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:
     """Lost writes, by the scenario's own query; without one, "not measured", never 0."""
     spec = ctx.scenario.data_loss
     if spec is None:
+        return
+    if not st.writes.observed:
+        rec.data_loss_note = ("not measured: no request carried write_ref, so no write was "
+                              "observed (a write is a Locust request whose `context` holds "
+                              "write_ref; Locust copies the dict, so set it in the request "
+                              "call: docs/scenarios.md, data_loss)")
         return
     try:
         loss = account(st.writes, present_refs(ctx.db_dsn, spec.query, st.writes), st.t_fault)

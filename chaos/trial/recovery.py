@@ -31,6 +31,7 @@ class Recovery:
         self.state = state
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.offset = 0.0    # a timed recovery moves with the faults' phase (run.py)
 
     @property
     def started(self) -> bool:
@@ -51,7 +52,7 @@ class Recovery:
         if self.spec.trigger == "on_detect":
             due = detected_at is not None and now >= detected_at + self.spec.delay
         elif self.spec.trigger == "at":
-            due = now >= self.spec.at
+            due = now >= self.spec.at + self.offset
         else:
             return
         if due:

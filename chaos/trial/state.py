@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from chaos.measure.baseline import Baseline
 from chaos.measure.dataloss import WriteLog
 from chaos.measure.endpoints import Endpoints
+from chaos.measure.indicators import SteadyState
 from chaos.measure.metrics import RequestCounts
-from chaos.measure.steady import SteadyStateTracker
 
 
 @dataclass
@@ -19,7 +19,7 @@ class TrialState:
     baseline: Baseline = field(default_factory=Baseline)
     baseline_error: str | None = None    # why the steady state did not hold before the fault
     t_fault: float | None = None
-    steady: SteadyStateTracker | None = None
+    steady: SteadyState | None = None   # the indicators, from the fault on
     end_reason: str | None = None
     recovery_error: str | None = None
     fault_errors: list[str] = field(default_factory=list)

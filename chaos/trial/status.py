@@ -12,6 +12,16 @@ from chaos.trial.faults import FaultState
 
 
 @dataclass(frozen=True)
+class IndicatorView:
+    """One indicator as a live view shows it: its newest reading and whether it is inside."""
+
+    name: str
+    objective: str
+    value: float | None
+    inside: bool
+
+
+@dataclass(frozen=True)
 class FaultView:
     type: str
     at_s: float
@@ -38,6 +48,8 @@ class TrialStatus:
     last_failure_t: float | None      # answer time of the newest failure after the fault
     last_answer_t: float | None       # newest answer the steady-state tracker saw
     manual: bool                      # a game day: people recover
+    outside: tuple[str, ...] = ()     # indicators outside their objective now
+    indicators: tuple[IndicatorView, ...] = ()
 
     @property
     def open(self) -> bool:

@@ -94,7 +94,8 @@ def test_recovered_while_users_still_see_errors_is_premature(tmp_path):
 def test_recovered_with_no_answers_at_all_is_premature(tmp_path):
     t = trial(tmp_path)
     fault_now(t)
-    t.state.steady.latest -= 10   # the newest answer is 10 s old: the service is stalled
+    # the newest answer is 10 s old: the service is stalled
+    t.state.steady = SteadyStateTracker(0.01, 2.0, since=t.ctx.clock.now() - 10)
     assert Controls(t).mark("recovered")["premature"] is True
 
 

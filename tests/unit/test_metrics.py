@@ -25,7 +25,8 @@ def counts(requests: list[tuple[float, bool]], t_fault: float | None) -> Request
 
 # A full cycle: fault at 10, alert at 12.5, recovery at 15, errors stop at 20, steady at 30.
 FULL = [ev("trial_started", 0.0), ev("detector_fired", 4.0, name="flaky"),
-        ev("fault_injected", 10.0, fault="kill"), ev("detector_fired", 12.5, name="errors"),
+        ev("fault_injected", 10.0, fault="kill"), ev("impact", 11.0, indicator="errors"),
+        ev("detector_fired", 12.5, name="errors"),
         ev("detector_fired", 13.0, name="health"), ev("recovery_started", 15.0),
         ev("mitigated", 20.0), ev("recovered", 30.0), ev("trial_ended", 31.0)]
 REQUESTS = [(5.0, True), (6.0, False), (10.5, True), (11.0, False), (14.0, False),
@@ -53,6 +54,7 @@ def test_compute_full_cycle():
     m = compute(FULL, counts(REQUESTS, 10.0))
     assert m.impact is True
     assert (m.ttd_s, m.tta_s, m.ttm_s, m.ttr_s, m.outage_s) == (2.5, 2.5, 10.0, 20.0, 9.0)
+    assert (m.tti_s, m.impact_by) == (1.0, "errors")
     assert m.detected_by == "errors"          # the detector that fired before the fault is ignored
     assert (m.failed_requests, m.total_requests) == (4, 8)
     assert m.notes == []
@@ -80,28 +82,42 @@ def test_compute_no_fault():
 
 def test_compute_no_impact():
     events = [ev("fault_injected", 10.0), ev("trial_ended", 25.0, reason="no_impact")]
-    m = compute(events, counts([(5.0, False), (11.0, True), (12.0, True)], 10.0))
+    m = compute(events, counts([(5.0, False), (11.0, True), (12.0, True)], 10.0),
+                watched=["errors", "backlog"])
     assert m.impact is False
-    assert (m.ttd_s, m.tta_s, m.ttm_s, m.ttr_s, m.outage_s) == (None,) * 5
+    assert (m.tti_s, m.ttd_s, m.tta_s, m.ttm_s, m.ttr_s, m.outage_s) == (None,) * 6
     assert m.failed_requests == 1                    # the failure before the fault still counts
-    assert m.notes == ["no impact: no request failed after the fault"]
+    assert m.notes == ["no impact: no indicator left its objective after the fault "
+                       "(watched: errors, backlog)"]
+
+
+def test_compute_impact_without_any_failed_request():
+    # A stopped worker: no request fails, the backlog indicator leaves its objective.
+    events = [ev("fault_injected", 10.0), ev("impact", 15.2, indicator="backlog", value=101),
+              ev("detector_fired", 30.0, name="page"), ev("mitigated", 75.0),
+              ev("recovered", 85.0)]
+    m = compute(events, counts([(11.0, True), (80.0, True)], 10.0))
+    assert m.impact is True and m.failed_requests == 0
+    assert (m.tti_s, m.impact_by, m.ttd_s, m.ttm_s, m.ttr_s) == (5.2, "backlog", 20.0, 65.0, 75.0)
+    assert m.outage_s == pytest.approx(59.8)                   # impact -> mitigated
 
 
 def test_compute_never_detected():
-    events = [ev("fault_injected", 10.0), ev("recovery_started", 15.0),
-              ev("mitigated", 16.0), ev("recovered", 26.0)]
+    events = [ev("fault_injected", 10.0), ev("impact", 11.0, indicator="errors"),
+              ev("recovery_started", 15.0), ev("mitigated", 15.5), ev("recovered", 25.5)]
     m = compute(events, counts([(11.0, False), (15.5, False)], 10.0))
     assert (m.ttd_s, m.tta_s, m.detected_by) == (None, None, None)
-    assert (m.ttm_s, m.ttr_s, m.outage_s) == (6.0, 16.0, 4.5)
-    assert "users saw errors but no detector fired" in m.notes
+    assert (m.ttm_s, m.ttr_s, m.outage_s) == (5.5, 15.5, 4.5)
+    assert ("indicator 'errors' left its objective at t=+1.0 s after the fault but no "
+            "detector fired") in m.notes
 
 
 def test_compute_never_recovered():
-    events = [ev("fault_injected", 10.0), ev("detector_fired", 11.0, name="e"),
-              ev("trial_ended", 250.0, reason="time_limit")]
+    events = [ev("fault_injected", 10.0), ev("impact", 10.5, indicator="errors"),
+              ev("detector_fired", 11.0, name="e"), ev("trial_ended", 250.0, reason="time_limit")]
     m = compute(events, counts([(10.5, False), (249.0, False)], 10.0))
     assert (m.ttd_s, m.tta_s, m.ttm_s, m.ttr_s) == (1.0, None, None, None)
-    assert m.outage_s == 238.5
+    assert m.outage_s is None                     # never mitigated: no end to measure to
     assert "service was not restored within the time limit" in m.notes
 
 

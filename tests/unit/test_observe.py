@@ -152,7 +152,7 @@ def test_the_split_adds_up_and_names_what_dominated():
     detail = {"pending_t": 55.0, "firing_t": 355.0, "notified_t": 385.2, "resolved_t": 500.0}
     out = alert_split(detail, t_fault=40.0, first_failure_t=40.4)
     split = out["split_s"]
-    assert split == {"fault_to_first_failure": 0.4, "first_failure_to_pending": 14.6,
+    assert split == {"fault_to_impact": 0.4, "impact_to_pending": 14.6,
                      "pending_to_firing": 300.0, "firing_to_notified": 30.2}
     assert sum(split.values()) == pytest.approx(out["ttd_s"]) == pytest.approx(345.2)
     assert out["dominant"] == "pending_to_firing" and out["resolved_s"] == 460.0
@@ -318,3 +318,82 @@ def test_a_compound_expression_is_charted_as_its_compared_series():
     assert chart_parts("sum(rate(x[5m])) / sum(rate(y[5m])) > 0.05") == [
         ("sum(rate(x[5m])) / sum(rate(y[5m]))", 0.05)]
     assert chart_parts("up == 0") == [("up == 0", None)]
+
+
+def test_the_notification_records_the_group_wait_of_the_route_it_took(tmp_path, monkeypatch):
+    from chaos.lab import amtool
+    from chaos.lab.amroutes import route_tree
+
+    (tmp_path / "am.yml").write_text(yaml.safe_dump({
+        "route": {"receiver": "default", "group_wait": "30s", "routes": [
+            {"matchers": ['severity="page"'], "receiver": "pager", "group_wait": "10s",
+             "continue": True},
+            {"matchers": ['team="shop"'], "receiver": "chat", "group_wait": "1m"}]},
+        "receivers": [{"name": n} for n in ("default", "pager", "chat")]}))
+    asked: list[dict[str, str]] = []
+
+    def amtool_says(config: dict[str, Any], labels: dict[str, str], **kw: Any) -> list[Any]:
+        asked.append(labels)
+        tree = {r.path: r for r in route_tree(config)}
+        return [tree["route.routes[0]"], tree["route.routes[1]"]]    # continue: both
+
+    amtool._cached.cache_clear()
+    monkeypatch.setattr(amtool, "matched_routes", amtool_says)
+    stack, clock = Stack(), Clock()
+    tl = Timeline(clock, None)
+    obs = {"alertmanager_config": str(tmp_path / "am.yml"), "scrape_interval": 15.0,
+           "evaluation_interval": 15.0}
+    ctx = SimpleNamespace(clock=clock, timeline=tl, lab=SimpleNamespace(
+        spec=SimpleNamespace(observe=obs)))
+    d = PrometheusAlert("page", PrometheusAlert.Params(alert="A", every=0.05), ctx)
+    d.urls = (stack.url, stack.url, stack.url)
+    d.reset(0.0)
+    d.start()
+    labels = {"alertname": "A", "severity": "page", "team": "shop"}
+    try:
+        stack.rules["data"]["groups"] = [{"name": "g", "interval": 15, "rules": [
+            {"name": "A", "duration": 0, "lastEvaluation": iso(clock.wall0 + 1),
+             "alerts": [{"labels": labels, "state": "firing",
+                         "activeAt": iso(clock.wall0 + 1)}]}]}]
+        wait(lambda: d.pending_t is not None)
+        stack.notes.append({"n": 0, "received": clock.wall0 + 61.0, "body": {
+            "receiver": "chat", "status": "firing", "alerts": [{
+                "status": "firing", "labels": {**labels, "instance": "app:8080"},
+                "startsAt": iso(clock.wall0 + 1)}]}})
+        wait(lambda: d.fired_at is not None)
+    finally:
+        d.stop()
+        stack.server.shutdown()
+        amtool._cached.cache_clear()
+    assert asked == [labels, {**labels, "instance": "app:8080"}]   # the notified labels last
+    notified = next(e for e in tl.events if e["kind"] == "alert_notified")
+    assert notified["group_wait"] == "1m" and notified["route"]["receiver"] == "chat"
+    assert d.detail()["group_wait"] == "1m"
+    assert d.detail()["route"]["matched"] == ["route.routes[0]", "route.routes[1]"]
+    assert "`group_wait: 1m` of route `route.routes[1]`, receiver `chat`" in \
+        PrometheusAlert.describe(notified)
+
+
+def test_the_lesson_and_the_post_mortem_quote_the_routes_group_wait():
+    taken = {"path": "route.routes[0]", "receiver": "pagerduty", "group_wait": "10s",
+             "verified": True, "note": None}
+    burn = {"kind": "alert_notified", "alert": "A", "t": 93.5, "pending_t": 63.5,
+            "firing_t": 63.5, "for_s": 0, "group_wait": "10s", "route": taken}
+    ((_, text),) = PrometheusAlert.lessons({**burn, "t": 80.0})
+    assert "`group_wait: 10s` of route `route.routes[0]`, receiver `pagerduty`" in text
+    guessed = {**taken, "path": "route", "group_wait": "30s", "verified": False,
+               "note": "amtool gave no answer: no amtool on PATH"}
+    ((_, text),) = PrometheusAlert.lessons({**burn, "group_wait": "30s", "route": guessed})
+    assert "`group_wait: 30s` of the top route; unverified" in text
+
+    def line(route: dict[str, Any]) -> str:
+        alert = {"alert": "A", "for_s": 0, "group_wait": route["group_wait"], "route": route,
+                 **alert_split({"pending_t": 41.0, "firing_t": 41.0, "notified_t": 51.5},
+                               40.0, 40.5)}
+        (text,) = alerting_text([{"detectors": [{"name": "page", "alert": alert}]}])
+        return text
+
+    assert "`group_wait: 10s`" in line(taken) and "`route.routes[0]` to receiver" in line(taken)
+    assert "`group_wait: 30s`" in line(guessed)
+    assert "the top route's value: which route the alert took is unverified, amtool gave no " \
+           "answer: no amtool on PATH" in line(guessed)
