@@ -84,7 +84,10 @@ class Board:
                    "state": str(f.state)} for f in s.faults]
         self.status = {"phase": str(s.phase), "elapsed_s": round(s.now, 1),
                        "remaining_s": round(max(0.0, s.time_limit - s.now), 1),
-                       "t_fault": s.t_fault, "faults": faults, "confirmed": s.confirmed}
+                       "t_fault": s.t_fault, "faults": faults, "confirmed": s.confirmed,
+                       "indicators": [{"name": i.name, "objective": i.objective,
+                                       "value": i.value, "inside": i.inside}
+                                      for i in s.indicators]}
 
     def state(self) -> dict[str, Any]:
         self.tail.read()

@@ -231,6 +231,10 @@ class ErrorRatio(Indicator):
     def baseline(self, t: float, window: float) -> str | None:
         return None   # chaos.measure.baseline judges the requests before the fault
 
+    def last_value(self) -> float | None:
+        """The share of failures among the answers since the candidate instant."""
+        return self.failed / self.answered if self.answered else None
+
     def summary(self) -> dict[str, Any]:
         out = super().summary()
         ratios = [f / n for n, f in self.per_second.values() if n]

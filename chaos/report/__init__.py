@@ -24,6 +24,7 @@ RENDERERS: dict[str, Callable[[Run], str | bytes | None]] = {
     "postmortem.md": postmortem.render,
     "chart.png": html.chart_png,        # the main chart, which postmortem.md embeds
     "alert.png": html.alert_png,        # the alert's expression (None: no alert detector)
+    "indicators.png": html.indicators_png,   # declared indicators (None: only the error ratio)
     "report.html": html.render,
     "junit.xml": junit.render,
 }

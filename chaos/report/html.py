@@ -38,12 +38,17 @@ def chart_view(run: Run) -> dict[str, Any]:
     all_stories = stories(run)
     drawn = charts.drawable(all_stories)
     view: dict[str, Any] = {"main": None, "rows": [], "distribution": None,
-                            "not_drawn": max(0, len(all_stories) - len(drawn)), "alerts": []}
-    from chaos.report import alertchart
+                            "not_drawn": max(0, len(all_stories) - len(drawn)), "alerts": [],
+                            "indicators": []}
+    from chaos.report import alertchart, indicatorchart
     for s in all_stories[:3]:
         fig = alertchart.alert_figure(s)
         if fig is not None:
             view["alerts"].append({"n": s.n, "svg": Markup(figfiles.svg(fig, f"alert-{s.n}"))})
+        fig = indicatorchart.indicator_figure(s)
+        if fig is not None:
+            view["indicators"].append({"n": s.n, "svg": Markup(figfiles.svg(
+                fig, f"indicators-{s.n}"))})
     if not drawn:
         return view
     if len(all_stories) == 1:
@@ -72,6 +77,17 @@ def alert_png(run: Run) -> bytes | None:
 
     for story in stories(run):
         fig = alertchart.alert_figure(story)
+        if fig is not None:
+            return figfiles.png(fig)
+    return None
+
+
+def indicators_png(run: Run) -> bytes | None:
+    """indicators.png: the first trial's declared indicators (None: it had none)."""
+    from chaos.report import figfiles, indicatorchart
+
+    for story in stories(run):
+        fig = indicatorchart.indicator_figure(story)
         if fig is not None:
             return figfiles.png(fig)
     return None

@@ -51,13 +51,50 @@ def _duration(all_stories: list[TrialStory]) -> str:
     restored = [t["ttr_s"] for t in trials if t.get("ttr_s") is not None]
     impacted = [t for t in trials if t.get("impact")]
     if not impacted:
-        return "no user-visible impact: no request failed after the fault"
-    text = f"users saw errors for {_spread(outages)} (first to last failed request)"
+        return "no impact: " + _watched(trials[0])
+    text = (f"the service was outside its objectives for {_spread(outages)} (impact to "
+            "mitigation)" if outages else "the service left its objectives")
     text += (f"; service was restored {_spread(restored)} after the fault" if restored
              else "; service was not restored")
     if restored and len(restored) < len(impacted):
         text += f" ({len(impacted) - len(restored)} of {len(impacted)} trials never recovered)"
     return text
+
+
+def _watched(trial: dict[str, Any]) -> str:
+    names = [str(i.get("name")) for i in trial.get("indicators") or []]
+    return ("no indicator left its objective after the fault (watched: "
+            f"{', '.join(names) or 'errors (the request error ratio)'})")
+
+
+def indicator_text(ind: dict[str, Any], t_fault: float | None) -> str:
+    """One breached indicator in words: "backlog (sql, below 100) outside from fault +5.0 s
+    for 62.0 s, worst 1,240"."""
+    name, kind, objective = ind.get("name"), ind.get("type"), ind.get("objective")
+    first = ind.get("first_out_t")
+    since = offset(first - t_fault) if isinstance(first, (int, float)) and t_fault is not None \
+        else "after the fault"
+    held = ("until the trial ended" if ind.get("still_out")
+            else f"for {seconds(ind.get('out_s'))}")
+    worst = ind.get("worst")
+    shown = (percent(worst) if kind in ("error_rate", "throughput") else
+             seconds(worst) if kind == "latency" else f"{worst:,.6g}") \
+        if isinstance(worst, (int, float)) else None
+    text = f"{name} ({kind}, {objective}) outside from {since} {held}"
+    if kind == "throughput" and shown:
+        return text + f", down to {shown} of the baseline"
+    return text + (f", worst {shown}" if shown else "")
+
+
+def indicators_line(all_stories: list[TrialStory]) -> str:
+    """Which indicators left their objective, in the first trial with impact."""
+    for s in all_stories:
+        breached = [i for i in s.record.get("indicators") or [] if i.get("breached")]
+        if breached:
+            head = f"trial {s.n}: " if len(all_stories) > 1 else ""
+            return head + "; ".join(indicator_text(i, s.t_fault) for i in breached)
+    measured = [s.record for s in all_stories if s.measured]
+    return ("no impact: " + _watched(measured[0])) if measured else NULL
 
 
 def _requests(all_stories: list[TrialStory]) -> str:
@@ -85,6 +122,7 @@ def issue_summary(all_stories: list[TrialStory], scenario: dict[str, Any]) -> di
                          [s.record.get("data_loss_note") for s in all_stories])]
     causes = list(dict.fromkeys(line for s in all_stories for line in root_causes(s, scenario)))
     return {"duration": _duration(all_stories), "peak": peak_text, "impact": "; ".join(impact),
+            "indicators": indicators_line(all_stories),
             "root_cause": "; ".join(causes[:3]) or _no_trial_causes(scenario)}
 
 
@@ -209,6 +247,9 @@ def view(run: Run) -> dict[str, Any]:
         "input_notes": run.notes,
         "gameday": gameday_view(all_stories),
         "chart": "chart.png" if any(s.samples or s.events for s in all_stories) else None,
+        "indicator_chart": "indicators.png" if any(
+            i.get("name") != "errors" and i.get("series")
+            for s in all_stories for i in s.record.get("indicators") or []) else None,
         "alert_chart": "alert.png" if any(e.get("kind") == "alert_expression" and e.get("series")
                                           for s in all_stories for e in s.events) else None,
     }

@@ -160,8 +160,15 @@ def describe(e: dict[str, Any], story: TrialStory) -> str | None:
         return "recovery steps finished"
     if kind == "recovery_failed":
         return f"recovery FAILED: {redact(e.get('error', ''))}"
+    if kind == "impact":
+        value = e.get("value")
+        shown = f" (at {value:.4g})" if isinstance(value, (int, float)) else ""
+        return (f"impact: indicator {e.get('indicator', '?')} left its objective, "
+                f"{e.get('objective', '?')}{shown}")
+    if kind in ("indicator_out", "indicator_in"):
+        return None
     if kind == "mitigated":
-        return "errors stopped (mitigated)"
+        return "every indicator back inside its objective (mitigated)"
     if kind == "recovered":
         return "service restored: the steady state held for its whole window"
     if kind == "trial_ended":
@@ -223,7 +230,9 @@ def peak_failure(story: TrialStory) -> dict[str, Any] | None:
             continue
         if best is None or failed / requests > best["ratio"]:
             best = {"ratio": failed / requests, "failed": failed, "requests": requests, "t": s["t"]}
-    if best is not None:
+    if best is not None and best["failed"] == 0:
+        best["text"] = "no request failed (every second's samples)"
+    elif best is not None:
         best["text"] = (f"{percent(best['ratio'])} of requests failed ({best['failed']} of "
                         f"{best['requests']} in the second to {story.when(best['t'])})")
     return best

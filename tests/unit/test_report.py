@@ -101,10 +101,11 @@ def test_timeline_is_chronological_with_a_time_zone(run_dir: Path):
     text = "\n".join(lines)
     order = ["backup #1 taken", "backup #2 taken", "fault injected", "alert fired: user-facing",
              "recovery started", "step 1 done in 0.28 s: restore_backup",
-             "step 2 done in 0.07 s: run_sql", "errors stopped", "service restored"]
+             "step 2 done in 0.07 s: run_sql", "back inside its objective (mitigated)",
+             "service restored"]
     assert all(item in text for item in order)
     # mitigated (22.67 s) comes before the restore step finished (22.76 s): by time, not file order
-    assert text.index("errors stopped") < text.index("step 1 done")
+    assert text.index("(mitigated)") < text.index("step 1 done")
     assert "**01:32:47.856 UTC** (fault +0.0 s) — fault injected" in text
 
 
@@ -257,7 +258,7 @@ def test_no_impact_shows_no_impact(run_dir: Path):
     text = postmortem(run_dir)
     for metric in ("ttd", "tta", "ttm", "ttr", "outage"):
         assert "— (no impact)" in table_row(text, metric), metric
-    assert "no user-visible impact" in section(text, "## Issue Summary")
+    assert "no impact: no indicator left its objective" in section(text, "## Issue Summary")
     assert "Nothing to recover from" in text
     assert "health check does not see" not in text and "Add a detector" not in text
 
