@@ -26,10 +26,10 @@ from typing import Any
 
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
-from chaos.errors import BaselineError, ScenarioError, UsageError
+from chaos.errors import BaselineError, UsageError
 from chaos.lab.lab import Lab
 from chaos.lab.observestack import restart_stack
-from chaos.lab.promtool import scenario_rule_problems
+from chaos.lab.promtool import rule_file_problems
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
 from chaos.lab.takeover import restore_topology
@@ -102,12 +102,10 @@ def new_run_id(scenario: Scenario, path: Path) -> str:
 def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     path = Path(path)
     deadline = time.monotonic() + opts.max_duration if opts.max_duration else None
-    scenario = load_scenario(path, overrides=opts.overrides)
+    scenario = load_scenario(path, overrides=opts.overrides,   # promtool's problems too
+                             rule_check=lambda files: rule_file_problems(files, log=opts.log))
     if opts.gameday:
         scenario = as_gameday(scenario)
-    rule_problems = scenario_rule_problems(scenario, log=opts.log)   # before anything starts
-    if rule_problems:
-        raise ScenarioError(rule_problems)
     register_secret(scenario.lab.db_password)
     run_id, out = run_dir(scenario, path, opts.out)
     record = new_record(run_id, scenario, path, opts)

@@ -48,7 +48,7 @@ BESIDE_THE_LABS = {"test_registry_path.py", "test_wheel.py", "test_images.py",
                    "test_junit_on_failure.py", "test_pytest_sigterm.py",
                    "test_safety_interrupt.py", "test_safety_blast.py", "test_interrupt.py",
                    "test_observe_image.py", "test_observe_registry.py", "test_app_metrics.py",
-                   "test_alerting_faults.py"}
+                   "test_alerting_faults.py", "test_not_measured.py"}
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups from the markers

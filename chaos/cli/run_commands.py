@@ -37,7 +37,7 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
         write_junit(started[0], Path(junit))
     for t in record["targets"]:
         mark = "PASS" if t["passed"] else "FAIL"
-        observed = "not measured" if t["observed"] is None else t["observed"]
+        observed = "—" if t["observed"] is None else t["observed"]
         echo(f"  {mark} {t['metric']:<16} observed {observed!s:<12} limit {t['limit']}"
              + (f"  ({t['note']})" if t.get("note") else ""))
     for t in record["trials"]:
@@ -46,12 +46,20 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     for t in record["trials"]:
         if t.get("data_loss_note"):
             echo(f"  trial {t['trial']}: lost writes {t['data_loss_note']}")
-    echo("targets met" if record["passed"] else "targets missed")
+    echo(verdict_line(record))
     if not record["passed"] and unmeasured_target(record):
         # The verdict rests on a number we could not take: our failure, not the system's.
         echo("exit 3: a data_loss or rpo target could not be measured (see above)")
         return EXIT_TOOL_FAILED
     return EXIT_OK if record["passed"] else EXIT_TARGETS_MISSED
+
+
+def verdict_line(record: dict[str, Any]) -> str:
+    if not record["passed"]:
+        return "targets missed"
+    if not record.get("targets"):   # passed, vacuously: say that nothing was judged
+        return "run completed; the scenario declares no targets, so nothing was judged"
+    return "targets met"
 
 
 def unmeasured_target(record: dict[str, Any]) -> bool:

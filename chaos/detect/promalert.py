@@ -20,7 +20,9 @@ Every ``every`` seconds, on its own thread, the detector reads Prometheus's
 ``alert_notified``
     the arrival of Alertmanager's notification at the receiver (the receiver
     stamps it when the request comes in); the payload's ``startsAt`` is kept
-    beside it as Prometheus's own view of when the alert fired;
+    beside it as Prometheus's own view of when the alert fired, and the route it
+    took with that route's ``group_wait`` (:mod:`chaos.lab.amtool`: Alertmanager's
+    own routing of the notified labels, through the receiver that delivered it);
 ``alert_resolved``
     a resolved notification: alerting's view of the recovery.
 
@@ -46,6 +48,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from chaos.detect.base import Detector
+from chaos.lab.amtool import route_of
 from chaos.lab.observestack import (
     alertmanager_config,
     alertmanager_url,
@@ -129,6 +132,15 @@ def chart_parts(query: str) -> list[tuple[str, float | None]]:
     return parts[:4] or [(query, None)]
 
 
+def route_text(route: Any) -> str:
+    """" of route `route.routes[0]`, receiver `pager`", or why that is unverified."""
+    if not isinstance(route, dict):
+        return ""
+    if not route.get("verified"):
+        return " of the top route; unverified: amtool gave no answer on the route it took"
+    return f" of route {code(route.get('path'))}, receiver {code(route.get('receiver'))}"
+
+
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=READ_TIMEOUT_S) as resp:
         return json.loads(resp.read(20_000_000))
@@ -158,6 +170,7 @@ class PrometheusAlert(Detector):
         self._targets_read = float("-inf")
         self.urls: tuple[str, str, str] | None = None   # Prometheus, receiver, Alertmanager
         self.settings: dict[str, Any] = {}
+        self.am: dict[str, Any] | None = None   # the lab's Alertmanager configuration
 
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds:
@@ -173,8 +186,10 @@ class PrometheusAlert(Detector):
         if kind == "alert_firing":
             return f"alert {alert} was firing (Prometheus's rule evaluation)"
         if kind == "alert_notified":
+            wait = event.get("group_wait")
+            how = f"; `group_wait: {wait}`{route_text(event.get('route'))}" if wait else ""
             return (f"Alertmanager's notification of {alert} reached chaos's receiver "
-                    f"({code(event.get('receiver'))})")
+                    f"({code(event.get('receiver'))}{how})")
         if kind == "alert_resolved":
             return f"Alertmanager notified that {alert} is resolved"
         if kind == "alert_blind":
@@ -210,9 +225,10 @@ class PrometheusAlert(Detector):
                      "a slow window, no long `for:`) pages as surely, minutes sooner.")]
         if waited > held and waited >= 10:
             return [("alert-group-wait", f"Page sooner: Alertmanager held {alert} "
-                     f"{waited:.0f} s (`group_wait: {event.get('group_wait') or '30s'}`) "
-                     "before its first notification, the largest part of its time to detect. "
-                     "A shorter `group_wait` on the paging route cuts it.")]
+                     f"{waited:.0f} s (`group_wait: {event.get('group_wait') or '30s'}`"
+                     f"{route_text(event.get('route'))}) before its first notification, the "
+                     "largest part of its time to detect. A shorter `group_wait` on the route "
+                     "it took cuts it.")]
         return []
 
     # ---- the detector contract ---------------------------------------------
@@ -227,10 +243,12 @@ class PrometheusAlert(Detector):
         self.started_t = self.ctx.clock.now()
         obs = getattr(getattr(self.ctx.lab, "spec", None), "observe", None) or {}
         if obs:
-            am = alertmanager_config(obs.get("alertmanager_config"))
+            self.am = alertmanager_config(obs.get("alertmanager_config"))
+            # Until an alert is routed (at pending, then at its notification), the top
+            # route's: a trial whose alert never turned pending routed nothing.
             self.settings = {"scrape_interval_s": obs.get("scrape_interval"),
                              "evaluation_interval_s": obs.get("evaluation_interval"),
-                             "group_wait": route_timings(am)["group_wait"]}
+                             "group_wait": route_timings(self.am)["group_wait"]}
         self._thread.start()
 
     def stop(self) -> None:
@@ -328,6 +346,7 @@ class PrometheusAlert(Detector):
                         continue   # pending since before the fault: not this trial's alert
                     if self.pending_t is None:
                         self.pending_t = active
+                        self._route({"alertname": rule["name"], **alert["labels"]}, None)
                         self._event("alert_pending", active, labels=alert["labels"],
                                     for_s=rule.get("duration"), seen_t=round(now, 3))
                     if alert.get("state") == "firing" and self.firing_t is None:
@@ -353,14 +372,26 @@ class PrometheusAlert(Detector):
                 if starts < self.armed_at - 1.0:
                     continue   # a page for an alert that began before the fault
                 self.fired_at = arrived
+                route = self._route(firing[0].get("labels") or {}, body.get("receiver"))
                 self._event("alert_notified", arrived, receiver=body.get("receiver"),
                             starts_at_t=round(starts, 4), group_key=body.get("groupKey"),
                             alerts=len(firing), pending_t=self.pending_t,
                             firing_t=self.firing_t, for_s=self.rule.get("duration"),
-                            group_wait=self.settings.get("group_wait"))
+                            group_wait=self.settings.get("group_wait"), route=route)
             if resolved and self.fired_at is not None and self.resolved_t is None:
                 self.resolved_t = arrived
                 self._event("alert_resolved", arrived, receiver=body.get("receiver"))
+
+    def _route(self, labels: dict[str, Any], receiver: str | None) -> dict[str, Any] | None:
+        """Record the route these labels take (through ``receiver``, when a notification
+        came) and its ``group_wait``. The image's amtool takes about a second, under
+        this detector's lock; at most once per label set in a run (cached)."""
+        if self.am is None:
+            return None
+        verdict = route_of(self.am, {str(k): str(v) for k, v in labels.items()}, receiver)
+        self.settings["group_wait"] = verdict.route.group_wait
+        self.settings["route"] = verdict.as_record()
+        return verdict.as_record()
 
     def _targets(self, answer: dict[str, Any], now: float) -> None:
         for target in answer["data"]["activeTargets"]:

@@ -59,10 +59,10 @@ def why_null(trial: dict[str, Any], name: str) -> str:
     if trial.get("impact") is None:
         return "not measured: the trial did not reach the fault"
     if name == "ttd":
-        return f"not measured: {breached} and no detector fired"
+        return f"never detected: {breached} and no detector fired"
     if name == "tta":
-        return (f"not measured: {breached} and no detector fired" if trial.get("ttd_s") is None
-                else "not measured: no recovery started after the detection")
+        return (f"never detected: {breached} and no detector fired" if trial.get("ttd_s") is None
+                else "never acknowledged: no recovery started after the detection")
     if name in ("ttm", "ttr", "outage"):
         return f"never happened within the time limit: {breached} and did not recover"
     if name == "error_budget_burned":

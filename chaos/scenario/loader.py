@@ -5,24 +5,28 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from chaos.errors import Problem, ScenarioError
+from chaos.errors import ChaosError, Problem, ScenarioError
 from chaos.redact import is_secret_key
 from chaos.sample import SAMPLE_DIR
 from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario
+from chaos.scenario.observesection import valid_rule_files
 from chaos.scenario.variables import apply_override, dotted, parse_override
 from chaos.scenario.yamlload import LineMap, kind_of, load_yaml
 from chaos.userfiles import BadFile, check_inside, project_root, read_text, resolve
 
 # A compose file is a page of YAML; 2 MB is far beyond any real one and reads at once.
 MAX_COMPOSE_BYTES = 2_000_000
+
+#: Checks the scenario's rule files (promtool, from a layer above): their problems.
+RuleCheck = Callable[[list[Path]], list[Problem]]
 
 # pydantic error types whose message reads better with the offending value appended.
 _SHOW_VALUE = {
@@ -39,7 +43,8 @@ _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
                   env: Mapping[str, str] | None = None,
-                  allow_outside: bool | None = None) -> Scenario:
+                  allow_outside: bool | None = None,
+                  rule_check: RuleCheck | None = None) -> Scenario:
     """Load and validate a scenario file; raise ``ScenarioError`` with every problem found.
 
         load_scenario("s.yaml", overrides=["load.users=5", "faults[0].at=30s"])
@@ -48,6 +53,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     ``--set`` texts, applied to the data before validation (a malformed one: ``UsageError``).
     Files the scenario names must lie in its project (``chaos.userfiles.project_root``) or
     in chaos's own sample, unless ``allow_outside`` (default: ``CHAOS_ALLOW_OUTSIDE_FILES=1``).
+    ``rule_check`` is given the rule files that are valid on their own, even when the rest
+    is not, and its problems join the schema's in the one ``ScenarioError``.
     """
     name = str(path)
     changes = [parse_override(text) for text in overrides]
@@ -64,12 +71,25 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         problems += [_problem(e, lines, name) for e in _merge_unions(exc.errors())]
+    problems = sorted((_set_by_flag(p, set_paths) for p in problems), key=lambda p: p.line or 0)
+    if rule_check is not None:   # after the scenario's own, in the checker's order
+        problems += _checked_rules(rule_check, valid_rule_files(data, context), problems)
     if problems:
-        problems = [_set_by_flag(p, set_paths) for p in problems]
-        problems.sort(key=lambda p: (p.line or 0))
         raise ScenarioError(problems)
     scenario._source_path = Path(path).resolve()
     return scenario
+
+
+def _checked_rules(check: RuleCheck, files: list[Path], problems: list[Problem]) -> list[Problem]:
+    if not files:
+        return []
+    try:
+        return check(files)
+    except ChaosError as exc:
+        if not problems:
+            raise
+        # The schema's problems are not to be hidden behind a checker that could not run.
+        return [Problem(str(files[0]), None, "", f"its rules were not checked: {exc}")]
 
 
 def _allowed_outside(flag: bool | None) -> bool:

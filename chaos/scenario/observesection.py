@@ -16,7 +16,7 @@ Prometheus, Alertmanager (and the exporter) join the lab as labelled services
 through them. The alert names the rule files define are read here, so that a
 detector naming one that does not exist is a validation error with a
 suggestion; the files' PromQL is checked by promtool before the lab starts
-(``chaos.observe.rulecheck``).
+(``chaos.lab.promtool``, given to ``load_scenario`` as its ``rule_check``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, TypeAdapter, field_validator
 
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ScenarioFile, ServiceName
@@ -92,6 +92,25 @@ class ObserveSection(Strict):
 
 
 MAX_RULE_FILE_BYTES = 5_000_000
+_RULE_FILE: TypeAdapter[Path] = TypeAdapter(ScenarioFile)
+
+
+def valid_rule_files(data: Any, context: dict[str, Any]) -> list[Path]:
+    """The rule files a scenario's raw data names that are valid on their own (found, in
+    the project, shaped as rule files), whatever else is wrong with it: promtool checks
+    them beside the schema's problems, so that every problem is reported at once."""
+    observe = data.get("observe") if isinstance(data, dict) else None
+    prom = observe.get("prometheus") if isinstance(observe, dict) else None
+    files = prom.get("rule_files") if isinstance(prom, dict) else None
+    found = []
+    for entry in files if isinstance(files, list) else []:
+        try:
+            path = _RULE_FILE.validate_python(entry, context=context)
+            alert_names(path)
+        except ValueError:   # pydantic's ValidationError too: the schema reports it
+            continue
+        found.append(path)
+    return found
 
 
 def alert_names(path: Path) -> list[str]:

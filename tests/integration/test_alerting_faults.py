@@ -71,3 +71,28 @@ def test_a_rule_file_promtool_rejects_stops_the_run_before_any_lab(lab_images, o
         assert f"{bad}:5: promtool check rules:" in proc.stdout + proc.stderr
         assert "Traceback" not in proc.stdout + proc.stderr
     assert not (tmp_path / "r" / "result.json").exists()     # nothing started
+
+
+def test_schema_and_promtool_problems_are_reported_together(lab_images, observe_image,
+                                                            tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("groups:\n  - name: g\n    rules:\n      - alert: Broken\n"
+                   "        expr: sum(rate(http_requests_total[5m]) > \n")
+    path = scenario(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["observe"]["prometheus"]["rule_files"] = [str(bad)]
+    doc["detect"][0]["alert"] = "Brokn"                    # a schema error beside it
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    detect_line = next(i for i, line in enumerate(path.read_text().splitlines(), 1)
+                       if "Brokn" in line)
+    for command in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "r")]):
+        proc = subprocess.run([sys.executable, "-m", "chaos", *command, "--allow-outside-files"],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 2, out
+        assert f"{path}:{detect_line}: detect[0].alert: no rule file defines alert 'Brokn'" \
+            in out, out
+        assert "did you mean 'Broken'" in out, out
+        assert f"{bad}:5: promtool check rules:" in out, out
+        assert "Traceback" not in out
+    assert not (tmp_path / "r" / "result.json").exists()     # nothing started

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from chaos.lab.amtool import matched_routes
 from chaos.lab.observeimages import Component, ensure_observe_image, observe_components
 from chaos.lab.promtool import CHECK_LAB_ID, check_rules
 from chaos.lab.recipes import DB_TAG
@@ -85,6 +86,20 @@ def test_check_rules_reports_host_files_and_lines(parts, docker_client, tmp_path
     leftover = docker_client.containers.list(all=True,
                                              filters={"label": f"chaos.lab={CHECK_LAB_ID}"})
     assert leftover == []
+
+
+def test_the_images_amtool_routes_a_page_through_its_sub_route(parts, docker_client):
+    am = {"route": {"receiver": "default", "group_by": ["alertname"], "group_wait": "30s",
+                    "routes": [{"matchers": ['severity="page"'], "receiver": "pagerduty",
+                                "group_wait": "10s"}]},
+          "receivers": [{"name": "default"}, {"name": "pagerduty"}]}
+    (page,) = matched_routes(am, {"alertname": "QueueStuck", "severity": "page"},
+                             use_host=False, client=docker_client)
+    assert (page.path, page.receiver, page.group_wait) == ("route.routes[0]", "pagerduty", "10s")
+    (other,) = matched_routes(am, {"alertname": "QueueSlow", "severity": "ticket"},
+                              use_host=False, client=docker_client)
+    assert (other.path, other.group_wait) == ("route", "30s")
+    assert docker_client.containers.list(all=True, filters={"label": "chaos.lab=amtool"}) == []
 
 
 def test_the_ui_assets_are_gone_and_the_image_is_small(parts, docker_client, test_label):

@@ -189,7 +189,7 @@ def trial(**kw) -> dict:
 def test_a_ttd_target_with_impact_and_no_detection_fails_naming_the_indicator():
     [t] = evaluate(trial(), {"ttd": 90.0})
     assert t["passed"] is False and t["observed"] is None
-    assert t["note"] == ("not measured: indicator 'backlog' left its objective 5 s after the "
+    assert t["note"] == ("never detected: indicator 'backlog' left its objective 5 s after the "
                          "fault and no detector fired")
 
 

@@ -96,6 +96,78 @@ def test_a_rule_file_path_that_is_a_directory_is_refused(tmp_path):
                                        "rule_files": [str(tmp_path / "dir")]}}})
 
 
+def scenario_file(tmp_path: Path, alert: str, rule_files: list[str]) -> Path:
+    (tmp_path / "rules.yml").write_text(RULES)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "alerting", "lab": sample.lab(), "load": sample.load(1),
+        "faults": [{"type": "kill", "target": "db", "at": "1s"}],
+        "detect": [{"name": "page", "type": "prometheus_alert", "alert": alert}],
+        "observe": {"prometheus": {"targets": [{"service": "app", "port": 8080}],
+                                   "rule_files": rule_files}}}, sort_keys=False))
+    return path
+
+
+def test_chaos_validate_reports_the_schemas_and_promtools_problems_together(tmp_path,
+                                                                           monkeypatch):
+    from chaos.lab import promtool
+    from tests.cli_helpers import run_main
+
+    checked: list[list[Path]] = []
+
+    def promtool_says(files: list[Path], log: Any = None) -> list[Any]:
+        checked.append(files)
+        return [promtool.Problem(str(files[0]), 7, "", "promtool check rules: bad PromQL")]
+
+    monkeypatch.setattr(promtool, "rule_file_problems", promtool_says)
+    promql = f"{tmp_path / 'rules.yml'}:7: promtool check rules: bad PromQL"
+    path = scenario_file(tmp_path, "ShopErrorRateHgh", ["rules.yml"])
+    code, out = run_main(["validate", str(path), "--allow-outside-files"])
+    assert code == 2, out
+    assert "detect[0].alert: no rule file defines alert 'ShopErrorRateHgh'" in out
+    assert promql in out
+    path = scenario_file(tmp_path, "ShopErrorRateHigh", ["rules.yml", "missing.yml"])
+    code, out = run_main(["validate", str(path), "--allow-outside-files"])
+    assert code == 2 and "rule_files[1]: file not found" in out and promql in out, out
+    assert checked[-1] == [tmp_path / "rules.yml"]     # only the file that can be checked
+
+
+def test_validate_without_promtool_says_so_and_still_reports_the_schema(tmp_path, monkeypatch):
+    from chaos.errors import LabError
+    from chaos.lab import promtool
+    from tests.cli_helpers import run_main
+
+    def no_promtool(files: list[Path], log: Any = None) -> list[Any]:
+        raise LabError("no promtool on PATH and no observability image")
+
+    monkeypatch.setattr(promtool, "rule_file_problems", no_promtool)
+    code, out = run_main(["validate", str(scenario_file(tmp_path, "ShopErrorRateHgh",
+                                                        ["rules.yml"])), "--allow-outside-files"])
+    assert code == 2 and "no rule file defines alert 'ShopErrorRateHgh'" in out, out
+    assert "note: its rule files' PromQL was not checked (no promtool on PATH" in out
+    code, out = run_main(["validate", str(scenario_file(tmp_path, "ShopErrorRateHigh",
+                                                        ["rules.yml"])), "--allow-outside-files"])
+    assert code == 0 and ": ok (alerting)" in out and "was not checked" in out, out
+
+
+def test_a_rule_check_that_cannot_run_does_not_hide_the_schemas_problems(tmp_path):
+    from chaos.errors import LabError, ScenarioError
+    from chaos.scenario import load_scenario
+
+    def broken(files: list[Path]) -> list[Any]:
+        raise LabError("promtool did not finish")
+
+    bad = scenario_file(tmp_path, "ShopErrorRateHgh", ["rules.yml"])
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(bad, allow_outside=True, rule_check=broken)
+    text = str(exc.value)
+    assert "no rule file defines alert" in text
+    assert f"{tmp_path / 'rules.yml'}: its rules were not checked: promtool did not finish" in text
+    good = scenario_file(tmp_path, "ShopErrorRateHigh", ["rules.yml"])
+    with pytest.raises(LabError):      # alone, the checker's failure is the error
+        load_scenario(good, allow_outside=True, rule_check=broken)
+
+
 def test_prometheus_configuration(tmp_path):
     obs = {"scrape_interval": 15.0, "evaluation_interval": 0.5, "postgres_exporter": True,
            "targets": [{"service": "app", "port": 8080, "path": "/m", "job": "shop"}],

@@ -146,6 +146,43 @@ def test_junit(run_dir: Path):
     assert props["lost_writes"] == "165"
 
 
+def test_junit_is_red_when_the_run_did_not_pass_though_every_target_did(run_dir: Path):
+    # A trial stopped by abort_if, its targets met so far: exit 1, so the XML is red too.
+    result = result_of(run_dir)
+    result["targets"] = [{**t, "passed": True} for t in result["targets"]]
+    second = {**copy.deepcopy(result["trials"][0]), "trial": 2, "status": "aborted",
+              "abort_reason": "error_rate above 50% for 10s", "passed": False}
+    result["trials"].append(second)
+    save(run_dir, result)
+    suite = junit(run_dir)
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "0")
+    run = next(c for c in suite.iter("testcase") if c.get("name") == "run")
+    assert run.find("failure").get("message") == (
+        "run did not pass: trial 2 aborted: error_rate above 50% for 10s")
+
+
+def test_junit_without_targets_judges_nothing_and_says_so(run_dir: Path):
+    result = result_of(run_dir)
+    result["targets"], result["scenario"]["targets"], result["passed"] = [], {}, True
+    save(run_dir, result)
+    suite = junit(run_dir)
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("1", "0", "1")
+    case = suite.find("testcase")
+    assert case.get("name") == "targets"
+    assert case.find("skipped").get("message") == ("the scenario declares no targets: nothing "
+                                                    "was judged")
+
+
+def test_junit_median_property_says_how_many_trials_it_left_out(run_dir: Path):
+    result = result_of(run_dir)
+    result["trials"].append({**copy.deepcopy(result["trials"][0]), "trial": 2, "ttd_s": None})
+    result["summary"]["ttd_s"] = {"n": 1, "nulls": 1, "median": 2.419}
+    save(run_dir, result)
+    props = {p.get("name"): p.get("value") for p in junit(run_dir).iter("property")}
+    assert props["ttd_s"] == "2.419 (1 of 2 trials null)"
+    assert props["ttr_s"] == "12.655"
+
+
 # ---- damaged input --------------------------------------------------------------
 
 

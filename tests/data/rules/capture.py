@@ -12,23 +12,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from chaos.lab.engine import client
-from chaos.lab.promtool import _run_in_image
+from chaos.lab.observetool import run_tool
 
 HERE = Path(__file__).resolve().parent
 MULTI = ("good.yml", "bad_expr.yml", "unknown_field.yml")
 
 
-def save(name: str, files: dict[str, Path]) -> None:
-    code, stderr = _run_in_image(client(), files)
-    (HERE / "captured" / f"{name}.stderr").write_text(stderr)
-    (HERE / "captured" / f"{name}.rc").write_text(f"{code}\n")
+def save(name: str, files: list[Path]) -> None:
+    run = run_tool("promtool", files, lambda names: ["check", "rules", *names],
+                   use_host=False, client=client(), inside="/rules")
+    (HERE / "captured" / f"{name}.stderr").write_text(run.stderr)
+    (HERE / "captured" / f"{name}.rc").write_text(f"{run.code}\n")
 
 
 def main() -> None:
     (HERE / "captured").mkdir(exist_ok=True)
     for path in sorted(HERE.glob("*.yml")):
-        save(path.stem, {f"/rules/0/{path.name}": path})
-    save("several-files", {f"/rules/{i}/{n}": HERE / n for i, n in enumerate(MULTI)})
+        save(path.stem, [path])
+    save("several-files", [HERE / n for n in MULTI])
 
 
 if __name__ == "__main__":
