@@ -3,7 +3,10 @@
 One ``<testsuite>`` per run (named after the scenario), one ``<testcase>`` per
 scenario target (name = target, classname = scenario), a ``<failure>`` with
 "observed X, limit Y" for each target missed. A run that did not complete adds
-a ``run`` testcase with an ``<error>``: an aborted run must never look green.
+a ``run`` testcase with an ``<error>``: an aborted run must never look green. Nor
+may a run that did not pass for another reason (a trial an ``abort_if`` stopped,
+its targets met so far): then a ``run`` testcase with a ``<failure>`` says why.
+A scenario without targets judged nothing: its one testcase is ``<skipped>``.
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ PROPERTIES = (("ttd_s", "ttd_s"), ("tta_s", "tta_s"), ("ttm_s", "ttm_s"), ("ttr_
 
 
 def _property_value(run: Run, field: str) -> str:
-    """The trial's value for one trial, the median across several; 'null' when none."""
+    """The trial's value for one trial, the median across several; 'null' when none.
+    A median that leaves null trials out says how many (it is not the run's median)."""
     if len(run.trials) == 1:
         value = lookup(run.trials[0], field)
-    else:
-        value = (run.summary.get(field) or {}).get("median")
-    return "null" if value is None else num(value)
+        return "null" if value is None else num(value)
+    entry = run.summary.get(field) or {}
+    value, nulls = entry.get("median"), entry.get("nulls") or 0
+    if value is None:
+        return "null"
+    if nulls:
+        return f"{num(value)} ({nulls} of {(entry.get('n') or 0) + nulls} trials null)"
+    return num(value)
 
 
 def _failure_message(run: Run, target: dict[str, Any]) -> str:
@@ -80,10 +89,18 @@ def render(run: Run) -> str:
         ET.SubElement(case, "error", message=f"run did not complete: {reason}", type="RunAborted")
         cases.append(case)
         errors = 1
+    elif r.get("passed") is not True and not any(c.find("failure") is not None for c in cases):
+        cases.append(_not_passed(run, scenario))   # the exit code is 1: so is the XML
+    elif not cases:
+        case = ET.Element("testcase", name="targets", classname=scenario, time="0")
+        ET.SubElement(case, "skipped", message="the scenario declares no targets: nothing "
+                                               "was judged")
+        cases.append(case)
     failures = sum(1 for c in cases if c.find("failure") is not None)
+    skipped = sum(1 for c in cases if c.find("skipped") is not None)
     wall = sum(t.get("wall_s") or 0 for t in run.trials)
     counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors),
-              "skipped": "0", "time": num(round(wall, 3))}
+              "skipped": str(skipped), "time": num(round(wall, 3))}
     root = ET.Element("testsuites", {"name": "chaos", **counts})
     suite = ET.SubElement(root, "testsuite", {"name": scenario, **counts,
                                               "timestamp": str(r.get("started") or "")})
@@ -96,6 +113,20 @@ def render(run: Run) -> str:
         ET.SubElement(props, "property", name=name, value=_property_value(run, field))
     suite.extend(cases)
     return _xml(root)
+
+
+def _not_passed(run: Run, scenario: str) -> ET.Element:
+    """A ``run`` failure for a completed run whose record does not say it passed, though
+    every target's testcase did: the trials that did not complete, or the bare fact."""
+    why = [f"trial {t.get('trial', '?')} {t.get('status', 'unknown')}"
+           + (f": {redact(t['abort_reason'])}" if t.get("abort_reason") else "")
+           for t in run.trials if t.get("status") != "completed"]
+    case = ET.Element("testcase", name="run", classname=scenario, time="0")
+    failure = ET.SubElement(case, "failure", type="RunNotPassed", message=(
+        "run did not pass: " + ("; ".join(why) if why else
+                                f"its record says passed={run.result.get('passed')!r}")))
+    failure.text = _headline(run)
+    return case
 
 
 def render_unrun(scenario: str, reason: str) -> str:
