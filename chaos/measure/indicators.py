@@ -61,6 +61,9 @@ class Indicator:
         self.unreadable = 0
         self.last_error: str | None = None
         self.series: list[tuple[float, float | None]] = []
+        self.sample_gap = 0.0                 # chart points at least this far apart
+        self._last: float | None = None
+        self._last_ok: bool | None = None
         self.on_out: OnImpact | None = None
 
     def inside(self, value: float) -> bool:
@@ -80,10 +83,9 @@ class Indicator:
         if error is not None:
             self.unreadable += 1
             self.last_error = error
-        if len(self.series) < MAX_SERIES:
-            self.series.append((round(t, 3), value))
         self.watermark = t if self.watermark is None else max(self.watermark, t)
         ok = error is None and value is not None and math.isfinite(value) and self.inside(value)
+        self._chart(t, value, ok)
         after = self.armed_at is not None and t >= self.armed_at
         if not ok:
             self._went_out(t, value, after)
@@ -92,6 +94,17 @@ class Indicator:
                 self.out_s += t - max(self.out_since, self.armed_at)
                 self.back_inside = t
             self.out_since, self.since = None, t
+
+    def _chart(self, t: float, value: float | None, ok: bool) -> None:
+        """Keep a point for the chart: every reading, or one per ``sample_gap`` and every
+        change of state, up to ``MAX_SERIES``."""
+        if value is not None:
+            self._last = value
+        due = (not self.series or t - self.series[-1][0] >= self.sample_gap
+               or ok != self._last_ok)
+        self._last_ok = ok
+        if due and len(self.series) < MAX_SERIES:
+            self.series.append((round(t, 3), value))
 
     def _went_out(self, t: float, value: float | None, after: bool) -> None:
         if self.out_since is None:
@@ -138,7 +151,7 @@ class Indicator:
         return None
 
     def last_value(self) -> float | None:
-        return next((v for _, v in reversed(self.series) if v is not None), None)
+        return self._last
 
     def add(self, end: float, ok: bool, latency_s: float, name: str) -> None:
         """An answered request (request-stream indicators only)."""
@@ -262,6 +275,7 @@ class LatencyQuantile(Indicator):
         self.window: deque[tuple[float, float]] = deque()
         self.sorted: list[float] = []
         self.last_t = -math.inf
+        self.sample_gap = 1.0     # judged at every answer: one chart point a second
 
     def add(self, end: float, ok: bool, latency_s: float, name: str) -> None:
         if not ok or not self.only.wants(name):
@@ -282,8 +296,6 @@ class LatencyQuantile(Indicator):
     def _judge(self, t: float) -> None:
         self.last_t = t
         self.feed(t, nearest_rank(self.sorted, self.q))
-        if len(self.series) >= 2 and self.series[-2][0] > t - 1.0:
-            self.series.pop(-2)   # one point a second is enough for the chart
 
 
 class Throughput(Indicator):
@@ -323,6 +335,15 @@ class Throughput(Indicator):
             n = sum(1 for e in self.ends if t - self.width < e <= t)
             self.feed(t, (n / self.width) / self.base_rate)
             self.next_t = t + STEP_S
+
+    def baseline(self, t: float, window: float) -> str | None:
+        """Judged against itself: there must be a rate to compare with."""
+        if window <= 0:
+            return None
+        if not any(t - self.baseline_s <= e <= t for e in self.ends):
+            return (f"indicator '{self.name}': no successful request in the "
+                    f"{self.baseline_s:g} s before the fault, so no throughput to compare with")
+        return None
 
     def summary(self) -> dict[str, Any]:
         out = super().summary()

@@ -160,12 +160,18 @@ def test_latency_quantile_leaves_and_returns_in_event_time():
     # the slow answers leave the 2 s window by 9.0; p95 is back under 500 ms then
     assert lat.since is not None and 8.9 <= lat.since <= 9.1
     assert s.held_until() == pytest.approx(lat.since + 3.0)
+    # the chart keeps about one point a second, and every change of state
+    times = [t for t, _ in lat.series]
+    assert 12 <= len(times) <= 20 and times == sorted(times)
+    assert lat.last_value() == pytest.approx(0.01)
 
 
 def test_throughput_drop_with_nothing_failing_is_impact():
     tp = Throughput("throughput", "above 50%", above=0.5, window=2.0, baseline_s=5.0)
     s, impacts = state(tp, hold=2.0)
+    assert "no successful request" in (s.baseline(0.0, 5.0) or "")
     answers(s, 0.0, 10.0)                          # 10/s
+    assert s.baseline(10.0, 5.0) is None           # a rate to compare with
     s.arm(10.0)
     s.advance(11.0)                                # judged at 10.0 - LAG: nothing yet
     answers(s, 10.1, 12.0)
