@@ -33,8 +33,15 @@ def run_targets(trials: list[dict[str, Any]], targets: dict[str, float]) -> list
                      for t in trials]
         values = [lookup(t, TARGET_FIELDS[name]) for t in trials]
         numbers = [v for v in values if v is not None]
-        out.append({"metric": name, "limit": limit,
-                    "observed": max(numbers) if numbers else None,
-                    "passed": bool(per_trial)
-                              and all(p is not None and p["passed"] for p in per_trial)})
+        entry = {"metric": name, "limit": limit, "observed": max(numbers) if numbers else None,
+                 "passed": bool(per_trial)
+                           and all(p is not None and p["passed"] for p in per_trial)}
+        if not per_trial:
+            entry["note"] = "not measured: no trial completed"
+        else:   # why the first trial that failed it failed (or why a pass is vacuous)
+            notes = [p.get("note") for p in per_trial if p is not None and not p["passed"]]
+            notes = notes or [p.get("note") for p in per_trial if p is not None]
+            if next((n for n in notes if n), None):
+                entry["note"] = next(n for n in notes if n)
+        out.append(entry)
     return out

@@ -290,3 +290,15 @@ def test_indicators_checked_against_the_scenario(tmp_path):
     assert "s.yaml:10: steady_state.indicators[1].name: indicator name 'a' is used twice" in text
     assert ("s.yaml:10: steady_state.indicators[1].type: a 'promql' indicator reads the lab's "
             "Prometheus") in text
+
+
+def test_a_run_target_says_why_it_failed():
+    from chaos.measure.summary import run_targets
+
+    t1 = {**trial(), "targets": evaluate(trial(), {"ttd": 90.0})}
+    t2 = {**trial(ttd_s=12.0), "targets": evaluate(trial(ttd_s=12.0), {"ttd": 90.0})}
+    [run] = run_targets([t2, t1], {"ttd": 90.0})
+    assert run["passed"] is False and run["observed"] == 12.0
+    assert run["note"].startswith("never detected: indicator 'backlog'")
+    [none] = run_targets([], {"ttd": 90.0})
+    assert none["passed"] is False and none["note"] == "not measured: no trial completed"
