@@ -13,16 +13,21 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Host tools for offline image builds and browser tests (Debian/Ubuntu, as root).
+# Host tools the tests need (Debian/Ubuntu, installed as root; scripts/sysdeps says which).
 sysdeps:
-	@scripts/sysdeps
+	@scripts/sysdeps test
 
-# --observe: the observability image too, so that tests find it and never build it.
+# The image sets the tests use, so that they find them and never build them: the offline
+# one (their fixtures build offline) and the observability image.
 images: install sysdeps
-	$(BIN)/chaos lab build --observe
+	$(BIN)/chaos lab build --offline --observe
 
-# The main job: replay the seed incident end to end and write its report.
-demo: images
+# The main job: replay the seed incident end to end and write its report. No host package
+# and no root when the lab images are here or a registry serves them (they are pulled);
+# debootstrap and root only for an offline build (`chaos lab build --needs`).
+demo: install
+	@BIN=$(BIN) scripts/sysdeps demo
+	$(BIN)/chaos lab build
 	@BIN=$(BIN) scripts/demo
 
 # The whole test suite (unit + integration on the real Docker engine).

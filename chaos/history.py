@@ -11,6 +11,7 @@ the history of every other.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,23 @@ def scan(reports: Path) -> tuple[list[RunEntry], list[str]]:
         raise UsageError(f"{reports}: no such directory (runs are written to reports/ "
                          "unless `chaos run --out` says otherwise; pass --reports DIR)")
     runs, skipped = [], []
-    for path in sorted(reports.glob("*/result.json")):
+    for path in _records(reports):
         try:
             runs.append(RunEntry(path.parent, load_result(path)))
         except ChaosError as exc:
             skipped.append(str(exc))
     runs.sort(key=lambda r: (r.started, r.result["run_id"]), reverse=True)
     return runs, skipped
+
+
+def _records(reports: Path) -> list[Path]:
+    """Every ``<dir>/result.json`` that is there at all, readable or not: ``glob`` would
+    leave out, without a word, one that is a symlink loop or points nowhere."""
+    try:
+        dirs = sorted(d for d in reports.iterdir() if d.is_dir())
+    except OSError as exc:
+        raise UsageError(f"{reports}: cannot list it: {exc.strerror or exc}") from None
+    return [d / "result.json" for d in dirs if os.path.lexists(d / "result.json")]
 
 
 def matches(run: RunEntry, scenario: str) -> bool:

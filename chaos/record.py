@@ -41,15 +41,32 @@ LIMIT = 1e15                # larger is damage, not a measurement (and would ove
 
 
 def _number(value: Any) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < LIMIT:
-        raise PydanticCustomError("number", "a number")   # `not <` also refuses NaN
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PydanticCustomError("number", "a number")
+    _measurable(value)
     return value
 
 
 def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not abs(value) < LIMIT:
+    if isinstance(value, float):
+        _measurable(value)   # NaN or 1e300 is damage before it is a fraction
+    if isinstance(value, bool) or not isinstance(value, int):
         raise PydanticCustomError("count", "a whole number")
+    _measurable(value)
     return value
+
+
+def _measurable(value: int | float) -> None:
+    """A number the record can hold, else what is wrong with it: it is a number, just
+    not one any measurement gives."""
+    if value != value:
+        raise PydanticCustomError("not_measured", "NaN is not a measurement")
+    if abs(value) == float("inf"):
+        raise PydanticCustomError("not_measured", "infinity is not a measurement")
+    if not abs(value) < LIMIT:
+        limit = f"{LIMIT:.0e}".replace("e+", "e")   # 1e15
+        raise PydanticCustomError("not_measured",
+                                  f"{float(value):g} is beyond any measurement (limit {limit})")
 
 
 def _target_name(value: Any) -> str:
@@ -199,7 +216,8 @@ class TrialRecord(Section):
     status: TrialStatus
     end_reason: str | None = None
     wall_s: Number | None = None
-    phase_s: Number | None = None         # the faults came this much later than written
+    phase_s: Number | None = None         # the first fault, seconds after a rule evaluation tick
+    phase_delay_s: Number | None = None   # ... for which the faults came this much later
     impact: bool | None = None
     tti_s: Number | None = None           # fault -> impact (the first indicator outside)
     impact_by: str | None = None

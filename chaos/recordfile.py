@@ -73,6 +73,8 @@ def _problem(error: Any) -> str:
     name = field_path(error["loc"])
     if kind_ == "missing":
         return f"field '{name}' is missing"
+    if kind_ == "not_measured":   # a number, but none a measurement gives (NaN, 1e300)
+        return f"field '{name}': {error['msg']}"
     if kind_ == "literal_error":
         want = f"one of {error['ctx']['expected']}"
     else:

@@ -27,6 +27,7 @@ from typing import Any
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError, UsageError
+from chaos.lab.amcheck import config_problems
 from chaos.lab.lab import Lab
 from chaos.lab.observestack import restart_stack
 from chaos.lab.promtool import rule_file_problems
@@ -54,6 +55,7 @@ from chaos.redact import register_secret
 from chaos.scenario import Scenario, load_scenario
 from chaos.signals import Interrupted, interruptible, shielded
 from chaos.trial import Trial, TrialContext
+from chaos.trial.phase import evaluation_tick, fault_delay
 from chaos.trial.recorded import trial_record
 
 MAX_DURATION = "max_duration"   # abort reason when --max-duration runs out
@@ -102,8 +104,9 @@ def new_run_id(scenario: Scenario, path: Path) -> str:
 def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     path = Path(path)
     deadline = time.monotonic() + opts.max_duration if opts.max_duration else None
-    scenario = load_scenario(path, overrides=opts.overrides,   # promtool's problems too
-                             rule_check=lambda files: rule_file_problems(files, log=opts.log))
+    scenario = load_scenario(path, overrides=opts.overrides,   # promtool's, amtool's too
+                             rule_check=lambda files: rule_file_problems(files, log=opts.log),
+                             config_check=lambda files: config_problems(files, log=opts.log))
     if opts.gameday:
         scenario = as_gameday(scenario)
     register_secret(scenario.lab.db_password)
@@ -149,7 +152,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                                        reset_database(lab, golden, scenario.lab.health_path)]
                 record.trials.append(TrialRecord(trial=n, status="running"))
                 trial = run_trial(n, scenario, lab, out, opts, record, deadline, live,
-                                  phase_s=trial_phase(scenario, record.seed, n))
+                                  phase_s=trial_phase(scenario, record.seed, n,
+                                                      fixed=not opts.random_phase))
                 record.trials[-1] = trial
                 write_json(out / "result.json", record.as_dict())
                 if trial.end_reason == "baseline_failed":
@@ -175,7 +179,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                     live.close()
                 if lab is not None and not opts.keep_lab:
                     opts.log(f"lab {lab.id}: tearing down")
-                    lab.down()
+                    for note in lab.down():
+                        opts.log(note)
                 elif lab is not None:
                     opts.log(f"lab {lab.id} left up: `chaos lab down {lab.id}` removes it")
                 if shield.caught:   # deferred until the lab was down; the run did not finish
@@ -240,24 +245,21 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
     )
 
 
-def trial_phase(scenario: Scenario, seed: int | None, n: int) -> float:
-    """Seconds trial ``n``'s faults (and a timed recovery) come later than written.
-
-    Prometheus restarts afresh before each trial, so without it every trial's fault
-    would land at the same phase of the scrape and evaluation ticks and real alerts
-    would differ by about a second across trials: a spread production never shows.
-    The phase is uniform within the largest of the two intervals, from a seeded
-    generator, so a run can be repeated exactly (``--seed``). None without Prometheus."""
+def trial_phase(scenario: Scenario, seed: int | None, n: int, fixed: bool) -> float | None:
+    """The phase (seconds after a rule evaluation tick) trial ``n``'s first fault should
+    land at: seeded uniform within the evaluation interval, or mid-interval with ``fixed``; None
+    without Prometheus (``chaos.trial.phase``)."""
     prom = scenario.observe.prometheus if scenario.observe else None
-    if seed is None or prom is None:
-        return 0.0
-    interval = max(prom.scrape_interval, prom.evaluation_interval)
-    return round(random.Random(seed * 1009 + n).uniform(0.0, interval), 3)
+    if prom is None:
+        return None
+    if fixed or seed is None:   # mid-interval: never racing the tick itself
+        return round(prom.evaluation_interval / 2, 3)
+    return round(random.Random(seed * 1009 + n).uniform(0.0, prom.evaluation_interval), 3)
 
 
 def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
               record: RunRecord, deadline: float | None = None,
-              live: Live | None = None, phase_s: float = 0.0) -> TrialRecord:
+              live: Live | None = None, phase_s: float | None = None) -> TrialRecord:
     workdir = out / f"trial-{n}"
     clock = Clock()
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
@@ -267,8 +269,16 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
     ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
                        backups=BackupStore(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
                        workdir=workdir)
+    delay, tick = 0.0, None
+    if phase_s is not None:
+        tick = evaluation_tick(lab)
+        if tick is None:
+            opts.log("note: Prometheus evaluated no rule group yet: the fault's phase against "
+                     "its ticks is left to chance")
+        else:
+            delay = fault_delay(min(f.at for f in scenario.faults), clock, tick, phase_s)
     trial = Trial(ctx, on_tick=stop_at(deadline, with_board(display.tick, live)),
-                  phase_s=phase_s)
+                  phase_s=delay)
     if live is not None:
         live.board.attach(n, trial)
     t0 = time.monotonic()
@@ -287,8 +297,8 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
     aborted = not state.end_reason or trial.aborted
     rec = trial_record(n, trial, timeline, ctx, time.monotonic() - t0, verify=True,
                        status="aborted" if aborted else "completed")
-    if phase_s or record.seed is not None:
-        rec.phase_s = phase_s
+    if tick is not None and phase_s is not None:
+        rec.phase_s, rec.phase_delay_s = phase_s, delay
     return rec
 
 

@@ -17,7 +17,6 @@ import base64
 import fcntl
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -25,21 +24,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.needs import need_tool
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
 
 def chromium_path() -> str:
-    for name in CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
-        pytest.fail("CI=true but chromium is not installed: scripts/sysdeps installs it",
-                    pytrace=False)
-    pytest.skip("no chromium on this machine (scripts/sysdeps installs it)")
-    raise AssertionError("unreachable")
+    return need_tool(*CANDIDATES)
 
 
 def base_args(profile: str) -> list[str]:

@@ -1,17 +1,19 @@
 """Shared test set-up.
 
 Tests marked ``docker`` need a real Docker engine. Without one they are skipped,
-except in CI (``CI=true``), where a missing engine is a broken machine and they fail.
+except in CI (``CI=true``), where a missing engine is a broken machine and they fail;
+every other tool a test needs goes the same way (:mod:`tests.needs`).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 import time
 
 import pytest
+
+from tests.needs import unavailable
 
 
 @functools.cache
@@ -48,7 +50,9 @@ BESIDE_THE_LABS = {"test_registry_path.py", "test_wheel.py", "test_images.py",
                    "test_junit_on_failure.py", "test_pytest_sigterm.py",
                    "test_safety_interrupt.py", "test_safety_blast.py", "test_interrupt.py",
                    "test_observe_image.py", "test_observe_registry.py", "test_app_metrics.py",
-                   "test_alerting_faults.py", "test_not_measured.py"}
+                   "test_alerting_faults.py", "test_not_measured.py",
+                   "test_sample_rules_promtool.py", "test_newcomer_path.py",
+                   "test_blast_processes.py"}
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups from the markers
@@ -63,23 +67,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("lab"))
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("docker") is None:
         return
     problem = _docker_problem()
-    if problem is None:
-        return
-    if _in_ci():
-        pytest.fail(
-            f"CI=true but the Docker engine is unreachable ({problem}); docker-marked tests "
-            "must run in CI: start dockerd (or fix DOCKER_HOST) on this machine",
-            pytrace=False,
-        )
-    pytest.skip(f"no Docker engine ({problem})")
+    if problem is not None:
+        unavailable(f"the Docker engine is unreachable ({problem}): start dockerd "
+                    "(or fix DOCKER_HOST) on this machine")
 
 
 @pytest.fixture(scope="session")

@@ -69,13 +69,18 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     problems = []
     for path in files:
         unchecked: list[str] = []
+        unchecked_am: list[str] = []
         try:
-            scenario = load_scenario(path, overrides=overrides, rule_check=_rule_check(unchecked))
+            scenario = load_scenario(path, overrides=overrides, rule_check=_rule_check(unchecked),
+                                     config_check=_config_check(unchecked_am))
             echo(f"{path}: ok ({scenario.name})")
         except ScenarioError as exc:   # the schema's problems and promtool's, together
             problems.extend(exc.problems)
         for why in unchecked:
             echo(f"{path}: note: its rule files' PromQL was not checked ({why})")
+        for why in unchecked_am:
+            echo(f"{path}: note: its Alertmanager configuration was not checked by amtool "
+                 f"({why})")
     if problems:
         raise ScenarioError(problems)
 
@@ -95,6 +100,20 @@ def _rule_check(unchecked: list[str]) -> RuleCheck:
     return check
 
 
+def _config_check(unchecked: list[str]) -> RuleCheck:
+    """amtool on a scenario's Alertmanager configuration; as ``_rule_check``."""
+    from chaos.errors import LabError
+    from chaos.lab.amcheck import config_problems
+
+    def check(files: list[Path]) -> list[Problem]:
+        try:
+            return config_problems(files)
+        except LabError as exc:
+            unchecked.append(str(exc))
+            return []
+    return check
+
+
 @cli.command()
 @click.argument("file", type=click.Path())
 @click.option("--trials", default=1, type=click.IntRange(1, 1000),
@@ -108,11 +127,11 @@ def _rule_check(unchecked: list[str]) -> RuleCheck:
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (CI).")
 @click.option("--gameday", is_flag=True, help="People recover (recovery trigger manual): mark "
               "what you do on the live page or with `chaos mark`; end the trial there.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the random phase each "
-              "trial's faults are offset by, within the largest Prometheus interval (default: "
-              "from the run id; recorded either way).")
-@click.option("--fixed-phase", is_flag=True, help="No random phase: every trial's fault lands "
-              "at its scenario time (trials then share the scrape and evaluation phase).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="With Prometheus in the lab: "
+              "seed of the random phase, after a rule evaluation tick, at which each trial's "
+              "first fault lands (default: from the run id; recorded either way).")
+@click.option("--fixed-phase", is_flag=True, help="With Prometheus in the lab: every trial's "
+              "first fault lands mid-way between two rule evaluation ticks.")
 @SET_OPTION
 @ALLOW_REMOTE
 @ALLOW_OUTSIDE
@@ -212,10 +231,18 @@ def lab() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if images are up to date.")
 @click.option("--observe", is_flag=True,
               help="Also build the observability image (Prometheus, Alertmanager, exporter).")
-def build(offline: bool, online: bool, mirror: str | None, force: bool, observe: bool) -> None:
+@click.option("--needs", is_flag=True,
+              help="Build nothing: print the host tools the build would need and lacks "
+                   "(root, debootstrap), one a line; none when the images are here or a "
+                   "registry serves them.")
+def build(offline: bool, online: bool, mirror: str | None, force: bool, observe: bool,
+          needs: bool) -> None:
     """Build the lab images (offline from Debian packages when no registry)."""
-    from chaos.cli.lab_commands import build_images_cmd
+    from chaos.cli.lab_commands import build_images_cmd, build_needs_cmd
 
+    if needs:
+        build_needs_cmd(observe=observe)
+        return
     build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror,
                      force=force, observe=observe)
 

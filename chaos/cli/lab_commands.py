@@ -33,6 +33,15 @@ def build_images_cmd(offline: bool | None, mirror: str | None, force: bool,
     echo(f"images ready in {time.monotonic() - t0:.1f} s")
 
 
+def build_needs_cmd(observe: bool) -> None:
+    """What `make demo` asks before building (scripts/sysdeps demo): the tools on stdout,
+    why on stderr."""
+    from chaos.lab.buildneeds import build_needs
+
+    for need in build_needs(observe=observe, log=lambda m: echo(m, err=True)):
+        echo(need)
+
+
 def lab_up(scenario_file: str | None) -> None:
     lab = start_lab(spec_for(scenario_file), owner_pid=None, log=click.echo)
     echo(f"app: {lab.app_url}")
@@ -55,7 +64,9 @@ def lab_down(lab_ids: list[str], all_labs: bool, stale: bool) -> None:
         except (LabError, UsageError):  # state gone or damaged: sweep by label
             lab = Lab(id=lab_id, spec=LabSpec(), owner_pid=0)
         with shielded():
-            lab.down()
+            notes = lab.down()
+        for note in notes:
+            echo(note)
         echo(f"lab {lab_id} down")
     if not lab_ids:
         echo("no labs to take down")

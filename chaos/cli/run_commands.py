@@ -72,6 +72,9 @@ def example_cmd(dest: str) -> None:
     from chaos.errors import UsageError
     from chaos.sample import write_example
 
+    if not dest.strip():   # Path("") is the current directory: never what was meant
+        raise UsageError("example: DEST is empty; name the directory to write the sample "
+                         "into, e.g. `chaos example shop`")
     try:
         written = write_example(Path(dest))
     except FileExistsError as exc:

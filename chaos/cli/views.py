@@ -18,11 +18,13 @@ def compare_cmd(base: str, candidate: str, reports: str | None, max_regression: 
         raise UsageError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(METRICS)}")
     gate = Gate.parse(max_regression)
     where = Path(reports) if reports else DEFAULT_REPORTS
-    cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or METRICS)
+    cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or None)
     out = {"json": render.render_json,
            "markdown": render.render_markdown}.get(fmt, render.render_text)
     echo(out(cmp))
-    return EXIT_TARGETS_MISSED if cmp.failed else EXIT_OK
+    # Not only "no regression": a gate that saw nothing (no completed trial, a metric
+    # never measured on one side) fails too.
+    return EXIT_OK if cmp.passed else EXIT_TARGETS_MISSED
 
 
 def history_cmd(scenario: str | None, reports: str | None, fmt: str) -> None:

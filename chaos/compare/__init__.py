@@ -2,7 +2,9 @@
 
     cmp = compare(resolve("before-fix", REPORTS), resolve("reports/2026...-b1c2", REPORTS))
     cmp.metrics[0].verdict      # "improved" | "regressed" | "no significant change" | ...
-    cmp.failed                  # the regressions beyond --max-regression: exit 1 if any
+    cmp.failed                  # the regressions beyond --max-regression
+    cmp.not_measured            # what the gate could not see (no completed trial, ...)
+    cmp.passed                  # neither: exit 0, else 1
 
 resolve.py resolves an argument to a run, samples.py turns trials into values
 (nulls included), verdict.py decides per metric, render.py prints.
@@ -20,8 +22,11 @@ __all__ = ["METRICS", "Comparison", "Gate", "compare", "resolve"]
 
 
 def compare(base: RunEntry, candidate: RunEntry, gate: Gate | None = None,
-            metrics: tuple[str, ...] = METRICS, seed: int = stats.SEED) -> Comparison:
+            metrics: tuple[str, ...] | None = None, seed: int = stats.SEED) -> Comparison:
+    """``metrics`` named: the gate needs each measured on both sides; by default (all),
+    a metric neither run measured is listed and left out of the gate."""
     rows = [compare_metric(sample(base.result["trials"], m), sample(candidate.result["trials"], m),
                            seed=seed)
-            for m in metrics]
-    return Comparison(base, candidate, rows, gate or Gate(), seed=seed)
+            for m in (METRICS if metrics is None else metrics)]
+    return Comparison(base, candidate, rows, gate or Gate(), seed=seed,
+                      explicit=metrics is not None)

@@ -74,13 +74,21 @@ HEAD = ["metric", "base median (min–max, IQR)", "candidate median (min–max, 
 
 
 def gate_text(cmp: Comparison) -> str:
-    failed = cmp.failed
+    """One line: passed, FAILED on regressions, and/or FAILED: not measured, with why."""
+    failed, unseen = cmp.failed, cmp.not_measured
     what = (f"--max-regression {cmp.gate.text}" if cmp.gate.text != "0"
             else "any significant regression")
-    if not failed:
-        return f"gate ({what}): passed"
-    names = ", ".join(f"{c.metric} {delta_text(c)}" for c in failed)
-    return f"gate ({what}): FAILED on {names}"
+    left = (f" (not gated, measured by neither run: "
+            f"{', '.join(c.metric for c in cmp.not_gated)})" if cmp.not_gated else "")
+    if not failed and not unseen:
+        return f"gate ({what}): passed{left}"
+    parts = []
+    if failed:
+        parts.append("FAILED on " + ", ".join(f"{c.metric} {delta_text(c)}" for c in failed))
+    if unseen:
+        parts.append(("FAILED: " if not failed else "") + "not measured: "
+                     + "; ".join(str(u) for u in unseen))
+    return f"gate ({what}): " + "; ".join(parts) + left
 
 
 def raw_lines(cmp: Comparison) -> list[str]:
@@ -167,5 +175,7 @@ def render_json(cmp: Comparison) -> str:
     } for c in cmp.metrics]
     doc = {"base": side(cmp.base), "candidate": side(cmp.candidate), "alpha": cmp.alpha,
            "seed": cmp.seed, "max_regression": cmp.gate.text, "metrics": metrics,
-           "regressions_beyond_gate": [c.metric for c in cmp.failed]}
+           "regressions_beyond_gate": [c.metric for c in cmp.failed],
+           "not_measured": [{"metric": u.metric, "why": u.why} for u in cmp.not_measured],
+           "not_gated": [c.metric for c in cmp.not_gated], "gate_passed": cmp.passed}
     return json.dumps(doc, indent=2)

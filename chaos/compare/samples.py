@@ -46,6 +46,19 @@ class MetricSample:
     def n(self) -> int:
         return len(self.values)
 
+    @property
+    def measured(self) -> int:
+        """Completed trials with a value; "no impact" counts (users saw nothing: a finding),
+        "never happened" / "not verified" / "unbounded" do not."""
+        return sum(1 for v in self.values if v != math.inf)
+
+    def missing(self) -> str:
+        """Why no trial has a value, e.g. "5 never happened", "no completed trial"."""
+        if not self.n:
+            return "no completed trial" + (f" ({self.excluded} did not complete)"
+                                           if self.excluded else "")
+        return ", ".join(f"{n} {why.split(':')[0]}" for why, n in self.nulls.items())
+
 
 def null_kind(trial: dict[str, Any], metric: str) -> str:
     if metric in TIME_METRICS and trial.get("impact") is False:

@@ -8,6 +8,10 @@ Verdicts: ``improved`` / ``regressed`` (two-sided Mann-Whitney p < 0.05, the
 direction from which side ranks higher), ``no significant change``, or
 ``not enough trials`` when even completely separated samples could not reach
 p < 0.05 with this many trials (3 per side: the smallest p is 0.10).
+
+The gate passes only on what it saw (issue #23): a side without a completed
+trial, too few trials for any verdict, or a gated metric with no value in any
+trial of one side is ``not_measured``, and fails it, saying which and why.
 """
 
 from __future__ import annotations
@@ -44,8 +48,8 @@ class MetricComparison:
 
 def _difference(base: stats.Spread, cand: stats.Spread) -> tuple[float | None, float | None]:
     b, c = base.median, cand.median
-    if b == c:
-        return 0.0, 0.0
+    if b == c:   # "never" on both sides is no difference of 0: there is no number at all
+        return (0.0, 0.0) if math.isfinite(b) else (None, None)
     diff = c - b  # inf - (-inf) = inf: never measured against no impact is still "worse"
     if math.isnan(diff):
         return None, None
@@ -122,7 +126,8 @@ class Gate:
                              "duration (5s, 2m)") from None
 
     def applies(self, metric: str) -> bool:
-        return self.relative is not None or metric.endswith("_s")
+        # Without --max-regression ("0") any significant regression fails, counts included.
+        return self.relative is not None or self.text == "0" or metric.endswith("_s")
 
     def exceeded(self, c: MetricComparison) -> bool:
         if c.verdict != REGRESSED or not self.applies(c.metric):
@@ -134,6 +139,17 @@ class Gate:
         return c.difference > (self.absolute_s or 0.0)
 
 
+@dataclass(frozen=True)
+class Unmeasured:
+    """Something the gate could not see: the whole comparison (``metric`` None) or one metric."""
+
+    metric: str | None
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.metric}: {self.why}" if self.metric else self.why
+
+
 @dataclass
 class Comparison:
     base: Any        # RunEntry
@@ -142,7 +158,62 @@ class Comparison:
     gate: Gate
     alpha: float = stats.ALPHA
     seed: int = stats.SEED
+    explicit: bool = False   # the metrics were named (--metric): each must be measured
 
     @property
     def failed(self) -> list[MetricComparison]:
+        """The regressions beyond the gate."""
         return [c for c in self.metrics if self.gate.exceeded(c)]
+
+    @property
+    def passed(self) -> bool:
+        """The exit code's question: no regression beyond the gate, and nothing unseen."""
+        return not self.failed and not self.not_measured
+
+    @property
+    def not_gated(self) -> list[MetricComparison]:
+        """Metrics neither run measured, left out of the gate when not named (--metric):
+        e.g. TTA in runs whose scenario starts no recovery. Listed, never silently passed."""
+        if self.explicit or not self.metrics or not (self.metrics[0].base.n
+                                                     and self.metrics[0].candidate.n):
+            return []   # named metrics must be measured; an empty side says it all
+        return [c for c in self.metrics if self.gate.applies(c.metric)
+                and not c.base.measured and not c.candidate.measured]
+
+    @property
+    def not_measured(self) -> list[Unmeasured]:
+        """Why the gate cannot pass: empty when it saw everything it judges."""
+        if not self.metrics:
+            return [Unmeasured(None, "no metric was compared")]
+        first = self.metrics[0]
+        sides = (("base", self.base, first.base), ("candidate", self.candidate, first.candidate))
+        empty = [Unmeasured(None, f"the {side} run {_run_id(entry)} has no completed trial"
+                                   + (f" ({s.excluded} did not complete)" if s.excluded else ""))
+                 for side, entry, s in sides if not s.n]
+        if empty:
+            return empty
+        out = []
+        if first.needed_per_side:
+            out.append(Unmeasured(None, (
+                f"{first.base.n} + {first.candidate.n} completed trials: no difference could "
+                f"reach p < {self.alpha}; run at least {first.needed_per_side} per side")))
+        gated = [c for c in self.metrics if self.gate.applies(c.metric)]
+        if not gated:
+            out.append(Unmeasured(None, f"--max-regression {self.gate.text} applies to no "
+                                         "compared metric (a duration gates the *_s metrics)"))
+        left_out = {id(c) for c in self.not_gated}
+        if gated and len(left_out) == len(gated):
+            out.append(Unmeasured(None, "no gated metric has a value in either run"))
+        for c in gated:
+            if id(c) in left_out:
+                continue
+            for side, s in (("base", c.base), ("candidate", c.candidate)):
+                if not s.measured:
+                    out.append(Unmeasured(c.metric, f"no {side} trial has a value "
+                                                     f"({s.missing()})"))
+        return out
+
+
+def _run_id(entry: Any) -> str:
+    result = getattr(entry, "result", None)
+    return str(result.get("run_id")) if isinstance(result, dict) else "?"

@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +31,7 @@ from chaos.lab.composedoc import build_image_name, built_services
 from chaos.lab.dbdisk import disk_override
 from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
+from chaos.lab.loadprocs import LOAD_PROCS, OLD_LOAD_PIDS, record_load_pids, stop_orphan_load
 from chaos.lab.observestack import observe_override, wait_stack_ready
 from chaos.lab.replica import replica_override, setup_replica
 from chaos.lab.resources import list_resources, sweep, wait_healthy
@@ -140,17 +140,18 @@ class Lab:
             wait_stack_ready(self)
         return time.monotonic() - t0
 
-    def down(self) -> None:
-        """Remove everything labelled with this lab's id; safe to call twice."""
+    def down(self) -> list[str]:
+        """Remove everything labelled with this lab's id; safe to call twice. Returns
+        notes for the user: recorded load processes left alone, and why."""
         errors: list[str] = []
-        stop_orphan_load(self.state_dir / LOAD_PIDS)
+        notes = stop_orphan_load(self.state_dir, self.id)
         if (self.state_dir / "override.yml").exists():
             try:
                 self.compose.down()
             except LabError as exc:
                 errors.append(str(exc))
         sweep(self.id)
-        for f in ("override.yml", "lab.json", LOAD_PIDS):
+        for f in ("override.yml", "lab.json", LOAD_PROCS, OLD_LOAD_PIDS):
             (self.state_dir / f).unlink(missing_ok=True)
         shutil.rmtree(self.state_dir / "observe", ignore_errors=True)
         try:
@@ -158,7 +159,12 @@ class Lab:
         except OSError:
             pass  # other files (backups, marks) may live there; leave them
         if errors and list_resources(self.id):
-            raise LabError("; ".join(errors))
+            raise LabError("; ".join(errors + notes))
+        return notes
+
+    def record_load(self, pids: list[int]) -> None:
+        """Remember the load processes of this lab (see chaos/lab/loadprocs.py)."""
+        record_load_pids(self.state_dir, self.id, pids)
 
     # ---- addresses --------------------------------------------------------
 
@@ -238,33 +244,3 @@ class Lab:
             # "$" escaped: compose would interpolate it in the override file.
             db["environment"] = {k: v.replace("$", "$$") for k, v in self.spec.db_env.items()}
         (self.state_dir / "override.yml").write_text(yaml.safe_dump(override, sort_keys=False))
-
-
-LOAD_PIDS = "load.pids"
-
-
-def record_load_pids(lab: Lab, pids: list[int]) -> None:
-    """Remember the load generator's processes, so that tearing the lab down
-    stops them even when the orchestrator that started them was SIGKILLed."""
-    try:
-        lab.state_dir.mkdir(parents=True, exist_ok=True)
-        (lab.state_dir / LOAD_PIDS).write_text("".join(f"{p}\n" for p in pids))
-    except OSError:
-        pass  # only a convenience for after a SIGKILL; Locust still stops at its -t bound
-
-
-def stop_orphan_load(path: Path) -> None:
-    try:
-        pids = [int(x) for x in path.read_text().split()]
-    except (OSError, ValueError):
-        return
-    for pid in pids:
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue  # gone already
-        if b"locust" in cmdline:  # never signal a recycled pid that is not ours
-            try:
-                os.killpg(pid, signal.SIGTERM)  # Locust runs in its own session
-            except (ProcessLookupError, PermissionError):
-                pass  # gone already, or another user's: nothing of ours to stop

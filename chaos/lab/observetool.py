@@ -8,10 +8,10 @@ the host when it is on PATH, else in a throwaway container of the image.
 
 ``use_host``: True needs the tool on PATH, False always uses the image, None prefers
 the host's. The container (:func:`chaos.lab.observeimages.observe_components`) has no
-network, a read-only root, no capabilities and the host user's uid; each file is
-bind-mounted read-only; it is labelled ``chaos.lab=<tool>`` (not a lab id, so no lab's
-teardown and no fault ever selects it, as ``netem``'s probe) and removed when the tool
-returns. LabError when the tool cannot be run at all.
+network, a read-only root (a small tmpfs on /tmp), no capabilities and the host user's
+uid; each file is bind-mounted read-only; it is labelled ``chaos.lab=<tool>`` (not a lab
+id, so no lab's teardown and no fault ever selects it, as ``netem``'s probe) and removed
+when the tool returns. LabError when the tool cannot be run at all.
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ def _run_in_image(client: Any, tool: str, args: list[str], files: dict[str, Path
     try:
         c = client.containers.create(
             part.image, entrypoint=list(part.argv), command=args, volumes=mounts,
-            network_mode="none", read_only=True, cap_drop=["ALL"],
+            # `promtool test rules` keeps its series in a temporary directory: /tmp is
+            # the one writable place (a small tmpfs, gone with the container).
+            network_mode="none", read_only=True, tmpfs={"/tmp": "size=64m"}, cap_drop=["ALL"],
             security_opt=["no-new-privileges"], user=f"{os.getuid()}:{os.getgid()}",
             labels={labels.LAB: tool})
     except docker.errors.DockerException as exc:

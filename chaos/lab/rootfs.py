@@ -138,19 +138,30 @@ def _clean_rootfs(root: Path) -> None:
 # --------------------------------------------------------------------------- rootfs
 
 
+def find_debootstrap() -> str | None:
+    """debootstrap's path: on PATH, else where Debian puts it (/usr/sbin, off an
+    ordinary user's PATH, and so off root's under `su` without `-`)."""
+    return shutil.which("debootstrap") or shutil.which("debootstrap", path=STD_PATH)
+
+
+def base_tarball_path(cache: Path, key: str) -> Path:
+    return cache / "rootfs" / f"{SUITE}-{VARIANT}-{key}.tar"
+
+
 def _base_tarball(mirror: str | None, log: Log, *, cache: Path, key: str) -> Path:
     """The shared bookworm minbase rootfs, as a cached tarball (debootstrapped once).
 
     ``key`` names the tarball under ``cache/rootfs``: the caller passes a digest of the
     base recipe, so a changed recipe gets a fresh debootstrap."""
-    target = cache / "rootfs" / f"{SUITE}-{VARIANT}-{key}.tar"
+    target = base_tarball_path(cache, key)
     if target.is_file():
         log(f"  base rootfs: cached {target}")
         return target
     if os.geteuid() != 0:
         raise LabError("building offline images needs root (debootstrap and chroot); "
                        "run `chaos lab build --offline` as root")
-    if shutil.which("debootstrap") is None:
+    debootstrap = find_debootstrap()
+    if debootstrap is None:
         raise LabError("debootstrap is not installed (apt-get install debootstrap); it is "
                        "needed to build the lab images without a registry")
     url = find_apt_mirror(mirror, suite=SUITE)
@@ -160,9 +171,11 @@ def _base_tarball(mirror: str | None, log: Log, *, cache: Path, key: str) -> Pat
     with _workdir("chaos-rootfs-") as work:
         root = work / "root"
         logf = work / "debootstrap.out"
-        argv = ["debootstrap", f"--variant={VARIANT}", "--include=" + ",".join(BASE_PACKAGES),
+        argv = [debootstrap, f"--variant={VARIANT}", "--include=" + ",".join(BASE_PACKAGES),
                 SUITE, str(root), url]
-        _run(argv, log_file=logf, what="debootstrap", env={**os.environ, "LANG": "C.UTF-8"},
+        # debootstrap runs chroot and friends from /usr/sbin: a PATH that has them.
+        env = {**os.environ, "LANG": "C.UTF-8", "PATH": STD_PATH}
+        _run(argv, log_file=logf, what="debootstrap", env=env,
              extra_log=root / "debootstrap" / "debootstrap.log")
         d = root / "etc/dpkg/dpkg.cfg.d"
         d.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,10 @@ from chaos.scenario.template import Template, field_of, parse_tree, render_tree
 
 SPEC: dict[str, Any] = json.loads(Path(os.environ["CHAOS_REQUESTS"]).read_text(encoding="utf-8")) \
     if os.environ.get("CHAOS_REQUESTS") else {"requests": [], "wait": [0.05, 0.2], "timeout": 5}
+
+
+class NotSent(Exception):
+    """A declared request the load could not send; its message is the reason."""
 
 
 class Declared:
@@ -49,12 +54,24 @@ class Declared:
     def send(self, client: FastHttpSession) -> None:
         ref = str(uuid.uuid4()) if self.write_ref == "client" else ""
         context = {"write_ref": ref} if ref else {}
-        kwargs: dict[str, Any] = {
-            "headers": {k: str(v.render(ref)) for k, v in self.headers.items()}}
-        if self.has_body:
-            kwargs["json"] = render_tree(self.body, ref)
-        with client.request(self.method, str(self.path.render(ref)), name=self.name,
-                            context=context, catch_response=True, **kwargs) as resp:
+        start, began = time.time(), time.perf_counter()
+        try:
+            kwargs: dict[str, Any] = {
+                "headers": {k: str(v.render(ref)) for k, v in self.headers.items()}}
+            if self.has_body:
+                kwargs["json"] = render_tree(self.body, ref)
+            sending = client.request(self.method, str(self.path.render(ref)), name=self.name,
+                                     context=context, catch_response=True, **kwargs)
+        except Exception as exc:
+            # Locust fires no request event for what its client raises while building the
+            # request (an invalid header, a URL it refuses): the request would drop out of
+            # the measurement unseen. It is a failed request, with the reason.
+            client.request_event.fire(
+                request_type=self.method, name=self.name, context=context, response=None,
+                response_time=(time.perf_counter() - began) * 1000, response_length=0,
+                exception=NotSent(f"not sent: {type(exc).__name__}: {exc}"), start_time=start)
+            return
+        with sending as resp:
             status = resp.status_code or 0
             good = (status in self.success) if self.success else 200 <= status < 300
             if not good:

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,11 @@ class LoadSettings:
 
 
 class LoadRunner:
-    def __init__(self, url: str, settings: LoadSettings, workdir: Path) -> None:
+    def __init__(self, url: str, settings: LoadSettings, workdir: Path,
+                 env: Mapping[str, str] | None = None) -> None:
         self.url = url
         self.settings = settings
+        self.extra_env = dict(env or {})   # e.g. the lab's mark, which proves a pid ours
         self.obs_dir = workdir / "observations"
         self.obs_dir.mkdir(parents=True, exist_ok=True)
         self._procs: list[subprocess.Popen[bytes]] = []
@@ -59,7 +62,7 @@ class LoadRunner:
         self._partial: dict[Path, str] = {}
 
     def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {**os.environ, **self.extra_env}
         env["CHAOS_OBS_DIR"] = str(self.obs_dir)
         if self.settings.locustfile is None:
             env["CHAOS_REQUESTS"] = str(self.obs_dir / "requests.json")

@@ -56,16 +56,24 @@ def found_in(conn: Any, query: str, batches: Iterable[list[str]]) -> Iterator[st
 
 
 def check_invariants(dsn: str, invariants: list[Any]) -> list[dict[str, Any]]:
+    """Each invariant's answer against its ``expect``. One that could not be read (the
+    query failed, returned no row or no column) is not measured: ``passed`` False and
+    ``error`` says why, never a pass, and never an exception that loses the record."""
     results = []
     for inv in invariants:
-        entry: dict[str, Any] = {"name": inv.name, "query": inv.query, "expect": inv.expect}
+        entry: dict[str, Any] = {"name": inv.name, "query": inv.query, "expect": inv.expect,
+                                 "observed": None, "passed": False}
         try:
             with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
                 row = conn.execute(inv.query).fetchone()
-            entry["observed"] = None if row is None else row[0]
-            entry["passed"] = row is not None and same_value(row[0], inv.expect)
-        except psycopg.Error as exc:
-            entry.update(observed=None, passed=False, error=str(exc).strip())
+        except Exception as exc:  # psycopg's, or a value it could not decode: not measured
+            entry["error"] = f"not measured: {str(exc).strip() or type(exc).__name__}"
+        else:
+            if not row:   # None: no row at all; (): a row of no column (SELECT FROM t)
+                entry["error"] = ("not measured: the query returned no row" if row is None
+                                  else "not measured: the query returned no column")
+            else:
+                entry.update(observed=row[0], passed=same_value(row[0], inv.expect))
         results.append(entry)
     return results
 

@@ -17,8 +17,12 @@ from pathlib import Path
 from chaos.atomic import write_bytes, write_text
 from chaos.errors import ReportError
 from chaos.printable import printable
-from chaos.report import html, junit, postmortem
-from chaos.report.run_files import Run, load_run
+from chaos.report import thirdparty
+
+thirdparty.own_caches()   # before any chart module imports matplotlib
+
+from chaos.report import html, junit, postmortem  # noqa: E402
+from chaos.report.run_files import Run, load_run  # noqa: E402
 
 RENDERERS: dict[str, Callable[[Run], str | bytes | None]] = {
     "postmortem.md": postmortem.render,

@@ -121,9 +121,13 @@ def _data(story: TrialStory) -> list[tuple[str, str]]:
                                f"answer and {loss['unknown_missing']} of them are not in the "
                                "database; their clients cannot tell."))
     for inv in trial.get("invariants") or []:
-        if isinstance(inv, dict) and inv.get("passed") is False:
-            seen = (f"error {redact(inv['error'])}" if inv.get("error")
-                    else f"observed {num(inv.get('observed'))}, expected {num(inv.get('expect'))}")
+        if isinstance(inv, dict) and inv.get("passed") is False and inv.get("error"):
+            # Not evidence that the data is wrong: the check itself saw nothing.
+            out.append((f"invariant:{inv.get('name')}",
+                        f"Make the invariant '{inv.get('name', '?')}' readable after recovery: "
+                        f"it was not checked ({redact(inv['error'])})."))
+        elif isinstance(inv, dict) and inv.get("passed") is False:
+            seen = f"observed {num(inv.get('observed'))}, expected {num(inv.get('expect'))}"
             out.append((f"invariant:{inv.get('name')}",
                         f"Repair the data the recovery left wrong: invariant "
                         f"'{inv.get('name', '?')}' failed after recovery ({seen})."))

@@ -64,7 +64,8 @@ class Strict(BaseModel):
             return cls._validate_parts(data, handler, info)
         except ValidationError as exc:
             known = cls._known_keys(data)
-            raise_errors(cls.__name__, rewrite_unknown(exc.errors(), cls.unknown_what, known))
+            errors = [note_default(e, data, known) for e in exc.errors()]
+            raise_errors(cls.__name__, rewrite_unknown(errors, cls.unknown_what, known))
             raise
 
     @classmethod
@@ -75,6 +76,16 @@ class Strict(BaseModel):
     @classmethod
     def _known_keys(cls, data: Any) -> list[str]:
         return known_fields(cls)
+
+
+def note_default(error: Any, data: Any, known: list[str]) -> Any:
+    """Say so when the value at fault is a field's default (``validate_default``): the
+    user never wrote it, and would look for it in the file in vain."""
+    loc, value = tuple(error["loc"]), error.get("input")
+    if (len(loc) == 1 and loc[0] in known and isinstance(data, dict) and loc[0] not in data
+            and error["type"] != "missing" and isinstance(value, (str, int, float))):
+        return {**error, "msg": f"{error['msg']} (not written: the default {value!r} was used)"}
+    return error
 
 
 def rewrite_unknown(errors: list[Any], what: str, known: list[str]) -> list[InitErrorDetails]:

@@ -39,8 +39,10 @@ class ReplicaSection(Strict):
 class LabSection(Strict):
     compose: str = Field(min_length=1)
     """The system under test's compose file, relative to the scenario."""
-    app: ServiceName = "app"
-    db: ServiceName = "db"
+    # validate_default: a name left at its default must name a service as much as one
+    # written out (the loader says the default was used).
+    app: ServiceName = Field("app", validate_default=True)
+    db: ServiceName = Field("db", validate_default=True)
     app_port: int = Field(8080, ge=1, le=65535)
     """The app's port inside its container (published by the compose file)."""
     db_port: int = Field(5432, ge=1, le=65535)

@@ -16,6 +16,7 @@ placeholder is a validation error with its line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -46,6 +47,51 @@ def _template(value: str) -> str:
 
 
 TemplateStr = Annotated[str, AfterValidator(_template)]
+
+# What an HTTP/1.1 request can carry (RFC 9110; the load's client refuses the rest when
+# it builds the request, so a request written with them would never be sent): a path
+# without spaces or control characters, header names that are tokens, header values
+# of Latin-1 text without control characters (a tab is allowed).
+_PATH_UNSENDABLE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE_UNSENDABLE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")
+
+
+def escaped(text: str) -> str:
+    """``text`` with line breaks and control characters as escapes, for a message."""
+    return text.encode("unicode_escape").decode("ascii")
+
+
+def _sendable_path(value: str) -> str:
+    bad = _PATH_UNSENDABLE.search(value)
+    if bad:
+        char = bad.group()
+        what = "a space" if char == " " else f"'{escaped(char)}'"
+        raise ValueError(f"path '{escaped(value)}' holds {what} (character {bad.start() + 1}), "
+                         f"which a request line cannot carry; percent-encode it "
+                         f"(%{ord(char):02X})")
+    return value
+
+
+def _sendable_value(value: str) -> str:
+    # The value is not shown: a header may hold a token.
+    bad = _VALUE_UNSENDABLE.search(value)
+    if bad:
+        raise ValueError(f"header value holds '{escaped(bad.group())}' (character "
+                         f"{bad.start() + 1}), which HTTP cannot carry: control characters "
+                         "and characters beyond Latin-1 are refused")
+    return value
+
+
+def _header_name(name: str) -> str:
+    if not _HEADER_NAME.fullmatch(name):
+        raise ValueError(f"header name '{escaped(name)}' is not an HTTP field name: "
+                         "letters, digits and !#$%&'*+-.^_`|~ only")
+    return name
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_sendable_value), AfterValidator(_template)]
 
 
 def _locustfile(path: Path) -> Path:
@@ -81,8 +127,8 @@ class RequestSpec(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
     """Locust's request name, for per-endpoint results; default ``METHOD path``."""
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
-    path: TemplateStr
-    headers: dict[str, TemplateStr] = {}
+    path: Annotated[TemplateStr, AfterValidator(_sendable_path)]
+    headers: dict[HeaderName, HeaderValue] = {}
     json_: Any = Field(None, alias="json")
     weight: int = Field(1, ge=1, le=10_000)
     success: list[Annotated[int, Field(ge=100, le=599)]] | None = Field(None, min_length=1)

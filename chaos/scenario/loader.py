@@ -17,7 +17,7 @@ from chaos.redact import is_secret_key
 from chaos.sample import SAMPLE_DIR
 from chaos.scenario.duration import parse_duration
 from chaos.scenario.model import Scenario
-from chaos.scenario.observesection import valid_rule_files
+from chaos.scenario.observesection import valid_alertmanager_configs, valid_rule_files
 from chaos.scenario.variables import apply_override, dotted, parse_override
 from chaos.scenario.yamlload import LineMap, kind_of, load_yaml
 from chaos.userfiles import BadFile, check_inside, project_root, read_text, resolve
@@ -25,7 +25,8 @@ from chaos.userfiles import BadFile, check_inside, project_root, read_text, reso
 # A compose file is a page of YAML; 2 MB is far beyond any real one and reads at once.
 MAX_COMPOSE_BYTES = 2_000_000
 
-#: Checks the scenario's rule files (promtool, from a layer above): their problems.
+#: Checks files the scenario names with a tool from a layer above (promtool on the rule
+#: files, amtool on the Alertmanager configuration): their problems.
 RuleCheck = Callable[[list[Path]], list[Problem]]
 
 # pydantic error types whose message reads better with the offending value appended.
@@ -44,7 +45,8 @@ _PREFIXES = ("Value error, ", "Assertion failed, ")
 def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
                   env: Mapping[str, str] | None = None,
                   allow_outside: bool | None = None,
-                  rule_check: RuleCheck | None = None) -> Scenario:
+                  rule_check: RuleCheck | None = None,
+                  config_check: RuleCheck | None = None) -> Scenario:
     """Load and validate a scenario file; raise ``ScenarioError`` with every problem found.
 
         load_scenario("s.yaml", overrides=["load.users=5", "faults[0].at=30s"])
@@ -54,7 +56,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     Files the scenario names must lie in its project (``chaos.userfiles.project_root``) or
     in chaos's own sample, unless ``allow_outside`` (default: ``CHAOS_ALLOW_OUTSIDE_FILES=1``).
     ``rule_check`` is given the rule files that are valid on their own, even when the rest
-    is not, and its problems join the schema's in the one ``ScenarioError``.
+    is not, and its problems join the schema's in the one ``ScenarioError``;
+    ``config_check`` likewise the Alertmanager configuration (amtool).
     """
     name = str(path)
     changes = [parse_override(text) for text in overrides]
@@ -74,13 +77,17 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     problems = sorted((_set_by_flag(p, set_paths) for p in problems), key=lambda p: p.line or 0)
     if rule_check is not None:   # after the scenario's own, in the checker's order
         problems += _checked_rules(rule_check, valid_rule_files(data, context), problems)
+    if config_check is not None:
+        problems += _checked_rules(config_check, valid_alertmanager_configs(data, context),
+                                   problems, "it was")
     if problems:
         raise ScenarioError(problems)
     scenario._source_path = Path(path).resolve()
     return scenario
 
 
-def _checked_rules(check: RuleCheck, files: list[Path], problems: list[Problem]) -> list[Problem]:
+def _checked_rules(check: RuleCheck, files: list[Path], problems: list[Problem],
+                   what: str = "its rules were") -> list[Problem]:
     if not files:
         return []
     try:
@@ -89,7 +96,7 @@ def _checked_rules(check: RuleCheck, files: list[Path], problems: list[Problem])
         if not problems:
             raise
         # The schema's problems are not to be hidden behind a checker that could not run.
-        return [Problem(str(files[0]), None, "", f"its rules were not checked: {exc}")]
+        return [Problem(str(files[0]), None, "", f"{what} not checked: {exc}")]
 
 
 def _allowed_outside(flag: bool | None) -> bool:
@@ -184,9 +191,28 @@ def _merge_unions(errors: list[Any]) -> list[Any]:
     return out
 
 
+# pydantic's own markers in a location: a dict's key (``[key]``), a validator's
+# (``function-after[...]``). Never the user's field; the location already names the key.
+_MARKERS = {"[key]"}
+
+
 def _problem(error: Any, lines: LineMap, name: str) -> Problem:
-    loc = tuple(error["loc"])
-    return Problem(name, lines.line_for(loc), dotted(loc), _message(error))
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and _is_marker(p)))
+    return Problem(name, lines.line_for(loc), dotted(tuple(_escaped(p) for p in loc)),
+                   _message(error))
+
+
+def _is_marker(part: str) -> bool:
+    return part in _MARKERS or (part.endswith("]") and part.startswith(
+        ("function-after[", "function-before[", "function-wrap[", "function-plain[")))
+
+
+def _escaped(part: Any) -> Any:
+    """A key as a field path shows it: a line break or a control character in a key
+    (``"X-A\\r\\nB"``) as an escape, so that one problem stays one line."""
+    if isinstance(part, str) and not part.isprintable():
+        return part.encode("unicode_escape").decode("ascii")
+    return part
 
 
 def _message(error: Any) -> str:

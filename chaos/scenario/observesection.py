@@ -16,16 +16,18 @@ Prometheus, Alertmanager (and the exporter) join the lab as labelled services
 through them. The alert names the rule files define are read here, so that a
 detector naming one that does not exist is a validation error with a
 suggestion; the files' PromQL is checked by promtool before the lab starts
-(``chaos.lab.promtool``, given to ``load_scenario`` as its ``rule_check``).
+(``chaos.lab.promtool``, given to ``load_scenario`` as its ``rule_check``). The
+Alertmanager configuration's shape is checked here, then by ``amtool check-config``
+(``chaos.lab.amcheck``, the ``config_check``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, PrivateAttr, TypeAdapter, field_validator
+from pydantic import AfterValidator, Field, PrivateAttr, TypeAdapter, field_validator
 
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ScenarioFile, ServiceName
@@ -51,8 +53,13 @@ class ScrapeTarget(Strict):
         return self.job or self.service
 
 
+def _alertmanager_file(path: Path) -> Path:
+    alertmanager_shape(path)   # not YAML, not a mapping, no route: this file's line
+    return path
+
+
 class AlertmanagerSection(Strict):
-    config: ScenarioFile | None = None
+    config: Annotated[ScenarioFile, AfterValidator(_alertmanager_file)] | None = None
     """The user's alertmanager.yml: its routes and timings are kept; every receiver's
     integrations are replaced by chaos's webhook, so nobody real is ever paged. Without
     one: a single route with Alertmanager's default timings (group_wait 30s)."""
@@ -111,6 +118,54 @@ def valid_rule_files(data: Any, context: dict[str, Any]) -> list[Path]:
             continue
         found.append(path)
     return found
+
+
+def valid_alertmanager_configs(data: Any, context: dict[str, Any]) -> list[Path]:
+    """The scenario's Alertmanager configuration when it is valid on its own (found, in
+    the project, shaped as one), whatever else is wrong: amtool checks it beside the
+    schema's problems, as promtool does the rule files."""
+    observe = data.get("observe") if isinstance(data, dict) else None
+    prom = observe.get("prometheus") if isinstance(observe, dict) else None
+    am = prom.get("alertmanager") if isinstance(prom, dict) else None
+    entry = am.get("config") if isinstance(am, dict) else None
+    if entry is None:
+        return []
+    try:
+        path = _RULE_FILE.validate_python(entry, context=context)
+        alertmanager_shape(path)
+    except ValueError:   # pydantic's ValidationError too: the schema reports it
+        return []
+    return [path]
+
+
+def alertmanager_shape(path: Path) -> None:
+    """``ValueError`` naming the file and line when an Alertmanager configuration is not
+    YAML, not a mapping, or has no ``route:`` mapping; what Alertmanager itself checks
+    beyond that is amtool's (``chaos.lab.amcheck``)."""
+    try:
+        text = read_text(path, MAX_RULE_FILE_BYTES, "Alertmanager configuration")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except BadFile as exc:
+        at = f":{exc.line}" if exc.line else ""
+        raise ValueError(f"{path}{at}: {exc.message}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark is not None else ""
+        why = getattr(exc, "problem", None) or "not valid YAML"
+        raise ValueError(f"{path}{at}: not a valid Alertmanager configuration: {why}") from None
+    what = "an Alertmanager configuration is a mapping with a 'route:'"
+    if not isinstance(node, yaml.MappingNode):
+        found = {yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}.get(
+            type(node), "nothing") if node is not None else "nothing (the file is empty)"
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise ValueError(f"{path}:{line}: {what}; found {found}")
+    route = next((v for k, v in node.value if getattr(k, "value", None) == "route"), None)
+    if route is None:
+        raise ValueError(f"{path}:{node.start_mark.line + 1}: {what}; it has no 'route:' "
+                         "(the top route, with its receiver)")
+    if not isinstance(route, yaml.MappingNode):
+        raise ValueError(f"{path}:{route.start_mark.line + 1}: 'route:' must be a mapping "
+                         "(receiver, group_by, routes...)")
 
 
 def alert_names(path: Path) -> list[str]:

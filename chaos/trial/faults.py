@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
+from chaos.faults.effect import inject_and_mark, reverted_fields
 from chaos.trial.context import TrialContext, Worker
 
 
@@ -33,6 +35,7 @@ class FaultSchedule:
         self.threads: dict[int, Worker] = {}
         self.errors: list[str] = []
         self.applied_at: float | None = None   # the latest instant fault's end of apply
+        self.offset = 0.0                      # every fault comes this much later (a phase)
 
     def view(self) -> tuple[tuple[str, float, float | None, FaultState], ...]:
         """(type, at, duration, state) per fault, for status displays."""
@@ -47,18 +50,19 @@ class FaultSchedule:
         and may refuse it (the baseline did not hold)."""
         for i, fault in enumerate(self.faults):
             spec, state = fault.spec, self.states[i]
-            if state is FaultState.SCHEDULED and now >= spec.at:
+            if state is FaultState.SCHEDULED and now >= spec.at + self.offset:
                 t = self.ctx.clock.now()
                 if not self.threads and not first(t):
                     return
                 self.states[i] = FaultState.INJECTING
                 self.ctx.timeline.add("fault_injected", t=t, fault=spec.type, index=i)
-                self.threads[i] = Worker(f"fault-{i}", fault.inject)
+                self.threads[i] = Worker(f"fault-{i}", partial(inject_and_mark, fault,
+                                                               self.ctx.clock, t))
                 self.threads[i].start()
             elif state is FaultState.INJECTING and not self.threads[i].is_alive():
                 self._applied(i)
             elif (state is FaultState.ACTIVE and spec.duration is not None
-                  and now >= spec.at + spec.duration):
+                  and now >= spec.at + self.offset + spec.duration):
                 self.revert(i)
                 self.states[i] = FaultState.DONE
 
@@ -79,6 +83,7 @@ class FaultSchedule:
 
     def revert(self, i: int) -> None:
         fault = self.faults[i]
+        began = self.ctx.clock.now()
         try:
             fault.revert()
         except Exception as exc:   # on the timeline, then up to whoever ends the trial
@@ -86,7 +91,8 @@ class FaultSchedule:
                                   error=f"{type(exc).__name__}: {exc}")
             raise
         if not fault.instant:
-            self.ctx.timeline.add("fault_reverted", fault=fault.spec.type, index=i)
+            self.ctx.timeline.add("fault_reverted", fault=fault.spec.type, index=i,
+                                  **reverted_fields(fault, began))
 
     def finish(self) -> list[Exception]:
         """Revert what is injected or in place, then let every fault clean up; returns

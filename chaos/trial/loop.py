@@ -20,7 +20,7 @@ from typing import Any
 
 from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
-from chaos.lab.lab import record_load_pids
+from chaos.lab.loadprocs import load_env
 from chaos.load.runner import LoadRunner, LoadSettings
 from chaos.trial.basebackup import BaseBackupSchedule
 from chaos.trial.context import TrialContext
@@ -59,7 +59,8 @@ class Trial:
         self.backups = BackupSchedule(self.sc.backups.every if self.sc.backups else None, ctx)
         self.base_backup = BaseBackupSchedule(ctx)   # with lab.wal_archive only
         self.replica_lag = ReplicaLagSampler(ctx)    # with lab.replica only
-        self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir)
+        self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir,
+                               env=load_env(ctx.lab.id) if ctx.lab is not None else None)
 
     # ---- what others may ask of a trial -------------------------------------
 
@@ -109,7 +110,7 @@ class Trial:
         tl.add("trial_started", scenario=self.sc.name)
         self.load.start()
         if self.ctx.lab is not None:
-            record_load_pids(self.ctx.lab, self.load.pids())
+            self.ctx.lab.record_load(self.load.pids())
         tl.add("load_started", users=self.sc.load.users)
         self.base_backup.start()
         self.replica_lag.start()

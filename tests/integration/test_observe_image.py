@@ -1,7 +1,7 @@
 """The observability image on a real engine: its binaries start, promtool checks rules,
 and a headless stack (no console files, no UI assets) serves its APIs.
 
-The image is built by ``make images`` (``chaos lab build --observe``); the fixture only
+The image is built by ``make images`` (``chaos lab build --offline --observe``); the fixture only
 builds it when it is missing or outdated, never per test.
 """
 
@@ -20,6 +20,7 @@ from chaos.lab.amtool import matched_routes
 from chaos.lab.observeimages import Component, ensure_observe_image, observe_components
 from chaos.lab.promtool import CHECK_LAB_ID, check_rules
 from chaos.lab.recipes import DB_TAG
+from tests.needs import unavailable
 
 pytestmark = pytest.mark.docker
 
@@ -105,7 +106,8 @@ def test_the_images_amtool_routes_a_page_through_its_sub_route(parts, docker_cli
 def test_the_ui_assets_are_gone_and_the_image_is_small(parts, docker_client, test_label):
     prom = parts["prometheus"]
     if not prom.image.endswith("observe:latest"):
-        pytest.skip("the online set is in use: upstream images are not ours to trim")
+        unavailable("the online observability set is in use (upstream images are not ours "
+                    "to trim); `make test` builds the offline one")
     sh = Component(prom.image, ("/bin/sh", "-c"))
     stripped = ("/usr/share/javascript /usr/share/prometheus/web /usr/share/nodejs "
                 "/usr/share/fonts /usr/share/doc /usr/share/man /usr/share/locale")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +28,8 @@ from chaos.lab.promtool import check_rules
 from chaos.lab.recipes import MODE_LABEL
 from chaos.lab.registry_images import SOURCE_LABEL
 from tests.integration.test_observe_image import run
-from tests.integration.test_registry_path import Registry, _in_ci, _push, _remove_tag, _tar
+from tests.integration.test_registry_path import Registry, _push, _remove_tag, _tar
+from tests.needs import need_tool
 
 pytestmark = pytest.mark.docker
 
@@ -57,12 +57,7 @@ def _upstream_like(part: str, token: str) -> str:
 
 @pytest.fixture(scope="module")
 def served(docker_client, tmp_path_factory) -> Iterator[tuple[Registry, ObserveNames, dict]]:
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        why = "docker-registry is not installed (`make sysdeps` installs Debian's package)"
-        if _in_ci():
-            pytest.fail(f"CI=true but {why}", pytrace=False)
-        pytest.skip(why)
+    binary = need_tool("docker-registry")
     ensure_observe_image(client=docker_client, offline=True, log=print)
     token = secrets.token_hex(4)
     registry = Registry(binary, tmp_path_factory.mktemp("registry"))

@@ -28,7 +28,6 @@ import io
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -49,16 +48,13 @@ from chaos.lab.imagenames import ImageNames
 from chaos.lab.images import build_images, images_ready
 from chaos.lab.recipes import DB_TAG, MODE_LABEL, PYBASE_TAG, RECIPE_LABEL, db_online_recipe
 from chaos.lab.registry_images import SOURCE_LABEL
+from tests.needs import need_tool
 
 pytestmark = pytest.mark.docker
 
 CHAOS = [sys.executable, "-m", "chaos"]
 MARKER = "/etc/chaos-registry-marker"
 TIMES: dict[str, float] = {}   # what the module measured, printed at the end
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
 def _free_port() -> int:
@@ -166,13 +162,7 @@ def _remove_tag(client: Any, ref: str) -> None:
 
 @pytest.fixture(scope="module")
 def registry_binary() -> str:
-    path = shutil.which("docker-registry")
-    if path is None:
-        why = "docker-registry is not installed (`make sysdeps` installs Debian's package)"
-        if _in_ci():
-            pytest.fail(f"CI=true but {why}", pytrace=False)
-        pytest.skip(why)
-    return path
+    return need_tool("docker-registry")
 
 
 @dataclass

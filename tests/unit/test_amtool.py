@@ -8,8 +8,6 @@ image's amtool is tested in tests/integration/test_observe_image.py.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +19,7 @@ from chaos.lab import amtool
 from chaos.lab.amroutes import route_tree
 from chaos.lab.amtool import _label_args, matched_routes, route_of
 from chaos.lab.observestack import alertmanager_config
+from tests.needs import need_tool
 
 PAGE_ROUTE = yaml.safe_load("""
 route:
@@ -127,13 +126,7 @@ def test_label_values_reach_amtool_whole():
 
 @pytest.fixture
 def host_amtool() -> str:
-    found = shutil.which("amtool")
-    if found:
-        return found
-    why = "no amtool on the host (apt-get install prometheus-alertmanager; scripts/sysdeps)"
-    if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
-        pytest.fail(f"CI=true but {why}", pytrace=False)
-    pytest.skip(why)
+    return need_tool("amtool", package="prometheus-alertmanager")
 
 
 def test_a_page_waits_the_sub_routes_group_wait_and_others_the_top_routes(host_amtool,

@@ -15,6 +15,7 @@ from chaos.cli.run_commands import budget_seconds, write_junit
 from chaos.errors import UsageError
 from chaos.provenance import git_commit
 from chaos.run import MAX_DURATION, stop_at
+from tests.needs import need_tool
 
 SEED_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "runs" / "seed-sample"
 
@@ -89,8 +90,7 @@ def test_stop_at_leaves_a_finished_trial_alone():
 def test_git_commit_of_the_scenario_repository(tmp_path: Path):
     assert git_commit(tmp_path) is None                      # not a repository
     assert git_commit(tmp_path / "missing") is None
-    if shutil.which("git") is None:
-        pytest.skip("no git")
+    need_tool("git")
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     (tmp_path / "s.yaml").write_text("name: x\n")
@@ -141,3 +141,44 @@ def test_example_pipeline_files_parse():
     steps = workflow["jobs"]["chaos"]["steps"]
     assert any("chaos-gate.sh" in (s.get("run") or "") for s in steps)
     assert any((s.get("uses") or "").startswith("actions/upload-artifact") for s in steps)
+
+
+# ---- nothing judged is not "met" (issue #23) ------------------------------------------
+
+def test_the_run_verdict_says_when_nothing_was_judged():
+    from chaos.cli.run_commands import verdict_line
+
+    target = {"metric": "ttd", "limit": 30, "observed": 2.4, "passed": True}
+    assert verdict_line({"passed": True, "targets": [target]}) == "targets met"
+    assert verdict_line({"passed": False, "targets": [target]}) == "targets missed"
+    assert verdict_line({"passed": True, "targets": []}) == (
+        "run completed; the scenario declares no targets, so nothing was judged")
+
+
+def test_a_miss_lists_the_trials_that_did_not_complete():
+    from chaos.pytest_plugin import describe_miss
+
+    text = describe_miss({
+        "scenario": {"name": "s"}, "run_id": "r1", "status": "completed",
+        "targets": [{"metric": "ttd", "limit": 30, "observed": None, "passed": False,
+                     "note": "not measured: no detector fired"}],
+        "trials": [{"trial": 1, "status": "completed"},
+                   {"trial": 2, "status": "aborted", "abort_reason": "error_rate above 50%"}]})
+    assert "FAIL ttd              observed not measured" in text
+    assert "(not measured: no detector fired)" in text
+    assert "trial 2 aborted: error_rate above 50%" in text and "None" not in text
+
+
+@pytest.mark.slow   # a pytest subprocess
+def test_plugin_skips_a_scenario_that_judged_nothing(tmp_path: Path):
+    (tmp_path / "s.yaml").write_text("name: no targets\n")
+    (tmp_path / "conftest.py").write_text(
+        "from types import SimpleNamespace\n"
+        "import chaos.run, chaos.scenario\n"
+        "chaos.scenario.load_scenario = lambda path, **kw: SimpleNamespace(name='no targets')\n"
+        "chaos.run.run_scenario = lambda path, opts: {\n"
+        "    'run_id': 'r1', 'status': 'completed', 'passed': True, 'targets': [],\n"
+        "    'summary': {}, 'trials': [], 'scenario': {'name': 'no targets'}}\n")
+    done = run_pytest(tmp_path, "--chaos-scenarios", "s.yaml", "-rs")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 skipped" in done.stdout and "nothing was judged" in done.stdout

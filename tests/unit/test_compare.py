@@ -108,6 +108,16 @@ def test_gate_parsing():
             Gate.parse(bad)
 
 
+def test_without_a_gate_a_regression_of_a_count_fails_too():
+    # docs/ci.md: "Without it, any significant regression exits 1" (lost writes included).
+    base = sample([{**t, "data_loss": {"lost": 0}} for t in trials([1] * 5)], "data_loss.lost")
+    cand = sample([{**t, "data_loss": {"lost": 40 + t["trial"]}} for t in trials([1] * 5)],
+                  "data_loss.lost")
+    c = compare_metric(base, cand)
+    assert c.verdict == REGRESSED and Gate().exceeded(c) and Gate.parse(None).exceeded(c)
+    assert not Gate.parse("5s").exceeded(c)
+
+
 def test_gate_thresholds():
     c = verdict([10, 10, 10, 10, 10.5], [12, 12, 12, 12, 12.5])   # +2 s, +20 %
     assert c.verdict == REGRESSED
@@ -231,10 +241,110 @@ def test_compare_missing_run_and_bad_options_exit_2(reports: Path, capsys):
 
 
 def test_seed_sample_has_not_enough_trials(capsys):
-    assert chaos("compare", str(SEED_SAMPLE), str(SEED_SAMPLE)) == 0
+    # One trial a side can show no regression at all: the gate saw nothing, and fails.
+    assert chaos("compare", str(SEED_SAMPLE), str(SEED_SAMPLE)) == 1
     out = capsys.readouterr().out
     assert "not enough trials (need ≥4 per side)" in out
     assert "smallest possible p is 1" in out
+    assert ("gate (any significant regression): FAILED: not measured: 1 + 1 completed "
+            "trials: no difference could reach p < 0.05; run at least 4 per side") in out
+
+
+# ---- the gate passes only on what it saw (issue #23) -------------------------------
+
+def write_trials(where: Path, name: str, trial_list: list[dict]) -> Path:
+    run_dir = where / name
+    run_dir.mkdir(parents=True)
+    record = {"schema_version": 1, "run_id": name, "label": None, "status": "completed",
+              "started": "2026-11-30T01:00:00+00:00", "passed": True,
+              "scenario": {"name": "quick", "file": "/x/quick.yaml", "sha256": "ab" * 32,
+                           "git_commit": None},
+              "trials": trial_list}
+    (run_dir / "result.json").write_text(json.dumps(record))
+    return run_dir
+
+
+@pytest.mark.parametrize("side", ["base", "candidate"])
+@pytest.mark.parametrize("candidate_trials, why", [
+    (trials([None] * 2, status="aborted"), "has no completed trial (2 did not complete)"),
+    ([], "has no completed trial"),
+])
+def test_a_side_without_a_completed_trial_is_not_measured_and_fails(
+        tmp_path, capsys, side, candidate_trials, why):
+    good = write_trials(tmp_path, "good", trials([2.0, 2.1, 2.2, 2.3, 2.4]))
+    empty = write_trials(tmp_path, "empty", candidate_trials)
+    runs = [str(empty), str(good)] if side == "base" else [str(good), str(empty)]
+    assert chaos("compare", *runs, "--max-regression", "10%") == 1
+    out = capsys.readouterr().out
+    assert "passed" not in out.splitlines()[-1]
+    assert out.splitlines()[-1] == (f"gate (--max-regression 10%): FAILED: not measured: the "
+                                    f"{side} run empty {why}")
+    assert chaos("compare", *runs, "--format", "json") == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["gate_passed"] is False and doc["regressions_beyond_gate"] == []
+    assert doc["not_measured"] == [{"metric": None, "why": f"the {side} run empty {why}"}]
+
+
+def test_a_metric_never_measured_on_one_side_fails_the_gate(tmp_path, capsys):
+    # Before: the base's nulls ranked worst, so the candidate "improved" and the gate passed.
+    base = write_trials(tmp_path, "base", [{**t, "ttr_s": None} for t in trials([2.0] * 5)])
+    cand = write_trials(tmp_path, "cand", trials([2.0] * 5))
+    c = compare(resolve(str(base), tmp_path), resolve(str(cand), tmp_path))
+    ttr = next(m for m in c.metrics if m.metric == "ttr_s")
+    assert ttr.verdict == IMPROVED and not c.failed         # the rank test alone would pass it
+    assert [str(u) for u in c.not_measured] == [
+        "ttr_s: no base trial has a value (5 never happened)"]
+    assert not c.passed
+    assert chaos("compare", str(base), str(cand), "--max-regression", "10%") == 1
+    assert ("FAILED: not measured: ttr_s: no base trial has a value (5 never happened)"
+            in capsys.readouterr().out)
+
+
+def test_lost_writes_never_verified_on_one_side_fail_the_gate(tmp_path):
+    base = write_trials(tmp_path, "base", trials([2.0] * 5))
+    cand = write_trials(tmp_path, "cand", [{**t, "data_loss": None} for t in trials([2.0] * 5)])
+    c = compare(resolve(str(base), tmp_path), resolve(str(cand), tmp_path),
+                metrics=("data_loss.lost",))
+    assert [str(u) for u in c.not_measured] == [
+        "data_loss.lost: no candidate trial has a value (5 not verified)"]
+    assert not c.passed
+
+
+def test_no_impact_is_a_measured_outcome_and_passes(tmp_path):
+    base = write_trials(tmp_path, "base", trials([2.0, 2.1, 2.2, 2.3, 2.4]))
+    cand = write_trials(tmp_path, "cand", trials([None] * 5, impact=False))
+    c = compare(resolve(str(base), tmp_path), resolve(str(cand), tmp_path), metrics=("ttd_s",))
+    assert c.metrics[0].verdict == IMPROVED and c.not_measured == [] and c.passed
+
+
+def test_a_metric_neither_run_measured_is_named_and_left_out_unless_asked_for(tmp_path, capsys):
+    both = [{**t, "ttm_s": None} for t in trials([2.0] * 5)]
+    a, b = write_trials(tmp_path, "a", both), write_trials(tmp_path, "b", both)
+    assert chaos("compare", str(a), str(b)) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("gate (any significant regression): passed (not gated, measured "
+                           "by neither run: ") and "ttm_s" in last
+    assert chaos("compare", str(a), str(b), "--metric", "ttm_s") == 1
+    assert ("FAILED: not measured: ttm_s: no base trial has a value (5 never happened); "
+            "ttm_s: no candidate trial has a value (5 never happened)"
+            in capsys.readouterr().out)
+
+
+def test_a_gate_that_applies_to_no_compared_metric_fails(reports, capsys):
+    assert chaos("compare", "fast", "slow", "--reports", str(reports), "--metric",
+                 "failed_requests", "--max-regression", "5s") == 1
+    assert ("--max-regression 5s applies to no compared metric"
+            in capsys.readouterr().out.splitlines()[-1])
+
+
+def test_never_against_never_is_no_difference_of_zero():
+    c = verdict([None] * 5, [None] * 5)
+    assert c.difference is None and c.relative is None
+
+
+def test_no_metric_at_all_is_not_measured(reports):
+    c = compare(resolve("fast", reports), resolve("slow", reports), metrics=())
+    assert [str(u) for u in c.not_measured] == ["no metric was compared"] and not c.passed
 
 
 def test_history_newest_first_and_filters(reports: Path, capsys):

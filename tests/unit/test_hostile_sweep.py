@@ -486,6 +486,60 @@ record("timeline_device", timeline=DEV_ZERO, word="timeline.jsonl")
 record("result_fifo", result=FIFO, command="history", word="FIFO", code=0)
 
 
+# -- issue 28: what validation let through, and messages that did not say what was wrong ----
+# A service name left at its default is checked as one written out, at the `lab:` line.
+scenario("default_db_not_in_compose",
+         files={"compose.yml": "services:\n  app: {image: a}\n  database: {image: b}\n"},
+         says=(at(line_of("lab:"), "lab.db"), "no service 'db'", "the default 'db' was used"))
+scenario("default_app_not_in_compose",
+         files={"compose.yml": "services:\n  web: {image: a}\n  db: {image: b}\n"},
+         says=(at(line_of("lab:"), "lab.app"), "no service 'app'", "the default 'app' was used"))
+# An Alertmanager configuration is checked at validation: its line in its own file.
+AM_AT = at(END + 3, "observe.prometheus.alertmanager.config")
+AM_ADD = ("observe:\n  prometheus:\n    targets: [{service: app, port: 8080}]\n"
+          "    alertmanager: {config: am.yml}\n")
+for label, content, word in [
+    ("not_yaml", "route:\n  receiver: [a\n", "am.yml:3: not a valid Alertmanager configuration"),
+    ("no_route", "receivers:\n  - name: a\n", "am.yml:1: an Alertmanager configuration is a "
+                                             "mapping with a 'route:'; it has no 'route:'"),
+    ("list", "- route: {}\n", "am.yml:1: an Alertmanager configuration is a mapping with a "
+                              "'route:'; found a list"),
+    ("route_not_mapping", "receivers: []\nroute: team\n", "am.yml:2: 'route:' must be a mapping"),
+]:
+    scenario(f"am_config_{label}", add=AM_ADD, files={"am.yml": content}, says=(AM_AT, word))
+# Requests the load could not send: control characters, spaces, non-Latin-1 header values.
+PATH_AT = at(line_of("- path:"), "load.requests[0].path")
+HEADER_LINE = line_of("headers:")
+scenario("request_path_crlf", edit=replace_value("- path:", '"/items/\\r\\nx"'),
+         says=(PATH_AT, "'\\r'", "percent-encode"))
+scenario("request_path_space", edit=replace_value("- path:", "'/items/a b'"),
+         says=(PATH_AT, "a space", "%20"))
+scenario("request_header_name_crlf", edit=replace_value("headers:", '{"X-A\\r\\nB": v}'),
+         says=(at(HEADER_LINE, "load.requests[0].headers.X-A\\r\\nB"), "not an HTTP field name"),
+         never=("[key]",))
+scenario("request_header_value_newline", edit=replace_value("headers:", '{X-Trace: "a\\nb"}'),
+         says=(at(HEADER_LINE, "load.requests[0].headers.X-Trace"), "'\\n'"))
+scenario("request_header_value_beyond_latin1", edit=replace_value("headers:", "{X-Price: '€'}"),
+         says=(at(HEADER_LINE, "load.requests[0].headers.X-Price"), "beyond Latin-1"))
+scenario("request_header_secret_control",
+         edit=replace_value("headers:", f'{{Authorization: "Bearer {API_KEY}\\a"}}'),
+         says=(at(HEADER_LINE, "load.requests[0].headers.Authorization"), "'\\x07'"))
+# pydantic's markers never reach a field path.
+scenario("db_env_key_not_a_name", edit={line_of("app_port:"): "  db_env: {1BAD: x}"},
+         says=(at(line_of("app_port:"), "lab.db_env.1BAD: "),), never=("[key]",))
+# The command line: an empty destination is refused, not the current directory.
+cli("cli_example_empty_dest", ["example", ""], 2, ("empty",))
+# Run records: what is wrong with a number, not "should be a number, found a number".
+for command in ("report", "compare"):
+    for label, value, word in (("nan", float("nan"), "NaN is not a measurement"),
+                               ("huge", 1e300, "1e+300 is beyond any measurement (limit 1e15)")):
+        trial = {**RESULT["trials"][0], "ttd_s": value}
+        record(f"ttd_{label}", result=result_with(trials=[trial, *RESULT["trials"][1:]]),
+               command=command, word=f"field 'trials[0].ttd_s': {word}")
+# history names every record it skips: a symlink loop too.
+record("result_loop", result=LOOP, command="history", word="symlink loop", code=0)
+
+
 # -- the runner -------------------------------------------------------------------------------
 def materialise(d: Path, files: dict[str, str | bytes]) -> None:
     for rel, content in files.items():

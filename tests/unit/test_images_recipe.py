@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from chaos.errors import LabError
 from chaos.lab import aptmirror, images, rootfs
+from tests.needs import need_root, need_tool
 
 
 def test_mirror_from_deb822(tmp_path: Path, monkeypatch):
@@ -59,9 +59,9 @@ def test_the_package_holds_the_sample_app_context():
     assert images.ENTRYPOINT_SRC.is_file()
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("debootstrap") is None,
-                    reason="needs root and debootstrap")
 def test_debootstrap_failure_is_a_lab_error_with_log_tail(tmp_path: Path, monkeypatch):
+    need_root("debootstrap")
+    need_tool("debootstrap")
     monkeypatch.setenv("CHAOS_CACHE_DIR", str(tmp_path / "cache"))
     before = set(Path("/var/tmp").glob("chaos-rootfs-*"))
     with pytest.raises(LabError) as err:

@@ -65,7 +65,7 @@ def played(tmp_path, monkeypatch):
     """run(interrupt=False) -> the run directory of a played-back run."""
     downs = []
     lab = SimpleNamespace(id="fake0001", project="chaos-fake0001", app_url="http://127.0.0.1:9",
-                          db_dsn="", down=lambda: downs.append(True))
+                          db_dsn="", down=lambda: downs.append(True) or [])
     monkeypatch.setattr(run_mod, "start_lab", lambda spec, owner_pid, log: lab)
     monkeypatch.setattr(run_mod, "Trial", PlayedTrial)
     scenario = tmp_path / "played.yaml"
@@ -170,10 +170,15 @@ def test_a_wrong_type_in_a_trial_names_the_field(tmp_path):
     assert "field 'trials[0].ttd_s' should be a number, found a string '2.4'" in message
 
 
-@pytest.mark.parametrize("value", [True, float("nan"), 1e300])
-def test_a_number_is_finite_and_never_a_boolean(tmp_path, value):
-    assert "field 'trials[0].outage_s' should be a number" in damaged(
-        tmp_path, lambda r: r["trials"][0].update(outage_s=value))
+@pytest.mark.parametrize(("value", "says"), [
+    (True, " should be a number, found true"),
+    (float("nan"), ": NaN is not a measurement"),     # never "found a number 'nan'"
+    (1e300, ": 1e+300 is beyond any measurement (limit 1e15)"),
+])
+def test_a_number_is_finite_and_never_a_boolean(tmp_path, value, says):
+    message = damaged(tmp_path, lambda r: r["trials"][0].update(outage_s=value))
+    assert f"field 'trials[0].outage_s'{says}" in message
+    assert "found a number" not in message
 
 
 def test_every_problem_is_reported_at_once(tmp_path):

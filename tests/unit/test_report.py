@@ -146,6 +146,20 @@ def test_junit(run_dir: Path):
     assert props["lost_writes"] == "165"
 
 
+def test_an_invariant_not_checked_is_no_evidence_of_wrong_data(run_dir: Path):
+    result = result_of(run_dir)
+    result["trials"][0]["invariants"] = [
+        {"name": "prices set", "query": "SELECT 1", "expect": 1, "observed": None,
+         "passed": False, "error": "not measured: connection refused"},
+        {"name": "stock", "query": "SELECT 0", "expect": 1, "observed": 0, "passed": False}]
+    save(run_dir, result)
+    measures = section(postmortem(run_dir), "## Corrective and Preventive Measures")
+    assert ("Make the invariant 'prices set' readable after recovery: it was not checked "
+            "(not measured: connection refused).") in measures
+    assert "invariant 'prices set' failed" not in measures
+    assert "invariant 'stock' failed after recovery (observed 0, expected 1)" in measures
+
+
 def test_junit_is_red_when_the_run_did_not_pass_though_every_target_did(run_dir: Path):
     # A trial stopped by abort_if, its targets met so far: exit 1, so the XML is red too.
     result = result_of(run_dir)

@@ -16,6 +16,7 @@ import pytest
 
 from chaos import atomic
 from chaos.errors import ChaosError
+from tests.needs import need_root, unavailable
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "runs" / "seed-sample"
 REPO = Path(__file__).resolve().parents[2]
@@ -38,12 +39,14 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temp(tmp_path, monkeypat
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    """A real 4 MiB tmpfs (needs root and CAP_SYS_ADMIN; skipped without)."""
+    """A real 4 MiB tmpfs (needs root and CAP_SYS_ADMIN; skipped without, failing in CI)."""
     mnt = tmp_path / "tiny"
     mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
-                                            str(mnt)], capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here; the monkeypatched test covers the logic")
+    need_root("mounting a tmpfs")
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+                           capture_output=True, text=True)
+    if mount.returncode != 0:
+        unavailable(f"cannot mount a tmpfs here ({mount.stderr.strip()})")
     try:
         yield mnt
     finally:
