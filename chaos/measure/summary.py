@@ -33,7 +33,11 @@ def run_targets(trials: list[dict[str, Any]], targets: dict[str, float]) -> list
                      for t in trials]
         values = [lookup(t, TARGET_FIELDS[name]) for t in trials]
         numbers = [v for v in values if v is not None]
-        entry = {"metric": name, "limit": limit, "observed": max(numbers) if numbers else None,
+        # The worst trial's value; a trial that failed on a missing value is the worst.
+        unmeasured = any(p is not None and not p["passed"] and "observed" in p
+                         and p["observed"] is None for p in per_trial)
+        worst = None if unmeasured or not numbers else max(numbers)
+        entry = {"metric": name, "limit": limit, "observed": worst,
                  "passed": bool(per_trial)
                            and all(p is not None and p["passed"] for p in per_trial)}
         if not per_trial:

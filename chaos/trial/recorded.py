@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaos.faults.effect import shortfall_notes
 from chaos.measure import metrics as metrics_mod
 from chaos.measure.alertsplit import alert_split
 from chaos.measure.dataloss import account
@@ -60,6 +61,7 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     elif verify:
         rec.data_loss_note = "not measured: no fault was injected"
     rec.notes += [f"fault error: {e}" for e in st.fault_errors]
+    rec.notes += shortfall_notes(timeline.events)   # faults that held less than written
     if st.recovery_error:
         rec.notes += [f"recovery failed: {st.recovery_error}"]
     rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
