@@ -3,8 +3,9 @@ every second, against the same trial with no indicator of its own, alternating.
 
     python -m benchmarks.indicator_cost --pairs 2 [--seconds 40]
 
-Both runs use ``examples/queue`` (its lab carries Prometheus) with a short stop of the
-worker; they differ only in ``steady_state.indicators``. The orchestrator's own CPU
+Both runs use ``examples/queue`` (its lab carries Prometheus) with a 35 s stop of the
+worker, its two backlog indicators and its alert; they differ only in 10 more
+indicators (always inside their objective) on the "with" side. The orchestrator's own CPU
 time (``utime + stime`` of the ``chaos run`` process from /proc, not its Locust
 children) is read just before the process exits, and divided by the run's wall
 time. Each run also reports its TTD and TTR, to show that the readers do not
@@ -41,10 +42,12 @@ def indicators(n_sql: int, n_promql: int) -> list[dict[str, Any]]:
 def scenario(side: str, seconds: float) -> Path:
     doc = yaml.safe_load(EXAMPLE.read_text())
     doc["name"] = f"indicator cost: {side}"
-    doc["faults"][0].update(at="15s", duration="10s")
+    doc["faults"][0].update(at="15s", duration="35s")   # long enough for the alert to page
     doc["time_limit"] = f"{seconds:g}s"
     doc["targets"] = {}
-    doc["steady_state"] = {"for": "5s", "indicators": indicators(5, 5) if side == "with" else []}
+    own = doc["steady_state"]["indicators"]            # the example's two backlog indicators
+    doc["steady_state"] = {"for": "5s",
+                           "indicators": own + (indicators(5, 5) if side == "with" else [])}
     path = EXAMPLE.with_name(f".bench-indicator-cost-{side}.yaml")   # its relative paths hold
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
@@ -83,7 +86,7 @@ def one(side: str, seconds: float, out: Path) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pairs", type=int, default=2)
-    ap.add_argument("--seconds", type=float, default=60.0, help="each trial's time limit")
+    ap.add_argument("--seconds", type=float, default=100.0, help="each trial's time limit")
     ap.add_argument("--out", default="/tmp/indicator-cost")
     args = ap.parse_args()
     results: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
@@ -100,7 +103,9 @@ def main() -> None:
         emit(bench="indicator_cost_summary", side=side,
              cpu_share=spread([r["cpu_share"] for r in runs if r["cpu_share"] is not None]),
              cpu_s=spread([r["cpu_s"] for r in runs if r["cpu_s"] is not None]),
-             ttd_s=spread([r["ttd_s"] for r in runs if r["ttd_s"] is not None]))
+             ttd_s=spread([r["ttd_s"] for r in runs if r["ttd_s"] is not None]),
+             tti_s=spread([r["tti_s"] for r in runs if r["tti_s"] is not None]),
+             ttr_s=spread([r["ttr_s"] for r in runs if r["ttr_s"] is not None]))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import pytest
 from tests.cli_helpers import run_main
 from tests.limits import Hang, time_limit
 
-pytestmark = pytest.mark.slow   # ~20 s in all: 257 cases through the real command line
+pytestmark = pytest.mark.slow   # ~20 s in all: 276 cases through the real command line
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RUN = REPO / "tests" / "data" / "runs" / "seed-sample"
