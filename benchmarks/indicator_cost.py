@@ -3,7 +3,7 @@ every second, against the same trial with no indicator of its own, alternating.
 
     python -m benchmarks.indicator_cost --pairs 2 [--seconds 40]
 
-Both runs use ``examples/queue`` (its lab carries Prometheus) with a 35 s stop of the
+Both runs use ``examples/queue`` (its lab carries Prometheus) with a 45 s stop of the
 worker, its two backlog indicators and its alert; they differ only in 10 more
 indicators (always inside their objective) on the "with" side. The orchestrator's own CPU
 time (``utime + stime`` of the ``chaos run`` process from /proc, not its Locust
@@ -42,7 +42,7 @@ def indicators(n_sql: int, n_promql: int) -> list[dict[str, Any]]:
 def scenario(side: str, seconds: float) -> Path:
     doc = yaml.safe_load(EXAMPLE.read_text())
     doc["name"] = f"indicator cost: {side}"
-    doc["faults"][0].update(at="15s", duration="35s")   # long enough for the alert to page
+    doc["faults"][0].update(at="15s", duration="45s")   # the page lands well inside it
     doc["time_limit"] = f"{seconds:g}s"
     doc["targets"] = {}
     own = doc["steady_state"]["indicators"]            # the example's two backlog indicators
