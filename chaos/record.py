@@ -65,8 +65,12 @@ def _measurable(value: int | float) -> None:
         raise PydanticCustomError("not_measured", "infinity is not a measurement")
     if not abs(value) < LIMIT:
         limit = f"{LIMIT:.0e}".replace("e+", "e")   # 1e15
+        try:
+            shown = f"{float(value):g}"
+        except OverflowError:   # an integer too large for a float: its first digits
+            shown = f"{str(value)[:8]}…({len(str(value))} digits)"
         raise PydanticCustomError("not_measured",
-                                  f"{float(value):g} is beyond any measurement (limit {limit})")
+                                  f"{shown} is beyond any measurement (limit {limit})")
 
 
 def _target_name(value: Any) -> str:
@@ -229,6 +233,9 @@ class TrialRecord(Section):
     outage_s: Number | None = None
     detected_by: str | None = None
     human_ttd_s: Number | None = None
+    human_ttd_by: str | None = None       # the responder who marked it
+    human_vs_alert_s: Number | None = None   # human_ttd_s - ttd_s: < 0, before the alert
+    diagnoses: list[dict[str, Any]] = []  # what responders thought the cause was
     human_tta_s: Number | None = None
     human_ttr_s: Number | None = None
     premature_marks: Count | None = None

@@ -8,6 +8,7 @@ every other tool a test needs goes the same way (:mod:`tests.needs`).
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import time
 
@@ -74,6 +75,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if problem is not None:
         unavailable(f"the Docker engine is unreachable ({problem}): start dockerd "
                     "(or fix DOCKER_HOST) on this machine")
+
+
+@pytest.fixture(autouse=True)
+def _chaos_environment_restored():
+    """The CLI's --allow-outside-files / --allow-remote set CHAOS_* variables in this
+    process (commands read them later): a test that calls the CLI in-process must not
+    leave them to the tests after it on the same worker."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("CHAOS_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("CHAOS_") and k not in before]:
+        del os.environ[key]
+    os.environ.update(before)
 
 
 @pytest.fixture(scope="session")
