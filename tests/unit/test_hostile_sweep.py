@@ -35,7 +35,7 @@ import pytest
 from tests.cli_helpers import run_main
 from tests.limits import Hang, time_limit
 
-pytestmark = pytest.mark.slow   # ~20 s in all: 276 cases through the real command line
+pytestmark = pytest.mark.slow   # ~20 s in all: 277 cases through the real command line
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RUN = REPO / "tests" / "data" / "runs" / "seed-sample"
@@ -529,6 +529,7 @@ scenario("db_env_key_not_a_name", edit={line_of("app_port:"): "  db_env: {1BAD: 
          says=(at(line_of("app_port:"), "lab.db_env.1BAD: "),), never=("[key]",))
 # The command line: an empty destination is refused, not the current directory.
 cli("cli_example_empty_dest", ["example", ""], 2, ("empty",))
+cli("cli_validate_empty_file", ["validate", ""], 2, ("file name is empty",))
 # Run records: what is wrong with a number, not "should be a number, found a number".
 for command in ("report", "compare"):
     for label, value, word in (("nan", float("nan"), "NaN is not a measurement"),
