@@ -34,7 +34,8 @@ from chaos.lab.promtool import rule_file_problems
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
 from chaos.lab.takeover import restore_topology
-from chaos.live import Live, as_gameday, open_live, with_board
+from chaos.live import Live, ServeOptions, as_gameday, open_live, with_board
+from chaos.live.blind import blind_trial
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import Clock, Timeline
 from chaos.progress import QUIET_KINDS, for_terminal, format_event, progress_printer
@@ -71,6 +72,7 @@ class RunOptions:
     max_duration: float | None = None   # seconds for the whole run (lab start included)
     gameday: bool = False           # people recover: recovery trigger becomes `manual`
     live: bool = True               # serve the live page on 127.0.0.1 while the run goes
+    serve: ServeOptions = ServeOptions()   # or elsewhere (--listen), over TLS
     overrides: tuple[str, ...] = ()   # `--set path.to.key=value`, applied before validation
     log: Callable[[str], None] = print
     on_start: Callable[[Path], None] | None = None   # told the run directory once it is made
@@ -107,7 +109,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     scenario = load_scenario(path, overrides=opts.overrides,   # promtool's, amtool's too
                              rule_check=lambda files: rule_file_problems(files, log=opts.log),
                              config_check=lambda files: config_problems(files, log=opts.log))
-    if opts.gameday:
+    if opts.gameday or scenario.gameday is not None:
         scenario = as_gameday(scenario)
     register_secret(scenario.lab.db_password)
     run_id, out = run_dir(scenario, path, opts.out)
@@ -123,7 +125,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
     if opts.on_start is not None:
         opts.on_start(out)
-    live = open_live(run_id, scenario, out, opts.log) if opts.live else None
+    live = open_live(run_id, scenario, out, opts.log, opts.serve) if opts.live else None
     lab: Lab | None = None
     try:
         with interruptible():
@@ -151,7 +153,8 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                     record.resets_s = [*record.resets_s,
                                        reset_database(lab, golden, scenario.lab.health_path)]
                 record.trials.append(TrialRecord(trial=n, status="running"))
-                trial = run_trial(n, scenario, lab, out, opts, record, deadline, live,
+                trial_sc, choice = blind_trial(scenario, blind_seed(opts, run_id), n)
+                trial = run_trial(n, trial_sc, lab, out, opts, record, deadline, live, choice,
                                   phase_s=trial_phase(scenario, record.seed, n,
                                                       fixed=not opts.random_phase))
                 record.trials[-1] = trial
@@ -257,12 +260,22 @@ def trial_phase(scenario: Scenario, seed: int | None, n: int, fixed: bool) -> fl
     return round(random.Random(seed * 1009 + n).uniform(0.0, prom.evaluation_interval), 3)
 
 
+def blind_seed(opts: RunOptions, run_id: str) -> int:
+    """The seed of a blind game day's choices: --seed, else from the run id (recorded)."""
+    if opts.seed is not None:
+        return opts.seed
+    return int(hashlib.sha256(f"blind:{run_id}".encode()).hexdigest()[:12], 16)
+
+
 def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
               record: RunRecord, deadline: float | None = None,
-              live: Live | None = None, phase_s: float | None = None) -> TrialRecord:
+              live: Live | None = None, blind: dict[str, Any] | None = None,
+              phase_s: float | None = None) -> TrialRecord:
     workdir = out / f"trial-{n}"
     clock = Clock()
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
+    if blind is not None:   # the record keeps what only the facilitator may see live
+        timeline.add("blind_choice", **blind)
     display = for_terminal(opts.log, progress_printer(opts.log), format_event, scenario.time_limit,
                            url=live.url if live else None, title=f"{scenario.name} · trial {n}")
     timeline.listeners.append(lambda e: e["kind"] in QUIET_KINDS or display.event(e))

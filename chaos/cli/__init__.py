@@ -63,9 +63,12 @@ def cli() -> None:
 @ALLOW_OUTSIDE
 def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario files; print every problem with FILE:LINE: field."""
-    from chaos.errors import ScenarioError
+    from chaos.errors import ScenarioError, UsageError
     from chaos.scenario import load_scenario
 
+    if any(not f.strip() for f in files):
+        raise UsageError("validate: a scenario file name is empty (an unset variable in a "
+                         "script?); name the file, e.g. `chaos validate scenarios/db-pause.yaml`")
     problems = []
     for path in files:
         unchecked: list[str] = []
@@ -127,6 +130,12 @@ def _config_check(unchecked: list[str]) -> RuleCheck:
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (CI).")
 @click.option("--gameday", is_flag=True, help="People recover (recovery trigger manual): mark "
               "what you do on the live page or with `chaos mark`; end the trial there.")
+@click.option("--listen", metavar="ADDR:PORT", help="Serve the live page there (e.g. 0.0.0.0:8080) "
+              "instead of 127.0.0.1 only: for a team on other machines.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False),
+              help="Serve the live page over HTTPS with this certificate (PEM; with --tls-key).")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False),
+              help="The certificate's private key (PEM).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="With Prometheus in the lab: "
               "seed of the random phase, after a rule evaluation tick, at which each trial's "
               "first fault lands (default: from the run id; recorded either way).")
@@ -137,28 +146,41 @@ def _config_check(unchecked: list[str]) -> RuleCheck:
 @ALLOW_OUTSIDE
 def run(file: str, trials: int, out: str | None, label: str | None, keep_observations: bool,
         keep_lab: bool, max_duration: str | None, junit: str | None, gameday: bool,
+        listen: str | None, tls_cert: str | None, tls_key: str | None,
         seed: int | None, fixed_phase: bool, overrides: tuple[str, ...]) -> int:
     """Run a scenario: lab up, load, fault, detect, recover, measure, report."""
     from chaos.cli.run_commands import run_cmd
+    from chaos.errors import UsageError
+    from chaos.live import ServeOptions
 
+    if bool(tls_cert) != bool(tls_key):
+        raise UsageError("--tls-cert and --tls-key go together")
+    serve = ServeOptions(listen=listen, tls=(tls_cert, tls_key) if tls_cert and tls_key else None)
     return run_cmd(file, trials=trials, out=out, label=label, keep_observations=keep_observations,
                    keep_lab=keep_lab, max_duration=max_duration, junit=junit, gameday=gameday,
-                   overrides=overrides, seed=seed, random_phase=not fixed_phase)
+                   overrides=overrides, seed=seed, random_phase=not fixed_phase, serve=serve)
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["detected", "mitigated", "recovered", "note", "end"]))
-@click.option("--note", help="Free text for the timeline (required for `note`).")
+@click.argument("kind", type=click.Choice(["detected", "mitigated", "recovered", "note",
+                                           "diagnosis", "end"]))
+@click.option("--note", help="Free text for the timeline (required for `note` and `diagnosis`).")
 @click.option("--run", "run_id", help="Which run, when several are going on (id or its start).")
-def mark(kind: str, note: str | None, run_id: str | None) -> None:
+@click.option("--link", help="Your role's link, as the run printed it: mark from any machine "
+              "that reaches the page.")
+@click.option("--name", help="Who you are on the timeline (default: your user name).")
+def mark(kind: str, note: str | None, run_id: str | None, link: str | None,
+         name: str | None) -> None:
     """Mark, in the running trial, what people just did: detected, mitigated, recovered,
-    a note, or end (the facilitator ends the trial)."""
+    a note, a diagnosis, or end (the facilitator ends the trial)."""
     from chaos.live import mark_cmd
 
-    done = mark_cmd(kind, note, run_id)
+    done = mark_cmd(kind, note, run_id, link=link, name=name)
     event = done["event"]
     flag = " (premature: errors continue)" if event.get("premature") else ""
-    echo(f"marked {kind} at {event.get('wall')} in run {done['run']['run_id']}{flag}")
+    where = f" in run {done['run']['run_id']}" if done["run"].get("run_id") else ""
+    echo(f"marked {kind} at {event.get('wall')}{where} as {event.get('by')} "
+         f"({event.get('role')}){flag}")
 
 
 @cli.command()

@@ -15,7 +15,7 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
             keep_observations: bool, keep_lab: bool, max_duration: str | None = None,
             junit: str | None = None, gameday: bool = False,
             overrides: Sequence[str] = (), seed: int | None = None,
-            random_phase: bool = True) -> int:
+            random_phase: bool = True, serve: Any = None) -> int:
     from chaos.lab.engine import check_local
     from chaos.run import RunOptions, run_scenario
 
@@ -28,6 +28,8 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
                           max_duration=budget_seconds(max_duration), gameday=gameday,
                           overrides=tuple(overrides), on_start=started.append,
                           seed=seed, random_phase=random_phase)
+        if serve is not None:
+            opts.serve = serve
         record = run_scenario(file, opts)
     except BaseException as exc:   # exit 2, 3 or 130: CI must still see a failed case
         if junit:

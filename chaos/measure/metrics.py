@@ -51,7 +51,10 @@ class TrialMetrics:
     ttr_s: float | None = None
     outage_s: float | None = None
     detected_by: str | None = None
-    human_ttd_s: float | None = None     # fault -> the first `detected` mark a person made
+    human_ttd_s: float | None = None     # fault -> the first `detected` mark a responder made
+    human_ttd_by: str | None = None      # who
+    human_vs_alert_s: float | None = None   # human_ttd_s - ttd_s: negative, people were first
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)   # "we think the cause is"
     human_tta_s: float | None = None     # that mark -> recovery started (or `mitigated` mark)
     human_ttr_s: float | None = None     # fault -> the first `recovered` mark
     premature_marks: int = 0             # `recovered` marks made while errors continued
@@ -113,11 +116,20 @@ def human_marks(m: TrialMetrics, events: list[dict[str, Any]], t0: float) -> Non
 
     Human TTA runs from the first ``detected`` mark to whichever came first after it:
     the recovery starting (a runbook step run from the live page) or a ``mitigated``
-    mark (people fixed it by hand, outside the tool).
+    mark (people fixed it by hand, outside the tool). Only responders' marks count (and
+    marks of records from before roles): a facilitator who injected knows the answer.
     """
-    detected = first_event(events, "mark", after=t0, mark="detected")
-    recovered = first_event(events, "mark", after=t0, mark="recovered")
+    responders = [e for e in events if e["kind"] == "mark"
+                  and e.get("role") in (None, "responder")]
+    detected = first_event(responders, "mark", after=t0, mark="detected")
+    recovered = first_event(responders, "mark", after=t0, mark="recovered")
     m.human_ttd_s = _since(detected, t0)
+    m.human_ttd_by = detected.get("by") if detected is not None else None
+    if m.human_ttd_s is not None and m.ttd_s is not None:
+        m.human_vs_alert_s = round(m.human_ttd_s - m.ttd_s, 3)
+    m.diagnoses = [{"t_s": _since(e, t0), "wall": e.get("wall"), "by": e.get("by"),
+                    "note": e.get("note")} for e in events
+                   if e["kind"] == "mark" and e.get("mark") == "diagnosis"]
     m.human_ttr_s = _since(recovered, t0)
     m.premature_marks = sum(1 for e in events if e["kind"] == "mark" and e.get("premature"))
     if detected is not None:

@@ -8,7 +8,9 @@ from typing import Any
 TARGET_FIELDS = {"ttd": "ttd_s", "tta": "tta_s", "ttm": "ttm_s", "ttr": "ttr_s",
                  "outage": "outage_s", "data_loss": "data_loss.lost",
                  "failed_requests": "failed_requests", "rpo": "rpo_s",
-                 "error_budget_burned": "error_budget_burned"}
+                 "error_budget_burned": "error_budget_burned",
+                 "human_ttd": "human_ttd_s", "human_tta": "human_tta_s",
+                 "human_ttr": "human_ttr_s"}
 
 
 def lookup(trial: dict[str, Any], dotted: str) -> Any:
@@ -58,6 +60,8 @@ def why_null(trial: dict[str, Any], name: str) -> str:
                    "be checked")
     if trial.get("impact") is None:
         return "not measured: the trial did not reach the fault"
+    if name.startswith("human_"):
+        return "never marked: no responder said so (live page or `chaos mark`)"
     if name == "ttd":
         return f"never detected: {breached} and no detector fired"
     if name == "tta":

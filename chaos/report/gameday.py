@@ -70,6 +70,79 @@ def rows(story: TrialStory) -> list[dict[str, str]]:
     return out
 
 
+#: What the merged game-day timeline shows, and how each kind reads.
+TEAM_KINDS = {"joined": "joined", "blind_choice": "chosen blind", "fault_chosen": "fault chosen",
+              "fault_injected": "fault injected", "fault_reverted": "fault reverted",
+              "revealed": "revealed", "detector_fired": "alert", "mark": "",
+              "recovery_started": "recovery started", "step_started": "runbook step started",
+              "step_done": "runbook step done", "step_failed": "runbook step failed",
+              "mitigated": "errors stopped (steady state)",
+              "recovered": "recovered (steady state held)"}
+
+
+def participants(story: TrialStory) -> list[dict[str, str]]:
+    """Everyone who joined or acted, with their role, in the order they first appear."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for e in story.events:
+        if e.get("by") and e.get("role"):
+            seen.setdefault((str(e["by"]), str(e["role"])),
+                            {"name": str(e["by"]), "role": str(e["role"])})
+    return list(seen.values())
+
+
+def fault_said(story: TrialStory) -> str:
+    """What was injected, as the reveal said it (or as the record has it, unrevealed)."""
+    revealed = first_event(story.events, "revealed")
+    if revealed is not None and revealed.get("faults"):
+        return "; ".join(f"{f.get('type')}{' on ' + str(f['target']) if f.get('target') else ''}"
+                         f" at {story.when(f['at_s'], f.get('wall'))}"
+                         for f in revealed["faults"])
+    injected = [e for e in story.events if e.get("kind") == "fault_injected"]
+    if not injected:
+        return "no fault was injected"
+    return "; ".join(f"{e.get('fault')} at {story.when(e['t'], e.get('wall'))}"
+                     for e in injected) + " (never revealed during the trial)"
+
+
+def _what(e: dict[str, Any]) -> str:
+    kind = e.get("kind", "")
+    if kind == "mark":
+        return str(e.get("mark")) + (f": {e['note']}" if e.get("note") else "")
+    if kind == "detector_fired":
+        return f"alert: {e.get('name', '?')}"
+    if kind.startswith("step_"):
+        return f"{TEAM_KINDS[kind]}: {e.get('step', '?')}"
+    if kind in ("fault_injected", "fault_reverted", "fault_chosen"):
+        return f"{TEAM_KINDS[kind]}: {e.get('fault', '?')}"
+    if kind == "blind_choice":
+        return (f"chosen blind ({e.get('choose')}, seed {e.get('seed')})"
+                + (f": {e.get('fault')} at {e.get('at_s')} s" if e.get("fault") else ""))
+    return str(TEAM_KINDS.get(kind, kind))
+
+
+def team_timeline(story: TrialStory) -> list[dict[str, Any]]:
+    return [{"clock": story.when(e["t"], e.get("wall")),
+             "offset": offset(story.since_fault(e["t"])), "what": redact(_what(e)),
+             "by": e.get("by"), "role": e.get("role")}
+            for e in sorted(story.events, key=lambda e: e["t"])
+            if e.get("kind") in TEAM_KINDS]
+
+
+def diagnoses(story: TrialStory) -> list[dict[str, Any]]:
+    return [{"clock": story.when(e["t"], e.get("wall")),
+             "offset": offset(story.since_fault(e["t"])),
+             "by": e.get("by"), "note": redact(e.get("note") or "")}
+            for e in story.events if e.get("kind") == "mark" and e.get("mark") == "diagnosis"]
+
+
+def expectations(story: TrialStory) -> list[dict[str, Any]]:
+    return [t for t in story.record.get("targets") or []
+            if isinstance(t, dict) and str(t.get("metric", "")).startswith("human_")]
+
+
 def gameday_view(all_stories: list[TrialStory]) -> list[dict[str, Any]]:
-    return [{"n": s.n, "marks": marks(s), "rows": rows(s)}
+    return [{"n": s.n, "marks": marks(s), "rows": rows(s), "participants": participants(s),
+             "fault": fault_said(s), "timeline": team_timeline(s), "diagnoses": diagnoses(s),
+             "expect": expectations(s), "human_ttd_by": s.record.get("human_ttd_by"),
+             "human_vs_alert_s": s.record.get("human_vs_alert_s")}
             for s in all_stories if any(e.get("kind") == "mark" for e in s.events)]

@@ -24,7 +24,7 @@ from chaos.report.measures import corrective_measures
 from chaos.report.run_files import Run
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
 from chaos.report.tables import run_table, summary_rows, trial_rows, trial_table
-from chaos.report.text import NULL, md_cell, num, offset, percent, redact, seconds
+from chaos.report.text import NULL, md_cell, md_text, num, offset, percent, redact, seconds
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -259,4 +259,5 @@ def render(run: Run) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["mdtext"] = md_text   # people's names and notes: text, never markup
     return env.get_template("postmortem.md.j2").render(**view(run))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,6 +83,14 @@ def wall_clock(events: list[dict[str, Any]]) -> Callable[[float | None], datetim
             origin = anchor - timedelta(seconds=e["t"])
             return lambda t: None if t is None else origin + timedelta(seconds=t)
     return lambda t: None
+
+
+def md_text(text: Any) -> str:
+    """What a person typed, shown as text in Markdown: no tag, link or emphasis of theirs."""
+    out = html.escape(str(text), quote=False).replace("\n", " ")
+    for c in "\\`*_[]|#":
+        out = out.replace(c, "\\" + c)
+    return out
 
 
 def md_cell(text: Any) -> str:

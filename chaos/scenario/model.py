@@ -31,6 +31,7 @@ from chaos.scenario.duration import (
     parse_duration,
     parse_ratio,
 )
+from chaos.scenario.gamedaysection import GamedaySection
 from chaos.scenario.indicatorspec import IndicatorSpec, spec_errors
 from chaos.scenario.labsection import LabSection
 from chaos.scenario.load import Load
@@ -157,6 +158,9 @@ class Targets(Strict):
     data_loss: int | None = Field(None, ge=0, le=10**9)
     failed_requests: int | None = Field(None, ge=0, le=10**12)
     error_budget_burned: Ratio | None = None
+    human_ttd: Duration | None = None     # game days: also from gameday.expect
+    human_tta: Duration | None = None
+    human_ttr: Duration | None = None
 
 
 class AbortRule(Strict):
@@ -212,6 +216,7 @@ class Scenario(Strict):
     data_loss: DataLossSection | None = None
     slo: Slo | None = None
     observe: ObserveSection | None = None
+    gameday: GamedaySection | None = None
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source_path: Path | None = PrivateAttr(None)
@@ -259,12 +264,24 @@ class Scenario(Strict):
                 f"first fault (at {format_duration(first_at)}); shorten it or set 'for: 0s'")))
         errors += spec_errors(self.steady_state.indicators, self.prometheus_on,
                               ("steady_state",))
+        errors += self._gameday_fits()
         if self.recovery.trigger == "on_detect" and not self.detect:
             errors.append(custom_error(
                 ("recovery", "trigger"), "needs_detectors",
                 "trigger 'on_detect' needs at least one detector in 'detect'"))
         raise_errors(type(self).__name__, errors)
         return self
+
+    def _gameday_fits(self) -> list[Any]:
+        """A blind fault's window, plus its longest duration, within the time limit."""
+        window = self.gameday.window if self.gameday is not None else None
+        longest = max((f.duration or 0.0 for f in self.faults), default=0.0)
+        if window is None or window[1] + longest <= self.time_limit:
+            return []
+        return [custom_error(("gameday", "window"), "after_time_limit", (
+            f"a fault starting at {format_duration(window[1])} and lasting "
+            f"{format_duration(longest)} ends after time_limit "
+            f"{format_duration(self.time_limit)}"))]
 
     def _alerts_defined(self, i: int, detector: DetectorSpec) -> list[Any]:
         """A detector following an alert needs ``observe.prometheus`` and a rule file

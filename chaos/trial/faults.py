@@ -36,11 +36,21 @@ class FaultSchedule:
         self.errors: list[str] = []
         self.applied_at: float | None = None   # the latest instant fault's end of apply
         self.offset = 0.0                      # every fault comes this much later (a phase)
+        self.now_due: dict[int, float] = {}    # brought forward by a person: index -> when
 
     def view(self) -> tuple[tuple[str, float, float | None, FaultState], ...]:
         """(type, at, duration, state) per fault, for status displays."""
         return tuple((f.spec.type, f.spec.at, f.spec.duration, self.states[i])
                      for i, f in enumerate(self.faults))
+
+    def bring_forward(self, index: int, now: float) -> None:
+        """Inject fault ``index`` at the next tick (a game day's facilitator chose it)."""
+        if self.states[index] is FaultState.SCHEDULED:
+            self.now_due[index] = now
+
+    def _start(self, i: int) -> float:
+        at: float = self.faults[i].spec.at
+        return self.now_due.get(i, at + self.offset)
 
     def over(self) -> bool:
         return all(s is FaultState.DONE for s in self.states)
@@ -50,7 +60,7 @@ class FaultSchedule:
         and may refuse it (the baseline did not hold)."""
         for i, fault in enumerate(self.faults):
             spec, state = fault.spec, self.states[i]
-            if state is FaultState.SCHEDULED and now >= spec.at + self.offset:
+            if state is FaultState.SCHEDULED and now >= self._start(i):
                 t = self.ctx.clock.now()
                 if not self.threads and not first(t):
                     return
@@ -62,7 +72,7 @@ class FaultSchedule:
             elif state is FaultState.INJECTING and not self.threads[i].is_alive():
                 self._applied(i)
             elif (state is FaultState.ACTIVE and spec.duration is not None
-                  and now >= spec.at + self.offset + spec.duration):
+                  and now >= self._start(i) + spec.duration):
                 self.revert(i)
                 self.states[i] = FaultState.DONE
 

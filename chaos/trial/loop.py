@@ -88,6 +88,10 @@ class Trial:
     def abort(self, reason: str) -> None:
         self.ending.abort(reason)
 
+    def inject_now(self, index: int) -> None:
+        """Inject fault ``index`` now, whatever its ``at`` (a game day's facilitator)."""
+        self.faults.bring_forward(index, self.ctx.clock.now())
+
     def run_step_by_hand(self, index: int, work: Callable[[], None]) -> None:
         """Start runbook step ``index`` (a person's choice on a game day) on its own thread;
         ``RecoveryBusy`` while another runs. The trial waits for it as for any runbook."""

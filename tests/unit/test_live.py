@@ -15,11 +15,13 @@ import pytest
 
 from chaos.errors import Refused, UsageError
 from chaos.live import Live, open_live
+from chaos.live.access import Role
 from chaos.live.controls import Controls
 from chaos.live.running import announce, find_running
 from chaos.measure.metrics import RequestCounts, compute
 from chaos.measure.steady import SteadyStateTracker
 from chaos.measure.timeline import Clock, Timeline
+from chaos.redact import redact
 from chaos.scenario import load_scenario
 from chaos.trial import Trial, TrialContext
 
@@ -157,10 +159,12 @@ def test_human_metrics_from_marks():
 
 
 def request(url: str, body: dict | None = None, ctype: str = "application/json",
-            host: str | None = None) -> tuple[int, dict | str]:
+            host: str | None = None, token: str | None = None) -> tuple[int, dict | str]:
     headers = {"Content-Type": ctype} if body is not None else {}
     if host:
         headers["Host"] = host
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
                                  headers=headers)
     try:
@@ -189,32 +193,46 @@ def live(tmp_path, monkeypatch):
 def test_the_page_is_served_on_localhost_with_no_external_assets(live: Live):
     assert live.url.startswith("http://127.0.0.1:")
     assert f"live page: {live.url}" in live.lines
-    status, page = request(live.url)
+    status, page = request(live.link(Role.OBSERVER))
     assert status == 200 and "<canvas" in page
     assert "http://" not in page and "https://" not in page and "<script src" not in page
 
 
+def test_one_link_per_role_is_printed_once_and_masked_afterwards(live: Live):
+    for role in Role:
+        assert sum(live.link(role) in line for line in live.lines) == 1
+        assert live.access.tokens[role] not in redact(f"a line with {live.link(role)}")
+
+
 def test_marks_posted_like_the_buttons_do_show_up_in_the_state(live: Live):
-    status, event = request(live.url + "api/mark", {"mark": "detected", "note": "from the page"})
+    responder = live.access.tokens[Role.RESPONDER]
+    status, event = request(live.url + "api/mark", {"mark": "detected", "note": "from the page",
+                                                    "by": "ana"}, token=responder)
     assert status == 200 and event["mark"] == "detected"
-    status, state = request(live.url + "api/state")
-    assert status == 200 and state["open"] and state["gameday"]
+    status, state = request(live.url + "api/state", token=responder)
+    assert status == 200 and state["open"] and state["gameday"] and state["role"] == "responder"
     marks = [e for e in state["events"] if e["kind"] == "mark"]
-    assert marks[-1]["note"] == "from the page" and marks[-1]["by"] == "page"
+    assert marks[-1]["note"] == "from the page"
+    assert (marks[-1]["by"], marks[-1]["role"]) == ("ana", "responder")
     assert state["steps"][0]["step"] == "wait"
+    assert {"name": "ana", "role": "responder"}.items() <= state["participants"][0].items()
 
 
 def test_the_server_refuses_what_a_foreign_page_could_send(live: Live):
     # A form post from another site (text/plain, no preflight) or a rebound DNS name.
-    assert request(live.url + "api/mark", {"mark": "end"}, ctype="text/plain")[0] == 415
-    assert request(live.url + "api/state", host="evil.example:80")[0] == 403
-    assert request(live.url + "api/mark", {"mark": "boom"})[0] == 400
+    boss = live.access.tokens[Role.FACILITATOR]
+    assert request(live.url + "api/mark", {"mark": "end", "by": "x"}, ctype="text/plain",
+                   token=boss)[0] == 415
+    assert request(live.url + "api/state", host="evil.example:80", token=boss)[0] == 403
+    assert request(live.url + "api/mark", {"mark": "boom", "by": "x"}, token=boss)[0] == 400
+    assert request(live.url + "api/mark", {"mark": "end", "by": "x"})[0] == 401
     assert live.trial.ending.end_requested is False
 
 
 def test_between_trials_marks_are_refused(live: Live):
     live.board.detach()
-    status, body = request(live.url + "api/mark", {"mark": "detected"})
+    status, body = request(live.url + "api/mark", {"mark": "detected", "by": "ana"},
+                           token=live.access.tokens[Role.RESPONDER])
     assert status == 409 and "no trial" in body["error"]
 
 
@@ -228,7 +246,7 @@ def test_chaos_mark_from_another_process_finds_the_run_and_lands_on_the_timeline
     assert "marked note" in proc.stdout and "20261130-000000-live-test" in proc.stdout
     lines = [json.loads(x) for x in (tmp_path / "timeline.jsonl").read_text().splitlines()]
     mark = [e for e in lines if e["kind"] == "mark"][-1]
-    assert mark["note"] == "rolled back" and mark["by"] == "cli"
+    assert mark["note"] == "rolled back" and mark["by"] and mark["role"] == "facilitator"
     assert t0 <= live.trial.ctx.clock.wall0 + mark["t"] <= time.time()
 
 
