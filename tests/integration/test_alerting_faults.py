@@ -8,6 +8,7 @@ nothing, so they run beside the labs (tests/conftest.py).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -46,7 +47,9 @@ def test_a_stack_that_dies_mid_trial_is_reported_blind_and_the_trial_goes_on(
     assert trial["status"] == "completed", trial.get("notes")
     (blind,) = events(trial, "alert_blind")
     t_fault = events(trial, "fault_injected")[0]["t"]
-    assert blind["t"] >= t_fault and "Error" in blind["reason"]
+    # why, as "ExceptionType: message": a refused connection, or (killed mid-answer)
+    # RemoteDisconnected; which one depends on where the kill caught the read
+    assert blind["t"] >= t_fault and re.match(r"^\w+: \S", blind["reason"]), blind["reason"]
     notes = " ".join(trial["notes"])
     assert f"was blind from t={blind['t']:.1f} s" in notes
     assert "could not scrape db" in notes, notes
