@@ -201,6 +201,7 @@ class IndicatorRecord(Section):
     name: str
     type: str
     objective: str | None = None
+    limit: Number | None = None          # the objective's number (ratio, seconds, value)
     breached: bool = False
     first_out_t: Number | None = None
     first_out_value: Number | None = None

@@ -89,28 +89,27 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 
 
 def _rule_check(unchecked: list[str]) -> RuleCheck:
-    """promtool on a scenario's rule files; when it cannot run at all (no promtool on the
-    host, no observability image), why, in ``unchecked``: validating never builds."""
-    from chaos.errors import LabError
+    """promtool on a scenario's rule files (see ``_tool_check``)."""
     from chaos.lab.promtool import rule_file_problems
 
-    def check(files: list[Path]) -> list[Problem]:
-        try:
-            return rule_file_problems(files)
-        except LabError as exc:
-            unchecked.append(str(exc))
-            return []
-    return check
+    return _tool_check(unchecked, rule_file_problems)
 
 
 def _config_check(unchecked: list[str]) -> RuleCheck:
-    """amtool on a scenario's Alertmanager configuration; as ``_rule_check``."""
-    from chaos.errors import LabError
+    """amtool on a scenario's Alertmanager configuration (see ``_tool_check``)."""
     from chaos.lab.amcheck import config_problems
+
+    return _tool_check(unchecked, config_problems)
+
+
+def _tool_check(unchecked: list[str], problems_of: RuleCheck) -> RuleCheck:
+    """``problems_of``, and when the tool cannot run at all (not on the host, no
+    observability image), why, in ``unchecked``: validating never builds."""
+    from chaos.errors import LabError
 
     def check(files: list[Path]) -> list[Problem]:
         try:
-            return config_problems(files)
+            return problems_of(files)
         except LabError as exc:
             unchecked.append(str(exc))
             return []

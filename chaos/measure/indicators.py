@@ -161,7 +161,9 @@ class Indicator:
 
     def summary(self) -> dict[str, Any]:
         still_out = self.out_since is not None and self.armed_at is not None
+        limit = self.below if self.below is not None else self.above
         return {"name": self.name, "type": self.kind, "objective": self.objective,
+                "limit": _num(limit),
                 "breached": self.first_out is not None, "first_out_t": _num(self.first_out),
                 "first_out_value": _num(self.first_out_value),
                 "back_inside_t": None if still_out else _num(self.back_inside),

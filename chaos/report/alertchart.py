@@ -15,7 +15,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from chaos.report.charts import series
+from chaos.report.charts import series, tidy
 from chaos.report.figfiles import quiet
 from chaos.report.story import TrialStory
 
@@ -57,8 +57,6 @@ def alert_figure(story: TrialStory) -> Figure | None:
                 if ax is axes[0]:
                     ax.text(m["t"] - t0, 102, f" {label}", color=color, fontsize=7,
                             va="top", rotation=90)
-        ax.grid(axis="y", color="#e5e7eb", lw=0.6)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(labelsize=7)
+        tidy(ax)
     axes[-1].set_xlabel("seconds since the fault", fontsize=8)
     return fig

@@ -96,6 +96,13 @@ def fault_spans(story: TrialStory) -> list[tuple[float, float]]:
     return out
 
 
+def tidy(ax: Any) -> None:
+    """The small-panel look: light horizontal grid, no top or right spine, small ticks."""
+    ax.grid(axis="y", color="#e5e7eb", lw=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=7)
+
+
 def series(story: TrialStory) -> tuple[list[float], list[float], list[float | None],
                                        list[float | None]]:
     """Sample times, requests/s, error % (None with no answers) and p95 ms."""

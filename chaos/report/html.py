@@ -71,26 +71,29 @@ def render(run: Run) -> str:
     return env.get_template("report.html.j2").render(**context)
 
 
-def alert_png(run: Run) -> bytes | None:
-    """alert.png: the first trial's alert expressions (None: no alert detector drew one)."""
-    from chaos.report import alertchart, figfiles
+def _first_png(run: Run, figure: Any) -> bytes | None:
+    """The first trial's figure by ``figure(story)`` as PNG (None: no trial drew one)."""
+    from chaos.report import figfiles
 
     for story in stories(run):
-        fig = alertchart.alert_figure(story)
+        fig = figure(story)
         if fig is not None:
             return figfiles.png(fig)
     return None
+
+
+def alert_png(run: Run) -> bytes | None:
+    """alert.png: the first trial's alert expressions (None: no alert detector drew one)."""
+    from chaos.report import alertchart
+
+    return _first_png(run, alertchart.alert_figure)
 
 
 def indicators_png(run: Run) -> bytes | None:
     """indicators.png: the first trial's declared indicators (None: it had none)."""
-    from chaos.report import figfiles, indicatorchart
+    from chaos.report import indicatorchart
 
-    for story in stories(run):
-        fig = indicatorchart.indicator_figure(story)
-        if fig is not None:
-            return figfiles.png(fig)
-    return None
+    return _first_png(run, indicatorchart.indicator_figure)
 
 
 def chart_png(run: Run) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from chaos.report.charts import tidy
 from chaos.report.figfiles import quiet
 from chaos.report.story import TrialStory
 
@@ -25,24 +26,6 @@ SCALE = {"error_rate": (100.0, "%"), "throughput": (100.0, "% of baseline"),
 def drawn(story: TrialStory) -> list[dict[str, Any]]:
     return [i for i in story.record.get("indicators") or []
             if i.get("name") != "errors" and i.get("series")]
-
-
-def _limit(ind: dict[str, Any]) -> float | None:
-    text = str(ind.get("objective") or "")
-    for word in ("below ", "above "):
-        if text.startswith(word):
-            head = text[len(word):].split(" ")[0]
-            try:
-                if head.endswith("%"):
-                    return float(head[:-1]) / 100
-                if head.endswith("ms"):
-                    return float(head[:-2]) / 1000
-                if head.endswith("s"):
-                    return float(head[:-1])
-                return float(head)
-            except ValueError:
-                return None
-    return None
 
 
 @quiet
@@ -61,8 +44,8 @@ def indicator_figure(story: TrialStory) -> Figure | None:
         gaps = [p[0] - t0 for p in ind["series"] if not isinstance(p[1], (int, float))]
         for x in gaps:   # unreadable: counted as outside
             ax.axvline(x, color="#9ca3af", lw=0.6, ls=":")
-        limit = _limit(ind)
-        if limit is not None:
+        limit = ind.get("limit")
+        if isinstance(limit, (int, float)):
             ax.axhline(limit * factor, color="#6b7280", lw=0.8, ls="--")
         first, back = ind.get("first_out_t"), ind.get("back_inside_t")
         if isinstance(first, (int, float)):
@@ -78,8 +61,6 @@ def indicator_figure(story: TrialStory) -> Figure | None:
                 if ax is axes[0]:
                     ax.text(m["t"] - t0, 1.0, f" {label}", color=color, fontsize=7, va="top",
                             rotation=90, transform=ax.get_xaxis_transform())
-        ax.grid(axis="y", color="#e5e7eb", lw=0.6)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(labelsize=7)
+        tidy(ax)
     axes[-1].set_xlabel("seconds since the fault", fontsize=8)
     return fig

@@ -57,16 +57,23 @@ def test_a_stack_that_dies_mid_trial_is_reported_blind_and_the_trial_goes_on(
     assert "blind from" in (tmp_path / "run" / "postmortem.md").read_text()
 
 
-def test_a_rule_file_promtool_rejects_stops_the_run_before_any_lab(lab_images, observe_image,
-                                                                   tmp_path):
+def broken_rules(tmp_path: Path, alert: str) -> tuple[Path, Path]:
+    """A rule file whose PromQL promtool rejects (line 5), and a scenario loading it whose
+    detector follows ``alert``."""
     bad = tmp_path / "bad.yml"
     bad.write_text("groups:\n  - name: g\n    rules:\n      - alert: Broken\n"
                    "        expr: sum(rate(http_requests_total[5m]) > \n")
     path = scenario(tmp_path)
     doc = yaml.safe_load(path.read_text())
     doc["observe"]["prometheus"]["rule_files"] = [str(bad)]
-    doc["detect"][0]["alert"] = "Broken"
+    doc["detect"][0]["alert"] = alert
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return bad, path
+
+
+def test_a_rule_file_promtool_rejects_stops_the_run_before_any_lab(lab_images, observe_image,
+                                                                   tmp_path):
+    bad, path = broken_rules(tmp_path, alert="Broken")
     for command in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "r")]):
         proc = subprocess.run([sys.executable, "-m", "chaos", *command, "--allow-outside-files"],
                               cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -78,14 +85,7 @@ def test_a_rule_file_promtool_rejects_stops_the_run_before_any_lab(lab_images, o
 
 def test_schema_and_promtool_problems_are_reported_together(lab_images, observe_image,
                                                             tmp_path):
-    bad = tmp_path / "bad.yml"
-    bad.write_text("groups:\n  - name: g\n    rules:\n      - alert: Broken\n"
-                   "        expr: sum(rate(http_requests_total[5m]) > \n")
-    path = scenario(tmp_path)
-    doc = yaml.safe_load(path.read_text())
-    doc["observe"]["prometheus"]["rule_files"] = [str(bad)]
-    doc["detect"][0]["alert"] = "Brokn"                    # a schema error beside it
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    bad, path = broken_rules(tmp_path, alert="Brokn")     # a schema error beside it
     detect_line = next(i for i, line in enumerate(path.read_text().splitlines(), 1)
                        if "Brokn" in line)
     for command in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "r")]):

@@ -69,6 +69,7 @@ def test_a_backlog_is_impact_without_any_failed_request():
     summary = b.summary()
     assert summary["first_out_t"] == 25.0 and summary["back_inside_t"] == 94.0
     assert summary["out_s"] == 69.0 and summary["worst"] == 1200.0
+    assert summary["limit"] == 100.0              # the chart draws the objective from it
 
 
 def test_recovery_waits_for_every_indicators_data():
