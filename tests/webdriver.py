@@ -22,7 +22,7 @@ from tests.needs import need_tool
 
 
 @contextlib.contextmanager
-def chrome(width: int = 1400, height: int = 1000) -> Iterator[Any]:
+def chrome(width: int = 1400, height: int = 1000, args: tuple[str, ...] = ()) -> Iterator[Any]:
     os.environ.setdefault("SE_OFFLINE", "true")   # Selenium Manager must not go online
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -30,7 +30,8 @@ def chrome(width: int = 1400, height: int = 1000) -> Iterator[Any]:
     options = webdriver.ChromeOptions()
     options.binary_location = chromium_path()
     for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-extensions", f"--window-size={width},{height}"):
+                "--no-first-run", "--disable-extensions", f"--window-size={width},{height}",
+                *args):
         options.add_argument(arg)
     service = Service(need_tool("chromedriver", package="chromium-driver"))
     driver = webdriver.Chrome(service=service, options=options)

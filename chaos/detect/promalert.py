@@ -141,6 +141,19 @@ def route_text(route: Any) -> str:
     return f" of route {code(route.get('path'))}, receiver {code(route.get('receiver'))}"
 
 
+def page_of(alerts: list[dict[str, Any]], status: str) -> dict[str, Any]:
+    """A notification as a pager shows it: which alert, how bad, what its summary says.
+    The alert's own annotations (``summary``, else ``description``) as written in the
+    user's rules; its labels other than ``alertname`` and ``severity`` stay out."""
+    first = alerts[0]
+    labels = first.get("labels") or {}
+    notes = first.get("annotations") or {}
+    summary = str(notes.get("summary") or notes.get("description") or "")
+    return {"status": status, "alert": str(labels.get("alertname") or ""),
+            "severity": str(labels.get("severity") or ""), "summary": summary[:300],
+            "count": len(alerts)}
+
+
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=READ_TIMEOUT_S) as resp:
         return json.loads(resp.read(20_000_000))
@@ -377,10 +390,12 @@ class PrometheusAlert(Detector):
                             starts_at_t=round(starts, 4), group_key=body.get("groupKey"),
                             alerts=len(firing), pending_t=self.pending_t,
                             firing_t=self.firing_t, for_s=self.rule.get("duration"),
-                            group_wait=self.settings.get("group_wait"), route=route)
+                            group_wait=self.settings.get("group_wait"), route=route,
+                            page=page_of(firing, "firing"))
             if resolved and self.fired_at is not None and self.resolved_t is None:
                 self.resolved_t = arrived
-                self._event("alert_resolved", arrived, receiver=body.get("receiver"))
+                self._event("alert_resolved", arrived, receiver=body.get("receiver"),
+                            page=page_of(resolved, "resolved"))
 
     def _route(self, labels: dict[str, Any], receiver: str | None) -> dict[str, Any] | None:
         """Record the route these labels take (through ``receiver``, when a notification

@@ -25,6 +25,7 @@ from typing import Any
 from chaos.errors import UsageError
 from chaos.live.access import Access, Role
 from chaos.live.board import Board
+from chaos.live.pager import Forwarder
 from chaos.live.running import announce, find_running, from_link, post_mark
 from chaos.live.server import LiveServer
 from chaos.redact import Redacted, register_secret
@@ -46,6 +47,8 @@ class Live:
 
     def close(self) -> None:
         self.board.detach("finished")
+        if self.board.forwarder is not None:
+            self.board.forwarder.close()
         self.server.close()
         if self.beacon is not None:
             self.beacon.unlink(missing_ok=True)
@@ -79,8 +82,15 @@ def parse_listen(listen: str | None) -> tuple[str, int]:
 def open_live(run_id: str, scenario: Any, out: Path, log: Callable[[str], None],
               serve: ServeOptions = ServeOptions()) -> Live:
     host, port = parse_listen(serve.listen)
-    blind = bool(getattr(getattr(scenario, "gameday", None), "blind", False))
-    board = Board(run_id, scenario, Path(out) / "timeline.jsonl", blind=blind)
+    gameday = getattr(scenario, "gameday", None)
+    blind = bool(getattr(gameday, "blind", False))
+    forward = gameday.pager.forward if gameday is not None else None
+    if forward:
+        register_secret(forward)   # the webhook URL is a credential: masked everywhere
+    # The channel is read by responders: a blind game day's name would give the fault away.
+    forwarder = Forwarder(forward, None if blind else scenario.name) if forward else None
+    board = Board(run_id, scenario, Path(out) / "timeline.jsonl", blind=blind,
+                  forwarder=forwarder)
     access = Access.new()
     try:
         server = LiveServer(board, access, host=host, port=port, tls=serve.tls).start()

@@ -26,6 +26,7 @@ from typing import Any
 from chaos.errors import Refused, UsageError
 from chaos.live.access import Action, Role
 from chaos.live.controls import MARKS, Controls
+from chaos.live.pager import Forwarder, is_page
 from chaos.live.rolecut import view
 
 NAME_MAX = 40
@@ -75,7 +76,7 @@ def person(name: Any) -> str:
 
 class Board:
     def __init__(self, run_id: str, scenario: Any, timeline_path: Path,
-                 blind: bool = False) -> None:
+                 blind: bool = False, forwarder: Forwarder | None = None) -> None:
         self.run_id = run_id
         self.scenario = scenario
         self.blind = blind
@@ -91,6 +92,9 @@ class Board:
         self._cache: dict[tuple[int, Role], dict[str, Any]] = {}
         self._subscribers: list[Callable[[], None]] = []
         self._last_tick: tuple[Any, ...] = ()
+        self.forwarder = forwarder          # pages to a team channel: opt-in only
+        self._paged: dict[int, int] = {}    # trial -> events already looked at for pages
+        self._record: Any = None            # the attached trial's timeline.add
 
     @property
     def gameday(self) -> bool:
@@ -113,6 +117,7 @@ class Board:
     def attach(self, n: int, trial: Any) -> None:
         self.trial_n = n
         controls = Controls(trial)
+        self._record = trial.ctx.timeline.add
         with self._join_lock:   # who was already here is on this trial's timeline too
             for p in self.participants.values():
                 controls.joined(p["name"], p["role"])
@@ -124,6 +129,7 @@ class Board:
         self.controls = None
         self.status = {**self.status, "phase": phase_after}
         self.tail.read()
+        self.forward_pages()
         self.changed()
 
     def tick(self, trial: Any) -> None:
@@ -141,11 +147,30 @@ class Board:
         key = (self.status["phase"], json.dumps(faults), s.confirmed, int(s.now),
                json.dumps(self.status["indicators"], default=str))
         grew = self.tail.read()
+        if grew:
+            self.forward_pages()
         if grew or key != self._last_tick:
             self._last_tick = key
             self.changed()
 
+    def forward_pages(self) -> None:
+        """Offer the pages that reached this trial's timeline since last time to the team's
+        channel (``gameday.pager.forward``); the live page draws them from the events."""
+        n, forwarder, record = self.trial_n, self.forwarder, self._record
+        if forwarder is None or n is None or record is None:
+            return
+        events = self.tail.events.get(n, [])
+        start = self._paged.get(n, 0)
+        self._paged[n] = len(events)
+        for event in events[start:]:
+            if is_page(event):
+                forwarder.offer(event, record)
+
     # ---- what people receive --------------------------------------------------------
+
+    def pager_sound(self) -> bool:
+        gameday = getattr(self.scenario, "gameday", None)
+        return bool(gameday.pager.sound) if gameday is not None else True
 
     def revealed(self) -> bool:
         n = self.trial_n
@@ -178,6 +203,8 @@ class Board:
             "open": controls is not None and controls.open,
             "status": self.status,
             "marks": list(MARKS),
+            "pager": {"sound": self.pager_sound(),
+                      "forwarded": self.forwarder is not None},
             "steps": controls.steps_view() if controls is not None and self.gameday else [],
             "choices": controls.choices() if controls is not None else [],
             "events": list(self.tail.events.get(n, [])) if n is not None else [],

@@ -10,7 +10,9 @@ at the injection, no annotation drawn from them), not the scenario's name or
 description (which usually say what breaks), not the run id (it holds the
 scenario file's name), not the runbook (its steps hint at the cause). What they
 keep is what a team has in a real incident: the service's requests, errors and
-latency, its indicators, the alerts as they fire, and people's marks.
+latency, its indicators, the alerts as they fire, the pages as their pager shows
+them (``page``: the alert's name, severity and summary, from the user's own
+rules), and people's marks.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from chaos.live.access import Role
 BLIND_KINDS = frozenset({"trial_started", "load_started", "detector_fired",
                          "mark", "joined", "revealed", "recovery_started", "step_started",
                          "step_done", "step_failed", "recovery_finished", "mitigated",
-                         "recovered"})
+                         "recovered", "alert_notified", "alert_resolved"})
 BLIND_FIELDS = frozenset({"t", "wall", "kind", "trial", "mark", "note", "by", "role", "name",
-                          "premature", "confirmed"})
+                          "premature", "confirmed", "page"})
 #: Step events keep which step ran (people ran it), not its parameters.
 STEP_FIELDS = frozenset({"step"})
 #: Phases that differ only by whether a fault is in place read the same, blind.
