@@ -6,16 +6,17 @@ import json
 from pathlib import Path
 
 from chaos.cli.output import echo
-from chaos.compare import METRICS, Gate, compare, render, resolve
+from chaos.compare import ALL_METRICS, Gate, compare, render, resolve
 from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, UsageError
 from chaos.history import DEFAULT_REPORTS, as_rows, history, render_table
 
 
 def compare_cmd(base: str, candidate: str, reports: str | None, max_regression: str | None,
                 fmt: str, metrics: tuple[str, ...]) -> int:
-    unknown = [m for m in metrics if m not in METRICS]
+    unknown = [m for m in metrics if m not in ALL_METRICS]
     if unknown:
-        raise UsageError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+        raise UsageError(f"unknown metric {', '.join(unknown)}; "
+                         f"choose from {', '.join(ALL_METRICS)}")
     gate = Gate.parse(max_regression)
     where = Path(reports) if reports else DEFAULT_REPORTS
     cmp = compare(resolve(base, where), resolve(candidate, where), gate, metrics or None)

@@ -13,20 +13,27 @@ resolve.py resolves an argument to a run, samples.py turns trials into values
 from __future__ import annotations
 
 from chaos.compare.resolve import resolve
-from chaos.compare.samples import METRICS, sample
+from chaos.compare.samples import ALL_METRICS, HUMAN_METRICS, METRICS, is_gameday, sample
 from chaos.compare.verdict import Comparison, Gate, compare_metric
 from chaos.history import RunEntry
 from chaos.measure import stats
 
-__all__ = ["METRICS", "Comparison", "Gate", "compare", "resolve"]
+__all__ = ["ALL_METRICS", "HUMAN_METRICS", "METRICS", "Comparison", "Gate", "compare",
+           "resolve"]
 
 
 def compare(base: RunEntry, candidate: RunEntry, gate: Gate | None = None,
             metrics: tuple[str, ...] | None = None, seed: int = stats.SEED) -> Comparison:
-    """``metrics`` named: the gate needs each measured on both sides; by default (all),
-    a metric neither run measured is listed and left out of the gate."""
+    """``metrics`` named: the gate needs each measured on both sides; by default (all,
+    and the people's times when either run is a game day), a metric neither run
+    measured is listed and left out of the gate."""
+    if metrics is None:
+        people = is_gameday(base.result) or is_gameday(candidate.result)
+        chosen = (*METRICS, *HUMAN_METRICS) if people else METRICS
+    else:
+        chosen = metrics
     rows = [compare_metric(sample(base.result["trials"], m), sample(candidate.result["trials"], m),
                            seed=seed)
-            for m in (METRICS if metrics is None else metrics)]
+            for m in chosen]
     return Comparison(base, candidate, rows, gate or Gate(), seed=seed,
                       explicit=metrics is not None)

@@ -10,6 +10,10 @@ tests handle exactly:
   ``-inf`` for the time metrics, better than any value.
 
 Aborted trials are left out (their nulls mean "cut short", not "never") and counted.
+
+Game days add the people's times (``HUMAN_METRICS``): two teams, or two versions of
+a runbook, on the same scenario. A trial where nobody marked ``detected`` (or
+``recovered``) ranks worst, as "never marked"; with no impact, better than any value.
 """
 
 from __future__ import annotations
@@ -22,10 +26,14 @@ from chaos.measure.metrics import TIME_METRICS
 from chaos.measure.targets import lookup
 
 METRICS = (*TIME_METRICS, "failed_requests", "data_loss.lost", "rpo_s")
+#: A game day's own measures: compared by default when either run is a game day.
+HUMAN_METRICS = ("human_ttd_s", "human_tta_s", "human_ttr_s")
+ALL_METRICS = (*METRICS, *HUMAN_METRICS)
 NEVER, NO_IMPACT = "never happened", "no impact"
 # What a worst-ranked null means, where "never happened" would be the wrong words.
 WORST_REASON = {"data_loss.lost": "not verified",
-                "rpo_s": "unbounded: no write acknowledged before the fault survived"}
+                "rpo_s": "unbounded: no write acknowledged before the fault survived",
+                **{m: "never marked: no responder made that mark" for m in HUMAN_METRICS}}
 
 
 def worst_name(metric: str) -> str:
@@ -61,9 +69,15 @@ class MetricSample:
 
 
 def null_kind(trial: dict[str, Any], metric: str) -> str:
-    if metric in TIME_METRICS and trial.get("impact") is False:
+    if (metric in TIME_METRICS or metric in HUMAN_METRICS) and trial.get("impact") is False:
         return NO_IMPACT
     return WORST_REASON.get(metric, NEVER)
+
+
+def is_gameday(result: dict[str, Any]) -> bool:
+    """People recovered: the run was a game day (``chaos run --gameday`` or ``gameday:``)."""
+    scenario = result.get("scenario") or {}
+    return isinstance(scenario, dict) and scenario.get("recovery_trigger") == "manual"
 
 
 def sample(trials: list[dict[str, Any]], metric: str) -> MetricSample:

@@ -371,3 +371,56 @@ def test_history_without_reports_dir_exits_2(tmp_path: Path, capsys):
 def test_compare_api_metrics_subset(reports: Path):
     cmp = compare(resolve("fast", reports), resolve("slow", reports))
     assert [c.metric for c in cmp.failed] == ["ttd_s", "ttr_s"]
+
+
+# ---- game days: the people's times -------------------------------------------------
+
+def gameday_trials(human_ttd: list[float | None]) -> list[dict]:
+    return [{**t, "human_ttd_s": v, "human_tta_s": None if v is None else 30.0,
+             "human_ttr_s": None if v is None else v + 60.0}
+            for t, v in zip(trials([2.0] * len(human_ttd)), human_ttd, strict=True)]
+
+
+def write_gameday(where: Path, name: str, trial_list: list[dict]) -> Path:
+    run_dir = write_trials(where, name, trial_list)
+    record = json.loads((run_dir / "result.json").read_text())
+    record["scenario"]["recovery_trigger"] = "manual"
+    (run_dir / "result.json").write_text(json.dumps(record))
+    return run_dir
+
+
+def test_two_teams_compared_on_the_peoples_times(tmp_path, capsys):
+    team_a = write_gameday(tmp_path, "team-a", gameday_trials([40.0, 45.0, 38.0, 50.0, 42.0]))
+    team_b = write_gameday(tmp_path, "team-b", gameday_trials([95.0, 120.0, 88.0, 101.0, 99.0]))
+    c = compare(resolve(str(team_a), tmp_path), resolve(str(team_b), tmp_path))
+    rows = {m.metric: m for m in c.metrics}
+    assert {"human_ttd_s", "human_tta_s", "human_ttr_s"} <= set(rows)   # a game day: by default
+    assert rows["human_ttd_s"].verdict == REGRESSED and rows["human_ttd_s"].difference == 57.0
+    assert rows["human_ttr_s"].verdict == REGRESSED
+    assert rows["human_tta_s"].verdict == NO_CHANGE      # 30 s on both sides
+    assert not c.passed
+    assert chaos("compare", str(team_a), str(team_b), "--metric", "human_ttd_s",
+                 "--max-regression", "2m") == 0            # 57 s slower: within the gate
+    assert "human_ttd_s" in capsys.readouterr().out
+
+
+def test_a_team_that_never_marked_ranks_worst_and_says_so(tmp_path):
+    marked = write_gameday(tmp_path, "marked", gameday_trials([40.0, 45.0, 38.0, 50.0, 42.0]))
+    silent = write_gameday(tmp_path, "silent", gameday_trials([None] * 5))
+    c = compare(resolve(str(marked), tmp_path), resolve(str(silent), tmp_path),
+                metrics=("human_ttd_s",))
+    row = c.metrics[0]
+    assert row.verdict == REGRESSED and row.candidate.nulls == {
+        "never marked: no responder made that mark": 5}
+    assert [str(u) for u in c.not_measured] == [
+        "human_ttd_s: no candidate trial has a value (5 never marked)"]
+    assert not c.passed
+
+
+def test_runs_without_people_are_not_compared_on_the_peoples_times(tmp_path, capsys):
+    a = write_trials(tmp_path, "a", trials([2.0] * 5))
+    b = write_trials(tmp_path, "b", trials([2.0] * 5))
+    c = compare(resolve(str(a), tmp_path), resolve(str(b), tmp_path))
+    assert not any(m.metric.startswith("human_") for m in c.metrics)
+    assert chaos("compare", str(a), str(b), "--metric", "human_nonsense") == 2
+    assert "human_ttd_s" in capsys.readouterr().err    # the choices name the people's times
