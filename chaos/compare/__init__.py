@@ -27,6 +27,7 @@ def compare(base: RunEntry, candidate: RunEntry, gate: Gate | None = None,
     """``metrics`` named: the gate needs each measured on both sides; by default (all,
     and the people's times when either run is a game day), a metric neither run
     measured is listed and left out of the gate."""
+    chosen: tuple[str, ...]
     if metrics is None:
         people = is_gameday(base.result) or is_gameday(candidate.result)
         chosen = (*METRICS, *HUMAN_METRICS) if people else METRICS
