@@ -16,13 +16,13 @@ from tests.liveclient import Participant
 from tests.unit.test_live import live  # noqa: F401  (the fixture: a real server, a trial)
 
 
-def raw_connection(live: Live) -> socket.socket:
-    url = urlsplit(live.url)
+def raw_connection(session: Live) -> socket.socket:
+    url = urlsplit(session.url)
     return socket.create_connection((url.hostname, url.port), timeout=5)
 
 
-def marks_in_timeline(live: Live) -> list[dict]:
-    lines = live.board.tail.path.read_text().splitlines()   # the file, as written
+def marks_in_timeline(session: Live) -> list[dict]:
+    lines = session.board.tail.path.read_text().splitlines()   # the file, as written
     return [r for r in map(json.loads, lines) if r.get("kind") == "mark"]
 
 
