@@ -1,6 +1,7 @@
 """Mark-to-every-screen latency of the game-day page, and the page server's CPU.
 
     python -m benchmarks.gameday_latency --participants 50 --marks 200 [--every 0.1] [--idle 20]
+    python -m benchmarks.gameday_latency --participants 50 --browsers 3 --marks 60 --every 1
 
 The live server runs in its own process (``--serve``), as in ``chaos run``: a real
 Trial that is never run (no lab, no load), ticked every 0.1 s like a trial's loop,
@@ -12,11 +13,22 @@ instant the mark was posted (one host, one clock). The server's CPU is its
 process's ``utime + stime`` from /proc, divided by wall time: over ``--idle``
 seconds with everyone connected and nobody marking (what a game day costs most of
 the time), then over the marking window. One JSON line per run, then the summary.
+
+``--browsers N`` makes N of the participants real headless Chromium pages (Selenium
+and Debian's chromedriver, as in ``tests/webdriver.py``), alternately a responder's
+and an observer's link, so 50 participants with 3 browsers are 47 stream clients and
+3 pages. In each page a MutationObserver on the timeline list (``#events``) stamps,
+with ``performance.timeOrigin + performance.now()`` (wall clock, this host's), the
+first time a mark's note is in the DOM, and the first animation frame after it (the
+frame that paints it). Read back at the end and taken from the instant the mark was
+posted, as for the stream clients; reported apart from them, with the browsers' own
+CPU (chromedriver's whole process tree).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -78,32 +90,104 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def run(participants: int, marks: int, every: float, idle: float) -> dict[str, Any]:
+# Installed in each browser once its page is live: which mark note is on screen when.
+WATCH_JS = """
+const seen = window.benchSeen = {dom: {}, frame: {}};
+const list = document.querySelector('#events');
+new MutationObserver(() => {
+  const now = performance.timeOrigin + performance.now();
+  const fresh = [];
+  for (const li of list.children) {
+    const m = /bench-(\\d+)/.exec(li.textContent);
+    if (m && !(m[1] in seen.dom)) { seen.dom[m[1]] = now; fresh.push(m[1]); }
+  }
+  if (fresh.length) requestAnimationFrame(() => {
+    const at = performance.timeOrigin + performance.now();
+    for (const k of fresh) seen.frame[k] = at;
+  });
+}).observe(list, {childList: true});
+return true;
+"""
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """utime + stime of a process and every descendant alive now (a browser's tree)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            total += cpu_seconds(pid)
+        except (OSError, IndexError):
+            continue
+        todo += children.get(pid, [])
+    return total
+
+
+def quantiles(values: list[float]) -> dict[str, float | None]:
+    if len(values) < 2:
+        return {"p50_ms": None, "p95_ms": None, "max_ms": None}
+    values = sorted(values)
+    q = statistics.quantiles(values, n=100)
+    return {"p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "max_ms": round(values[-1], 1)}
+
+
+def open_browsers(stack: contextlib.ExitStack, n: int, links: dict[str, str]) -> list[Any]:
+    from tests.webdriver import chrome, wait_js
+
+    drivers = []
+    for i in range(n):
+        driver = stack.enter_context(chrome(width=1200, height=900))
+        driver.set_script_timeout(30)
+        driver.get(links[("responder", "observer")[i % 2]])
+        wait_js(driver, "window.chaosLive && chaosLive.updates > 0", timeout=60)
+        assert driver.execute_script(WATCH_JS)
+        drivers.append(driver)
+    return drivers
+
+
+def run(participants: int, marks: int, every: float, idle: float,
+        browsers: int = 0) -> dict[str, Any]:
     from tests.liveclient import Participant  # the tests' client: plain HTTP, SSE parsed
+    from tests.webdriver import wait_js
 
     with tempfile.TemporaryDirectory(prefix="chaos-bench-live-") as tmp:
         env = {**os.environ, "XDG_STATE_HOME": str(Path(tmp) / "state")}
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.gameday_latency", "--serve",
                                  tmp], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 text=True, cwd=REPO, env=env)
+        stack = contextlib.ExitStack()
         try:
             assert proc.stdout is not None and proc.stdin is not None
             links = json.loads(proc.stdout.readline())
             base = links["observer"].split("?", 1)[0]
             token = {role: link.split("key=", 1)[1] for role, link in links.items()}
             roles = ["responder", "observer"]
-            clients = [Participant(base, token[roles[i % 2]]) for i in range(participants)]
+            drivers = open_browsers(stack, browsers, links)
+            clients = [Participant(base, token[roles[i % 2]])
+                       for i in range(participants - browsers)]
             streams = [c.listen(timeout=marks * every + 120) for c in clients]
             for s in streams:
                 s.__enter__()
             for s in streams:
                 s.wait_for(lambda m: m[0] == "state", timeout=30)
-            cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            drivers_pids = [d.service.process.pid for d in drivers]
+            def browsers_cpu() -> float:
+                return sum(tree_cpu_seconds(pid) for pid in drivers_pids)
+            cpu0, bcpu0, t0 = cpu_seconds(proc.pid), browsers_cpu(), time.monotonic()
             time.sleep(idle)   # connected, no one marking: the ticks and samples alone
-            idle_pct = 100 * (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0)
+            idle_wall = time.monotonic() - t0
+            idle_pct = 100 * (cpu_seconds(proc.pid) - cpu0) / idle_wall
+            idle_browsers_pct = 100 * (browsers_cpu() - bcpu0) / idle_wall
             poster = Participant(base, token["responder"])
             sent: dict[str, float] = {}
-            cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            cpu0, bcpu0, t0 = cpu_seconds(proc.pid), browsers_cpu(), time.monotonic()
             for k in range(marks):
                 note = f"bench-{k}"
                 sent[note] = time.time()
@@ -115,8 +199,28 @@ def run(participants: int, marks: int, every: float, idle: float) -> dict[str, A
             for s in streams:
                 s.wait_for(lambda m: any(e.get("note") == last
                                          for e in m[1].get("events", [])), timeout=30)
+            for d in drivers:
+                wait_js(d, f"window.benchSeen.frame[{marks - 1}]", timeout=60)
             window = time.monotonic() - t0
             cpu = cpu_seconds(proc.pid) - cpu0
+            bcpu = browsers_cpu() - bcpu0
+            page_dom: list[float] = []
+            page_frame: list[float] = []
+            page_missing = 0
+            skew_ms: list[float] = []
+            for d in drivers:
+                before = time.time()
+                seen = d.execute_script("return [window.benchSeen, Date.now(), "
+                                        "performance.timeOrigin + performance.now()];")
+                skew_ms.append(round(seen[2] - seen[1], 1))   # monotonic-from-origin vs wall
+                assert before * 1000 - 1000 < seen[1] < time.time() * 1000 + 1000
+                for k in range(marks):
+                    t_sent = sent[f"bench-{k}"] * 1000
+                    if str(k) in seen[0]["dom"]:
+                        page_dom.append(seen[0]["dom"][str(k)] - t_sent)
+                        page_frame.append(seen[0]["frame"].get(str(k), float("nan")) - t_sent)
+                    else:
+                        page_missing += 1
             latencies: list[float] = []
             missing = 0
             for s in streams:
@@ -130,20 +234,27 @@ def run(participants: int, marks: int, every: float, idle: float) -> dict[str, A
             for s in streams:
                 s.close()
         finally:
+            stack.close()   # the browsers quit first, then the server
             if proc.stdin is not None:
                 proc.stdin.close()
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100)
-    return {"participants": participants, "marks": marks, "every_s": every,
-            "deliveries": len(latencies), "missing": missing,
-            "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
-            "max_ms": round(latencies[-1], 1), "server_cpu_pct": round(100 * cpu / window, 1),
-            "idle_s": idle, "idle_cpu_pct": round(idle_pct, 1),
-            "window_s": round(window, 1)}
+    out: dict[str, Any] = {
+        "participants": participants, "browsers": browsers, "marks": marks, "every_s": every,
+        "deliveries": len(latencies), "missing": missing, **quantiles(latencies),
+        "server_cpu_pct": round(100 * cpu / window, 1),
+        "idle_s": idle, "idle_cpu_pct": round(idle_pct, 1), "window_s": round(window, 1)}
+    if browsers:
+        frames = [v for v in page_frame if v == v]   # NaN: no frame stamped yet
+        out["browser"] = {
+            "screens": len(page_dom), "missing": page_missing,
+            "dom": quantiles(page_dom), "frame": quantiles(frames),
+            "cpu_pct": round(100 * bcpu / window, 1),
+            "idle_cpu_pct": round(idle_browsers_pct, 1),
+            "clock_skew_ms": skew_ms}
+    return out
 
 
 def main() -> None:
@@ -152,6 +263,8 @@ def main() -> None:
     ap.add_argument("--marks", type=int, default=200)
     ap.add_argument("--every", type=float, default=0.1, help="seconds between marks")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--browsers", type=int, default=0,
+                    help="of the participants, this many are real headless Chromium pages")
     ap.add_argument("--idle", type=float, default=20.0,
                     help="seconds connected with no marks first (the server's CPU then)")
     ap.add_argument("--serve", metavar="DIR", help=argparse.SUPPRESS)
@@ -159,7 +272,9 @@ def main() -> None:
     if args.serve:
         serve(Path(args.serve))
         return
-    results = [run(args.participants, args.marks, args.every, args.idle)
+    if not 0 <= args.browsers <= args.participants:
+        ap.error("--browsers must be between 0 and --participants")
+    results = [run(args.participants, args.marks, args.every, args.idle, args.browsers)
                for _ in range(args.rounds)]
     for r in results:
         emit(bench="gameday_latency", **r)

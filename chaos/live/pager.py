@@ -76,6 +76,7 @@ class Forwarder:
         self.timeout = timeout
         self.sent = 0
         self.failed = 0
+        self.unrecorded: list[str] = []
         self.dropped = 0
         self._queue: queue.Queue[tuple[dict[str, Any], Record] | None] = queue.Queue(QUEUE_MAX)
         self._thread = threading.Thread(target=self._run, name="chaos-pager", daemon=True)
@@ -108,8 +109,8 @@ class Forwarder:
                 detail.update(ok=ok, http_status=code)
             try:
                 record("page_forwarded", **detail)
-            except Exception:   # the trial's timeline is closed: the count still says it
-                pass
+            except Exception as exc:   # the trial's timeline is closed: kept here instead
+                self.unrecorded.append(redact(f"{type(exc).__name__}: {exc}")[:200])
 
     def close(self, timeout: float = TIMEOUT_S + 1) -> None:
         """Send what is queued (bounded by ``timeout``), then stop."""
