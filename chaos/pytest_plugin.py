@@ -77,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.resolve() in parent.config.stash.get(_SCENARIOS, ()):
-        return ScenarioFile.from_parent(parent, path=file_path)
+        return ScenarioTestFile.from_parent(parent, path=file_path)
     return None
 
 
@@ -118,7 +118,7 @@ def chaos_run(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
     return run
 
 
-class ScenarioFile(pytest.File):
+class ScenarioTestFile(pytest.File):
     def collect(self) -> Iterator[ScenarioItem]:
         from chaos.errors import ScenarioError
         from chaos.scenario import load_scenario

@@ -83,7 +83,7 @@ def _target_name(value: Any) -> str:
 Number = Annotated[int | float, PlainValidator(_number)]
 Count = Annotated[int, PlainValidator(_count)]
 TargetName = Annotated[str, PlainValidator(_target_name)]   # a scenario target: ttd, rpo, ...
-TrialStatus = Literal["running", "completed", "aborted", "unknown"]   # unknown: reader's own
+TrialRecordStatus = Literal["running", "completed", "aborted", "unknown"]   # unknown: reader's own
 RunStatus = Literal["running", "completed", "aborted"]
 
 
@@ -218,7 +218,7 @@ class IndicatorRecord(Section):
 
 class TrialRecord(Section):
     trial: Count
-    status: TrialStatus
+    status: TrialRecordStatus
     end_reason: str | None = None
     wall_s: Number | None = None
     phase_s: Number | None = None         # the first fault, seconds after a rule evaluation tick

@@ -29,7 +29,7 @@ from chaos.errors import UsageError
 from chaos.redact import MASK, is_secret_key
 
 Loc = tuple[Any, ...]
-Part = str | int   # a mapping key, or (from ``[N]``) a list index
+PathStep = str | int   # a mapping key, or (from ``[N]``) a list index
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _REFERENCE = re.compile(rf"\$(?:(?P<dollar>\$)|\{{(?P<name>{_NAME})(?::-(?P<default>[^}}]*))?\}}"
@@ -73,7 +73,7 @@ class Override:
     """One ``--set PATH=VALUE``: the text as given, its path, and its value read as YAML."""
 
     text: str
-    path: tuple[Part, ...]
+    path: tuple[PathStep, ...]
     value: Any
 
     def covers(self, loc: Loc) -> bool:
@@ -92,7 +92,7 @@ def parse_override(text: str) -> Override:
         raise UsageError(f"--set {shown(text)}: expected KEY=VALUE, e.g. --set load.users=5")
     if not path_text.strip():
         raise UsageError(f"--set {shown(text)}: the key before '=' is empty")
-    path: list[Part] = []
+    path: list[PathStep] = []
     for segment in path_text.strip().split("."):
         match = _SEGMENT.fullmatch(segment)
         if match is None:
@@ -132,7 +132,7 @@ def apply_override(data: dict[str, Any], override: Override) -> Loc:
     """Set ``override`` in ``data`` (creating missing mappings); its location, list indexes as
     ints."""
     node: Any = data
-    loc: list[Part] = []
+    loc: list[PathStep] = []
     for i, part in enumerate(override.path):
         key = _key(node, part, tuple(loc), override)
         loc.append(key)
@@ -153,7 +153,7 @@ def apply_override(data: dict[str, Any], override: Override) -> Loc:
     return tuple(loc)
 
 
-def _key(node: Any, part: Part, loc: Loc, override: Override) -> Part:
+def _key(node: Any, part: PathStep, loc: Loc, override: Override) -> PathStep:
     where = _name(loc) or "the scenario"
     if isinstance(node, dict):
         if isinstance(part, int):

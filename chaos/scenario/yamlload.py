@@ -30,11 +30,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chaos.errors import Problem, ScenarioError
 from chaos.redact import is_secret_key
-from chaos.scenario.variables import dotted, substitute
+from chaos.scenario.variables import Loc, dotted, substitute
 from chaos.scenario.yamlguard import MAX_NODES, GuardedLoader, describe
 from chaos.userfiles import BadFile, read_text
-
-Loc = tuple[Any, ...]
 
 # A scenario is a few KB. PyYAML's pure-Python scanner needs seconds per 100 KB on a
 # busy machine, so a larger limit would let one file stall `chaos validate`.

@@ -27,14 +27,14 @@ from chaos.record import (
     InvariantResult,
     TargetResult,
     TrialRecord,
-    TrialStatus,
+    TrialRecordStatus,
 )
 from chaos.trial.context import TrialContext
 from chaos.trial.loop import Trial
 
 
 def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
-                 verify: bool = False, status: TrialStatus = "aborted") -> TrialRecord:
+                 verify: bool = False, status: TrialRecordStatus = "aborted") -> TrialRecord:
     st = trial.state
     watch = trial.watch.state
     m = metrics_mod.compute(timeline.events, st.counts,

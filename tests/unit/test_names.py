@@ -1,4 +1,5 @@
-"""One name, one concept: no two classes in chaos/ share a name, nor two modules a file name.
+"""One name, one concept: no two classes or type aliases in chaos/ share a name, nor two
+modules a file name.
 
 A reader who meets ``Lab`` or ``runs.py`` should not have to ask which one. The
 sample app (``chaos/sample/``) is a user of the engine, not part of it, and is
@@ -23,12 +24,23 @@ def engine_files(root: Path = PACKAGE) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if "sample" not in p.relative_to(root).parts)
 
 
+def type_names(tree: ast.Module) -> list[tuple[str, int]]:
+    """Every class, and every module-level alias named like a type (``TrialStatus =
+    Literal[...]``): a type alias is a concept as much as a class is."""
+    found = [(n.name, n.lineno) for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        found += [(t.id, node.lineno) for t in targets if isinstance(t, ast.Name)
+                  and t.id[:1].isupper() and not t.id.isupper()]
+    return found
+
+
 def classes_defined_twice(files: list[Path], root: Path = PACKAGE) -> dict[str, list[str]]:
     where: dict[str, list[str]] = defaultdict(list)
     for path in files:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ClassDef):
-                where[node.name].append(f"{path.relative_to(root)}:{node.lineno}")
+        for name, line in type_names(ast.parse(path.read_text(encoding="utf-8"))):
+            where[name].append(f"{path.relative_to(root)}:{line}")
     return {name: places for name, places in where.items() if len(places) > 1}
 
 
@@ -60,6 +72,9 @@ def test_no_module_file_name_is_used_twice():
 
 @pytest.mark.parametrize("files, classes, modules", [
     ({"a/x.py": "class Lab: ...", "b/y.py": "class Lab: ..."}, {"Lab"}, set()),
+    ({"a/x.py": "Status = int", "b/y.py": "class Status: ..."}, {"Status"}, set()),
+    ({"a/x.py": "MAX = 1\nLoc: type = int", "b/y.py": "MAX = 2\nLoc = str"}, {"Loc"}, set()),
+    ({"a/x.py": "def f():\n    Local = 1\n", "b/y.py": "Local = 2"}, set(), set()),
     ({"a/runs.py": "", "b/runs.py": "def f():\n    class Inner: ...\n"}, set(), {"runs.py"}),
     ({"a/base.py": "class A: ...", "b/base.py": "class B: ..."}, set(), set()),
     ({"x.py": "class Lab: ...", "sample/x.py": "class Lab: ..."}, set(), set()),
