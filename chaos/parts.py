@@ -57,6 +57,10 @@ NO_NEEDS = LabNeeds()
 Lesson = tuple[str, str]
 """A corrective measure for the post-mortem: (a short key, the sentence)."""
 
+Conflict = tuple[tuple[str | int, ...], str]
+"""A problem a part finds with the rest of its scenario: (the field's location from the
+scenario's top, e.g. ``("faults", 2, "target")``, the sentence)."""
+
 
 def code(text: Any) -> str:
     """Inline Markdown code, whatever backticks the text holds (for ``describe``)."""
@@ -77,6 +81,12 @@ class PartBase:
     def lab_needs(cls, params: Any) -> LabNeeds:
         """What the lab must provide for this part (the proxy, a small disk, backups)."""
         return NO_NEEDS
+
+    @classmethod
+    def conflicts(cls, params: Any, scenario: Any) -> list[Conflict]:
+        """What this part cannot run with in ``scenario`` (validated but for this): asked
+        at validation, so that such a scenario exits 2 before any container starts."""
+        return []
 
     @classmethod
     def lessons(cls, event: dict[str, Any]) -> list[Lesson]:
@@ -112,6 +122,9 @@ class Part(Protocol):
 
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds: ...
+
+    @classmethod
+    def conflicts(cls, params: Any, scenario: Any) -> list[Conflict]: ...
 
     @classmethod
     def describe(cls, event: dict[str, Any]) -> str | None: ...

@@ -25,7 +25,7 @@ from chaos.errors import FaultError, LabError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
 from chaos.lab.dbdisk import DISK_MOUNT
-from chaos.parts import LabNeeds
+from chaos.parts import Conflict, LabNeeds
 from chaos.registry import faults
 from chaos.scenario.base import Strict
 
@@ -59,6 +59,16 @@ class DiskFull(Fault):
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds:
         return LabNeeds(db_disk_mb=int(params.size[:-1]))
+
+    @classmethod
+    def conflicts(cls, params: Any, scenario: Any) -> list[Conflict]:
+        """A restart of the database empties its tmpfs, and the table on it with it."""
+        db = scenario.lab.db
+        return [(("faults", i, "target"), (
+                    f"'{f.type}' of the database cannot be combined with disk_full: a restart "
+                    "empties the small disk (a tmpfs) and loses the table on it"))
+                for i, f in enumerate(scenario.faults)
+                if f.type in RESTARTS_DB and getattr(f.params, "target", None) == db]
 
     # ---- helpers ------------------------------------------------------------
 
@@ -101,10 +111,6 @@ class DiskFull(Fault):
                 "disk_full: this lab was started without the small disk in the database "
                 "(filling its real volume would fill this host's disk); start the lab from "
                 "this scenario (chaos run / chaos lab up FILE) so that it is wired in")
-        for f in self.ctx.scenario.faults:
-            if f.type in RESTARTS_DB and getattr(f.params, "target", None) == lab.spec.db_service:
-                raise FaultError(f"disk_full: cannot be combined with '{f.type}' of the "
-                                 "database: a restart empties the tmpfs and loses the table on it")
         try:
             kind = self.run(["stat", "-f", "-c", "%T", DISK_MOUNT], "stat")
         except LabError as exc:

@@ -21,6 +21,7 @@ from pydantic import (
 from chaos.parts import NO_NEEDS, LabNeeds
 from chaos.registry import detectors, faults, steps
 from chaos.scenario.base import Strict, custom_error, raise_errors, suggest
+from chaos.scenario.conflicts import part_conflicts
 from chaos.scenario.contextual import base_dir
 from chaos.scenario.duration import (
     Duration,
@@ -265,6 +266,7 @@ class Scenario(Strict):
         errors += spec_errors(self.steady_state.indicators, self.prometheus_on,
                               ("steady_state",))
         errors += self._gameday_fits()
+        errors += part_conflicts(self)
         if self.recovery.trigger == "on_detect" and not self.detect:
             errors.append(custom_error(
                 ("recovery", "trigger"), "needs_detectors",
