@@ -36,6 +36,7 @@ from chaos.lab.start import start_lab
 from chaos.lab.takeover import restore_topology
 from chaos.live import Live, ServeOptions, as_gameday, open_live, with_board
 from chaos.live.blind import blind_trial
+from chaos.measure.eventkinds import Kind
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import Clock, Timeline
 from chaos.progress import QUIET_KINDS, for_terminal, format_event, progress_printer
@@ -275,7 +276,7 @@ def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
     clock = Clock()
     timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
     if blind is not None:   # the record keeps what only the facilitator may see live
-        timeline.add("blind_choice", **blind)
+        timeline.add(Kind.BLIND_CHOICE, **blind)
     display = for_terminal(opts.log, progress_printer(opts.log), format_event, scenario.time_limit,
                            url=live.url if live else None, title=f"{scenario.name} · trial {n}")
     timeline.listeners.append(lambda e: e["kind"] in QUIET_KINDS or display.event(e))

@@ -55,6 +55,7 @@ from chaos.lab.observestack import (
     route_timings,
     stack_urls,
 )
+from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds, Lesson, code
 from chaos.registry import detectors
 from chaos.scenario.base import Strict
@@ -301,10 +302,10 @@ class PrometheusAlert(Detector):
                 points = [[[round(clock.from_wall(float(ts)), 3), float(v)]
                            for ts, v in r["values"]] for r in result]
             except (OSError, ValueError, KeyError, TypeError) as exc:
-                self._event("alert_expression", end, query=shown,
+                self._event(Kind.ALERT_EXPRESSION, end, query=shown,
                             error=f"{type(exc).__name__}: {exc}"[:300])
                 continue
-            self._event("alert_expression", end, query=shown, threshold=threshold,
+            self._event(Kind.ALERT_EXPRESSION, end, query=shown, threshold=threshold,
                         series=points, labels=[r.get("metric") or {} for r in result])
 
     # ---- the thread ---------------------------------------------------------
@@ -360,14 +361,14 @@ class PrometheusAlert(Detector):
                     if self.pending_t is None:
                         self.pending_t = active
                         self._route({"alertname": rule["name"], **alert["labels"]}, None)
-                        self._event("alert_pending", active, labels=alert["labels"],
+                        self._event(Kind.ALERT_PENDING, active, labels=alert["labels"],
                                     for_s=rule.get("duration"), seen_t=round(now, 3))
                     if alert.get("state") == "firing" and self.firing_t is None:
                         last = clock.from_wall(wall_of(rule["lastEvaluation"]))
                         self.firing_t = first_tick_at_or_after(
                             active + float(rule.get("duration") or 0), last,
                             float(group.get("interval") or 0))
-                        self._event("alert_firing", self.firing_t, seen_t=round(now, 3))
+                        self._event(Kind.ALERT_FIRING, self.firing_t, seen_t=round(now, 3))
 
     def _notifications(self, answer: dict[str, Any]) -> None:
         clock = self.ctx.clock
@@ -386,7 +387,7 @@ class PrometheusAlert(Detector):
                     continue   # a page for an alert that began before the fault
                 self.fired_at = arrived
                 route = self._route(firing[0].get("labels") or {}, body.get("receiver"))
-                self._event("alert_notified", arrived, receiver=body.get("receiver"),
+                self._event(Kind.ALERT_NOTIFIED, arrived, receiver=body.get("receiver"),
                             starts_at_t=round(starts, 4), group_key=body.get("groupKey"),
                             alerts=len(firing), pending_t=self.pending_t,
                             firing_t=self.firing_t, for_s=self.rule.get("duration"),
@@ -394,7 +395,7 @@ class PrometheusAlert(Detector):
                             page=page_of(firing, "firing"))
             if resolved and self.fired_at is not None and self.resolved_t is None:
                 self.resolved_t = arrived
-                self._event("alert_resolved", arrived, receiver=body.get("receiver"),
+                self._event(Kind.ALERT_RESOLVED, arrived, receiver=body.get("receiver"),
                             page=page_of(resolved, "resolved"))
 
     def _route(self, labels: dict[str, Any], receiver: str | None) -> dict[str, Any] | None:
@@ -415,9 +416,10 @@ class PrometheusAlert(Detector):
             where = f"{target.get('labels', {}).get('job')} {target.get('scrapeUrl')}"
             if where not in self.down_targets:
                 self.down_targets.add(where)
-                self._event("scrape_target_down", now, target=where, error=target.get("lastError"))
+                self._event(Kind.SCRAPE_TARGET_DOWN, now, target=where,
+                            error=target.get("lastError"))
 
-    def _event(self, kind: str, t: float, **detail: Any) -> None:
+    def _event(self, kind: Kind, t: float, **detail: Any) -> None:
         self.ctx.timeline.add(kind, t=t, name=self.name, detector=self.type_name,
                               alert=self.params.alert, **detail)
 
@@ -434,7 +436,7 @@ class PrometheusAlert(Detector):
 
     def _went_blind(self, since: float, why: str) -> None:
         self.blind.append({"from_t": round(since, 3), "to_t": None, "reason": why})
-        self._event("alert_blind", since, reason=why)
+        self._event(Kind.ALERT_BLIND, since, reason=why)
 
     def _answered(self, t: float) -> None:
         with self._lock:
@@ -442,4 +444,4 @@ class PrometheusAlert(Detector):
             for b in self.blind:
                 if b.get("to_t") is None:
                     b["to_t"] = round(t, 3)
-                    self._event("alert_sighted", t, blind_s=round(t - b["from_t"], 3))
+                    self._event(Kind.ALERT_SIGHTED, t, blind_s=round(t - b["from_t"], 3))

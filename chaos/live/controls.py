@@ -24,6 +24,7 @@ import threading
 from typing import Any
 
 from chaos.errors import Refused, UsageError
+from chaos.measure.eventkinds import Kind
 from chaos.recover.runbook import run_steps
 from chaos.trial.recovery import RecoveryBusy
 from chaos.trial.status import TrialStatus
@@ -68,7 +69,7 @@ class Controls:
         if kind == "recovered":
             detail["premature"] = self.errors_continue()
             detail["confirmed"] = self.trial.status().confirmed
-        event: dict[str, Any] = self.trial.ctx.timeline.add("mark", **detail)
+        event: dict[str, Any] = self.trial.ctx.timeline.add(Kind.MARK, **detail)
         if kind == "end":
             self.trial.request_end()   # the loop ends; the trial reverts the faults
         return event
@@ -86,7 +87,7 @@ class Controls:
         return failing or stalled or bool(s.outside)
 
     def joined(self, name: str, role: str) -> None:
-        self.trial.ctx.timeline.add("joined", by=name, role=role)
+        self.trial.ctx.timeline.add(Kind.JOINED, by=name, role=role)
 
     def reveal(self, by: str) -> dict[str, Any]:
         """Say, on the timeline, which faults were injected, where and when (blind game day)."""
@@ -100,7 +101,7 @@ class Controls:
                        **_target(specs[e["index"]] if 0 <= e.get("index", -1) < len(specs)
                                  else None)} for e in injected]
             event: dict[str, Any] = self.trial.ctx.timeline.add(
-                "revealed", by=by, role="facilitator", faults=faults,
+                Kind.REVEALED, by=by, role="facilitator", faults=faults,
                 injected=bool(injected))
         return event
 
@@ -123,7 +124,7 @@ class Controls:
         if self.trial.status().t_fault is not None:
             raise Refused("a fault was already injected in this trial")
         self.trial.inject_now(index)
-        self.trial.ctx.timeline.add("fault_chosen", by=by, role="facilitator", index=index,
+        self.trial.ctx.timeline.add(Kind.FAULT_CHOSEN, by=by, role="facilitator", index=index,
                                     fault=self.trial.sc.faults[index].type)
         return {"index": index, "fault": self.trial.sc.faults[index].type}
 
@@ -143,7 +144,7 @@ class Controls:
                 raise Refused("another runbook step is still running")
             if not self._recovery_started:
                 self._recovery_started = True
-                self.trial.ctx.timeline.add("recovery_started", trigger="manual",
+                self.trial.ctx.timeline.add(Kind.RECOVERY_STARTED, trigger="manual",
                                             steps=len(self.steps), **({"by": by} if by else {}))
             previous = self.step_state[index]
             self.step_state[index] = "running"
@@ -163,14 +164,14 @@ class Controls:
         except Exception as exc:   # on the timeline as step_failed; people may retry
             self.step_state[index] = "failed"
             if not any(e["kind"] == "step_failed" for e in ctx.timeline.events[before:]):
-                ctx.timeline.add("step_failed", step=self.steps[index].type, index=index,
+                ctx.timeline.add(Kind.STEP_FAILED, step=self.steps[index].type, index=index,
                                  error=f"{type(exc).__name__}: {exc}")
             return
         self.step_state[index] = "done"
         with self._lock:
             if all(s == "done" for s in self.step_state) and not self._recovery_finished:
                 self._recovery_finished = True
-                ctx.timeline.add("recovery_finished")
+                ctx.timeline.add(Kind.RECOVERY_FINISHED)
 
     def steps_view(self) -> list[dict[str, Any]]:
         return [{"index": i, "step": s.type, "state": self.step_state[i],

@@ -29,9 +29,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from chaos.measure.eventkinds import Kind
 from chaos.redact import redact
 
-PAGE_KINDS = frozenset({"alert_notified", "alert_resolved"})
+PAGE_KINDS = frozenset({Kind.ALERT_NOTIFIED, Kind.ALERT_RESOLVED})
 TIMEOUT_S = 5.0
 QUEUE_MAX = 100     # pages waiting for a slow channel; beyond it, dropped and said so
 
@@ -88,7 +89,7 @@ class Forwarder:
             self._queue.put_nowait((event, record))
         except queue.Full:
             self.dropped += 1
-            record("page_forwarded", ok=False, page_t=event.get("t"),
+            record(Kind.PAGE_FORWARDED, ok=False, page_t=event.get("t"),
                    error=f"not sent: {QUEUE_MAX} pages were already waiting for the channel")
 
     def _run(self) -> None:
@@ -108,7 +109,7 @@ class Forwarder:
                 self.failed += not ok
                 detail.update(ok=ok, http_status=code)
             try:
-                record("page_forwarded", **detail)
+                record(Kind.PAGE_FORWARDED, **detail)
             except Exception as exc:   # the trial's timeline is closed: kept here instead
                 self.unrecorded.append(redact(f"{type(exc).__name__}: {exc}")[:200])
 

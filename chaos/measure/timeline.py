@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chaos.measure.eventkinds import Kind
 from chaos.redact import redact_data
 from chaos.userfiles import read_bytes
 
@@ -53,7 +54,7 @@ class Timeline:
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self.listeners: list[Any] = []
 
-    def add(self, kind: str, t: float | None = None, **detail: Any) -> dict[str, Any]:
+    def add(self, kind: Kind, t: float | None = None, **detail: Any) -> dict[str, Any]:
         t = self.clock.now() if t is None else t
         event = {"t": round(t, 4), "wall": self.clock.wall_iso(t), "kind": kind,
                  **self.defaults, **detail}
@@ -70,7 +71,7 @@ class Timeline:
         """A periodic measurement (request rate, error ratio...): file only, not an event."""
         if self._file:
             with self._lock:
-                line = json.dumps(redact_data({"kind": "sample", **self.defaults, **values}))
+                line = json.dumps(redact_data({"kind": Kind.SAMPLE, **self.defaults, **values}))
                 self._file.write(line + "\n")
                 self._file.flush()
 

@@ -25,6 +25,7 @@ from docker.errors import DockerException
 
 from chaos.errors import LabError, RecoveryError
 from chaos.lab.takeover import fence_primary, move_alias, promote_replica
+from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds, Lesson, code
 from chaos.recover.base import Step
 from chaos.recover.pitr import lsn_diff, wait_answering
@@ -121,6 +122,6 @@ class Failover(Step):
         t0 = self.ctx.clock.now()
         result = work()
         phases[name] = round(self.ctx.clock.now() - t0, 3)
-        self.ctx.timeline.add("failover_phase", t=t0, step="failover", phase=name,
+        self.ctx.timeline.add(Kind.FAILOVER_PHASE, t=t0, step="failover", phase=name,
                               took_s=phases[name])
         return result

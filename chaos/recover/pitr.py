@@ -27,6 +27,7 @@ from pydantic import AfterValidator
 from chaos.errors import LabError, RecoveryError
 from chaos.lab.pitrrestore import PitrRestore
 from chaos.lab.walarchive import RESTORE_COMMAND
+from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds, code
 from chaos.recover.base import Step
 from chaos.registry import steps
@@ -135,7 +136,7 @@ class RestorePitr(Step):
         t0 = self.ctx.clock.now()
         result = work()
         phases[name] = round(self.ctx.clock.now() - t0, 3)
-        self.ctx.timeline.add("pitr_phase", t=t0, step="restore_pitr", phase=name,
+        self.ctx.timeline.add(Kind.PITR_PHASE, t=t0, step="restore_pitr", phase=name,
                               took_s=phases[name])
         return result
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chaos.measure.eventkinds import Kind
 from chaos.measure.timeline import first_event
 from chaos.registry import Registry, detectors, faults, steps
 from chaos.report.run_files import Run
@@ -127,55 +128,74 @@ def _step_text(e: dict[str, Any], story: TrialStory) -> str:
     return f"step {n} done{took}: {step}" + (f" — {'; '.join(what)}" if what else "")
 
 
+Sentence = Callable[[dict[str, Any], "TrialStory"], str | None]
+
+
+def _silent(e: dict[str, Any], story: TrialStory) -> None:
+    """Events the timeline leaves out: step_done carries a step's duration; lag samples
+    (one a second) are on the record, and the failover step's own event says how far
+    behind the replica was; indicator readings are drawn, not told."""
+    return None
+
+
+def _impact(e: dict[str, Any], story: TrialStory) -> str:
+    value = e.get("value")
+    shown = f" (at {value:.4g})" if isinstance(value, (int, float)) else ""
+    return (f"impact: indicator {e.get('indicator', '?')} left its objective, "
+            f"{e.get('objective', '?')}{shown}")
+
+
+def _fired(e: dict[str, Any], story: TrialStory) -> str:
+    how = f" ({e['detector']})" if e.get("detector") else ""
+    return f"alert fired: {e.get('name', '?')}{how}"
+
+
+def _recovery_started(e: dict[str, Any], story: TrialStory) -> str:
+    steps = f", {e['steps']} steps" if "steps" in e else ""
+    return f"recovery started (trigger {e.get('trigger', '?')}{steps})"
+
+
+def _mark(e: dict[str, Any], story: TrialStory) -> str:
+    note = f": {redact(e['note'])}" if e.get("note") else ""
+    return f"marked by a person — {e.get('mark', 'note')}{note}"
+
+
+SENTENCES: dict[str, Sentence] = {   # keyed by Kind (a str: records hold plain strings)
+    Kind.TRIAL_STARTED: lambda e, story: f"trial {story.n} started",
+    Kind.LOAD_STARTED: lambda e, story: f"load started ({e.get('users', '?')} users)",
+    Kind.BACKUP_TAKEN: lambda e, story: (f"backup #{e.get('number', '?')} taken "
+                                         f"(took {seconds(e.get('took_s'))})"),
+    Kind.FAULT_INJECTED: lambda e, story: f"fault injected: {e.get('fault', '?')}",
+    Kind.FAULT_APPLIED: lambda e, story: f"fault took effect — {fault_line(e)}",
+    Kind.FAULT_REVERTED: lambda e, story: f"fault reverted: {e.get('fault', '?')}",
+    Kind.FAULT_REVERT_FAILED: lambda e, story: (f"fault revert FAILED: {e.get('fault', '?')} "
+                                                f"({redact(e.get('error', ''))})"),
+    Kind.DETECTOR_FIRED: _fired,
+    Kind.RECOVERY_STARTED: _recovery_started,
+    Kind.STEP_STARTED: _silent,
+    Kind.REPLICATION_LAG: _silent,
+    Kind.STEP_DONE: lambda e, story: _step_text(e, story),
+    Kind.STEP_FAILED: lambda e, story: _step_text(e, story),
+    Kind.RECOVERY_FINISHED: lambda e, story: "recovery steps finished",
+    Kind.RECOVERY_FAILED: lambda e, story: f"recovery FAILED: {redact(e.get('error', ''))}",
+    Kind.IMPACT: _impact,
+    Kind.INDICATOR_OUT: _silent,
+    Kind.INDICATOR_IN: _silent,
+    Kind.MITIGATED: lambda e, story: "every indicator back inside its objective (mitigated)",
+    Kind.RECOVERED: lambda e, story: "service restored: the steady state held for its whole window",
+    Kind.TRIAL_ENDED: lambda e, story: f"trial ended ({e.get('reason') or 'no reason recorded'})",
+    Kind.MARK: _mark,
+}
+"""The engine's own events, each with its sentence. A kind not here is told by the part
+that emitted it (its ``describe``), else generically, by its name and fields."""
+
+
 def describe(e: dict[str, Any], story: TrialStory) -> str | None:
     """A sentence for one event, or None for events the timeline leaves out."""
     kind: str = e["kind"]
-    if kind == "trial_started":
-        return f"trial {story.n} started"
-    if kind == "load_started":
-        return f"load started ({e.get('users', '?')} users)"
-    if kind == "backup_taken":
-        return f"backup #{e.get('number', '?')} taken (took {seconds(e.get('took_s'))})"
-    if kind == "fault_injected":
-        return f"fault injected: {e.get('fault', '?')}"
-    if kind == "fault_applied":
-        return f"fault took effect — {fault_line(e)}"
-    if kind == "fault_reverted":
-        return f"fault reverted: {e.get('fault', '?')}"
-    if kind == "fault_revert_failed":
-        return f"fault revert FAILED: {e.get('fault', '?')} ({redact(e.get('error', ''))})"
-    if kind == "detector_fired":
-        how = f" ({e['detector']})" if e.get("detector") else ""
-        return f"alert fired: {e.get('name', '?')}{how}"
-    if kind == "recovery_started":
-        steps = f", {e['steps']} steps" if "steps" in e else ""
-        return f"recovery started (trigger {e.get('trigger', '?')}{steps})"
-    if kind in ("step_started", "replication_lag"):
-        # step_done carries the duration; lag samples (one a second) are on the record,
-        # and the failover step's own event says how far behind the replica was.
-        return None
-    if kind in ("step_done", "step_failed"):
-        return _step_text(e, story)
-    if kind == "recovery_finished":
-        return "recovery steps finished"
-    if kind == "recovery_failed":
-        return f"recovery FAILED: {redact(e.get('error', ''))}"
-    if kind == "impact":
-        value = e.get("value")
-        shown = f" (at {value:.4g})" if isinstance(value, (int, float)) else ""
-        return (f"impact: indicator {e.get('indicator', '?')} left its objective, "
-                f"{e.get('objective', '?')}{shown}")
-    if kind in ("indicator_out", "indicator_in"):
-        return None
-    if kind == "mitigated":
-        return "every indicator back inside its objective (mitigated)"
-    if kind == "recovered":
-        return "service restored: the steady state held for its whole window"
-    if kind == "trial_ended":
-        return f"trial ended ({e.get('reason') or 'no reason recorded'})"
-    if kind == "mark":
-        note = f": {redact(e['note'])}" if e.get("note") else ""
-        return f"marked by a person — {e.get('mark', 'note')}{note}"
+    sentence = SENTENCES.get(kind)
+    if sentence is not None:
+        return sentence(e, story)
     if e.get("detector"):   # a detector's own event (an alert turning pending...)
         own = part_text(detectors, e["detector"], e)
         if own:

@@ -11,6 +11,7 @@ event carries what it needs (the WAL position replay starts from, the size).
 from __future__ import annotations
 
 from chaos.lab.walarchive import take_base_backup
+from chaos.measure.eventkinds import Kind
 from chaos.trial.context import TrialContext, Worker
 
 
@@ -26,14 +27,14 @@ class BaseBackupSchedule:
 
         def take() -> None:
             t0 = clock.now()
-            tl.add("base_backup_started", t=t0)
+            tl.add(Kind.BASE_BACKUP_STARTED, t=t0)
             try:
                 b = take_base_backup(lab)
             except Exception as exc:   # on the record; restore_pitr then says there is none
-                tl.add("base_backup_failed", error=f"{type(exc).__name__}: {exc}",
+                tl.add(Kind.BASE_BACKUP_FAILED, error=f"{type(exc).__name__}: {exc}",
                        took_s=round(clock.now() - t0, 3))
                 raise
-            tl.add("base_backup_taken", started_t=round(t0, 3),
+            tl.add(Kind.BASE_BACKUP_TAKEN, started_t=round(t0, 3),
                    took_s=round(clock.now() - t0, 3), bytes=b.bytes, start_lsn=b.start_lsn,
                    start_wal=b.start_wal)
 

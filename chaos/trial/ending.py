@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaos.measure.eventkinds import Kind
 from chaos.safety.abort import AbortWatch
 from chaos.trial.context import TrialContext
 from chaos.trial.state import TrialState
@@ -39,7 +40,7 @@ class EndPolicy:
     def abort(self, reason: str) -> None:
         """End the trial as aborted, e.g. when the run's ``--max-duration`` is spent."""
         if self.state.end_reason is None:
-            self.ctx.timeline.add("abort_condition", reason=reason)
+            self.ctx.timeline.add(Kind.ABORT_CONDITION, reason=reason)
             self.state.end_reason = f"aborted: {reason}"
 
     def check(self, now: float, faults_over: bool, recovering: bool) -> None:
@@ -71,7 +72,7 @@ class EndPolicy:
             return
         if not self.confirmed:
             self.confirmed = True
-            self.ctx.timeline.add("mitigated", t=st.steady.since)
-            self.ctx.timeline.add("recovered", t=held)
+            self.ctx.timeline.add(Kind.MITIGATED, t=st.steady.since)
+            self.ctx.timeline.add(Kind.RECOVERED, t=held)
         if not self.manual:   # on a game day the trial goes on until the facilitator ends it
             st.end_reason = "recovered"

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from chaos.faults.effect import inject_and_mark, reverted_fields
+from chaos.measure.eventkinds import Kind
 from chaos.trial.context import TrialContext, Worker
 
 
@@ -65,7 +66,7 @@ class FaultSchedule:
                 if not self.threads and not first(t):
                     return
                 self.states[i] = FaultState.INJECTING
-                self.ctx.timeline.add("fault_injected", t=t, fault=spec.type, index=i)
+                self.ctx.timeline.add(Kind.FAULT_INJECTED, t=t, fault=spec.type, index=i)
                 self.threads[i] = Worker(f"fault-{i}", partial(inject_and_mark, fault,
                                                                self.ctx.clock, t))
                 self.threads[i].start()
@@ -82,7 +83,7 @@ class FaultSchedule:
         if err is not None:
             detail["error"] = f"{type(err).__name__}: {err}"
             self.errors.append(detail["error"])
-        self.ctx.timeline.add("fault_applied", fault=fault.spec.type, index=i, **detail)
+        self.ctx.timeline.add(Kind.FAULT_APPLIED, fault=fault.spec.type, index=i, **detail)
         done = fault.instant or err is not None
         if fault.instant:
             now = self.ctx.clock.now()
@@ -97,11 +98,11 @@ class FaultSchedule:
         try:
             fault.revert()
         except Exception as exc:   # on the timeline, then up to whoever ends the trial
-            self.ctx.timeline.add("fault_revert_failed", fault=fault.spec.type, index=i,
+            self.ctx.timeline.add(Kind.FAULT_REVERT_FAILED, fault=fault.spec.type, index=i,
                                   error=f"{type(exc).__name__}: {exc}")
             raise
         if not fault.instant:
-            self.ctx.timeline.add("fault_reverted", fault=fault.spec.type, index=i,
+            self.ctx.timeline.add(Kind.FAULT_REVERTED, fault=fault.spec.type, index=i,
                                   **reverted_fields(fault, began))
 
     def finish(self) -> list[Exception]:
@@ -123,7 +124,7 @@ class FaultSchedule:
                 try:
                     fault.cleanup()
                 except Exception as exc:
-                    self.ctx.timeline.add("fault_cleanup_failed", fault=fault.spec.type, index=i,
+                    self.ctx.timeline.add(Kind.FAULT_CLEANUP_FAILED, fault=fault.spec.type, index=i,
                                           error=f"{type(exc).__name__}: {exc}")
                     errors.append(exc)
         return errors

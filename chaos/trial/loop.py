@@ -22,6 +22,7 @@ from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
 from chaos.lab.loadprocs import load_env
 from chaos.load.runner import LoadRunner, LoadSettings
+from chaos.measure.eventkinds import Kind
 from chaos.trial.basebackup import BaseBackupSchedule
 from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
@@ -111,11 +112,11 @@ class Trial:
 
     def run(self) -> TrialState:
         tl = self.ctx.timeline
-        tl.add("trial_started", scenario=self.sc.name)
+        tl.add(Kind.TRIAL_STARTED, scenario=self.sc.name)
         self.load.start()
         if self.ctx.lab is not None:
             self.ctx.lab.record_load(self.load.pids())
-        tl.add("load_started", users=self.sc.load.users)
+        tl.add(Kind.LOAD_STARTED, users=self.sc.load.users)
         self.base_backup.start()
         self.replica_lag.start()
         for d in self.detectors:
@@ -182,15 +183,15 @@ class Trial:
             self.watch.drain()
             why = self.watch.state.baseline(t, window)
         if why is None:
-            self.ctx.timeline.add("baseline_held", t=t, window_s=window)
+            self.ctx.timeline.add(Kind.BASELINE_HELD, t=t, window_s=window)
             return True
         self.state.baseline_error = why
-        self.ctx.timeline.add("baseline_failed", t=t, reason=why)
+        self.ctx.timeline.add(Kind.BASELINE_FAILED, t=t, reason=why)
         self.state.end_reason = "baseline_failed"
         return False
 
     def _impact(self, ind: Any, t: float, value: float | None) -> None:
-        self.ctx.timeline.add("impact", t=t, indicator=ind.name, type=ind.kind,
+        self.ctx.timeline.add(Kind.IMPACT, t=t, indicator=ind.name, type=ind.kind,
                               objective=ind.objective,
                               value=None if value is None else round(value, 6))
 
@@ -202,7 +203,7 @@ class Trial:
             fired = d.check(now)
             if fired is not None and self._recorded_firing.get(d.name) != fired:
                 self._recorded_firing[d.name] = fired
-                self.ctx.timeline.add("detector_fired", t=fired, name=d.name,
+                self.ctx.timeline.add(Kind.DETECTOR_FIRED, t=fired, name=d.name,
                                       detector=d.type_name)
 
     # ---- always -----------------------------------------------------------
@@ -221,7 +222,7 @@ class Trial:
         self.replica_lag.stop()
         self.backups.join()
         self.base_backup.join()
-        self.ctx.timeline.add("trial_ended", reason=self.state.end_reason or "aborted")
+        self.ctx.timeline.add(Kind.TRIAL_ENDED, reason=self.state.end_reason or "aborted")
         if errors:
             raise errors[0]
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from chaos.measure.eventkinds import Kind
 from chaos.recover.runbook import run_steps
 from chaos.trial.context import TrialContext
 from chaos.trial.state import TrialState
@@ -56,7 +57,7 @@ class Recovery:
         else:
             return
         if due:
-            self.ctx.timeline.add("recovery_started", trigger=self.spec.trigger,
+            self.ctx.timeline.add(Kind.RECOVERY_STARTED, trigger=self.spec.trigger,
                                   steps=len(self.spec.steps))
             self._start("recovery", self._runbook)
 
@@ -64,10 +65,10 @@ class Recovery:
         tl = self.ctx.timeline
         try:
             run_steps(self.spec.steps, self.ctx, self.state.t_fault)
-            tl.add("recovery_finished")
+            tl.add(Kind.RECOVERY_FINISHED)
         except Exception as exc:   # a broken step is the recovery's outcome, on the record
             self.state.recovery_error = f"{type(exc).__name__}: {exc}"
-            tl.add("recovery_failed", error=self.state.recovery_error)
+            tl.add(Kind.RECOVERY_FAILED, error=self.state.recovery_error)
 
     def _start(self, name: str, work: Callable[[], None]) -> threading.Thread:
         self.thread = threading.Thread(target=work, name=name, daemon=True)
@@ -87,14 +88,14 @@ class Recovery:
         if not self.state.aborted or not steps or self.started:
             return
         tl = self.ctx.timeline
-        tl.add("recovery_started", trigger="abort", steps=len(steps))
+        tl.add(Kind.RECOVERY_STARTED, trigger="abort", steps=len(steps))
         try:
             for index, spec in steps:  # each keeps its runbook index on the timeline
                 run_steps([spec], self.ctx, self.state.t_fault, first=index)
-            tl.add("recovery_finished")
+            tl.add(Kind.RECOVERY_FINISHED)
         except Exception as exc:  # recorded; the trial is already aborted
             self.state.recovery_error = f"{type(exc).__name__}: {exc}"
-            tl.add("recovery_failed", error=self.state.recovery_error)
+            tl.add(Kind.RECOVERY_FAILED, error=self.state.recovery_error)
 
     def join(self, timeout: float = 60) -> None:
         if self.thread is not None:

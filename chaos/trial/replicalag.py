@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 
+from chaos.measure.eventkinds import Kind
 from chaos.trial.context import TrialContext
 
 EVERY = 1.0
@@ -67,7 +68,7 @@ class ReplicaLagSampler:
                                  options="-c statement_timeout=1000") as conn:
                 rows = conn.execute(QUERY).fetchall()
         except Exception as exc:   # a primary that cannot answer is a sample, not a crash
-            tl.add("replication_lag", t=round(t, 3),
+            tl.add(Kind.REPLICATION_LAG, t=round(t, 3),
                    error=f"{type(exc).__name__}: {str(exc).strip()[:200]}")
             return
-        tl.add("replication_lag", t=round(t, 3), **lag_sample(rows))
+        tl.add(Kind.REPLICATION_LAG, t=round(t, 3), **lag_sample(rows))

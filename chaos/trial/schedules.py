@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chaos.errors import LabError
+from chaos.measure.eventkinds import Kind
 from chaos.measure.quantiles import nearest_rank
 from chaos.measure.timeline import Timeline
 from chaos.trial.context import TrialContext, Worker
@@ -79,7 +80,7 @@ class BackupSchedule:
             if ctx.backups is None:   # a trial built without a lab (tests, benchmarks)
                 raise LabError("backups need a lab")
             b = ctx.backups.take(number, ctx.clock)
-            ctx.timeline.add("backup_taken", t=b.done_t, number=number,
+            ctx.timeline.add(Kind.BACKUP_TAKEN, t=b.done_t, number=number,
                              snapshot_t=round(b.started_t, 3),
                              took_s=round(b.done_t - b.started_t, 3), bytes=b.bytes)
 
