@@ -29,11 +29,9 @@ from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError, UsageError
 from chaos.lab.amcheck import config_problems
 from chaos.lab.lab import Lab
-from chaos.lab.observestack import restart_stack
 from chaos.lab.promtool import rule_file_problems
 from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
-from chaos.lab.takeover import restore_topology
 from chaos.live import Live, ServeOptions, as_gameday, open_live, with_board
 from chaos.live.blind import blind_trial
 from chaos.measure.eventkinds import Kind
@@ -144,12 +142,9 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                 if deadline is not None and time.monotonic() >= deadline:
                     out_of_time = True
                     break
-                if golden is not None and n > 1 and lab.primary:
-                    opts.log(f"lab {lab.id}: failed over in trial {n - 1}; the primary back "
-                             f"and a fresh replica in {restore_topology(lab):.1f} s")
-                if n > 1 and lab.spec.observe:
-                    opts.log(f"lab {lab.id}: Prometheus and Alertmanager restarted afresh in "
-                             f"{restart_stack(lab):.1f} s")
+                if n > 1:
+                    for note in lab.between_trials():
+                        opts.log(note)
                 if golden is not None and n > 1:   # assigned: a field never set is not written
                     record.resets_s = [*record.resets_s,
                                        reset_database(lab, golden, scenario.lab.health_path)]

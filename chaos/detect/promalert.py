@@ -49,6 +49,7 @@ from pydantic import Field
 
 from chaos.detect.base import Detector
 from chaos.lab.amtool import route_of
+from chaos.lab.features.observability import observe_config
 from chaos.lab.observestack import (
     alertmanager_config,
     alertmanager_url,
@@ -255,7 +256,7 @@ class PrometheusAlert(Detector):
 
     def start(self) -> None:
         self.started_t = self.ctx.clock.now()
-        obs = getattr(getattr(self.ctx.lab, "spec", None), "observe", None) or {}
+        obs = observe_config(self.ctx.lab)
         if obs:
             self.am = alertmanager_config(obs.get("alertmanager_config"))
             # Until an alert is routed (at pending, then at its notification), the top

@@ -2,7 +2,7 @@
 
 Filling the database's real volume would fill the host's disk, and PostgreSQL
 PANICs when it cannot write WAL. So a lab whose scenario has ``disk_full`` gets a
-size-capped tmpfs in the db service (``chaos.lab.dbdisk``); before load starts
+size-capped tmpfs in the db service (``chaos.lab.features.dbdisk``); before load starts
 the fault moves one table and its indexes to a tablespace there, and injecting
 fills the mount with a ballast file. Extending that table's files then fails
 with an ERROR ("could not extend file ...: No space left on device") while WAL
@@ -24,7 +24,7 @@ from pydantic import Field
 from chaos.errors import FaultError, LabError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
-from chaos.lab.dbdisk import DISK_MOUNT
+from chaos.lab.features.dbdisk import DISK_MOUNT, SmallDisk
 from chaos.parts import Conflict, LabNeeds
 from chaos.registry import faults
 from chaos.scenario.base import Strict
@@ -106,7 +106,7 @@ class DiskFull(Fault):
 
     def check(self) -> None:
         lab = self.ctx.lab
-        if not lab.spec.db_disk:
+        if lab.spec.feature(SmallDisk) is None:
             raise FaultError(
                 "disk_full: this lab was started without the small disk in the database "
                 "(filling its real volume would fill this host's disk); start the lab from "
@@ -166,7 +166,8 @@ class DiskFull(Fault):
         self.fill()
         vacuum_error = self.vacuum()   # pages added between the first vacuum and the fill
         self.fill()
-        self.detail = {"table": self.params.table, "size": self.ctx.lab.spec.db_disk,
+        disk = self.ctx.lab.spec.feature(SmallDisk)
+        self.detail = {"table": self.params.table, "size": disk.size if disk else None,
                        "ballast_bytes": self.filled, "free_bytes": self.free_bytes()}
         if vacuum_error:
             self.detail["vacuum"] = vacuum_error

@@ -6,7 +6,7 @@ Two paths, chosen per host at run time (``network_path()``):
   shares the database container's network namespace (``network_mode=container:<id>``,
   ``NET_ADMIN``, labelled as the lab's). Shapes every packet the database sends.
 - ``proxy``: where the kernel has no ``sch_netem``, the lab routes the app through
-  the TCP fault proxy (``chaos/lab/faultproxy.py``, wired by ``chaos.lab.dbproxy``)
+  the TCP fault proxy (``chaos/lab/faultproxy.py``, wired by ``chaos.lab.features.dbproxy``)
   and the fault adds a toxic with Toxiproxy's semantics over its control port.
 
 ``reset`` always uses the proxy (there is no kernel primitive for it without
@@ -25,7 +25,8 @@ from pydantic import Field
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
-from chaos.lab.dbproxy import PROXY_CONTROL_PORT, PROXY_SERVICE
+from chaos.lab.features.dbproxy import PROXY_CONTROL_PORT, PROXY_SERVICE, FaultProxy
+from chaos.lab.lab import Lab
 from chaos.lab.netem import helper_tc, netem_available
 from chaos.parts import LabNeeds
 from chaos.registry import faults
@@ -57,7 +58,7 @@ class NetworkFault(Fault):
         return "proxy" if self.type_name in ALWAYS_PROXY else network_path()
 
     def check(self) -> None:
-        if self.path() == "proxy" and not self.ctx.lab.spec.db_proxy:
+        if self.path() == "proxy" and self.ctx.lab.spec.feature(FaultProxy) is None:
             raise FaultError(
                 f"{self.type_name}: this host's kernel has no sch_netem, and this lab was "
                 "started without the fault proxy between app and database; start the lab "
@@ -90,7 +91,7 @@ class NetworkFault(Fault):
             self.toxic_name = None
 
 
-def proxy_call(lab: Any, method: str, path: str, body: dict[str, Any] | None = None,
+def proxy_call(lab: Lab, method: str, path: str, body: dict[str, Any] | None = None,
                ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
     host, port = lab.published(PROXY_SERVICE, PROXY_CONTROL_PORT)
     data = json.dumps(body).encode() if body is not None else None

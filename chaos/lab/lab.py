@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,45 +27,18 @@ from chaos.errors import LabError, UsageError
 from chaos.lab import labels
 from chaos.lab.compose import Compose
 from chaos.lab.composedoc import build_image_name, built_services
-from chaos.lab.dbdisk import disk_override
-from chaos.lab.dbproxy import proxy_override
 from chaos.lab.engine import client
+from chaos.lab.feature import LabSpec, OverrideDoc
 from chaos.lab.loadprocs import LOAD_PROCS, OLD_LOAD_PIDS, record_load_pids, stop_orphan_load
-from chaos.lab.observestack import observe_override, wait_stack_ready
-from chaos.lab.replica import replica_override, setup_replica
 from chaos.lab.resources import list_resources, sweep, wait_healthy
-from chaos.lab.walarchive import prepare_archive, wal_archive_override
-from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
-from chaos.scenario.labsection import LabSection
+from chaos.lab.spec import spec_from_json, spec_to_json
+
+__all__ = ["Lab", "LabSpec", "state_root"]
 
 
 def state_root() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "chaos" / "labs"
-
-
-def _section_default(field: str) -> Any:
-    """The default of the scenario's ``lab:`` field: a lab built without a scenario
-    (``chaos lab up``) is the one a scenario gets when it leaves the field out."""
-    return LabSection.model_fields[field].default
-
-
-@dataclass
-class LabSpec:
-    compose_file: str = str(DEFAULT_COMPOSE)
-    app_service: str = _section_default("app")
-    db_service: str = _section_default("db")
-    app_port: int = _section_default("app_port")
-    db_port: int = _section_default("db_port")
-    db_user: str = _section_default("db_user")
-    db_password: str = _section_default("db_password")
-    db_name: str = _section_default("db_name")
-    db_proxy: bool = False      # route the app to the db through the fault proxy
-    db_disk: str | None = None  # size of a tmpfs mounted in the db for disk_full ("32m")
-    wal_archive_timeout: int | None = None  # seconds; WAL archiving on (lab/walarchive.py)
-    replica_sync: bool | None = None  # a streaming replica: True synchronous (lab/replica.py)
-    db_env: dict[str, str] = field(default_factory=dict)  # added to the db's environment
-    observe: dict[str, Any] | None = None  # Prometheus & co. in the lab (lab/observestack.py)
 
 
 @dataclass
@@ -99,7 +71,8 @@ class Lab:
         except (OSError, ValueError) as exc:
             raise LabError(f"no lab {lab_id!r} known here ({path}: {exc})") from exc
         try:
-            return cls(id=data["id"], spec=LabSpec(**data["spec"]), owner_pid=data["owner_pid"])
+            return cls(id=data["id"], spec=spec_from_json(data["spec"]),
+                       owner_pid=data["owner_pid"])
         except (KeyError, TypeError) as exc:   # hand-edited or written by another version
             raise UsageError(f"{path}: not a lab state file this chaos can read "
                              f"(bad or missing {exc}); `chaos lab down {lab_id}` still "
@@ -107,7 +80,7 @@ class Lab:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "project": self.project, "owner_pid": self.owner_pid,
-                "spec": asdict(self.spec)}
+                "spec": spec_to_json(self.spec)}
 
     @property
     def project(self) -> str:
@@ -131,13 +104,11 @@ class Lab:
             log(f"lab {self.id}: building {', '.join(built)} (Docker reuses cached layers)")
             self.compose.build(built, log)
         self.compose.up()
-        if self.spec.replica_sync is not None:   # the replica waits for the primary's pg_hba
-            setup_replica(self, self.spec.replica_sync)
+        for feature in self.spec.features:
+            feature.started(self)
         wait_healthy(self.id, timeout=timeout)
-        if self.spec.wal_archive_timeout:
-            prepare_archive(self)
-        if self.spec.observe:
-            wait_stack_ready(self)
+        for feature in self.spec.features:
+            feature.ready(self)
         return time.monotonic() - t0
 
     def down(self) -> list[str]:
@@ -153,7 +124,8 @@ class Lab:
         sweep(self.id)
         for f in ("override.yml", "lab.json", LOAD_PROCS, OLD_LOAD_PIDS):
             (self.state_dir / f).unlink(missing_ok=True)
-        shutil.rmtree(self.state_dir / "observe", ignore_errors=True)
+        for feature in self.spec.features:
+            feature.down(self)
         try:
             self.state_dir.rmdir()
         except OSError:
@@ -161,6 +133,11 @@ class Lab:
         if errors and list_resources(self.id):
             raise LabError("; ".join(errors + notes))
         return notes
+
+    def between_trials(self) -> list[str]:
+        """Before trial 2, 3...: each feature puts its part of the lab back; lines for
+        the log."""
+        return [note for f in self.spec.features if (note := f.between_trials(self))]
 
     def record_load(self, pids: list[int]) -> None:
         """Remember the load processes of this lab (see chaos/lab/loadprocs.py)."""
@@ -229,16 +206,9 @@ class Lab:
                 override["volumes"][name] = {"labels": tags}
         if not override["volumes"]:
             del override["volumes"]
-        if self.spec.db_proxy:
-            proxy_override(override, self.spec, tags)
-        if self.spec.db_disk:
-            disk_override(override, self.spec, tags)
-        if self.spec.wal_archive_timeout:
-            wal_archive_override(override, base, self.spec, tags)
-        if self.spec.replica_sync is not None:
-            replica_override(override, base, self.spec, tags)
-        if self.spec.observe:
-            observe_override(override, base, self.spec, tags, self.state_dir)
+        doc = OverrideDoc(override, base, self.spec, tags, self.state_dir)
+        for feature in self.spec.features:
+            feature.override(doc)
         if self.spec.db_env:
             db = override["services"].setdefault(self.spec.db_service, {"labels": tags})
             # "$" escaped: compose would interpolate it in the override file.

@@ -18,7 +18,7 @@ from docker.models.containers import Container
 from chaos.errors import FaultError
 from chaos.lab import labels
 from chaos.lab.engine import client
-from chaos.lab.lab import Lab
+from chaos.lab.feature import LabHandle
 from chaos.lab.recipes import HELPER_IMAGE
 
 PROBE_LABEL = "probe"
@@ -43,7 +43,7 @@ def netem_available() -> bool:
     return code == 0
 
 
-def interfaces(lab: Lab, db: Container) -> list[str]:
+def interfaces(lab: LabHandle, db: Container) -> list[str]:
     code, out = _run(["ip", "-o", "link", "show"], lab.id, f"container:{db.id}")
     if code != 0:
         raise FaultError(f"cannot list the database's interfaces: {out[-300:]}")
@@ -52,7 +52,7 @@ def interfaces(lab: Lab, db: Container) -> list[str]:
     return [n for n in names if n != "lo"]
 
 
-def helper_tc(lab: Lab, args: list[str]) -> list[str]:
+def helper_tc(lab: LabHandle, args: list[str]) -> list[str]:
     """``tc qdisc <args[0]> dev <each> root <args[1:]>`` on every interface of the db."""
     db = lab.container(lab.spec.db_service)
     done: list[str] = []

@@ -36,8 +36,10 @@ from typing import Any
 import yaml
 
 from chaos.errors import LabError
+from chaos.lab.feature import LabHandle, LabSpec
 from chaos.lab.imagenames import ImageNames
 from chaos.lab.observeimages import observe_components
+from chaos.scenario.observesection import PrometheusSection
 
 PROMETHEUS = "chaos-prometheus"
 ALERTMANAGER = "chaos-alertmanager"
@@ -57,7 +59,7 @@ def prom_duration(seconds: float) -> str:
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
-def observe_spec(prom: Any) -> dict[str, Any]:
+def observe_spec(prom: PrometheusSection) -> dict[str, Any]:
     """The ``observe.prometheus`` section as the lab keeps it (plain data, in lab.json)."""
     return {"scrape_interval": prom.scrape_interval,
             "evaluation_interval": prom.evaluation_interval,
@@ -81,7 +83,7 @@ def rule_file_names(files: list[str]) -> list[str]:
     return names
 
 
-def prometheus_config(obs: dict[str, Any], spec: Any) -> dict[str, Any]:
+def prometheus_config(obs: dict[str, Any], spec: LabSpec) -> dict[str, Any]:
     jobs = [{"job_name": t["job"], "metrics_path": t["path"],
              "static_configs": [{"targets": [f"{t['service']}:{t['port']}"]}]}
             for t in obs["targets"]]
@@ -126,7 +128,7 @@ def route_timings(am: dict[str, Any]) -> dict[str, str]:
     return {k: str(route.get(k, v)) for k, v in AM_DEFAULTS.items()}
 
 
-def write_configs(state_dir: Path, obs: dict[str, Any], spec: Any) -> Path:
+def write_configs(state_dir: Path, obs: dict[str, Any], spec: LabSpec) -> Path:
     """prometheus.yml, alertmanager.yml, the rule files and the receiver, in one directory."""
     d = state_dir / "observe"
     (d / "rules").mkdir(parents=True, exist_ok=True)
@@ -165,9 +167,8 @@ def receiver_image(names: ImageNames | None = None) -> str:
     return names.pybase if get(engine(None), names.pybase) is not None else names.app_base
 
 
-def observe_override(override: dict[str, Any], base: dict[str, Any], spec: Any,
-                     tags: dict[str, str], state_dir: Path) -> None:
-    obs = spec.observe
+def observe_override(override: dict[str, Any], base: dict[str, Any], spec: LabSpec,
+                     tags: dict[str, str], state_dir: Path, obs: dict[str, Any]) -> None:
     conf = write_configs(state_dir, obs, spec)
     parts = observe_components()
     mount = [f"{conf}:{CONFIG_MOUNT}:ro"]
@@ -207,19 +208,19 @@ def observe_override(override: dict[str, Any], base: dict[str, Any], spec: Any,
 # --------------------------------------------------------------------------- addresses
 
 
-def stack_urls(lab: Any) -> tuple[str, str]:
+def stack_urls(lab: LabHandle) -> tuple[str, str]:
     """Prometheus's and the receiver's base URLs on 127.0.0.1."""
     host, port = lab.published(PROMETHEUS, PROM_PORT)
     rhost, rport = lab.published(RECEIVER, RECEIVER_PORT)
     return f"http://{host}:{port}", f"http://{rhost}:{rport}"
 
 
-def alertmanager_url(lab: Any) -> str:
+def alertmanager_url(lab: LabHandle) -> str:
     host, port = lab.published(ALERTMANAGER, AM_PORT)
     return f"http://{host}:{port}"
 
 
-def wait_stack_ready(lab: Any, timeout: float = 60) -> float:
+def wait_stack_ready(lab: LabHandle, timeout: float = 60) -> float:
     """Until Prometheus and Alertmanager say ready and the receiver answers; seconds."""
     t0 = time.monotonic()
     prom, receiver = stack_urls(lab)
@@ -241,7 +242,7 @@ def wait_stack_ready(lab: Any, timeout: float = 60) -> float:
     return time.monotonic() - t0
 
 
-def restart_stack(lab: Any) -> float:
+def restart_stack(lab: LabHandle) -> float:
     """Between trials: Prometheus, Alertmanager and the receiver start afresh (their
     data is on tmpfs), so no trial's alert sees the last one's errors in its windows
     or inherits its firing state; seconds, until ready again."""

@@ -17,11 +17,11 @@ put that WAL back into ``pg_wal``, write the recovery settings into
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from chaos.errors import LabError
 from chaos.lab import labels
 from chaos.lab.engine import client
+from chaos.lab.lab import Lab
 from chaos.lab.walarchive import BASE_DIR, PITR_MOUNT, client_env
 
 # Runs in the helper; the data directory and the settings arrive in its environment.
@@ -53,7 +53,7 @@ def recovery_conf(settings: dict[str, str]) -> str:
 
 
 class PitrRestore:
-    def __init__(self, lab: Any) -> None:
+    def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self.container = lab.container(lab.spec.db_service)
 
@@ -64,6 +64,8 @@ class PitrRestore:
         c = self.container
         c.reload()
         env = dict(e.split("=", 1) for e in c.attrs["Config"].get("Env") or [] if "=" in e)
+        if c.image is None or c.image.id is None or c.id is None:
+            raise LabError("the database container has no image left to restore with")
         helper = client().containers.run(
             c.image.id, entrypoint=["sh", "-c", RESTORE_SCRIPT], user="root",
             volumes_from=[c.id], network_mode="none", detach=True,
@@ -93,7 +95,7 @@ class PitrRestore:
             code, out = c.exec_run(["psql", "-qAt", "-c", "SELECT pg_is_in_recovery(), "
                                     "pg_current_wal_lsn()"], environment=env) \
                 if c.status == "running" else (1, b"")
-            line = (out or b"").decode(errors="replace").strip()
+            line = (out if isinstance(out, bytes) else b"").decode(errors="replace").strip()
             if code == 0 and line.startswith("f|"):
                 self._reset_settings(env)
                 return line.split("|", 1)[1]

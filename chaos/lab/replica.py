@@ -25,7 +25,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from docker.models.containers import Container
+
 from chaos.errors import LabError
+from chaos.lab.feature import LabHandle, LabSpec
 from chaos.lab.walarchive import client_env, db_command, exec_in
 
 REPLICA_VOLUME = "chaos-replica"
@@ -64,7 +67,7 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in env.items()}
 
 
-def replica_override(override: dict[str, Any], base: dict[str, Any], spec: Any,
+def replica_override(override: dict[str, Any], base: dict[str, Any], spec: LabSpec,
                      tags: dict[str, str]) -> None:
     """Add the replica service and its volume to the lab's override file."""
     services = base.get("services") or {}
@@ -106,11 +109,11 @@ def replica_override(override: dict[str, Any], base: dict[str, Any], spec: Any,
     override.setdefault("volumes", {})[REPLICA_VOLUME] = {"labels": tags}
 
 
-def psql(container: Any, spec: Any, sql: str, what: str) -> str:
+def psql(container: Container, spec: LabSpec, sql: str, what: str) -> str:
     return exec_in(container, ["psql", "-qAtX", "-c", sql], what, env=client_env(spec)).strip()
 
 
-def wait_running(lab: Any, service: str, timeout: float) -> Any:
+def wait_running(lab: LabHandle, service: str, timeout: float) -> Container:
     """Until the service's container is running and its server answers a query."""
     deadline = time.monotonic() + timeout
     while True:
@@ -129,7 +132,7 @@ def wait_running(lab: Any, service: str, timeout: float) -> Any:
         time.sleep(0.25)
 
 
-def hba_method(container: Any, spec: Any) -> str:
+def hba_method(container: Container, spec: LabSpec) -> str:
     """The method the primary already asks of remote clients: the replica uses it too."""
     found = psql(container, spec, "SELECT auth_method FROM pg_hba_file_rules WHERE type = 'host'"
                  " AND 'all' = ANY(database) ORDER BY line_number DESC LIMIT 1",
@@ -137,7 +140,7 @@ def hba_method(container: Any, spec: Any) -> str:
     return found or "md5"
 
 
-def prepare_primary(lab: Any, timeout: float = 120) -> None:
+def prepare_primary(lab: LabHandle, timeout: float = 120) -> None:
     """Let replication connections from the lab network in (idempotent)."""
     spec = lab.spec
     c = wait_running(lab, spec.db_service, timeout)
@@ -148,7 +151,7 @@ def prepare_primary(lab: Any, timeout: float = 120) -> None:
     psql(c, spec, "SELECT pg_reload_conf()", "reloading the primary")
 
 
-def wait_streaming(lab: Any, synchronous: bool, timeout: float = 120) -> None:
+def wait_streaming(lab: LabHandle, synchronous: bool, timeout: float = 120) -> None:
     """Until the primary sees the replica streaming (and, if asked, as its sync standby)."""
     spec = lab.spec
     c = lab.container(spec.db_service)
@@ -169,7 +172,7 @@ def wait_streaming(lab: Any, synchronous: bool, timeout: float = 120) -> None:
                    f"{timeout:.0f} s (pg_stat_replication: {seen or 'no row'})")
 
 
-def setup_replica(lab: Any, synchronous: bool) -> None:
+def setup_replica(lab: LabHandle, synchronous: bool) -> None:
     """After ``compose up``: primary prepared, replica cloned, streaming."""
     prepare_primary(lab)
     wait_running(lab, replica_service(lab.spec.db_service), timeout=300)

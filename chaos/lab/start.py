@@ -29,9 +29,8 @@ def start_lab(spec: LabSpec, owner_pid: int | None,
     for stale in stale_labs():
         log(f"warning: lab {stale} is left over from a process that is gone; "
             f"`chaos lab down --stale` removes it")
-    if spec.observe:
-        from chaos.lab.observeimages import ensure_observe_image
-        ensure_observe_image(log=log)      # built once: a no-op when it is up to date
+    for feature in spec.features:
+        feature.prepare(log)               # an image it needs, built once
     lab = Lab.create(spec, owner_pid=owner_pid)
     try:
         with interruptible():

@@ -15,16 +15,16 @@ moves with it (Docker picks a new one), so ``lab.db_dsn`` follows ``lab.primary`
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from docker.errors import APIError, NotFound
 
 from chaos.errors import LabError
 from chaos.lab.engine import client
+from chaos.lab.feature import LabHandle
 from chaos.lab.replica import psql, replica_service, setup_replica, wait_running
 
 
-def fence_primary(lab: Any) -> list[str]:
+def fence_primary(lab: LabHandle) -> list[str]:
     """Kill the old primary and take it off its networks, so that it can never take a
     write again, whatever restarts it later; returns the networks it was on."""
     c = lab.container(lab.spec.db_service)
@@ -43,7 +43,7 @@ def fence_primary(lab: Any) -> list[str]:
     return networks
 
 
-def promote_replica(lab: Any, timeout: float = 60) -> dict[str, str]:
+def promote_replica(lab: LabHandle, timeout: float = 60) -> dict[str, str]:
     """``pg_promote()`` on the replica; the WAL position it had replayed, and its own
     position once it accepts writes."""
     spec = lab.spec
@@ -61,7 +61,7 @@ def promote_replica(lab: Any, timeout: float = 60) -> dict[str, str]:
     return {"replayed_lsn": replayed, "promoted_lsn": now}
 
 
-def move_alias(lab: Any, networks: list[str]) -> None:
+def move_alias(lab: LabHandle, networks: list[str]) -> None:
     """The db service's name, on every network the old primary was on, to the replica."""
     db, replica = lab.spec.db_service, replica_service(lab.spec.db_service)
     c = lab.container(replica)
@@ -74,7 +74,7 @@ def move_alias(lab: Any, networks: list[str]) -> None:
         net.connect(c, aliases=[db, replica])
 
 
-def restore_topology(lab: Any, timeout: float = 300) -> float:
+def restore_topology(lab: LabHandle, synchronous: bool, timeout: float = 300) -> float:
     """After a failover: the db service is the primary again, on its networks under its
     name, and the replica is cloned afresh from it (its old data diverged at the
     promotion); returns the seconds it took."""
@@ -111,5 +111,5 @@ def restore_topology(lab: Any, timeout: float = 300) -> float:
     psql(primary, spec, "ALTER SYSTEM RESET synchronous_standby_names", "resetting sync")
     psql(primary, spec, "SELECT pg_reload_conf()", "reloading the primary")
     lab.compose.up(services=[replica])
-    setup_replica(lab, bool(spec.replica_sync))
+    setup_replica(lab, synchronous)
     return round(time.monotonic() - t0, 3)

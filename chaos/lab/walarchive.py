@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaos.errors import LabError
+from chaos.lab.feature import LabHandle, LabSpec
 
 PITR_VOLUME = "chaos-pitr"
 PITR_MOUNT = "/var/lib/chaos-pitr"
@@ -56,12 +57,11 @@ def db_command(service: Any, db_service: str) -> list[str]:
                    "to it; give it `command: postgres ...` or leave the command out")
 
 
-def wal_archive_override(override: dict[str, Any], base: dict[str, Any], spec: Any,
-                         tags: dict[str, str]) -> None:
+def wal_archive_override(override: dict[str, Any], base: dict[str, Any], spec: LabSpec,
+                         tags: dict[str, str], timeout_s: int) -> None:
     service = (base.get("services") or {}).get(spec.db_service)
     db = override["services"].setdefault(spec.db_service, {"labels": tags})
-    db["command"] = db_command(service, spec.db_service) + archive_settings(
-        spec.wal_archive_timeout)
+    db["command"] = db_command(service, spec.db_service) + archive_settings(timeout_s)
     # Compose merges a service's volumes by their path in the container.
     db.setdefault("volumes", []).append(f"{PITR_VOLUME}:{PITR_MOUNT}")
     override.setdefault("volumes", {})[PITR_VOLUME] = {"labels": tags}
@@ -77,12 +77,12 @@ def exec_in(container: Any, argv: list[str], what: str, env: dict[str, str] | No
     return text
 
 
-def client_env(spec: Any) -> dict[str, str]:
+def client_env(spec: LabSpec) -> dict[str, str]:
     return {"PGPASSWORD": spec.db_password, "PGUSER": spec.db_user,
             "PGDATABASE": spec.db_name, "PGPORT": str(spec.db_port), "PGHOST": SOCKET_DIR}
 
 
-def prepare_archive(lab: Any) -> None:
+def prepare_archive(lab: LabHandle) -> None:
     """Once the lab is up: give the archive to the server's user, then wake the server.
 
     A new volume is root's, so the first archive attempts fail (the server retries
@@ -106,7 +106,7 @@ class BaseBackup:
 _START = re.compile(r"START WAL LOCATION: ([0-9A-F]+/[0-9A-F]+) \(file ([0-9A-F]{24})\)")
 
 
-def take_base_backup(lab: Any) -> BaseBackup:
+def take_base_backup(lab: LabHandle) -> BaseBackup:
     """``pg_basebackup`` (plain format, WAL streamed) into the archive volume, replacing
     the previous one; archived segments older than it are removed (pg_archivecleanup)."""
     c = lab.container(lab.spec.db_service)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from typing import Any
 
-from chaos.recover.backups import BackupStore
+from chaos.lab.lab import Lab
+from chaos.recover.backups import Backup, BackupStore
 
 
-def reset_database(lab: Any, golden: Any, health_path: str | None) -> float:
+def reset_database(lab: Lab, golden: Backup, health_path: str | None) -> float:
     """Put the database back as it was before trial 1; returns the seconds it took."""
     t0 = time.monotonic()
     BackupStore(lab).restore(golden)

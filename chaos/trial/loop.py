@@ -20,16 +20,15 @@ from typing import Any
 
 from chaos.detect.build import build_detectors
 from chaos.faults.build import build_fault
+from chaos.lab.feature import TrialTools, TrialWorker
 from chaos.lab.loadprocs import load_env
 from chaos.load.runner import LoadRunner, LoadSettings
 from chaos.measure.eventkinds import Kind
-from chaos.trial.basebackup import BaseBackupSchedule
 from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
 from chaos.trial.faults import FaultSchedule
 from chaos.trial.indicatorwatch import IndicatorWatch
 from chaos.trial.recovery import Recovery
-from chaos.trial.replicalag import ReplicaLagSampler
 from chaos.trial.schedules import BackupSchedule, Sampler
 from chaos.trial.state import TrialState
 from chaos.trial.status import FaultView, IndicatorView, TrialStatus
@@ -58,8 +57,7 @@ class Trial:
         self.ending.time_limit += phase_s   # the trial keeps its whole time after the fault
         self.sampler = Sampler(ctx.timeline)
         self.backups = BackupSchedule(self.sc.backups.every if self.sc.backups else None, ctx)
-        self.base_backup = BaseBackupSchedule(ctx)   # with lab.wal_archive only
-        self.replica_lag = ReplicaLagSampler(ctx)    # with lab.replica only
+        self.lab_workers = lab_workers(ctx)   # the lab's features' (base backup, lag...)
         self.load = LoadRunner(ctx.app_url, load_settings(self.sc), ctx.workdir,
                                env=load_env(ctx.lab.id) if ctx.lab is not None else None)
 
@@ -117,8 +115,8 @@ class Trial:
         if self.ctx.lab is not None:
             self.ctx.lab.record_load(self.load.pids())
         tl.add(Kind.LOAD_STARTED, users=self.sc.load.users)
-        self.base_backup.start()
-        self.replica_lag.start()
+        for worker in self.lab_workers:
+            worker.start()
         for d in self.detectors:
             d.start()
         self.watch.start()
@@ -219,12 +217,21 @@ class Trial:
         for d in self.detectors:
             d.stop()
         self.recovery.join()
-        self.replica_lag.stop()
+        for worker in self.lab_workers:
+            worker.stop()
         self.backups.join()
-        self.base_backup.join()
         self.ctx.timeline.add(Kind.TRIAL_ENDED, reason=self.state.end_reason or "aborted")
         if errors:
             raise errors[0]
+
+
+def lab_workers(ctx: TrialContext) -> list[TrialWorker]:
+    """What the lab's features do during a trial, on their own threads."""
+    lab = ctx.lab
+    if lab is None:
+        return []
+    tools = TrialTools(timeline=ctx.timeline, clock=ctx.clock, db_dsn=lambda: ctx.db_dsn)
+    return [w for f in lab.spec.features if (w := f.trial_worker(lab, tools)) is not None]
 
 
 def load_settings(sc: Any) -> LoadSettings:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import time
 
 from chaos.detect.promalert import get_json, wall_of
+from chaos.lab.feature import LabHandle
 from chaos.lab.observestack import stack_urls
 from chaos.measure.timeline import Clock
 
 NEVER = "0001-01-01"      # Prometheus's lastEvaluation before a group's first evaluation
 
 
-def evaluation_tick(lab: object, timeout: float = 20.0) -> tuple[float, float] | None:
+def evaluation_tick(lab: LabHandle, timeout: float = 20.0) -> tuple[float, float] | None:
     """(wall-clock instant of a rule evaluation, the group's interval), or None when no
     rule group is evaluated within ``timeout`` (no rule files, or Prometheus not up)."""
     deadline = time.monotonic() + timeout

@@ -12,6 +12,8 @@ import yaml
 
 from chaos.faults.network import proxy_call
 from chaos.lab.engine import client
+from chaos.lab.features.dbdisk import SmallDisk
+from chaos.lab.features.dbproxy import FaultProxy
 from chaos.lab.lab import Lab, LabSpec
 from chaos.lab.resources import wait_healthy
 from chaos.measure import metrics
@@ -68,7 +70,7 @@ def run_trial(lab: Lab, doc: dict[str, Any], tmp: Path, on_tick=None) -> dict[st
 
 def start_lab() -> Lab:
     # Every optional wiring, so that every fault can run: the proxy and the small disk.
-    lab = Lab.create(LabSpec(db_proxy=True, db_disk="32m"), owner_pid=os.getpid())
+    lab = Lab.create(LabSpec(features=(FaultProxy(), SmallDisk("32m"))), owner_pid=os.getpid())
     try:
         lab.up()
     except BaseException:

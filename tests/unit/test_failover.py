@@ -10,12 +10,12 @@ import yaml
 
 from chaos import sample
 from chaos.errors import LabError
+from chaos.lab.features.replication import Replica, lag_sample
 from chaos.lab.lab import Lab, LabSpec
 from chaos.lab.replica import CLONE_SCRIPT, REPLICA_VOLUME, STANDBY_NAME, replica_override
 from chaos.lab.spec import lab_spec
 from chaos.recover.failover import Failover, FailoverParams, fault_lsn, lag_before
 from chaos.scenario import Scenario
-from chaos.trial.replicalag import lag_sample
 
 
 def scenario(lab: dict[str, object] | None = None) -> Scenario:
@@ -29,9 +29,9 @@ def scenario(lab: dict[str, object] | None = None) -> Scenario:
 def test_failover_needs_a_replica_in_the_lab():
     with pytest.raises(ValueError, match="replica: true"):
         scenario()
-    assert lab_spec(scenario({"replica": True})).replica_sync is False
-    assert lab_spec(scenario({"replica": {"synchronous": True}})).replica_sync is True
-    assert lab_spec(scenario({"replica": {}})).replica_sync is False
+    assert lab_spec(scenario({"replica": True})).feature(Replica) == Replica(synchronous=False)
+    assert lab_spec(scenario({"replica": {"synchronous": True}})).feature(Replica) == Replica(True)
+    assert lab_spec(scenario({"replica": {}})).feature(Replica) == Replica(False)
     with pytest.raises(ValueError, match="synchronus"):
         scenario({"replica": {"synchronus": True}})
 
@@ -41,7 +41,7 @@ def test_a_lab_without_replica_has_none():
         "name": "plain", "lab": sample.lab(replica=False), "load": sample.load(1),
         "faults": [{"type": "kill", "target": "db", "at": "1s"}],
         "recovery": {"trigger": "at", "at": "2s", "steps": [{"restart": "db"}]}})
-    assert sc.lab.replica is None and lab_spec(sc).replica_sync is None
+    assert sc.lab.replica is None and lab_spec(sc).feature(Replica) is None
 
 
 def test_failover_params():
@@ -51,7 +51,8 @@ def test_failover_params():
 
 def test_override_adds_a_labelled_replica_on_the_db_image(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    lab = Lab.create(LabSpec(replica_sync=True, db_password="pa$s"), owner_pid=1)
+    spec = LabSpec(features=(Replica(synchronous=True),), db_password="pa$s")
+    lab = Lab.create(spec, owner_pid=1)
     doc = yaml.safe_load((lab.state_dir / "override.yml").read_text())
     base = yaml.safe_load(Path(lab.spec.compose_file).read_text())
     rep = doc["services"]["db-replica"]
@@ -82,7 +83,7 @@ def test_the_clone_script_is_valid_shell():
 
 
 def test_override_keeps_the_users_command_entrypoint_and_list_environment():
-    spec = LabSpec(replica_sync=False)
+    spec = LabSpec(features=(Replica(),))
     base = {"services": {"db": {"image": "postgres:16", "entrypoint": "my-entry.sh",
                                 "command": "postgres -c shared_buffers=64MB",
                                 "environment": ["POSTGRES_PASSWORD=x", "PGDATA=/pg"],
@@ -99,9 +100,9 @@ def test_override_keeps_the_users_command_entrypoint_and_list_environment():
 def test_override_refuses_a_db_without_an_image():
     with pytest.raises(LabError, match="no image"):
         replica_override({"services": {}}, {"services": {"db": {"build": "."}}},
-                         LabSpec(replica_sync=False), {})
+                         LabSpec(features=(Replica(),)), {})
     with pytest.raises(LabError, match="no service"):
-        replica_override({"services": {}}, {"services": {}}, LabSpec(replica_sync=False), {})
+        replica_override({"services": {}}, {"services": {}}, LabSpec(features=(Replica(),)), {})
 
 
 def test_lag_samples():

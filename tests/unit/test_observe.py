@@ -18,6 +18,8 @@ from pydantic import ValidationError
 
 from chaos import sample
 from chaos.detect.promalert import PrometheusAlert, first_tick_at_or_after, wall_of
+from chaos.lab.feature import LabSpec
+from chaos.lab.features.observability import ObserveStack
 from chaos.lab.observestack import (
     RECEIVER_URL,
     alertmanager_config,
@@ -172,7 +174,7 @@ def test_prometheus_configuration(tmp_path):
     obs = {"scrape_interval": 15.0, "evaluation_interval": 0.5, "postgres_exporter": True,
            "targets": [{"service": "app", "port": 8080, "path": "/m", "job": "shop"}],
            "rule_files": ["/a/rules.yml", "/b/rules.yml"]}
-    conf = prometheus_config(obs, None)
+    conf = prometheus_config(obs, LabSpec())
     assert conf["global"] == {"scrape_interval": "15s", "evaluation_interval": "500ms"}
     assert conf["rule_files"] == ["/etc/chaos-observe/rules/0-rules.yml",
                                   "/etc/chaos-observe/rules/1-rules.yml"]
@@ -416,7 +418,7 @@ def test_the_notification_records_the_group_wait_of_the_route_it_took(tmp_path, 
     obs = {"alertmanager_config": str(tmp_path / "am.yml"), "scrape_interval": 15.0,
            "evaluation_interval": 15.0}
     ctx = SimpleNamespace(clock=clock, timeline=tl, lab=SimpleNamespace(
-        spec=SimpleNamespace(observe=obs)))
+        spec=LabSpec(features=(ObserveStack(config=obs),))))
     d = PrometheusAlert("page", PrometheusAlert.Params(alert="A", every=0.05), ctx)
     d.urls = (stack.url, stack.url, stack.url)
     d.reset(0.0)

@@ -9,6 +9,7 @@ import yaml
 
 from chaos import sample
 from chaos.errors import LabError
+from chaos.lab.features.walarchiving import WalArchive
 from chaos.lab.lab import Lab, LabSpec
 from chaos.lab.pitrrestore import recovery_conf
 from chaos.lab.spec import lab_spec
@@ -44,12 +45,12 @@ def test_restore_pitr_needs_wal_archiving_in_the_lab():
         scenario()
     sc = scenario({"wal_archive": True})
     assert sc.lab.wal_archive is not None and sc.lab.wal_archive.timeout_s == 1
-    assert lab_spec(sc).wal_archive_timeout == 1
+    assert lab_spec(sc).feature(WalArchive) == WalArchive(timeout_s=1)
 
 
 def test_archive_timeout_is_whole_seconds_at_least_one():
     sc = scenario({"wal_archive": {"archive_timeout": "1500ms"}})
-    assert lab_spec(sc).wal_archive_timeout == 2
+    assert lab_spec(sc).feature(WalArchive) == WalArchive(timeout_s=2)
     with pytest.raises(ValueError, match="archive_tiemout"):
         scenario({"wal_archive": {"archive_tiemout": "1s"}})
 
@@ -112,7 +113,8 @@ def test_db_command():
 
 def test_override_archives_into_a_labelled_volume(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    lab = Lab.create(LabSpec(wal_archive_timeout=1, db_env={"SEED_ROWS": "5$"}), owner_pid=1)
+    spec = LabSpec(features=(WalArchive(timeout_s=1),), db_env={"SEED_ROWS": "5$"})
+    lab = Lab.create(spec, owner_pid=1)
     doc = yaml.safe_load((lab.state_dir / "override.yml").read_text())
     db = doc["services"]["db"]
     assert db["command"][0] == "postgres" and "archive_mode=on" in db["command"]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from chaos import run as run_mod
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
 from chaos.history import scan
+from chaos.lab.feature import LabSpec
 from chaos.record import SCHEMA_VERSION, RunRecord, TrialRecord
 from chaos.recordfile import load_result
 from chaos.report import render_all
@@ -65,7 +66,8 @@ def played(tmp_path, monkeypatch):
     """run(interrupt=False) -> the run directory of a played-back run."""
     downs = []
     lab = SimpleNamespace(id="fake0001", project="chaos-fake0001", app_url="http://127.0.0.1:9",
-                          db_dsn="", down=lambda: downs.append(True) or [])
+                          db_dsn="", down=lambda: downs.append(True) or [], spec=LabSpec(),
+                          between_trials=lambda: [])
     monkeypatch.setattr(run_mod, "start_lab", lambda spec, owner_pid, log: lab)
     monkeypatch.setattr(run_mod, "Trial", PlayedTrial)
     scenario = tmp_path / "played.yaml"
