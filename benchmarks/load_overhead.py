@@ -7,10 +7,10 @@ Two cases, one for each of the issue's targets, run on the same lab:
 - ``locustfile``: the sample shop's own locustfile (``compose/locustfile.py``)
   with its think time set to ``--wait`` (0: saturating). Bare Locust runs it
   alone; chaos runs it unchanged with its per-request stream attached, as
-  ``LoadRunner`` builds it: ``-f shop.py,chaos/load/listener.py``.
+  ``LoadRunner`` builds it: ``-f shop.py,chaos/load/proc/listener.py``.
   Target: chaos ≥ 0.9× bare.
 - ``declared``: the shop's two requests declared as in a scenario (a
-  ``RequestSpec`` each) and run by ``chaos/load/declared.py`` plus the
+  ``RequestSpec`` each) and run by ``chaos/load/proc/declared.py`` plus the
   listener, against a hand-written ``FastHttpUser`` doing the same requests
   under bare Locust. Target: chaos ≥ 0.9× bare.
 

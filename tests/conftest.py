@@ -102,7 +102,7 @@ def lab_images(docker_client):
 
     Returns ``{tag: ImageInfo}``; ``lab_images["_seconds"]`` is how long the call took.
     """
-    from chaos.lab.images import build_images
+    from chaos.lab.images.labset import build_images
 
     t0 = time.monotonic()
     infos = build_images(offline=True, client=docker_client, log=lambda m: print(m, flush=True))
@@ -121,6 +121,6 @@ def test_label() -> dict[str, str]:
 def observe_image(docker_client):
     """The observability image (Prometheus, Alertmanager, the exporter), built once
     (by ``make images``; here only if missing or stale)."""
-    from chaos.lab.observeimages import ensure_observe_image
+    from chaos.lab.images.observeset import ensure_observe_image
 
     return ensure_observe_image(client=docker_client, log=lambda m: print(m, flush=True))

@@ -90,14 +90,14 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 
 def _rule_check(unchecked: list[str]) -> RuleCheck:
     """promtool on a scenario's rule files (see ``_tool_check``)."""
-    from chaos.lab.promtool import rule_file_problems
+    from chaos.lab.observability.promtool import rule_file_problems
 
     return _tool_check(unchecked, rule_file_problems)
 
 
 def _config_check(unchecked: list[str]) -> RuleCheck:
     """amtool on a scenario's Alertmanager configuration (see ``_tool_check``)."""
-    from chaos.lab.amcheck import config_problems
+    from chaos.lab.observability.amcheck import config_problems
 
     return _tool_check(unchecked, config_problems)
 

@@ -18,12 +18,12 @@ from chaos.signals import shielded
 
 def build_images_cmd(offline: bool | None, mirror: str | None, force: bool,
                      observe: bool = False) -> None:
-    from chaos.lab.images import build_images
+    from chaos.lab.images.labset import build_images
 
     t0 = time.monotonic()
     infos = build_images(offline=offline, mirror=mirror, force=force, log=click.echo)
     if observe:
-        from chaos.lab.observeimages import ensure_observe_image
+        from chaos.lab.images.observeset import ensure_observe_image
 
         infos += ensure_observe_image(offline=offline, mirror=mirror, force=force,
                                       log=click.echo)
@@ -36,7 +36,7 @@ def build_images_cmd(offline: bool | None, mirror: str | None, force: bool,
 def build_needs_cmd(observe: bool) -> None:
     """What `make demo` asks before building (scripts/sysdeps demo): the tools on stdout,
     why on stderr."""
-    from chaos.lab.buildneeds import build_needs
+    from chaos.lab.images.buildneeds import build_needs
 
     for need in build_needs(observe=observe, log=lambda m: echo(m, err=True)):
         echo(need)

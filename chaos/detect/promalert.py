@@ -9,7 +9,7 @@ Alertmanager to the notification.
 
 Every ``every`` seconds, on its own thread, the detector reads Prometheus's
 ``/api/v1/rules`` and the notifications chaos's webhook receiver has taken
-(``chaos.lab.observestack``). It records, on the trial's clock:
+(``chaos.lab.observability.stack``). It records, on the trial's clock:
 
 ``alert_pending``
     the instant the rule turned pending: Prometheus's own ``activeAt``;
@@ -21,7 +21,7 @@ Every ``every`` seconds, on its own thread, the detector reads Prometheus's
     the arrival of Alertmanager's notification at the receiver (the receiver
     stamps it when the request comes in); the payload's ``startsAt`` is kept
     beside it as Prometheus's own view of when the alert fired, and the route it
-    took with that route's ``group_wait`` (:mod:`chaos.lab.amtool`: Alertmanager's
+    took with that route's ``group_wait`` (:mod:`chaos.lab.observability.amtool`: Alertmanager's
     own routing of the notified labels, through the receiver that delivered it);
 ``alert_resolved``
     a resolved notification: alerting's view of the recovery.
@@ -48,9 +48,9 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from chaos.detect.base import Detector
-from chaos.lab.amtool import route_of
 from chaos.lab.features.observability import observe_config
-from chaos.lab.observestack import (
+from chaos.lab.observability.amtool import route_of
+from chaos.lab.observability.stack import (
     alertmanager_config,
     alertmanager_url,
     route_timings,

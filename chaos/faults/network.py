@@ -6,7 +6,7 @@ Two paths, chosen per host at run time (``network_path()``):
   shares the database container's network namespace (``network_mode=container:<id>``,
   ``NET_ADMIN``, labelled as the lab's). Shapes every packet the database sends.
 - ``proxy``: where the kernel has no ``sch_netem``, the lab routes the app through
-  the TCP fault proxy (``chaos/lab/faultproxy.py``, wired by ``chaos.lab.features.dbproxy``)
+  the TCP fault proxy (``chaos/lab/proc/faultproxy.py``, wired by ``chaos.lab.features.dbproxy``)
   and the fault adds a toxic with Toxiproxy's semantics over its control port.
 
 ``reset`` always uses the proxy (there is no kernel primitive for it without

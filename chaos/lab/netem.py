@@ -19,7 +19,7 @@ from chaos.errors import FaultError
 from chaos.lab import labels
 from chaos.lab.engine import client
 from chaos.lab.feature import LabHandle
-from chaos.lab.recipes import HELPER_IMAGE
+from chaos.lab.images.recipes import HELPER_IMAGE
 
 PROBE_LABEL = "probe"
 

@@ -24,7 +24,7 @@ def start_lab(spec: LabSpec, owner_pid: int | None,
               log: Callable[[str], None] = lambda line: None) -> Lab:
     """Build images if missing, start a lab, and tear it down again if anything
     (an error, Ctrl-C, SIGTERM) stops it before it is healthy."""
-    from chaos.lab.images import ImageNames, build_images, images_ready
+    from chaos.lab.images.labset import ImageNames, build_images, images_ready
 
     for stale in stale_labs():
         log(f"warning: lab {stale} is left over from a process that is gone; "

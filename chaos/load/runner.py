@@ -31,8 +31,8 @@ from typing import Any
 
 from chaos.measure.observation import Observation
 
-LISTENER = Path(__file__).with_name("listener.py")
-DECLARED = Path(__file__).with_name("declared.py")
+LISTENER = Path(__file__).with_name("proc") / "listener.py"
+DECLARED = Path(__file__).with_name("proc") / "declared.py"
 
 
 @dataclass(frozen=True)

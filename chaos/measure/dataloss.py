@@ -8,7 +8,7 @@
     log.add(obs, end_t, start_t)                  # every answered request (writes are kept)
     account(log, present_refs(...), t_fault)      # {"acknowledged": .., "lost": .., ...}
 
-Writes are keyed by their ``write_ref`` (see ``chaos.load.listener``). A
+Writes are keyed by their ``write_ref`` (see ``chaos.load.proc.listener``). A
 reference the client generated and sent survives a restore unambiguously; a
 server-assigned id does not: a restore rewinds the id sequence, so a new row
 can reuse the id of a lost one and hide the loss (docs/measurement.md).

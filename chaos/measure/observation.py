@@ -1,6 +1,6 @@
 """One request as the load driver reported it (a line of ``obs-*.jsonl``).
 
-The listener (``chaos/load/listener.py``) writes ``{t, ms, ok, st, n, ref}``;
+The listener (``chaos/load/proc/listener.py``) writes ``{t, ms, ok, st, n, ref}``;
 measurement reads it back here, without importing the load driver.
 """
 

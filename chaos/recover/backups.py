@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chaos.lab.dbexec import db_exec
 from chaos.lab.lab import Lab
+from chaos.lab.postgres.dbexec import db_exec
 from chaos.measure.timeline import Clock
 
 BACKUP_DIR = "/tmp/chaos-backups"

@@ -24,7 +24,7 @@ from typing import Any
 from docker.errors import DockerException
 
 from chaos.errors import LabError, RecoveryError
-from chaos.lab.takeover import fence_primary, move_alias, promote_replica
+from chaos.lab.postgres.takeover import fence_primary, move_alias, promote_replica
 from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds, Lesson, code
 from chaos.recover.base import Step

@@ -25,8 +25,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 from chaos.errors import LabError, RecoveryError
-from chaos.lab.pitrrestore import PitrRestore
-from chaos.lab.walarchive import RESTORE_COMMAND
+from chaos.lab.postgres.pitrrestore import PitrRestore
+from chaos.lab.postgres.walarchive import RESTORE_COMMAND
 from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds, code
 from chaos.recover.base import Step

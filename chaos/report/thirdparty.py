@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def cache_root() -> Path:
-    """chaos's cache directory (the same rule as ``chaos.lab.recipes.cache_dir``)."""
+    """chaos's cache directory (the same rule as ``chaos.lab.images.recipes.cache_dir``)."""
     if os.environ.get("CHAOS_CACHE_DIR"):
         return Path(os.environ["CHAOS_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

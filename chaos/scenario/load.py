@@ -169,7 +169,7 @@ class RequestSpec(Strict):
         return self.name or f"{self.method} {self.path}"
 
     def as_locust(self) -> dict[str, Any]:
-        """What ``chaos.load.declared`` reads."""
+        """What ``chaos.load.proc.declared`` reads."""
         return {"name": self.label, "method": self.method, "path": self.path,
                 "headers": dict(self.headers), "json": self.json_, "weight": self.weight,
                 "success": self.success,

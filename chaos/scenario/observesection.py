@@ -12,13 +12,13 @@
         postgres_exporter: true                 # optional: the db's metrics too
 
 Prometheus, Alertmanager (and the exporter) join the lab as labelled services
-(``chaos.lab.observestack``); a ``prometheus_alert`` detector follows one alert
+(``chaos.lab.observability.stack``); a ``prometheus_alert`` detector follows one alert
 through them. The alert names the rule files define are read here, so that a
 detector naming one that does not exist is a validation error with a
 suggestion; the files' PromQL is checked by promtool before the lab starts
-(``chaos.lab.promtool``, given to ``load_scenario`` as its ``rule_check``). The
+(``chaos.lab.observability.promtool``, given to ``load_scenario`` as its ``rule_check``). The
 Alertmanager configuration's shape is checked here, then by ``amtool check-config``
-(``chaos.lab.amcheck``, the ``config_check``).
+(``chaos.lab.observability.amcheck``, the ``config_check``).
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def valid_alertmanager_configs(data: Any, context: dict[str, Any]) -> list[Path]
 def alertmanager_shape(path: Path) -> None:
     """``ValueError`` naming the file and line when an Alertmanager configuration is not
     YAML, not a mapping, or has no ``route:`` mapping; what Alertmanager itself checks
-    beyond that is amtool's (``chaos.lab.amcheck``)."""
+    beyond that is amtool's (``chaos.lab.observability.amcheck``)."""
     try:
         text = read_text(path, MAX_RULE_FILE_BYTES, "Alertmanager configuration")
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 
-from chaos.lab.observestack import stack_urls
+from chaos.lab.observability.stack import stack_urls
 from chaos.measure.indicators import (
     ErrorRatio,
     Indicator,

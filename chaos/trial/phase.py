@@ -19,7 +19,7 @@ import time
 
 from chaos.detect.promalert import get_json, wall_of
 from chaos.lab.feature import LabHandle
-from chaos.lab.observestack import stack_urls
+from chaos.lab.observability.stack import stack_urls
 from chaos.measure.timeline import Clock
 
 NEVER = "0001-01-01"      # Prometheus's lastEvaluation before a group's first evaluation

@@ -10,8 +10,8 @@ import time
 import psycopg
 import pytest
 
-from chaos.lab.images import build_images, images_ready
-from chaos.lab.recipes import APP_TAG, DB_TAG, HELPER_IMAGE, PYBASE_TAG
+from chaos.lab.images.labset import build_images, images_ready
+from chaos.lab.images.recipes import APP_TAG, DB_TAG, HELPER_IMAGE, PYBASE_TAG
 
 pytestmark = pytest.mark.docker
 

@@ -134,7 +134,7 @@ def test_a_container_frozen_behind_the_engines_back_is_thawed(lab_images):
     import time
 
     from chaos.lab.freezer import freezer_file, set_frozen, unpause
-    from chaos.lab.recipes import HELPER_IMAGE
+    from chaos.lab.images.recipes import HELPER_IMAGE
 
     c = client().containers.run(HELPER_IMAGE, ["python3", "-c", (
         "import time\nwhile True:\n    open('/tmp/tick','w').write(str(time.time()))\n"
@@ -170,7 +170,7 @@ def test_a_container_frozen_behind_the_engines_back_is_thawed(lab_images):
 def test_lab_down_misuse_touches_no_other_lab(lab_images, tmp_path):
     """An empty, path-like or unknown id is refused with exit 2 before anything is
     selected; another lab's container and a directory named like the id survive."""
-    from chaos.lab.recipes import HELPER_IMAGE
+    from chaos.lab.images.recipes import HELPER_IMAGE
 
     bystander = client().containers.run(HELPER_IMAGE, ["sleep", "300"], detach=True,
                                         labels={"chaos.lab": "0bad0bad"})

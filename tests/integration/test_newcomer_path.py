@@ -38,8 +38,8 @@ from pathlib import Path
 
 import pytest
 
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.recipes import MODE_LABEL, PYBASE_TAG
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.recipes import MODE_LABEL, PYBASE_TAG
 from tests.integration.test_registry_path import Registry, _push, _remove_tag, _tar
 from tests.needs import need_root, need_tool, unavailable
 

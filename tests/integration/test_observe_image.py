@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from chaos.lab.amtool import matched_routes
-from chaos.lab.observeimages import Component, ensure_observe_image, observe_components
-from chaos.lab.promtool import CHECK_LAB_ID, check_rules
-from chaos.lab.recipes import DB_TAG
+from chaos.lab.images.observeset import Component, ensure_observe_image, observe_components
+from chaos.lab.images.recipes import DB_TAG
+from chaos.lab.observability.amtool import matched_routes
+from chaos.lab.observability.promtool import CHECK_LAB_ID, check_rules
 from tests.needs import unavailable
 
 pytestmark = pytest.mark.docker

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import LabError
-from chaos.lab.observeimages import Component, ensure_observe_image, observe_components
-from chaos.lab.observenames import SOURCE_ENV, ObserveNames
-from chaos.lab.observerecipe import OBSERVE_TAG, ONLINE_SOURCES
-from chaos.lab.promtool import check_rules
-from chaos.lab.recipes import MODE_LABEL
-from chaos.lab.registry_images import SOURCE_LABEL
+from chaos.lab.images.observenames import SOURCE_ENV, ObserveNames
+from chaos.lab.images.observerecipe import OBSERVE_TAG, ONLINE_SOURCES
+from chaos.lab.images.observeset import Component, ensure_observe_image, observe_components
+from chaos.lab.images.online import SOURCE_LABEL
+from chaos.lab.images.recipes import MODE_LABEL
+from chaos.lab.observability.promtool import check_rules
 from tests.integration.test_observe_image import run
 from tests.integration.test_registry_path import Registry, _push, _remove_tag, _tar
 from tests.needs import need_tool

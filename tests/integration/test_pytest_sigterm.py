@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos.lab.recipes import PYBASE_TAG
+from chaos.lab.images.recipes import PYBASE_TAG
 
 pytestmark = pytest.mark.docker
 

@@ -44,10 +44,10 @@ import psycopg
 import pytest
 
 from chaos.errors import LabError
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.images import build_images, images_ready
-from chaos.lab.recipes import DB_TAG, MODE_LABEL, PYBASE_TAG, RECIPE_LABEL, db_online_recipe
-from chaos.lab.registry_images import SOURCE_LABEL
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.labset import build_images, images_ready
+from chaos.lab.images.online import SOURCE_LABEL
+from chaos.lab.images.recipes import DB_TAG, MODE_LABEL, PYBASE_TAG, RECIPE_LABEL, db_online_recipe
 from tests.needs import need_tool
 
 pytestmark = pytest.mark.docker

@@ -2,7 +2,7 @@
 ``promtool check rules`` and their own promtool unit tests (whose figures README.md and
 docs/alerting.md quote).
 
-promtool runs the way ``chaos validate`` runs it (:mod:`chaos.lab.observetool`): the
+promtool runs the way ``chaos validate`` runs it (:mod:`chaos.lab.observability.tools`): the
 host's when it is on PATH, else the one in the observability image, in a throwaway
 container. So these tests need Docker (or promtool) and fail, never skip, under
 ``CI=true``. They time nothing: they run beside the labs (tests/conftest.py).
@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from chaos.lab.observetool import run_tool
+from chaos.lab.observability.tools import run_tool
 from chaos.sample import SAMPLE_DIR
 
 pytestmark = pytest.mark.docker

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chaos.lab.amcheck import _findings
+from chaos.lab.observability.amcheck import _findings
 from tests.cli_helpers import run_main
 from tests.needs import need_tool
 
@@ -73,7 +73,7 @@ def test_a_valid_configuration_passes_amtool(tmp_path):
 
 def test_without_amtool_validation_says_it_was_not_checked(tmp_path, monkeypatch):
     from chaos.errors import LabError
-    from chaos.lab import amcheck
+    from chaos.lab.observability import amcheck
 
     def no_amtool(files: list[Path], log: Any = None) -> list[Any]:
         raise LabError("no amtool on PATH and no observability image")

@@ -7,8 +7,8 @@ import copy
 
 import yaml
 
-from chaos.lab.amroutes import Route, route_tree, tagged_copy
-from chaos.lab.observestack import alertmanager_config
+from chaos.lab.observability.amroutes import Route, route_tree, tagged_copy
+from chaos.lab.observability.stack import alertmanager_config
 
 NESTED = yaml.safe_load("""
 route:

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from chaos.errors import LabError
-from chaos.lab import amtool
-from chaos.lab.amroutes import route_tree
-from chaos.lab.amtool import _label_args, matched_routes, route_of
-from chaos.lab.observestack import alertmanager_config
+from chaos.lab.observability import amtool
+from chaos.lab.observability.amroutes import route_tree
+from chaos.lab.observability.amtool import _label_args, matched_routes, route_of
+from chaos.lab.observability.stack import alertmanager_config
 from tests.needs import need_tool
 
 PAGE_ROUTE = yaml.safe_load("""

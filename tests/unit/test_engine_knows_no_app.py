@@ -14,7 +14,7 @@ CHAOS = Path(__file__).resolve().parents[2] / "chaos"
 SHOP_NAMES = ["products", "orders", "price_cents", "client_ref", "products_pkey", "product_id",
               "/health", "/stats", "Shopper"]
 # Engine files that exist to build the sample lab's image; they name its directory only.
-SAMPLE_LAB_BUILDERS = {"lab/images.py", "lab/feature.py"}
+SAMPLE_LAB_BUILDERS = {"lab/images/labset.py", "lab/feature.py"}
 SAMPLE = CHAOS / "sample"
 
 

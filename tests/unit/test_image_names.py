@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chaos.errors import EXIT_INVALID_INPUT, UsageError
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.recipes import APP_TAG, DB_TAG, ONLINE_APP_BASE, ONLINE_DB_SOURCE, PYBASE_TAG
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.recipes import APP_TAG, DB_TAG, ONLINE_APP_BASE, ONLINE_DB_SOURCE, PYBASE_TAG
 
 
 def test_the_defaults_are_the_documented_names():

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import LabError
-from chaos.lab import aptmirror, images, rootfs
+from chaos.lab.images import aptmirror, rootfs
+from chaos.lab.images import labset as images
 from tests.needs import need_root, need_tool
 
 
@@ -55,7 +56,7 @@ def test_app_recipe_follows_context_and_base(tmp_path: Path):
 
 def test_the_package_holds_the_sample_app_context():
     assert (images.app_context_dir() / "Dockerfile").is_file()
-    assert images.app_context_dir().is_relative_to(Path(images.__file__).resolve().parents[1])
+    assert images.app_context_dir().is_relative_to(Path(images.__file__).resolve().parents[2])
     assert images.ENTRYPOINT_SRC.is_file()
 
 

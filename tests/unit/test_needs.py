@@ -1,5 +1,5 @@
 """tests/needs.py: a missing tool skips a test, except under CI=true, where it fails; and
-chaos.lab.buildneeds: what `make demo` asks for before building the lab's images."""
+chaos.lab.images.buildneeds: what `make demo` asks for before building the lab's images."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos.lab import buildneeds, rootfs
+from chaos.lab.images import buildneeds, rootfs
 from tests import needs
 from tests.cli_helpers import run_main
 

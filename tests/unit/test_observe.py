@@ -20,7 +20,7 @@ from chaos import sample
 from chaos.detect.promalert import PrometheusAlert, first_tick_at_or_after, wall_of
 from chaos.lab.feature import LabSpec
 from chaos.lab.features.observability import ObserveStack
-from chaos.lab.observestack import (
+from chaos.lab.observability.stack import (
     RECEIVER_URL,
     alertmanager_config,
     prom_duration,
@@ -112,7 +112,7 @@ def scenario_file(tmp_path: Path, alert: str, rule_files: list[str]) -> Path:
 
 def test_chaos_validate_reports_the_schemas_and_promtools_problems_together(tmp_path,
                                                                            monkeypatch):
-    from chaos.lab import promtool
+    from chaos.lab.observability import promtool
     from tests.cli_helpers import run_main
 
     checked: list[list[Path]] = []
@@ -136,7 +136,7 @@ def test_chaos_validate_reports_the_schemas_and_promtools_problems_together(tmp_
 
 def test_validate_without_promtool_says_so_and_still_reports_the_schema(tmp_path, monkeypatch):
     from chaos.errors import LabError
-    from chaos.lab import promtool
+    from chaos.lab.observability import promtool
     from tests.cli_helpers import run_main
 
     def no_promtool(files: list[Path], log: Any = None) -> list[Any]:
@@ -395,8 +395,8 @@ def test_a_compound_expression_is_charted_as_its_compared_series():
 
 
 def test_the_notification_records_the_group_wait_of_the_route_it_took(tmp_path, monkeypatch):
-    from chaos.lab import amtool
-    from chaos.lab.amroutes import route_tree
+    from chaos.lab.observability import amtool
+    from chaos.lab.observability.amroutes import route_tree
 
     (tmp_path / "am.yml").write_text(yaml.safe_dump({
         "route": {"receiver": "default", "group_wait": "30s", "routes": [

@@ -9,11 +9,11 @@ import docker
 import pytest
 
 from chaos.errors import EXIT_INVALID_INPUT, LabError, UsageError
-from chaos.lab import observeimages, observerecipe, observerootfs
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.observeimages import Component, ensure_observe_image, observe_components
-from chaos.lab.observenames import SOURCE_ENV, ObserveNames, derived_name
-from chaos.lab.observerecipe import (
+from chaos.lab.images import observerecipe, observerootfs
+from chaos.lab.images import observeset as observeimages
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.observenames import SOURCE_ENV, ObserveNames, derived_name
+from chaos.lab.images.observerecipe import (
     OBSERVE_TAG,
     OFFLINE_BINARIES,
     ONLINE_BINARIES,
@@ -21,7 +21,8 @@ from chaos.lab.observerecipe import (
     observe_online_recipe,
     observe_recipe,
 )
-from chaos.lab.recipes import RECIPE_LABEL, db_offline_recipe, pybase_recipe
+from chaos.lab.images.observeset import Component, ensure_observe_image, observe_components
+from chaos.lab.images.recipes import RECIPE_LABEL, db_offline_recipe, pybase_recipe
 
 # --------------------------------------------------------------------------- names
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos.lab.promtoolparse import RuleProblem, parse_promtool
+from chaos.lab.observability.promtoolparse import RuleProblem, parse_promtool
 
 RULES = Path(__file__).resolve().parents[1] / "data" / "rules"
 

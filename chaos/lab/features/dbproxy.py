@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from chaos.lab.feature import LabFeature, OverrideDoc, lab_feature
+from chaos.lab.images.recipes import HELPER_IMAGE
 from chaos.lab.netem import netem_available
-from chaos.lab.recipes import HELPER_IMAGE
 from chaos.parts import LabNeeds
 from chaos.scenario import Scenario
 
-PROXY_SOURCE = Path(__file__).resolve().parents[1] / "faultproxy.py"
+PROXY_SOURCE = Path(__file__).resolve().parents[1] / "proc" / "faultproxy.py"
 PROXY_SERVICE = "chaos-dbproxy"
 PROXY_CONTROL_PORT = 8474
 

@@ -1,6 +1,6 @@
 """Prometheus, Alertmanager and the alert receiver in the lab (``observe.prometheus``).
 
-The services and their configuration are ``chaos.lab.observestack``'s; this is
+The services and their configuration are ``chaos.lab.observability.stack``'s; this is
 when they come: their image before the lab is created, the services in the
 override, a wait until they answer once the lab is healthy, a fresh start
 between trials (no trial's alert sees the last one's errors in its windows or
@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from chaos.lab.feature import LabFeature, LabHandle, LabSpec, OverrideDoc, lab_feature
-from chaos.lab.observeimages import ensure_observe_image
-from chaos.lab.observestack import observe_override, observe_spec, restart_stack, wait_stack_ready
+from chaos.lab.images.observeset import ensure_observe_image
+from chaos.lab.observability.stack import (
+    observe_override,
+    observe_spec,
+    restart_stack,
+    wait_stack_ready,
+)
 from chaos.parts import LabNeeds
 from chaos.scenario import Scenario
 
@@ -25,7 +30,7 @@ from chaos.scenario import Scenario
 @dataclass(frozen=True)
 class ObserveStack(LabFeature):
     name: ClassVar[str] = "observe"
-    config: dict[str, Any] = field(default_factory=dict)   # observestack.observe_spec
+    config: dict[str, Any] = field(default_factory=dict)   # stack.observe_spec
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, needs: LabNeeds) -> ObserveStack | None:

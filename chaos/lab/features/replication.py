@@ -1,10 +1,10 @@
 """A streaming replica of the database (``lab.replica``), for ``failover``.
 
-The override adds the replica service (``chaos.lab.replica``); after
+The override adds the replica service (``chaos.lab.postgres.replica``); after
 ``compose up`` it is cloned and, when synchronous, the primary waits for it;
 during each trial its lag is sampled on the primary once a second; between
 trials, after a failover, the db service is made the primary again and the
-replica cloned afresh (``chaos.lab.takeover``).
+replica cloned afresh (``chaos.lab.postgres.takeover``).
 
 Each ``replication_lag`` event carries what ``pg_stat_replication`` says on
 whichever server is the primary now: ``standbys`` (how many stream),
@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 import psycopg
 
 from chaos.lab.feature import LabFeature, LabHandle, OverrideDoc, TrialTools, lab_feature
-from chaos.lab.replica import replica_override, setup_replica
-from chaos.lab.takeover import restore_topology
+from chaos.lab.postgres.replica import replica_override, setup_replica
+from chaos.lab.postgres.takeover import restore_topology
 from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds
 from chaos.scenario import Scenario

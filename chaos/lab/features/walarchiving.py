@@ -1,7 +1,7 @@
 """WAL archiving in the database (``lab.wal_archive``), for ``restore_pitr``.
 
 The override adds the archive volume and the server options
-(``chaos.lab.walarchive``); once the lab is healthy the archive is handed to
+(``chaos.lab.postgres.walarchive``); once the lab is healthy the archive is handed to
 the server; during each trial one ``pg_basebackup`` is taken as the trial
 starts, under load, and put on the timeline: ``restore_pitr`` restores the
 newest base backup completed before the fault, from what that event carries
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from chaos.lab.feature import LabFeature, LabHandle, OverrideDoc, TrialTools, lab_feature
-from chaos.lab.walarchive import prepare_archive, take_base_backup, wal_archive_override
+from chaos.lab.postgres.walarchive import prepare_archive, take_base_backup, wal_archive_override
 from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds
 from chaos.scenario import Scenario

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chaos.lab.engine import client
-from chaos.lab.observetool import run_tool
+from chaos.lab.observability.tools import run_tool
 
 HERE = Path(__file__).resolve().parent
 MULTI = ("good.yml", "bad_expr.yml", "unknown_field.yml")

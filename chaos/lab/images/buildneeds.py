@@ -3,8 +3,8 @@
     build_needs()                 # []: the images are here, or a registry serves them
     build_needs(observe=True)     # ["root", "debootstrap"]: only an offline build can make them
 
-The answer follows the order of :func:`chaos.lab.images.build_images` (and
-:func:`chaos.lab.observeimages.ensure_observe_image`) with ``offline=None``: a complete
+The answer follows the order of :func:`chaos.lab.images.labset.build_images` (and
+:func:`chaos.lab.images.observeset.ensure_observe_image`) with ``offline=None``: a complete
 set is reused; else the registry images are pulled, so the registry is asked for their
 manifests (the engine's ``docker manifest`` lookup: nothing is downloaded); else the
 set is built offline, which needs root (a chroot) and, unless the base root filesystem
@@ -18,13 +18,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.images import images_ready
-from chaos.lab.localimages import engine
-from chaos.lab.observeimages import observe_image_ready
-from chaos.lab.observenames import ObserveNames
-from chaos.lab.recipes import base_recipe, cache_dir, digest
-from chaos.lab.rootfs import Log, base_tarball_path, find_debootstrap
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.labset import images_ready
+from chaos.lab.images.localimages import engine
+from chaos.lab.images.observenames import ObserveNames
+from chaos.lab.images.observeset import observe_image_ready
+from chaos.lab.images.recipes import base_recipe, cache_dir, digest
+from chaos.lab.images.rootfs import Log, base_tarball_path, find_debootstrap
 
 __all__ = ["build_needs", "registry_serves"]
 

@@ -21,7 +21,7 @@ from docker.errors import APIError, NotFound
 from chaos.errors import LabError
 from chaos.lab.engine import client
 from chaos.lab.feature import LabHandle
-from chaos.lab.replica import psql, replica_service, setup_replica, wait_running
+from chaos.lab.postgres.replica import psql, replica_service, setup_replica, wait_running
 
 
 def fence_primary(lab: LabHandle) -> list[str]:

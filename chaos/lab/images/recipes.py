@@ -2,7 +2,7 @@
 
 A recipe is a digest of everything that goes into an image (suite, packages,
 image changes, the entrypoint script, the sample app's files); an image whose
-recipe label matches is up to date (``chaos/lab/images.py`` builds the rest).
+recipe label matches is up to date (``chaos/lab/images/labset.py`` builds the rest).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import LabError
-from chaos.lab.rootfs import BASE_PACKAGES, ENTRYPOINT_SRC, STD_PATH, SUITE, VARIANT
+from chaos.lab.images.rootfs import BASE_PACKAGES, ENTRYPOINT_SRC, STD_PATH, SUITE, VARIANT
 
 PYBASE_TAG = "chaos/pybase:bookworm"
 DB_TAG = "chaos/db:latest"

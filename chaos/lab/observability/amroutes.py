@@ -7,7 +7,7 @@ which each route has a receiver of its own.
     tree[1].path, tree[1].group_wait          # "route.routes[0]", "10s": its own
     tagged, by_name = tagged_copy(config)     # by_name["chaos-route-1"] is tree[1]
 
-Which routes an alert takes is Alertmanager's own verdict (:mod:`chaos.lab.amtool`),
+Which routes an alert takes is Alertmanager's own verdict (:mod:`chaos.lab.observability.amtool`),
 never worked out here: matchers, ``continue`` and sibling order are its to apply.
 """
 
@@ -17,7 +17,7 @@ import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from chaos.lab.observestack import AM_DEFAULTS
+from chaos.lab.observability.stack import AM_DEFAULTS
 
 TIMINGS = ("group_wait", "group_interval", "repeat_interval")
 TAG = "chaos-route-"

@@ -9,9 +9,9 @@ routing (``amtool config routes test``), and so which ``group_wait`` it waits.
 
 amtool answers with receiver names, not routes: it is given a copy of the
 configuration in which every route has a receiver of its own
-(:func:`chaos.lab.amroutes.tagged_copy`), so its answer names the routes. It runs on
+(:func:`chaos.lab.observability.amroutes.tagged_copy`), so its answer names the routes. It runs on
 the host when it is on PATH, else in the observability image
-(:mod:`chaos.lab.observetool`, a container labelled ``chaos.lab=amtool``).
+(:mod:`chaos.lab.observability.tools`, a container labelled ``chaos.lab=amtool``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 
 from chaos.errors import LabError
-from chaos.lab.amroutes import Route, route_tree, tagged_copy
-from chaos.lab.observetool import run_tool
+from chaos.lab.observability.amroutes import Route, route_tree, tagged_copy
+from chaos.lab.observability.tools import run_tool
 
 TOOL = "amtool"
 

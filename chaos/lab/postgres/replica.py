@@ -29,7 +29,7 @@ from docker.models.containers import Container
 
 from chaos.errors import LabError
 from chaos.lab.feature import LabHandle, LabSpec
-from chaos.lab.walarchive import client_env, db_command, exec_in
+from chaos.lab.postgres.walarchive import client_env, db_command, exec_in
 
 REPLICA_VOLUME = "chaos-replica"
 STANDBY_NAME = "chaos_replica"

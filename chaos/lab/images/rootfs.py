@@ -6,10 +6,11 @@ unpacks that tarball into a temporary directory under ``/var/tmp``, installs its
 packages with ``apt-get`` in a chroot, is cleaned of documentation and apt state, and
 is imported with ``docker import`` (plus a metadata-only ``docker build`` for what the
 import refuses). The Debian mirror is never written here: it comes from ``mirror=`` /
-``CHAOS_APT_MIRROR`` or the host's apt configuration (:func:`chaos.lab.aptmirror.find_apt_mirror`).
+``CHAOS_APT_MIRROR`` or the host's apt configuration
+(:func:`chaos.lab.images.aptmirror.find_apt_mirror`).
 
 Which images to build, their recipes and when to reuse them is
-:mod:`chaos.lab.images`; this module only knows how to make one rootfs into an image.
+:mod:`chaos.lab.images.labset`; this module only knows how to make one rootfs into an image.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import LabError
-from chaos.lab.aptmirror import find_apt_mirror
+from chaos.lab.images.aptmirror import find_apt_mirror
 
 SUITE = "bookworm"
 VARIANT = "minbase"

@@ -1,6 +1,6 @@
 """What the observability image's rootfs needs beyond its packages.
 
-:func:`chaos.lab.rootfs._offline_image` installs the packages; these hooks keep the UI
+:func:`chaos.lab.images.rootfs._offline_image` installs the packages; these hooks keep the UI
 assets out (dpkg never unpacks them), remove the console directories, make the data
 directories the upstream images have, and check that every binary still starts.
 """
@@ -13,14 +13,14 @@ import subprocess
 from pathlib import Path
 
 from chaos.errors import LabError
-from chaos.lab.observerecipe import (
+from chaos.lab.images.observerecipe import (
     DATA_DIRS,
     NOBODY,
     OBSERVE_EXCLUDE,
     OBSERVE_REMOVE,
     OFFLINE_BINARIES,
 )
-from chaos.lab.rootfs import STD_PATH
+from chaos.lab.images.rootfs import STD_PATH
 
 DPKG_EXCLUDE = "etc/dpkg/dpkg.cfg.d/chaos-observe-headless"
 

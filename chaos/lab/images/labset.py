@@ -4,7 +4,7 @@ Three local images make a lab:
 
 ``chaos/db:latest``
     PostgreSQL. With a registry: ``postgres:16``, relabelled
-    (:mod:`chaos.lab.registry_images`). Without one: Debian
+    (:mod:`chaos.lab.images.online`). Without one: Debian
     bookworm + postgresql-15 + gosu and our own entrypoint
     (``offline/docker-entrypoint.sh``) that honours the same ``POSTGRES_*``
     variables as the official image.
@@ -14,13 +14,13 @@ Three local images make a lab:
 ``chaos/pybase:bookworm`` (offline only)
     Debian bookworm with python3, psycopg, psycopg-pool, prometheus-client, iproute2 and
     procps. It is also the helper image for ``tc netem`` faults (:data:`HELPER_IMAGE`)
-    and runs the alert receiver (``chaos.lab.observestack``).
+    and runs the alert receiver (``chaos.lab.observability.stack``).
 
 Offline root filesystems come from one ``debootstrap --variant=minbase`` run whose
 result is cached as a tarball (``~/.cache/chaos/rootfs``); each image unpacks it into a
 temporary directory under ``/var/tmp``, installs its packages with ``apt-get`` in a
 chroot, is cleaned, and is imported with ``docker import`` (all in
-:mod:`chaos.lab.rootfs`). The Debian mirror is never written here: it comes from
+:mod:`chaos.lab.images.rootfs`). The Debian mirror is never written here: it comes from
 ``mirror=`` / ``CHAOS_APT_MIRROR`` or the host's apt configuration.
 
 Every image carries the label ``chaos.image.recipe=<sha256>``; :func:`build_images`
@@ -44,10 +44,10 @@ from chaos.errors import LabError
 
 # The Debian/rootfs constants live with the machinery that uses them; they are
 # imported (and so re-exported) here because the recipes hash them too.
-from chaos.lab.aptmirror import find_apt_mirror
-from chaos.lab.dbrootfs import db_post, db_pre
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.localimages import (
+from chaos.lab.images.aptmirror import find_apt_mirror
+from chaos.lab.images.dbrootfs import db_post, db_pre
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.localimages import (
     ImageInfo,
     current_infos,
     drop_replaced,
@@ -58,7 +58,8 @@ from chaos.lab.localimages import (
     label,
     up_to_date,
 )
-from chaos.lab.recipes import (  # noqa: F401  (app_context_dir, app_recipe: re-exports)
+from chaos.lab.images.online import build_online, online_set_ready, pull_or_fall_back
+from chaos.lab.images.recipes import (  # noqa: F401  (app_context_dir, app_recipe: re-exports)
     DB_PACKAGES,
     MODE_LABEL,
     PYBASE_EXTRA_SUITES,
@@ -74,8 +75,7 @@ from chaos.lab.recipes import (  # noqa: F401  (app_context_dir, app_recipe: re-
     pybase_changes,
     pybase_recipe,
 )
-from chaos.lab.registry_images import build_online, online_set_ready, pull_or_fall_back
-from chaos.lab.rootfs import (  # noqa: F401  (ENTRYPOINT_SRC, OFFLINE_DIR: re-exports)
+from chaos.lab.images.rootfs import (  # noqa: F401  (ENTRYPOINT_SRC, OFFLINE_DIR: re-exports)
     ENTRYPOINT_SRC,
     OFFLINE_DIR,
     SUITE,

@@ -5,8 +5,8 @@
 
 The host's promtool runs when one is on PATH (``use_host=None``); otherwise the one
 in the observability image, in a throwaway container labelled ``chaos.lab=promtool``
-(:mod:`chaos.lab.observetool`). Its output becomes :class:`RuleProblem` values
-(:mod:`chaos.lab.promtoolparse`).
+(:mod:`chaos.lab.observability.tools`). Its output becomes :class:`RuleProblem` values
+(:mod:`chaos.lab.observability.promtoolparse`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import LabError, Problem
-from chaos.lab.observetool import run_tool
-from chaos.lab.promtoolparse import RuleProblem, parse_promtool
+from chaos.lab.observability.promtoolparse import RuleProblem, parse_promtool
+from chaos.lab.observability.tools import run_tool
 
 __all__ = ["RuleProblem", "check_rules", "rule_file_problems"]
 
@@ -63,7 +63,7 @@ def rule_file_problems(files: list[Path], log: Any = None) -> list[Problem]:
     host has no promtool and ``log`` is given (``chaos run``); LabError when promtool
     cannot be run at all."""
     if log is not None and shutil.which("promtool") is None:
-        from chaos.lab.observeimages import ensure_observe_image
+        from chaos.lab.images.observeset import ensure_observe_image
         ensure_observe_image(log=log)
     return [Problem(str(p.file), p.line, "", f"promtool check rules: {p.message}")
             for p in check_rules(files)]

@@ -3,9 +3,9 @@
 ``prom/prometheus``, ``prom/alertmanager`` and ``prometheuscommunity/postgres-exporter``
 (pinned tags, ``CHAOS_*_IMAGE`` to change them) become ``<prefix>observe-<part>:latest``
 with our recipe labels and nothing else, as ``postgres:16`` becomes ``chaos/db``
-(:mod:`chaos.lab.registry_images`). A failed pull raises the engine's error unchanged;
+(:mod:`chaos.lab.images.online`). A failed pull raises the engine's error unchanged;
 whether that ends the build or falls back to the offline image is
-:func:`chaos.lab.observeimages.ensure_observe_image`'s decision.
+:func:`chaos.lab.images.observeset.ensure_observe_image`'s decision.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import time
 from typing import Any
 
 from chaos.errors import LabError
-from chaos.lab.localimages import ImageInfo, get, info, up_to_date
-from chaos.lab.observenames import ObserveNames, Upstream
-from chaos.lab.observerecipe import observe_online_recipe
-from chaos.lab.recipes import MODE_LABEL, RECIPE_LABEL
-from chaos.lab.registry_images import SOURCE_LABEL, pull
-from chaos.lab.rootfs import Log
+from chaos.lab.images.localimages import ImageInfo, get, info, up_to_date
+from chaos.lab.images.observenames import ObserveNames, Upstream
+from chaos.lab.images.observerecipe import observe_online_recipe
+from chaos.lab.images.online import SOURCE_LABEL, pull
+from chaos.lab.images.recipes import MODE_LABEL, RECIPE_LABEL
+from chaos.lab.images.rootfs import Log
 
 
 def online_ready(client: Any, names: ObserveNames) -> bool:

@@ -22,7 +22,7 @@ from chaos.errors import LabError
 from chaos.lab import labels
 from chaos.lab.engine import client
 from chaos.lab.lab import Lab
-from chaos.lab.walarchive import BASE_DIR, PITR_MOUNT, client_env
+from chaos.lab.postgres.walarchive import BASE_DIR, PITR_MOUNT, client_env
 
 # Runs in the helper; the data directory and the settings arrive in its environment.
 RESTORE_SCRIPT = f"""set -eu

@@ -7,7 +7,7 @@ the host when it is on PATH, else in a throwaway container of the image.
     run.files            # {each file as the tool was given it: the host's file}
 
 ``use_host``: True needs the tool on PATH, False always uses the image, None prefers
-the host's. The container (:func:`chaos.lab.observeimages.observe_components`) has no
+the host's. The container (:func:`chaos.lab.images.observeset.observe_components`) has no
 network, a read-only root (a small tmpfs on /tmp), no capabilities and the host user's
 uid; each file is bind-mounted read-only; it is labelled ``chaos.lab=<tool>`` (not a lab
 id, so no lab's teardown and no fault ever selects it, as ``netem``'s probe) and removed
@@ -26,8 +26,8 @@ from typing import Any
 
 from chaos.errors import LabError
 from chaos.lab import labels
-from chaos.lab.localimages import engine
-from chaos.lab.observeimages import observe_components
+from chaos.lab.images.localimages import engine
+from chaos.lab.images.observeset import observe_components
 
 TIMEOUT = 60
 

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chaos.errors import UsageError
-from chaos.lab.imagenames import REFERENCE, ImageNames
-from chaos.lab.observerecipe import ONLINE_SOURCES
+from chaos.lab.images.imagenames import REFERENCE, ImageNames
+from chaos.lab.images.observerecipe import ONLINE_SOURCES
 
 #: part -> the environment variable that names its upstream image
 SOURCE_ENV = {

@@ -8,7 +8,7 @@ The scenario's loader checks the file's shape first (YAML, a mapping, a ``route:
 only Alertmanager knows (durations, receivers a route names, matchers). Its
 findings rarely carry a line: the line is then the first that holds the value the
 finding quotes (``undefined receiver "pager"``), else none. amtool runs on the host
-when it is on PATH, else in the observability image (:mod:`chaos.lab.observetool`).
+when it is on PATH, else in the observability image (:mod:`chaos.lab.observability.tools`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import LabError, Problem
-from chaos.lab.observetool import run_tool
+from chaos.lab.observability.tools import run_tool
 
 TOOL = "amtool"
 _VERDICT = re.compile(r"^Checking '(?P<file>.*)'\s+(?:SUCCESS|FAILED: ?(?P<why>.*))$")
@@ -85,6 +85,6 @@ def config_problems(files: list[Path], log: Any = None) -> list[Problem]:
     host has no amtool and ``log`` is given (``chaos run``); LabError when amtool cannot
     be run at all."""
     if log is not None and shutil.which(TOOL) is None:
-        from chaos.lab.observeimages import ensure_observe_image
+        from chaos.lab.images.observeset import ensure_observe_image
         ensure_observe_image(log=log)
     return check_config(files)

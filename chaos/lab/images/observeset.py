@@ -6,9 +6,9 @@
     parts["prometheus"].command("--version")   # ["/usr/bin/prometheus", "--version"]
 
 Offline (no registry), one image, ``chaos/observe:latest``, holds Prometheus, promtool,
-Alertmanager, amtool and postgres_exporter (:mod:`chaos.lab.observerecipe`), built like
+Alertmanager, amtool and postgres_exporter (:mod:`chaos.lab.images.observerecipe`), built like
 chaos/db: the shared base tarball, the same build lock, a recipe label. With a registry,
-each part is its upstream image relabelled locally (:mod:`chaos.lab.observeregistry`).
+each part is its upstream image relabelled locally (:mod:`chaos.lab.images.observeonline`).
 
 Run a component with ``entrypoint=list(c.argv)`` and its flags as the command: the
 upstream images have the binary as their entrypoint, ours has none, and this works for
@@ -23,9 +23,9 @@ import time
 from typing import Any, NamedTuple
 
 from chaos.errors import LabError
-from chaos.lab.aptmirror import find_apt_mirror
-from chaos.lab.images import _build_lock
-from chaos.lab.localimages import (
+from chaos.lab.images.aptmirror import find_apt_mirror
+from chaos.lab.images.labset import _build_lock
+from chaos.lab.images.localimages import (
     ImageInfo,
     current_infos,
     drop_replaced,
@@ -34,20 +34,20 @@ from chaos.lab.localimages import (
     info,
     up_to_date,
 )
-from chaos.lab.localimages import label as image_label
-from chaos.lab.observenames import ObserveNames
-from chaos.lab.observerecipe import (
+from chaos.lab.images.localimages import label as image_label
+from chaos.lab.images.observenames import ObserveNames
+from chaos.lab.images.observeonline import build_online, online_ready
+from chaos.lab.images.observerecipe import (
     OBSERVE_PACKAGES,
     OFFLINE_BINARIES,
     ONLINE_BINARIES,
     observe_changes,
     observe_recipe,
 )
-from chaos.lab.observeregistry import build_online, online_ready
-from chaos.lab.observerootfs import observe_post, observe_pre
-from chaos.lab.recipes import MODE_LABEL, RECIPE_LABEL, base_recipe, cache_dir, digest
-from chaos.lab.registry_images import pull_or_fall_back
-from chaos.lab.rootfs import SUITE, Log, _base_tarball, _offline_image
+from chaos.lab.images.observerootfs import observe_post, observe_pre
+from chaos.lab.images.online import pull_or_fall_back
+from chaos.lab.images.recipes import MODE_LABEL, RECIPE_LABEL, base_recipe, cache_dir, digest
+from chaos.lab.images.rootfs import SUITE, Log, _base_tarball, _offline_image
 
 __all__ = ["Component", "ensure_observe_image", "observe_components", "observe_image_ready"]
 
@@ -94,7 +94,7 @@ def ensure_observe_image(log: Log = print, mirror: str | None = None, force: boo
     missing or outdated (everything with ``force``). Returns one ImageInfo offline,
     three (prometheus, alertmanager, postgres-exporter) online.
 
-    ``offline`` as in :func:`chaos.lab.images.build_images`: True never asks a
+    ``offline`` as in :func:`chaos.lab.images.labset.build_images`: True never asks a
     registry, False pulls or fails, None reuses a complete set, else tries the
     registry and falls back to the offline build."""
     c, n = engine(client), _names(names)

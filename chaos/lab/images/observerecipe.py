@@ -6,7 +6,7 @@ lab never serves: the web consoles, the classic UI's JavaScript libraries (Debia
 ships them as hard dependencies: 218 MB installed, 214 MB of it moment-timezone),
 documentation, manual pages and translations. Its recipe hashes the packages, the
 paths stripped, the image changes and the build version, like the other images'
-(:mod:`chaos.lab.recipes`).
+(:mod:`chaos.lab.images.recipes`).
 
 With a registry, the same parts come from the upstream images instead, one each;
 their binaries sit in ``/bin`` (:data:`ONLINE_BINARIES`).
@@ -14,8 +14,8 @@ their binaries sit in ``/bin`` (:data:`ONLINE_BINARIES`).
 
 from __future__ import annotations
 
-from chaos.lab.recipes import base_recipe, digest
-from chaos.lab.rootfs import STD_PATH
+from chaos.lab.images.recipes import base_recipe, digest
+from chaos.lab.images.rootfs import STD_PATH
 
 OBSERVE_TAG = "chaos/observe:latest"
 

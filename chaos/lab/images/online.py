@@ -8,7 +8,7 @@ variables, ``/docker-entrypoint-initdb.d``). ``chaos/app`` is the sample app bui
 
 A failed pull raises the engine's error (``docker.errors.APIError``) unchanged:
 whether that ends the build or sends it to the offline path is the caller's
-decision (:func:`chaos.lab.images.build_images`).
+decision (:func:`chaos.lab.images.labset.build_images`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chaos.errors import LabError
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.localimages import ImageInfo, drop_replaced, ensure_app, get, info, up_to_date
-from chaos.lab.recipes import MODE_LABEL, RECIPE_LABEL, app_recipe, db_online_recipe
-from chaos.lab.rootfs import Log
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.localimages import ImageInfo, drop_replaced, ensure_app, get, info, up_to_date
+from chaos.lab.images.recipes import MODE_LABEL, RECIPE_LABEL, app_recipe, db_online_recipe
+from chaos.lab.images.rootfs import Log
 
 #: Which registry image each derived image came from (``docker inspect`` shows it).
 SOURCE_LABEL = "chaos.image.source"

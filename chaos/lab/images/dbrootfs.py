@@ -1,6 +1,6 @@
 """What the database image's rootfs needs beyond its packages.
 
-:func:`chaos.lab.rootfs` builds any image from Debian packages; these two hooks make
+:func:`chaos.lab.images.rootfs` builds any image from Debian packages; these two hooks make
 that rootfs behave like the official postgres image: the cluster is created by
 ``docker-entrypoint.sh`` in ``$PGDATA`` on first start, not by the package install.
 """
@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from chaos.errors import LabError
-from chaos.lab.rootfs import ENTRYPOINT_SRC
+from chaos.lab.images.rootfs import ENTRYPOINT_SRC
 
 
 def db_pre(root: Path) -> None:

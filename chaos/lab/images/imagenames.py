@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chaos.errors import UsageError
-from chaos.lab.observerecipe import OBSERVE_TAG
-from chaos.lab.recipes import (
+from chaos.lab.images.observerecipe import OBSERVE_TAG
+from chaos.lab.images.recipes import (
     APP_TAG,
     DB_TAG,
     ONLINE_APP_BASE,
@@ -53,7 +53,7 @@ def _suffix(tag: str) -> str:
 @dataclass(frozen=True)
 class ImageNames:
     """The three local images a lab uses, and the two registry images behind the online set;
-    ``observe`` is the offline observability image (:mod:`chaos.lab.observenames`)."""
+    ``observe`` is the offline observability image (:mod:`chaos.lab.images.observenames`)."""
 
     pybase: str = PYBASE_TAG
     db: str = DB_TAG

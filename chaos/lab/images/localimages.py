@@ -7,8 +7,8 @@ import time
 from typing import Any, NamedTuple
 
 from chaos.errors import LabError
-from chaos.lab.recipes import MODE_LABEL, RECIPE_LABEL, app_context_dir, app_recipe
-from chaos.lab.rootfs import Log
+from chaos.lab.images.recipes import MODE_LABEL, RECIPE_LABEL, app_context_dir, app_recipe
+from chaos.lab.images.rootfs import Log
 
 
 class ImageInfo(NamedTuple):

@@ -15,7 +15,7 @@ only:
     no real pager, chat or mail is ever reached), or a minimal one with
     Alertmanager's default timings; it notifies
 ``chaos-alert-receiver``
-    (``chaos/lab/alertreceiver.py`` on the Python image the lab already has),
+    (``chaos/lab/proc/alertreceiver.py`` on the Python image the lab already has),
     which stamps each notification's arrival for the ``prometheus_alert`` detector;
 ``chaos-postgres-exporter`` (with ``postgres_exporter: true``)
     the database's metrics, scraped as job ``postgres``.
@@ -37,8 +37,8 @@ import yaml
 
 from chaos.errors import LabError
 from chaos.lab.feature import LabHandle, LabSpec
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.observeimages import observe_components
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.observeset import observe_components
 from chaos.scenario.observesection import PrometheusSection
 
 PROMETHEUS = "chaos-prometheus"
@@ -48,7 +48,7 @@ EXPORTER = "chaos-postgres-exporter"
 PROM_PORT, AM_PORT, RECEIVER_PORT, EXPORTER_PORT = 9090, 9093, 9099, 9187
 CONFIG_MOUNT = "/etc/chaos-observe"
 RECEIVER_URL = f"http://{RECEIVER}:{RECEIVER_PORT}/"
-RECEIVER_SRC = Path(__file__).with_name("alertreceiver.py")
+RECEIVER_SRC = Path(__file__).resolve().parents[1] / "proc" / "alertreceiver.py"
 # What Alertmanager itself defaults to when a route sets no timing.
 AM_DEFAULTS = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
 
@@ -162,7 +162,7 @@ def _networks(base: dict[str, Any], names: list[str]) -> list[str] | None:
 
 def receiver_image(names: ImageNames | None = None) -> str:
     """The Python image every lab already has: chaos/pybase offline, else the app's base."""
-    from chaos.lab.localimages import engine, get
+    from chaos.lab.images.localimages import engine, get
     names = names or ImageNames.from_env()
     return names.pybase if get(engine(None), names.pybase) is not None else names.app_base
 
