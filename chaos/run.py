@@ -77,6 +77,10 @@ class RunOptions:
     on_start: Callable[[Path], None] | None = None   # told the run directory once it is made
     seed: int | None = None         # of each trial's random phase (default: from the run id)
     random_phase: bool = True       # offset faults by a random phase (with observe.prometheus)
+    # `chaos rehearse`: each trial its own variant of the scenario, and a look at the lab
+    # once each trial is recorded (before the database is reset for the next one).
+    trial_scenario: Callable[[int], Scenario] | None = None
+    after_trial: Callable[[int, Lab, TrialRecord, Path], None] | None = None
 
 
 def run_dir(scenario: Scenario, path: Path, out: Path | None) -> tuple[str, Path]:
@@ -149,12 +153,15 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
                     record.resets_s = [*record.resets_s,
                                        reset_database(lab, golden, scenario.lab.health_path)]
                 record.trials.append(TrialRecord(trial=n, status="running"))
-                trial_sc, choice = blind_trial(scenario, blind_seed(opts, run_id), n)
+                this = scenario if opts.trial_scenario is None else opts.trial_scenario(n)
+                trial_sc, choice = blind_trial(this, blind_seed(opts, run_id), n)
                 trial = run_trial(n, trial_sc, lab, out, opts, record, deadline, live, choice,
                                   phase_s=trial_phase(scenario, record.seed, n,
                                                       fixed=not opts.random_phase))
                 record.trials[-1] = trial
                 write_json(out / "result.json", record.as_dict())
+                if opts.after_trial is not None:
+                    opts.after_trial(n, lab, trial, out)
                 if trial.end_reason == "baseline_failed":
                     raise BaselineError(f"trial {n} stopped before injecting anything: "
                                         f"{trial.baseline_error}")

@@ -1,0 +1,131 @@
+"""A rehearsal: one lab, one trial per boundary, the database reset between them.
+
+    result = rehearse(Path("migrations/0042.sql"), Path("scenario.yaml"), RehearseOptions())
+    result["passed"]          # every boundary passed (rehearsal.json)
+
+Each boundary is a trial of an ordinary ``chaos run`` (``chaos.run``): the lab comes
+up once, the golden snapshot taken at its start is restored between trials, and
+the run record (result.json, timeline.jsonl, report.html) is kept as for any run.
+Once a boundary's trial is recorded, and before the reset, the rehearsal reads the
+requests of its trial and the schema the recovery left (``pg_dump --schema-only``
+in the database container), and writes ``rehearsal.json`` — after every boundary,
+so an interrupted rehearsal keeps the boundaries it finished.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaos.atomic import write_json
+from chaos.errors import LabError, UsageError
+from chaos.faults.sqlunits import load_units
+from chaos.lab.lab import Lab
+from chaos.lab.postgres.dbexec import db_exec
+from chaos.record import TrialRecord
+from chaos.rehearse.judgement import as_dict, exit_code
+from chaos.rehearse.outcome import measure, read_observations
+from chaos.rehearse.plan import AfterStop, Boundary, Timing, boundaries, overrides
+from chaos.rehearse.schemadiff import differences
+from chaos.run import RunOptions, run_scenario
+from chaos.scenario import Scenario, load_scenario
+
+DUMP = ["pg_dump", "--schema-only", "--no-owner", "--no-privileges"]
+
+
+@dataclass
+class RehearseOptions:
+    recovery: AfterStop = field(default_factory=lambda: AfterStop("rerun"))
+    timing: Timing = field(default_factory=Timing)
+    max_error_ratio: float | None = None    # default: the scenario's steady-state error rate
+    out: Path | None = None
+    overrides: tuple[str, ...] = ()
+    keep_observations: bool = False
+    log: Callable[[str], None] = print
+
+
+class _Rehearsal:
+    def __init__(self, script: Path, bounds: list[Boundary], threshold: float,
+                 opts: RehearseOptions) -> None:
+        self.script, self.bounds, self.threshold, self.opts = script, bounds, threshold, opts
+        self.clean_dump: str | None = None
+        self.rows: list[dict[str, Any]] = []
+        self.out: Path | None = None
+
+    def document(self, status: str) -> dict[str, Any]:
+        return {"script": str(self.script), "units": self.bounds[0].of,
+                "recovery": self.opts.recovery.describe(),
+                "hold_s": self.opts.timing.hold, "max_error_ratio": self.threshold,
+                "status": status, "boundaries": self.rows,
+                "passed": status == "completed" and bool(self.rows)
+                and exit_code(self.rows) == 0}
+
+    def after_trial(self, n: int, lab: Lab, trial: TrialRecord, out: Path) -> None:
+        self.out = out
+        boundary = self.bounds[n - 1]
+        obs_dir = out / f"trial-{n}" / "observations"
+        outcome = measure(boundary, trial.as_dict(), read_observations(obs_dir),
+                          self.opts.timing.hold)
+        try:
+            dump = db_exec(lab, DUMP, "the schema dump")
+        except LabError as exc:
+            dump = None
+            outcome.notes.append(f"not measured: the schema could not be read ({exc})")
+        if boundary.clean:
+            self.clean_dump = dump
+        elif dump is not None and self.clean_dump is not None:
+            outcome.schema_diff = differences(self.clean_dump, dump)
+            outcome.converged = not outcome.schema_diff
+        row = as_dict(outcome, self.threshold)
+        if boundary.clean:
+            row["statements"] = outcome.statements
+        self.rows.append(row)
+        write_json(out / "rehearsal.json", self.document("running"))
+        verdict = "ok" if row["passed"] else "FAIL: " + "; ".join(row["reasons"])[:300]
+        self.opts.log(f"boundary {boundary.describe()}: {verdict}")
+        if not self.opts.keep_observations:
+            shutil.rmtree(obs_dir, ignore_errors=True)
+
+
+def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> dict[str, Any]:
+    units = load_units(script)   # a script that cannot be cut: exit 2, before any lab
+    if opts.recovery.kind == "script" and opts.recovery.script is not None:
+        load_units(opts.recovery.script)
+    bounds = boundaries(len(units))
+    variants = [load_scenario(scenario_path, overrides=(
+        *opts.overrides, *overrides(b, script.resolve(), opts.recovery, opts.timing)))
+        for b in bounds]
+    first = variants[0]
+    if opts.recovery.kind == "steps" and not variants[1].recovery.steps:
+        raise UsageError(f"--recovery steps: {scenario_path} has no recovery steps")
+    threshold = (opts.max_error_ratio if opts.max_error_ratio is not None
+                 else _steady_ratio(first))
+    state = _Rehearsal(script, bounds, threshold, opts)
+    run_opts = RunOptions(
+        trials=len(bounds), out=opts.out, keep_observations=True, live=False,
+        random_phase=False, log=opts.log,
+        overrides=(*opts.overrides, *overrides(bounds[0], script.resolve(), opts.recovery,
+                                                opts.timing)),
+        trial_scenario=lambda n: variants[n - 1], after_trial=state.after_trial)
+    status = "aborted"
+    try:
+        record = run_scenario(scenario_path, run_opts)
+        status = "completed" if record.get("status") == "completed" else "aborted"
+        if status == "completed" and len(state.rows) != len(bounds):
+            status = "aborted"
+    finally:
+        if state.out is not None:
+            write_json(state.out / "rehearsal.json", state.document(status))
+    doc = state.document(status)
+    doc["run_dir"] = str(state.out) if state.out else None
+    return doc
+
+
+def _steady_ratio(scenario: Scenario) -> float:
+    steady = getattr(scenario, "steady_state", None)
+    rate = getattr(steady, "error_rate", None) if steady is not None else None
+    below = getattr(rate, "below", None)
+    return float(below) if below is not None else 0.01

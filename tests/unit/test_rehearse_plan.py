@@ -1,0 +1,142 @@
+"""A rehearsal's boundaries, the trial each becomes, and the verdict on what it measured."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from chaos.measure.observation import Observation
+from chaos.rehearse.judgement import as_dict, exit_code, reasons
+from chaos.rehearse.matrix import junit, matrix_lines
+from chaos.rehearse.outcome import Outcome, Window, measure, window
+from chaos.rehearse.plan import AfterStop, Boundary, Timing, boundaries, overrides
+from chaos.sample import SAMPLE_DIR
+from chaos.scenario import load_scenario
+
+SEED = SAMPLE_DIR / "scenarios" / "half-applied-update.yaml"
+SCRIPT = SAMPLE_DIR / "scenarios" / "faults" / "reprice.sql"
+
+
+def test_clean_first_then_every_stop_then_the_lost_acknowledgement():
+    got = boundaries(3)
+    assert [b.key for b in got] == ["clean", "after-0", "after-1", "after-2", "lost-ack"]
+    assert got[0].clean and not got[-1].clean and got[-1].applied == 3
+    assert got[1].describe() == "died before unit 1"
+    assert got[3].describe() == "died after unit 2 of 3"
+
+
+def test_every_variant_is_a_valid_scenario_of_the_seed():
+    timing = Timing(at=6, hold=4, settle=20)
+    for b in boundaries(6):
+        sc = load_scenario(SEED, overrides=overrides(b, SCRIPT.resolve(), AfterStop("rerun"),
+                                                     timing))
+        (fault,) = sc.faults
+        assert fault.type == "partial_migration" and fault.params.units == b.applied
+        assert fault.at == 6 and fault.duration == 4.5 and sc.time_limit == 30
+        assert not sc.targets.model_dump(exclude_none=True)
+        if b.clean:
+            assert sc.recovery.trigger == "none"
+        else:
+            assert sc.recovery.trigger == "at" and sc.recovery.at == 10
+            assert [s.type for s in sc.recovery.steps] == ["run_migration"]
+            assert sc.recovery.steps[0].params.path == SCRIPT.resolve()
+
+
+def test_the_scenarios_own_steps_are_kept_and_started_at_the_boundarys_end():
+    sc = load_scenario(SEED, overrides=overrides(Boundary(2, 6), SCRIPT.resolve(),
+                                                 AfterStop("steps"), Timing(at=6, hold=4)))
+    assert [s.type for s in sc.recovery.steps] == ["restore_backup", "run_sql"]
+    assert (sc.recovery.trigger, sc.recovery.at, sc.recovery.delay) == ("at", 10, 0)
+
+
+def obs(t: float, ok: bool, name: str = "/x", ms: float = 10) -> Observation:
+    return Observation(start=t - ms / 1000, end=t, ok=ok, status=200 if ok else 500, name=name)
+
+
+def test_a_window_counts_only_what_ended_inside_it():
+    w = window([obs(1.0, True), obs(2.0, False, "/a"), obs(2.5, False, "/a"),
+                obs(3.0, True)], 1.5, 3.0)
+    assert (w.requests, w.failed, w.failing) == (2, 2, {"/a": 2})
+    assert w.error_ratio == 1.0
+
+
+def trial(end_reason="recovered", recovery="recovery_finished", invariant_ok=True):
+    events = [{"kind": "fault_injected", "wall": "2026-12-06T17:00:10.000+00:00"},
+              {"kind": "fault_applied", "wall": "2026-12-06T17:00:10.100+00:00",
+               "applied": 3, "runs": [{"unit": 1, "start": 1796576410.0, "duration_s": 0.5,
+                                       "locks": {"products": "AccessExclusiveLock"},
+                                       "waiting_sessions": 2}]},
+              {"kind": "recovery_started", "wall": "2026-12-06T17:00:14.000+00:00"}]
+    if recovery:
+        events.append({"kind": recovery, "wall": "2026-12-06T17:00:14.2+00:00",
+                       "error": "unit 1 failed"})
+    return {"end_reason": end_reason, "events": events,
+            "invariants": [{"name": "once", "passed": invariant_ok, "observed": 0 if
+                            invariant_ok else 10000, "expect": 0}]}
+
+
+def test_each_reason_a_boundary_fails_and_not_measured_never_passes():
+    b = Boundary(3, 6)
+    t0 = 1796576410.0
+    failing = [obs(t0 + 1 + i / 10, i % 2 == 0, "/products") for i in range(20)]
+    o = measure(b, trial(), failing, hold=4)
+    o.converged = True
+    assert o.half is not None and o.half.requests == 20 and o.half.failed == 10
+    assert [r.split(":")[0] for r in reasons(o, 0.01)] == ["users failing"]
+    assert reasons(o, 0.6) == []
+    o2 = measure(b, trial(recovery="recovery_failed", invariant_ok=False,
+                          end_reason="time_limit"), [], hold=4)
+    why = reasons(o2, 0.01)
+    assert why[0].startswith("not measured: no request ended")
+    assert any(r.startswith("recovery failed") for r in why)
+    assert any(r.startswith("invariant 'once' after recovery") for r in why)
+    assert any(r.startswith("not measured: the schema") for r in why)
+    assert any(r.startswith("the app did not serve again") for r in why)
+    never = measure(b, {"end_reason": "baseline_failed", "events": []}, failing, hold=4)
+    assert reasons(never, 0.5)[0].startswith("not measured: the boundary was never reached")
+
+
+def test_the_clean_runs_statements_carry_locks_and_the_requests_during_them():
+    t0 = 1796576410.0
+    load = [obs(t0 - 2 + i / 10, True, ms=10) for i in range(20)]        # before: 10 ms
+    load += [obs(t0 + 0.3, True, ms=400), obs(t0 + 0.45, False, "/p", ms=100)]
+    o = measure(Boundary(6, 6), trial(), load, hold=4)
+    (row,) = o.statements
+    assert row["locks"] == {"products": "AccessExclusiveLock"} and row["waiting_sessions"] == 2
+    assert (row["requests"], row["failed"], row["slowed"]) == (2, 1, 2)
+    assert row["p99_before_ms"] is not None and row["p99_ms"] > row["p99_before_ms"]
+
+
+def test_the_matrix_junit_and_exit_code_agree():
+    ok = Outcome(Boundary(6, 6), half=Window(0, 1, requests=10), serving_again=True)
+    bad = Outcome(Boundary(3, 6), half=Window(0, 1, requests=10, failed=9,
+                                              failing={"/products/[id]": 9}),
+                  recovery="done", converged=True, serving_again=True)
+    rows = [as_dict(ok, 0.01), as_dict(bad, 0.01)]
+    assert exit_code(rows) == 1 and exit_code(rows[:1]) == 0 and exit_code([]) == 1
+    doc = {"script": "m.sql", "units": 6, "recovery": "rerun", "max_error_ratio": 0.01,
+           "status": "completed", "boundaries": rows, "passed": False}
+    text = "\n".join(matrix_lines(doc))
+    assert "90.0% of 10" in text and "/products/[id]" in text and "verdict: FAIL" in text
+    suite = ET.fromstring(junit(doc).split("\n", 1)[1])
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    failure = suite.findall("testcase")[1].find("failure")
+    assert failure is not None and "users failing" in failure.get("message", "")
+    aborted = ET.fromstring(junit({**doc, "status": "aborted"}).split("\n", 1)[1])
+    assert aborted.get("errors") == "1"
+
+
+def test_a_bad_script_is_refused_before_any_lab(tmp_path: Path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "m.sql"
+    bad.write_text("ALTER TABLE t ADD COLUMN c int;\nBEGIN;\nUPDATE t SET c = 1;\n")
+    for args, words in (([str(bad), "--scenario", str(SEED)], f"{bad}:2: this BEGIN"),
+                        ([str(SCRIPT), "--scenario", str(SEED), "--hold", "soon"], "--hold"),
+                        ([str(SCRIPT), "--scenario", str(SEED), "--recovery", "nope.sql"],
+                         "--recovery")):
+        done = subprocess.run([sys.executable, "-m", "chaos", "rehearse", *args],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert words in done.stderr and "Traceback" not in done.stderr
