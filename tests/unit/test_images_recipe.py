@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import LabError
-from chaos.lab.images import aptmirror, rootfs
-from chaos.lab.images import labset as images
+from chaos.lab.images import aptmirror, recipes, rootfs
 from tests.needs import need_root, need_tool
 
 
@@ -46,18 +45,18 @@ def test_no_mirror_is_a_lab_error(tmp_path: Path, monkeypatch):
 
 def test_app_recipe_follows_context_and_base(tmp_path: Path):
     ctx = tmp_path / "app"
-    shutil.copytree(images.app_context_dir(), ctx)
-    r1 = images.app_recipe("sha256:aaa", ctx)
-    assert images.app_recipe("sha256:aaa", ctx) == r1
-    assert images.app_recipe("sha256:bbb", ctx) != r1
+    shutil.copytree(recipes.app_context_dir(), ctx)
+    r1 = recipes.app_recipe("sha256:aaa", ctx)
+    assert recipes.app_recipe("sha256:aaa", ctx) == r1
+    assert recipes.app_recipe("sha256:bbb", ctx) != r1
     (ctx / "app.py").write_text((ctx / "app.py").read_text() + "\n# changed\n")
-    assert images.app_recipe("sha256:aaa", ctx) != r1
+    assert recipes.app_recipe("sha256:aaa", ctx) != r1
 
 
 def test_the_package_holds_the_sample_app_context():
-    assert (images.app_context_dir() / "Dockerfile").is_file()
-    assert images.app_context_dir().is_relative_to(Path(images.__file__).resolve().parents[2])
-    assert images.ENTRYPOINT_SRC.is_file()
+    assert (recipes.app_context_dir() / "Dockerfile").is_file()
+    assert recipes.app_context_dir().is_relative_to(Path(recipes.__file__).resolve().parents[2])
+    assert rootfs.ENTRYPOINT_SRC.is_file()
 
 
 def test_debootstrap_failure_is_a_lab_error_with_log_tail(tmp_path: Path, monkeypatch):
@@ -66,8 +65,8 @@ def test_debootstrap_failure_is_a_lab_error_with_log_tail(tmp_path: Path, monkey
     monkeypatch.setenv("CHAOS_CACHE_DIR", str(tmp_path / "cache"))
     before = set(Path("/var/tmp").glob("chaos-rootfs-*"))
     with pytest.raises(LabError) as err:
-        rootfs._base_tarball("file:///nonexistent-chaos-mirror", log=lambda m: None,
-                             cache=images.cache_dir(), key="test")
+        rootfs.base_tarball("file:///nonexistent-chaos-mirror", log=lambda m: None,
+                             cache=recipes.cache_dir(), key="test")
     assert "debootstrap failed" in str(err.value)
     assert "last lines" in str(err.value)
     assert set(Path("/var/tmp").glob("chaos-rootfs-*")) == before  # temp dir removed

@@ -9,9 +9,11 @@ import docker
 import pytest
 
 from chaos.errors import EXIT_INVALID_INPUT, LabError, UsageError
+from chaos.lab.images import ensure as ensure_module
 from chaos.lab.images import observerecipe, observerootfs
 from chaos.lab.images import observeset as observeimages
 from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.localimages import info
 from chaos.lab.images.observenames import SOURCE_ENV, ObserveNames, derived_name
 from chaos.lab.images.observerecipe import (
     OBSERVE_TAG,
@@ -183,12 +185,13 @@ def fake(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("CHAOS_CACHE_DIR", str(tmp_path))
     built: list[str] = []
 
-    def build_offline(c, n, mirror, log):
-        c.images.tags[n.offline] = {RECIPE_LABEL: observe_recipe()}
-        built.append(n.offline)
-        return observeimages.info(c.images.get(n.offline), n.offline, True, 1.0)
+    def build_offline(c, images, mirror, force, log):   # no debootstrap: the tag appears
+        tag = images.names.offline
+        c.images.tags[tag] = {RECIPE_LABEL: observe_recipe()}
+        built.append(tag)
+        return [info(c.images.get(tag), tag, True, 1.0)]
 
-    monkeypatch.setattr(observeimages, "_build_offline", build_offline)
+    monkeypatch.setattr(ensure_module, "build_offline", build_offline)
     client = SimpleNamespace(images=FakeImages({}))
     return client, built
 

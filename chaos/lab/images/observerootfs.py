@@ -1,6 +1,6 @@
 """What the observability image's rootfs needs beyond its packages.
 
-:func:`chaos.lab.images.rootfs._offline_image` installs the packages; these hooks keep the UI
+:func:`chaos.lab.images.rootfs.offline_image` installs the packages; these hooks keep the UI
 assets out (dpkg never unpacks them), remove the console directories, make the data
 directories the upstream images have, and check that every binary still starts.
 """

@@ -7,7 +7,8 @@
 
 Offline (no registry), one image, ``chaos/observe:latest``, holds Prometheus, promtool,
 Alertmanager, amtool and postgres_exporter (:mod:`chaos.lab.images.observerecipe`), built like
-chaos/db: the shared base tarball, the same build lock, a recipe label. With a registry,
+chaos/db, by the same pipeline (:func:`chaos.lab.images.ensure.ensure`): the shared base
+tarball, the same build lock, a recipe label. With a registry,
 each part is its upstream image relabelled locally (:mod:`chaos.lab.images.observeonline`).
 
 Run a component with ``entrypoint=list(c.argv)`` and its flags as the command: the
@@ -19,22 +20,11 @@ file explicitly (the default config paths differ between Debian and upstream).
 
 from __future__ import annotations
 
-import time
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from chaos.errors import LabError
-from chaos.lab.images.aptmirror import find_apt_mirror
-from chaos.lab.images.labset import _build_lock
-from chaos.lab.images.localimages import (
-    ImageInfo,
-    current_infos,
-    drop_replaced,
-    engine,
-    get,
-    info,
-    up_to_date,
-)
-from chaos.lab.images.localimages import label as image_label
+from chaos.lab.images.ensure import ImageSet, OfflineImage, ensure
+from chaos.lab.images.localimages import ImageInfo, engine, up_to_date
 from chaos.lab.images.observenames import ObserveNames
 from chaos.lab.images.observeonline import build_online, online_ready
 from chaos.lab.images.observerecipe import (
@@ -45,11 +35,10 @@ from chaos.lab.images.observerecipe import (
     observe_recipe,
 )
 from chaos.lab.images.observerootfs import observe_post, observe_pre
-from chaos.lab.images.online import pull_or_fall_back
-from chaos.lab.images.recipes import MODE_LABEL, RECIPE_LABEL, base_recipe, cache_dir, digest
-from chaos.lab.images.rootfs import SUITE, Log, _base_tarball, _offline_image
+from chaos.lab.images.rootfs import Log
 
-__all__ = ["Component", "ensure_observe_image", "observe_components", "observe_image_ready"]
+__all__ = ["Component", "ObserveImages", "ensure_observe_image", "observe_components",
+           "observe_image_ready"]
 
 
 class Component(NamedTuple):
@@ -62,6 +51,32 @@ class Component(NamedTuple):
         return [*self.argv, *args]
 
 
+class ObserveImages(ImageSet):
+    """Offline one image with every binary; online one relabelled image per upstream."""
+
+    what: ClassVar[str] = "observe images"
+    failure: ClassVar[str] = "cannot pull the observability images"
+
+    def __init__(self, names: ObserveNames) -> None:
+        self.names = names
+
+    def offline_images(self) -> list[OfflineImage]:
+        return [OfflineImage(self.names.offline, observe_recipe(), OBSERVE_PACKAGES,
+                             observe_changes(), pre=observe_pre, post=observe_post)]
+
+    def online_tags(self) -> tuple[str, ...]:
+        return tuple(u.local for u in self.names.upstreams)
+
+    def online_ready(self, client: Any) -> bool:
+        return online_ready(client, self.names)
+
+    def pull_sources(self) -> list[str]:
+        return [u.source for u in self.names.upstreams]
+
+    def build_online(self, client: Any, force: bool, log: Log) -> list[ImageInfo]:
+        return build_online(client, self.names, force, log)
+
+
 def _names(names: ObserveNames | None) -> ObserveNames:
     return names or ObserveNames.from_env()
 
@@ -69,8 +84,7 @@ def _names(names: ObserveNames | None) -> ObserveNames:
 def observe_image_ready(client: Any = None, names: ObserveNames | None = None) -> bool:
     """True if the offline image, or the complete online set, matches its recipe.
     A few image inspections; no network, no build."""
-    c, n = engine(client), _names(names)
-    return up_to_date(c, n.offline, observe_recipe()) is not None or online_ready(c, n)
+    return ObserveImages(_names(names)).ready(engine(client))
 
 
 def observe_components(client: Any = None,
@@ -92,51 +106,7 @@ def ensure_observe_image(log: Log = print, mirror: str | None = None, force: boo
                          names: ObserveNames | None = None) -> list[ImageInfo]:
     """Make the observability images exist and match their recipe; build only what is
     missing or outdated (everything with ``force``). Returns one ImageInfo offline,
-    three (prometheus, alertmanager, postgres-exporter) online.
-
-    ``offline`` as in :func:`chaos.lab.images.labset.build_images`: True never asks a
-    registry, False pulls or fails, None reuses a complete set, else tries the
-    registry and falls back to the offline build."""
-    c, n = engine(client), _names(names)
-    t0 = time.monotonic()
-    with _build_lock(log):
-        if offline is None and not force:
-            if up_to_date(c, n.offline, observe_recipe()) is not None:
-                return current_infos(c, (n.offline,))
-            if online_ready(c, n):
-                return current_infos(c, tuple(u.local for u in n.upstreams))
-        if offline is not True:
-            pulled = _try_online(c, n, offline, force, log, t0)
-            if pulled is not None:
-                return pulled
-        img = None if force else up_to_date(c, n.offline, observe_recipe())
-        if img is not None:
-            return [info(img, n.offline, False, 0.0)]
-        return [_build_offline(c, n, mirror, log)]
-
-
-def _try_online(c: Any, n: ObserveNames, offline: bool | None, force: bool, log: Log,
-                t0: float) -> list[ImageInfo] | None:
-    log("observe images: pulling " + ", ".join(u.source for u in n.upstreams) + " ...")
-    old = [i.id for u in n.upstreams if (i := get(c, u.local)) is not None]
-    return pull_or_fall_back(c, "observe images", "cannot pull the observability images", old,
-                             lambda: build_online(c, n, force, log), offline, log, t0)
-
-
-def _build_offline(c: Any, n: ObserveNames, mirror: str | None, log: Log) -> ImageInfo:
-    t0 = time.monotonic()
-    recipe = observe_recipe()
-    old = [i.id for i in (get(c, n.offline),) if i is not None]
-    log(f"observe images: offline build of {n.offline} (debootstrap + docker import) ...")
-    base_tar = _base_tarball(mirror, log, cache=cache_dir(), key=digest(base_recipe())[:16])
-    _offline_image(c, tag=n.offline, base_tar=base_tar,
-                   mirror_url=find_apt_mirror(mirror, suite=SUITE), packages=OBSERVE_PACKAGES,
-                   changes=observe_changes(), labels={RECIPE_LABEL: recipe, MODE_LABEL: "offline"},
-                   log=log, pre=observe_pre, post=observe_post)
-    img = get(c, n.offline)
-    if img is None or image_label(img, RECIPE_LABEL) != recipe:
-        raise LabError(f"docker import of {n.offline} did not produce the image")
-    drop_replaced(c, old, {img.id}, log)
-    dt = time.monotonic() - t0
-    log(f"  {n.offline}: built in {dt:.1f}s")
-    return info(img, n.offline, True, dt)
+    three (prometheus, alertmanager, postgres-exporter) online; ``offline`` as in
+    :func:`chaos.lab.images.ensure.ensure`."""
+    return ensure(ObserveImages(_names(names)), offline=offline, mirror=mirror, force=force,
+                  log=log, client=client)

@@ -149,7 +149,7 @@ def base_tarball_path(cache: Path, key: str) -> Path:
     return cache / "rootfs" / f"{SUITE}-{VARIANT}-{key}.tar"
 
 
-def _base_tarball(mirror: str | None, log: Log, *, cache: Path, key: str) -> Path:
+def base_tarball(mirror: str | None, log: Log, *, cache: Path, key: str) -> Path:
     """The shared bookworm minbase rootfs, as a cached tarball (debootstrapped once).
 
     ``key`` names the tarball under ``cache/rootfs``: the caller passes a digest of the
@@ -192,7 +192,7 @@ def _base_tarball(mirror: str | None, log: Log, *, cache: Path, key: str) -> Pat
     return target
 
 
-def _offline_image(client: Any, *, tag: str, base_tar: Path, mirror_url: str,
+def offline_image(client: Any, *, tag: str, base_tar: Path, mirror_url: str,
                    packages: tuple[str, ...], changes: list[str], labels: dict[str, str],
                    log: Log, extra_suites: tuple[str, ...] = (),
                    pre: Callable[[Path], None] | None = None,
