@@ -13,13 +13,13 @@ few seconds, as before.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from chaos import settings
 from chaos.printable import printable
 from chaos.redact import redact
 
@@ -28,8 +28,7 @@ REDRAW_S = 0.25
 
 def is_interactive(stream: Any = None) -> bool:
     stream = stream if stream is not None else sys.stdout
-    ci = os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-    return not ci and bool(getattr(stream, "isatty", lambda: False)())
+    return not settings.current().ci and bool(getattr(stream, "isatty", lambda: False)())
 
 
 class PlainDisplay:

@@ -33,6 +33,16 @@ def _docker_problem() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def _own_settings():
+    """Each test starts from the environment's settings and leaves none behind: a CLI
+    flag run in-process (``--allow-remote``) changes ``chaos.settings`` for the process."""
+    from chaos import settings
+
+    with settings.override():
+        yield
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A SIGTERM to this suite (CI cancelled, a timeout) unwinds like Ctrl-C, so the
     # fixtures' teardowns remove the labs and containers they made.

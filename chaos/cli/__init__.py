@@ -6,14 +6,13 @@ Exit codes (docs/ci.md): 0 targets met, 1 targets missed or regression found,
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from chaos import __version__
+from chaos import __version__, settings
 from chaos.cli.output import echo
 from chaos.errors import EXIT_TOOL_FAILED, ChaosError
 from chaos.redact import redact
@@ -24,10 +23,8 @@ if TYPE_CHECKING:
 
 
 def _allow_remote(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        from chaos.lab.engine import allow_remote
-
-        allow_remote()
+    if value:   # read where the engine is chosen (chaos.lab.engine.check_local)
+        settings.update(allow_remote=True)
 
 
 ALLOW_REMOTE = click.option(
@@ -36,7 +33,7 @@ ALLOW_REMOTE = click.option(
 
 def _allow_outside(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:   # read by load_scenario wherever this command loads a scenario
-        os.environ["CHAOS_ALLOW_OUTSIDE_FILES"] = "1"
+        settings.update(allow_outside_files=True)
 
 
 ALLOW_OUTSIDE = click.option(
@@ -331,6 +328,7 @@ def status() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    settings.load()   # once, before the flags change it: the environment is not read again
     try:
         rc = cli.main(args=argv, prog_name="chaos", standalone_mode=False)
     except click.exceptions.Abort:

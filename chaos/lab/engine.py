@@ -4,7 +4,9 @@ Blast radius: chaos only talks to the engine on this machine. ``DOCKER_HOST``
 pointing elsewhere (``ssh://``, a ``tcp://`` host that is not loopback) or a
 non-default ``DOCKER_CONTEXT`` (which compose would follow) is refused unless
 the user says so: ``chaos run --allow-remote``, ``chaos lab up --allow-remote``,
-or ``CHAOS_ALLOW_REMOTE=1`` for every command.
+or ``CHAOS_ALLOW_REMOTE=1`` for every command (the setting ``allow_remote``,
+``chaos.settings``). ``DOCKER_HOST`` and ``DOCKER_CONTEXT`` are Docker's own
+variables, read where the engine is chosen, as compose reads them.
 """
 
 from __future__ import annotations
@@ -18,16 +20,12 @@ from urllib.parse import urlsplit
 import docker
 from docker.errors import DockerException
 
+from chaos import settings
 from chaos.errors import LabError, UsageError
 
 ALLOW_ENV = "CHAOS_ALLOW_REMOTE"
 _LOCAL_SCHEMES = ("unix", "npipe")
 _LOCAL_NAMES = ("localhost", "ip6-localhost")
-
-
-def allow_remote() -> None:
-    """`--allow-remote`: this process may use a Docker engine on another machine."""
-    os.environ[ALLOW_ENV] = "1"   # inherited by compose and any child chaos process
 
 
 def remote_engine(env: Mapping[str, str]) -> str | None:
@@ -55,10 +53,13 @@ def remote_engine(env: Mapping[str, str]) -> str | None:
     return f"DOCKER_HOST={host}"
 
 
-def check_local(env: Mapping[str, str] | None = None) -> None:
+def check_local(env: Mapping[str, str] | None = None, allow: bool | None = None) -> None:
+    """Refuse the engine ``env`` names (default: this process's) when it may be another
+    machine's, unless ``allow`` (default: the ``allow_remote`` setting)."""
     env = os.environ if env is None else env
+    allow = settings.current().allow_remote if allow is None else allow
     where = remote_engine(env)
-    if where and env.get(ALLOW_ENV, "").strip().lower() not in ("1", "true", "yes"):
+    if where and not allow:
         raise UsageError(
             f"refusing to use a Docker engine that may not be this machine's ({where}): "
             "chaos kills, pauses and removes containers there. Pass --allow-remote "

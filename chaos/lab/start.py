@@ -36,7 +36,7 @@ def start_lab(spec: LabSpec, owner_pid: int | None,
         with interruptible():
             # The engine's own images (the database, the helper) always; the sample
             # app only for a compose file that runs it.
-            app = ImageNames.from_env().app in image_refs(lab.compose_doc())
+            app = ImageNames.from_settings().app in image_refs(lab.compose_doc())
             if not images_ready(app=app):
                 log("lab images missing: building them (once)")
                 build_images(offline=None, log=log, app=app)

@@ -21,13 +21,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from chaos import settings
+
 
 def cache_root() -> Path:
-    """chaos's cache directory (the same rule as ``chaos.lab.images.recipes.cache_dir``)."""
-    if os.environ.get("CHAOS_CACHE_DIR"):
-        return Path(os.environ["CHAOS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "chaos"
+    """chaos's cache directory (``chaos.settings.Settings.cache_root``)."""
+    return settings.current().cache_root
 
 
 def own_caches() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from chaos import settings
 from chaos.errors import ChaosError, Problem, ScenarioError
 from chaos.redact import is_secret_key
 from chaos.sample import SAMPLE_DIR
@@ -54,7 +54,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     ``${VAR}`` references come from ``env`` (default ``os.environ``); ``overrides`` are
     ``--set`` texts, applied to the data before validation (a malformed one: ``UsageError``).
     Files the scenario names must lie in its project (``chaos.userfiles.project_root``) or
-    in chaos's own sample, unless ``allow_outside`` (default: ``CHAOS_ALLOW_OUTSIDE_FILES=1``).
+    in chaos's own sample, unless ``allow_outside`` (default: the setting
+    ``allow_outside_files``, ``CHAOS_ALLOW_OUTSIDE_FILES=1``, ``chaos.settings``).
     ``rule_check`` is given the rule files that are valid on their own, even when the rest
     is not, and its problems join the schema's in the one ``ScenarioError``;
     ``config_check`` likewise the Alertmanager configuration (amtool).
@@ -102,7 +103,7 @@ def _checked_rules(check: RuleCheck, files: list[Path], problems: list[Problem],
 def _allowed_outside(flag: bool | None) -> bool:
     if flag is not None:
         return flag
-    return os.environ.get("CHAOS_ALLOW_OUTSIDE_FILES", "").strip().lower() in {"1", "true", "yes"}
+    return settings.current().allow_outside_files
 
 
 def _written_by_flag(loc: tuple[Any, ...], lines: LineMap) -> list[str]:

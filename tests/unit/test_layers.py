@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"chaos", "chaos.errors", "chaos.redact", "chaos.printable", "chaos.userfiles",
               "chaos.atomic",
               "chaos.signals", "chaos.provenance", "chaos.parts", "chaos.registry",
-              "chaos.sample"}),
+              "chaos.sample", "chaos.settings"}),
     ("schema", {"chaos.scenario"}),
     ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record", "chaos.recordfile"}),
     ("parts and load", {"chaos.faults", "chaos.detect", "chaos.recover", "chaos.safety",

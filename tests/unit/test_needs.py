@@ -3,12 +3,15 @@ chaos.lab.images.buildneeds: what `make demo` asks for before building the lab's
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from chaos import settings
 from chaos.lab.images import buildneeds, rootfs
+from chaos.settings import Settings
 from tests import needs
 from tests.cli_helpers import run_main
 
@@ -55,7 +58,9 @@ def host(monkeypatch, tmp_path):
     monkeypatch.setenv("CHAOS_CACHE_DIR", str(tmp_path / "cache"))   # no cached base rootfs
     for var in ("CHAOS_IMAGE_PREFIX", "CHAOS_DB_SOURCE_IMAGE", "CHAOS_APP_BASE_IMAGE"):
         monkeypatch.delenv(var, raising=False)
-    return state
+    # The command line reads the environment when it starts; direct calls, the settings.
+    with settings.override(**vars(Settings.from_env(os.environ))):
+        yield state
 
 
 def test_nothing_is_needed_when_the_images_are_here_or_pulled(host):

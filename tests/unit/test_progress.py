@@ -8,7 +8,9 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
+from chaos import settings
 from chaos.progress import PlainDisplay, RichDisplay, for_terminal, format_event, is_interactive
+from chaos.settings import Settings
 from chaos.trial import TrialStatus
 
 
@@ -23,15 +25,15 @@ class Stream(io.StringIO):
 
 @pytest.mark.parametrize("tty, ci, expected", [(True, "", True), (True, "true", False),
                                                (False, "", False), (True, "1", False)])
-def test_live_display_only_on_a_terminal_outside_ci(monkeypatch, tty, ci, expected):
-    monkeypatch.setenv("CI", ci)
-    assert is_interactive(Stream(tty)) is expected
+def test_live_display_only_on_a_terminal_outside_ci(tty, ci, expected):
+    with settings.override(**vars(Settings.from_env({"CI": ci}))):
+        assert is_interactive(Stream(tty)) is expected
 
 
-def test_off_a_terminal_every_event_is_a_plain_line(monkeypatch):
-    monkeypatch.setenv("CI", "true")
+def test_off_a_terminal_every_event_is_a_plain_line():
     lines: list[str] = []
-    display = for_terminal(lines.append, lambda trial: None, format_event, time_limit=60)
+    with settings.override(ci=True):
+        display = for_terminal(lines.append, lambda trial: None, format_event, time_limit=60)
     assert isinstance(display, PlainDisplay)
     display.event({"t": 1.5, "wall": "x", "kind": "fault_injected", "trial": 1, "fault": "pause"})
     assert lines == ["  [   1.50s] fault_injected     fault=pause"]

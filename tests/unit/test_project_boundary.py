@@ -7,10 +7,12 @@ chaos's own sample (compose file, locustfile, SQL) is always readable.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from chaos import settings
 from chaos.errors import ScenarioError
 from chaos.sample import COMPOSE_FILE
 from chaos.scenario import load_scenario
@@ -28,14 +30,15 @@ load: {{requests: [{{path: /}}]}}
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("CHAOS_ALLOW_OUTSIDE_FILES", raising=False)
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.delenv("CHAOS_ALLOW_OUTSIDE_FILES", raising=False)   # for the CLI's own read
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
     (repo / "ci").mkdir()
     (tmp_path / "secret.sql").write_text("UPDATE t SET a = 1;\n")   # outside the checkout
     (repo / "ok.sql").write_text("UPDATE t SET a = 1;\n")
-    return repo
+    with settings.override(allow_outside_files=False):
+        yield repo
 
 
 def write(repo: Path, script: str, compose: str = str(COMPOSE_FILE), dirname: str = "ci") -> Path:
@@ -68,11 +71,18 @@ def test_a_compose_file_outside_the_project_is_refused(project: Path):
     assert "lab.compose" in str(exc.value) and "outside the scenario's project" in str(exc.value)
 
 
-def test_opting_in_reads_it(project: Path, monkeypatch: pytest.MonkeyPatch):
+def test_opting_in_reads_it(project: Path):
     path = write(project, "../../secret.sql")
     assert load_scenario(path, allow_outside=True).faults[0].params.script.name == "secret.sql"
+    with settings.override(allow_outside_files=True):   # CHAOS_ALLOW_OUTSIDE_FILES=1
+        assert load_scenario(path).faults[0].params.script.name == "secret.sql"
+
+
+def test_the_environment_opts_in_for_the_cli(project: Path, monkeypatch: pytest.MonkeyPatch):
+    path = write(project, "../../secret.sql")
     monkeypatch.setenv("CHAOS_ALLOW_OUTSIDE_FILES", "1")
-    assert load_scenario(path).faults[0].params.script.name == "secret.sql"
+    code, said = run_main(["validate", str(path)])
+    assert code == 0, said
 
 
 def test_the_cli_refuses_then_accepts_with_the_flag(project: Path, monkeypatch):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from chaos import settings
 from chaos.errors import UsageError
 from chaos.lab import engine
+from chaos.settings import Settings
 
 
 @pytest.mark.parametrize("host", [
@@ -30,16 +32,17 @@ def test_remote_engines_are_refused_unless_allowed(env):
     with pytest.raises(UsageError) as exc:
         engine.check_local(env)
     assert "--allow-remote" in str(exc.value) and exc.value.exit_code == 2
-    engine.check_local({**env, engine.ALLOW_ENV: "1"})
+    engine.check_local(env, allow=True)
+    with settings.override(**vars(Settings.from_env({engine.ALLOW_ENV: "1"}))):
+        engine.check_local(env)
 
 
 def test_client_refuses_before_connecting(monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "tcp://203.0.113.9:2375")
-    monkeypatch.delenv(engine.ALLOW_ENV, raising=False)
     monkeypatch.setattr(engine.docker, "from_env", lambda **kw: pytest.fail("connected anyway"))
     engine.client.cache_clear()
     try:
-        with pytest.raises(UsageError):
+        with settings.override(allow_remote=False), pytest.raises(UsageError):
             engine.client()
     finally:
         engine.client.cache_clear()
@@ -51,19 +54,19 @@ def test_allow_remote_flag_of_run_and_lab_up(monkeypatch):
     from chaos import cli
     from chaos.cli import run_commands as commands
 
-    monkeypatch.delenv(engine.ALLOW_ENV, raising=False)
     monkeypatch.setenv("DOCKER_HOST", "tcp://203.0.113.9:2375")
     seen = []
     monkeypatch.setattr(commands, "run_cmd", lambda *a, **kw: seen.append(engine.remote_engine(
         {**__import__("os").environ})) or 0)
-    result = CliRunner().invoke(cli.cli, ["run", "x.yaml"])
-    assert result.exit_code == 0 and seen
-    with pytest.raises(UsageError):
-        engine.check_local()
-    result = CliRunner().invoke(cli.cli, ["run", "--allow-remote", "x.yaml"])
-    assert result.exit_code == 0
-    engine.check_local()        # the flag allowed it, for this process and its children
-    monkeypatch.delenv(engine.ALLOW_ENV)
+    with settings.override(allow_remote=False):
+        result = CliRunner().invoke(cli.cli, ["run", "x.yaml"])
+        assert result.exit_code == 0 and seen
+        with pytest.raises(UsageError):
+            engine.check_local()
+        result = CliRunner().invoke(cli.cli, ["run", "--allow-remote", "x.yaml"])
+        assert result.exit_code == 0
+        engine.check_local()        # the flag allowed it, for the rest of this process
+        assert "CHAOS_ALLOW_REMOTE" not in __import__("os").environ   # a setting, not the env
 
 
 @pytest.mark.parametrize("host", ["tcp://[::1", "tcp://[zz]:2375", "http://[::1:99"])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chaos import settings
 from chaos.errors import Problem, ScenarioError
 from chaos.redact import Redacted, is_secret_key, redact
 from chaos.scenario import load_scenario
@@ -108,10 +109,9 @@ def test_a_compose_file_with_a_yaml_error_is_never_quoted(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["dir", "fifo", "device"])
-def test_a_file_that_is_not_a_regular_file_says_what_it_is(tmp_path, monkeypatch, kind):
+def test_a_file_that_is_not_a_regular_file_says_what_it_is(tmp_path, kind):
     import os
 
-    monkeypatch.setenv("CHAOS_ALLOW_OUTSIDE_FILES", "1")
     target = tmp_path / "thing"
     if kind == "dir":
         target.mkdir()
@@ -120,7 +120,8 @@ def test_a_file_that_is_not_a_regular_file_says_what_it_is(tmp_path, monkeypatch
     else:
         target.symlink_to("/dev/zero")
     text = BASE.replace("compose.yml}", "thing}")
-    (line,) = problems(tmp_path, text)
+    with settings.override(allow_outside_files=True):   # CHAOS_ALLOW_OUTSIDE_FILES=1
+        (line,) = problems(tmp_path, text)
     word = {"dir": "a directory", "fifo": "a named pipe (FIFO)", "device": "a device"}[kind]
     assert word in line and "not found" not in line, line
 

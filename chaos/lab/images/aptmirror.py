@@ -8,11 +8,11 @@ the host's apt configuration (one-line ``sources.list`` entries or deb822
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from chaos import settings
 from chaos.errors import LabError
 
 _DEBIAN_SUITES = {"bookworm", "trixie", "forky", "bullseye", "buster", "sid", "stable",
@@ -63,7 +63,7 @@ def find_apt_mirror(mirror: str | None = None, *, etc: Path = Path("/etc/apt"),
     """The Debian archive to debootstrap from: the argument, ``$CHAOS_APT_MIRROR``, or
     the host's apt sources (the entry that serves a plain Debian suite, preferring
     ``suite``)."""
-    explicit = mirror or os.environ.get("CHAOS_APT_MIRROR")
+    explicit = mirror or settings.current().apt_mirror
     if explicit:
         return explicit.rstrip("/")
     candidates = [(uri, suites) for uri, suites in _apt_sources(etc)

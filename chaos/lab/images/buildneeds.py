@@ -54,10 +54,10 @@ def build_needs(*, observe: bool = False, client: Any = None,
     """The host tools ``chaos lab build [--observe]`` would need here and lacks (``[]``:
     none). Builds and pulls nothing; ``log`` hears why."""
     c = engine(client)
-    names = ImageNames.from_env()
+    names = ImageNames.from_settings()
     refs = [] if images_ready(c, names=names) else [names.db_source, names.app_base]
     if observe:
-        onames = ObserveNames.from_env()
+        onames = ObserveNames.from_settings()
         if not observe_image_ready(c, onames):
             refs += [u.source for u in onames.upstreams]
     if not refs:

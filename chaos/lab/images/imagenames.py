@@ -1,6 +1,6 @@
 """Which names the lab's images go by, and which registry images the online set starts from.
 
-    names = ImageNames.from_env()      # the defaults, or what the environment says
+    names = ImageNames.from_settings()   # the defaults, or what chaos.settings says
     names.db                           # "chaos/db:latest"
     names.db_source                    # "postgres:16"
 
@@ -14,11 +14,11 @@ while other tests use ``chaos/db``); a compose file picks such a set with
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chaos import settings
 from chaos.errors import UsageError
 from chaos.lab.images.observerecipe import OBSERVE_TAG
 from chaos.lab.images.recipes import (
@@ -28,6 +28,7 @@ from chaos.lab.images.recipes import (
     ONLINE_DB_SOURCE,
     PYBASE_TAG,
 )
+from chaos.settings import Settings
 
 DB_SOURCE_ENV = "CHAOS_DB_SOURCE_IMAGE"
 APP_BASE_ENV = "CHAOS_APP_BASE_IMAGE"
@@ -77,19 +78,24 @@ class ImageNames:
         return names
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ImageNames:
-        """The defaults, overridden by ``CHAOS_IMAGE_PREFIX``, ``CHAOS_DB_SOURCE_IMAGE`` and
-        ``CHAOS_APP_BASE_IMAGE`` where they are set (and not empty)."""
-        env = os.environ if env is None else env
+    def from_settings(cls, s: Settings | None = None) -> ImageNames:
+        """The defaults, overridden by the settings ``image_prefix``, ``db_source_image`` and
+        ``app_base_image`` (``CHAOS_IMAGE_PREFIX``, ...) where they are given."""
+        s = settings.current() if s is None else s
         sources = {}
-        for var, default in ((DB_SOURCE_ENV, ONLINE_DB_SOURCE), (APP_BASE_ENV, ONLINE_APP_BASE)):
-            value = env.get(var, "").strip() or default
+        for var, value in ((DB_SOURCE_ENV, s.db_source_image or ONLINE_DB_SOURCE),
+                           (APP_BASE_ENV, s.app_base_image or ONLINE_APP_BASE)):
             if not REFERENCE.fullmatch(value):
                 raise UsageError(f"{var}={value!r} is not an image reference "
                                  "(expected e.g. 'localhost:5000/postgres:16')")
             sources[var] = value
-        return cls.with_prefix(env.get(PREFIX_ENV, "").strip() or DEFAULT_PREFIX,
+        return cls.with_prefix(s.image_prefix or DEFAULT_PREFIX,
                                db_source=sources[DB_SOURCE_ENV], app_base=sources[APP_BASE_ENV])
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ImageNames:
+        """What ``env`` would make of them: ``from_settings(Settings.from_env(env))``."""
+        return cls.from_settings(Settings.from_env(env))
 
     def tags(self, offline: bool, app: bool = True) -> tuple[str, ...]:
         """The images a set is made of: the offline one has pybase, the online one does not."""

@@ -105,7 +105,7 @@ class LabImages(ImageSet):
 def images_ready(client: Any = None, app: bool = True, names: ImageNames | None = None) -> bool:
     """True if chaos/db (and, with ``app``, the sample chaos/app) exist and match their
     recipe (offline set: chaos/pybase too). A few image inspections; no network, no build."""
-    return LabImages(names or ImageNames.from_env(), app).ready(engine(client))
+    return LabImages(names or ImageNames.from_settings(), app).ready(engine(client))
 
 
 def build_images(offline: bool | None = None, mirror: str | None = None, force: bool = False,
@@ -116,5 +116,5 @@ def build_images(offline: bool | None = None, mirror: str | None = None, force: 
     ``app=False`` leaves out the sample app, for a lab whose compose file does not use it.
     ``names`` (default: :meth:`ImageNames.from_env`) says what the images are called.
     ``offline`` as in :func:`chaos.lab.images.ensure.ensure`."""
-    return ensure(LabImages(names or ImageNames.from_env(), app), offline=offline,
+    return ensure(LabImages(names or ImageNames.from_settings(), app), offline=offline,
                   mirror=mirror, force=force, log=log, client=client)

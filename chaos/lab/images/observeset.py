@@ -78,7 +78,7 @@ class ObserveImages(ImageSet):
 
 
 def _names(names: ObserveNames | None) -> ObserveNames:
-    return names or ObserveNames.from_env()
+    return names or ObserveNames.from_settings()
 
 
 def observe_image_ready(client: Any = None, names: ObserveNames | None = None) -> bool:

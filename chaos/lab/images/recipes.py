@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from chaos import settings
 from chaos.errors import LabError
 from chaos.lab.images.rootfs import BASE_PACKAGES, ENTRYPOINT_SRC, STD_PATH, SUITE, VARIANT
 
@@ -54,10 +54,7 @@ def app_context_dir() -> Path:
 
 def cache_dir() -> Path:
     """``$CHAOS_CACHE_DIR``, else ``$XDG_CACHE_HOME/chaos``, else ``~/.cache/chaos``."""
-    if os.environ.get("CHAOS_CACHE_DIR"):
-        return Path(os.environ["CHAOS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "chaos"
+    return settings.current().cache_root
 
 
 # --------------------------------------------------------------------------- recipes

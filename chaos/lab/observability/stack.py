@@ -163,7 +163,7 @@ def _networks(base: dict[str, Any], names: list[str]) -> list[str] | None:
 def receiver_image(names: ImageNames | None = None) -> str:
     """The Python image every lab already has: chaos/pybase offline, else the app's base."""
     from chaos.lab.images.localimages import engine, get
-    names = names or ImageNames.from_env()
+    names = names or ImageNames.from_settings()
     return names.pybase if get(engine(None), names.pybase) is not None else names.app_base
 
 
