@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from chaos import settings
-from chaos.lab.imagenames import ImageNames
-from chaos.lab.observenames import ObserveNames
+from chaos.lab.images.imagenames import ImageNames
+from chaos.lab.images.observenames import ObserveNames
 from chaos.settings import FIELDS, Settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
