@@ -25,7 +25,8 @@ LOCK_EVERY_S = 0.05     # a lock held for 100 ms is seen at least once
 _LOCKS = """
 SELECT l.mode, coalesce(c.relname, l.locktype), l.granted, l.pid = %(pid)s AS ours
 FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
-WHERE (l.pid = %(pid)s AND l.locktype = 'relation' AND c.relnamespace <> 'pg_catalog'::regnamespace)
+WHERE (l.pid = %(pid)s AND l.locktype = 'relation' AND c.relkind IN ('r', 'p', 'm')
+       AND c.relnamespace <> 'pg_catalog'::regnamespace)
    OR (NOT l.granted AND %(pid)s = ANY(pg_blocking_pids(l.pid)))
 """
 
