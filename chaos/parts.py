@@ -15,11 +15,15 @@ fields, so a third-party part tells its own story.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:   # matplotlib is imported where a chart is drawn, never here
+    from matplotlib.figure import Figure
 
 ProxyNeed = Literal["never", "without_netem", "always"]
 _PROXY_ORDER: dict[str, int] = {"never": 0, "without_netem": 1, "always": 2}
@@ -69,6 +73,69 @@ def code(text: Any) -> str:
     return f"{fence} {s} {fence}" if fence == "``" else f"`{s}`"
 
 
+def seconds(value: float | None) -> str:
+    """A duration for people: '7.6 s', '2 min 05 s', '1 h 02 min'; None is '—'."""
+    if value is None:
+        return "—"
+    if abs(value) < 1:
+        return f"{value:.2f} s"
+    if abs(value) < 60:
+        return f"{value:.1f} s"
+    whole = int(round(value))
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+# ---- what a part brings to the record and the reports ----------------------------------
+
+@dataclass(frozen=True)
+class SectionFacts:
+    """What the trial knows when a part's record section is written (trial clock)."""
+
+    t_fault: float | None
+    impact_t: float | None     # the first instant an indicator left its objective
+
+
+class TrialView(Protocol):
+    """One trial of a run record as a part's report hooks read it
+    (``chaos.report.story.TrialStory``): its record, events and samples."""
+
+    n: int
+    record: dict[str, Any]
+    events: list[dict[str, Any]]
+    samples: list[dict[str, Any]]
+    t_fault: float | None
+
+    def error_percent(self) -> tuple[list[float], list[float | None]]:
+        """Sample times and the error percentage users saw (None: no answers)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A part's own paragraph of the post-mortem: an opening line, then one Markdown
+    bullet per line (``**ShopErrorRateHigh** (page): fault → impact +0.4 s ...``)."""
+
+    title: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A picture a part draws of one trial. Written as ``file`` from the first trial that
+    draws it, linked from the post-mortem (``alt``), inlined in report.html for the
+    first three trials under "``title``, trial N" with ``caption``."""
+
+    file: str
+    title: str
+    caption: str
+    alt: str
+    shows: Callable[[TrialView], bool]
+    """Cheap: whether ``draw`` has something to draw for this trial (no matplotlib)."""
+    draw: Callable[[TrialView], Figure | None]
+
+
 class PartBase:
     """What every part's base class (``Fault``, ``Detector``, ``Step``) has: a name, a
     parameter model, and the defaults of the contract: no lab needs, no lessons, no
@@ -97,6 +164,32 @@ class PartBase:
     def describe(cls, event: dict[str, Any]) -> str | None:
         """A short Markdown phrase for one of this part's timeline events, or None."""
         return None
+
+    record_key: ClassVar[str | None] = None
+    """The key of the part's own section in its entry of a trial's record (a detector's:
+    ``trials[n].detectors[i].<key>``); None: it has none."""
+    Record: ClassVar[type[BaseModel] | None] = None
+    """The model of that section: written by the part, checked when a record is read
+    where the part is installed (elsewhere the section is kept as it is)."""
+    charts: ClassVar[tuple[Chart, ...]] = ()
+    """The pictures the part draws of a trial (``Chart``)."""
+
+    @classmethod
+    def report_section(cls, trials: list[dict[str, Any]]) -> ReportSection | None:
+        """The part's own paragraph of the post-mortem, from the trials' records (the
+        sections it wrote under ``record_key``), or None when it has nothing to say."""
+        return None
+
+
+class TrialClock(Protocol):
+    """The trial's clock (``chaos.measure.timeline.Clock``): seconds since the run's
+    origin, and the wall-clock instant it started at."""
+
+    wall0: float
+
+    def now(self) -> float: ...
+    def from_wall(self, wall: float) -> float: ...
+    def wall_iso(self, t: float) -> str: ...
 
 
 class PartContext(Protocol):
@@ -132,6 +225,13 @@ class Part(Protocol):
     @classmethod
     def lessons(cls, event: dict[str, Any]) -> list[Lesson]: ...
 
+    record_key: ClassVar[str | None]
+    Record: ClassVar[type[BaseModel] | None]
+    charts: ClassVar[tuple[Chart, ...]]
+
+    @classmethod
+    def report_section(cls, trials: list[dict[str, Any]]) -> ReportSection | None: ...
+
 
 class FaultPart(Part, Protocol):
     instant: bool
@@ -150,7 +250,8 @@ class DetectorPart(Part, Protocol):
     error: str | None
 
     def observe(self, end: float, ok: bool, latency_s: float) -> None: ...
-    def detail(self) -> dict[str, Any] | None: ...
+    def record_section(self, facts: SectionFacts) -> BaseModel | None: ...
+    def record_notes(self, section: BaseModel) -> list[str]: ...
     def check(self, now: float) -> float | None: ...
     def reset(self, t: float) -> None: ...
     def start(self) -> None: ...

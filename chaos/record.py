@@ -145,34 +145,14 @@ class TargetResult(Section):
     note: str | None = None
 
 
-class AlertRecord(Section):
-    """A ``prometheus_alert`` detector's instants (trial clock) and the TTD split."""
-
-    alert: str
-    pending_t: Number | None = None
-    firing_t: Number | None = None
-    notified_t: Number | None = None
-    resolved_t: Number | None = None
-    for_s: Number | None = None
-    expr: str | None = None
-    scrape_interval_s: Number | None = None
-    evaluation_interval_s: Number | None = None
-    group_wait: str | None = None
-    split_s: dict[str, Number | None] = {}
-    """fault_to_impact, impact_to_pending, pending_to_firing, firing_to_notified:
-    seconds each; they add up to ``ttd_s``."""
-    ttd_s: Number | None = None
-    resolved_s: Number | None = None
-    dominant: str | None = None
-    blind: list[dict[str, Any]] = []
-    targets_down: list[str] = []
-
-
 class DetectorRecord(Section):
+    """A detector over the trial. Its part may add a section of its own under its
+    ``record_key`` (``chaos.parts.PartBase``), kept here as an unknown key and checked
+    against the part's ``Record`` model where the part is installed (``recordfile``)."""
+
     name: str
     type: str
     fired_t: Number | None = None
-    alert: AlertRecord | None = None
 
 
 class EndpointRecord(Section):

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from chaos.errors import ReportError
 from chaos.record import RunRecord, kind
+from chaos.registry import detectors
 from chaos.userfiles import BadFile, read_bytes
 
 MAX_RECORD_BYTES = 256_000_000   # far beyond a thousand trials' record
@@ -47,8 +49,31 @@ def load_result(path: Path) -> dict[str, Any]:
     try:
         record = RunRecord.model_validate(data)   # the version first, then every field
     except ValidationError as exc:
-        raise damaged("; ".join(problems(exc))) from None
+        raise damaged("; ".join(problems(exc.errors()))) from None
+    wrong = section_errors(record)
+    if wrong:
+        raise damaged("; ".join(problems(wrong)))
     return record.as_dict()
+
+
+def section_errors(record: RunRecord) -> list[ErrorDetails]:
+    """What is wrong with the parts' own sections (``PartBase.record_key``), checked by
+    each part's ``Record`` model where the part is installed, at their paths."""
+    errors: list[ErrorDetails] = []
+    for i, trial in enumerate(record.trials):
+        for j, d in enumerate(trial.detectors):
+            part = detectors.get(d.type)
+            key: str | None = getattr(part, "record_key", None)
+            model = getattr(part, "Record", None)
+            raw = (d.model_extra or {}).get(key) if key else None
+            if key is None or raw is None or model is None:
+                continue   # no section, or a part not installed here: kept as written
+            try:
+                model.model_validate(raw)
+            except ValidationError as exc:
+                errors += [{**e, "loc": ("trials", i, "detectors", j, key, *e["loc"])}
+                           for e in exc.errors()]
+    return errors
 
 
 # ---- what went wrong, for a person --------------------------------------------------------
@@ -58,9 +83,9 @@ _WANT = {"string_type": "a string", "bool_type": "true/false", "int_type": "a wh
          "model_attributes_type": "an object"}
 
 
-def problems(exc: ValidationError) -> list[str]:
+def problems(errors: list[ErrorDetails]) -> list[str]:
     """Every problem pydantic found, one line each, with the field's path."""
-    lines = [_problem(e) for e in exc.errors()]
+    lines = [_problem(e) for e in errors]
     if len(lines) > MAX_PROBLEMS:
         lines = lines[:MAX_PROBLEMS] + [f"and {len(lines) - MAX_PROBLEMS} more"]
     return lines

@@ -13,7 +13,9 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
-from chaos.parts import PartBase
+from pydantic import BaseModel
+
+from chaos.parts import PartBase, SectionFacts
 
 
 class Detector(PartBase):
@@ -41,10 +43,16 @@ class Detector(PartBase):
         ``t`` on: a pre-fault alarm can never pass for a detection at the fault."""
         self.fired_at = None
 
-    def detail(self) -> dict[str, Any] | None:
-        """What the run record keeps of this detector beyond ``fired_t`` (the instants
-        of a real alert: ``AlertRecord``), or None."""
+    def record_section(self, facts: SectionFacts) -> BaseModel | None:
+        """The detector's own section of the trial's record, an instance of its
+        ``Record`` model written under its ``record_key``; None: nothing beyond
+        ``fired_t``."""
         return None
+
+    def record_notes(self, section: BaseModel) -> list[str]:
+        """Notes for the trial that its section calls for (what the detector could not
+        see, say): never a silent null."""
+        return []
 
     def start(self) -> None:
         """Begin probing (probes only)."""

@@ -22,22 +22,36 @@ from chaos.report import thirdparty
 thirdparty.own_caches()   # before any chart module imports matplotlib
 
 from chaos.report import html, junit, postmortem  # noqa: E402
+from chaos.report.partviews import run_charts  # noqa: E402
 from chaos.report.run_files import Run, load_run  # noqa: E402
 
-RENDERERS: dict[str, Callable[[Run], str | bytes | None]] = {
+Renderer = Callable[[Run], str | bytes | None]
+
+RENDERERS: dict[str, Renderer] = {
     "postmortem.md": postmortem.render,
     "chart.png": html.chart_png,        # the main chart, which postmortem.md embeds
-    "alert.png": html.alert_png,        # the alert's expression (None: no alert detector)
     "indicators.png": html.indicators_png,   # declared indicators (None: only the error ratio)
     "report.html": html.render,
     "junit.xml": junit.render,
 }
+PART_CHARTS_AFTER = "chart.png"   # the parts' own charts (alert.png...) are written next
+
+
+def renderers(run: Run) -> dict[str, Renderer]:
+    """``RENDERERS`` with the charts of the run's parts (``chaos.parts.Chart``)."""
+    out: dict[str, Renderer] = {}
+    for name, render in RENDERERS.items():
+        out[name] = render
+        if name == PART_CHARTS_AFTER:
+            out.update({c.file: html.part_png(c) for c in run_charts(run)
+                        if c.file not in RENDERERS})
+    return out
 
 
 def render_all(run_dir: str | Path) -> list[Path]:
     run = load_run(run_dir)
     written, broken = [], []
-    for name, render in RENDERERS.items():
+    for name, render in renderers(run).items():
         try:
             text = render(run)
         except Exception as exc:  # loud, but after the other reports are written

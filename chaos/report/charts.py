@@ -19,7 +19,6 @@ the user's input, so every public function here routes them to the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +28,8 @@ from matplotlib.figure import Figure
 from chaos.measure.phases import Phase, phases_from_events
 from chaos.measure.quantiles import quantile
 from chaos.report.figfiles import quiet
+from chaos.report.sampleseries import number as _number
+from chaos.report.sampleseries import series as _sample_series
 from chaos.report.story import TrialStory
 
 PHASE_COLORS = {Phase.FAULT_ACTIVE: "#f59e0b", Phase.DETECTED: "#dc2626",
@@ -39,7 +40,6 @@ METRICS = (("ttd_s", "time to detect"), ("human_ttd_s", "time to detect (people)
            ("tta_s", "time to acknowledge"), ("ttm_s", "time to mitigate"),
            ("ttr_s", "time to recover"), ("outage_s", "outage"))
 QUIET = ("sample", "replication_lag")   # recorded once a second: no label each
-PLAUSIBLE_S = 1e7        # seconds; a time beyond this in a record is damage, not a trial
 MAX_ROWS = 12            # trials drawn as rows of small charts; the tables list them all
 
 
@@ -103,33 +103,6 @@ def tidy(ax: Any) -> None:
     ax.tick_params(labelsize=7)
 
 
-def series(story: TrialStory) -> tuple[list[float], list[float], list[float | None],
-                                       list[float | None]]:
-    """Sample times, requests/s, error % (None with no answers) and p95 ms."""
-    t, rps, err, p95 = [], [], [], []
-    prev = None
-    for s in story.samples:
-        n, failed = _number(s.get("requests")) or 0, _number(s.get("failed")) or 0
-        dt = s["t"] - prev if prev is not None and s["t"] > prev else 1.0
-        prev = s["t"]
-        t.append(s["t"])
-        rps.append(n / dt)
-        err.append(min(100.0, 100.0 * failed / n) if n > 0 else None)
-        p95.append(_number(s.get("p95_ms")))
-    return t, rps, err, p95
-
-
-def _number(value: Any) -> float | None:
-    """A count, latency or metric; whatever a damaged record holds instead is a gap."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        value = float(value)
-    except OverflowError:   # an integer past any float
-        return None
-    return value if math.isfinite(value) and abs(value) < PLAUSIBLE_S else None
-
-
 def plausible(story: TrialStory) -> TrialStory:
     """The story without events and samples whose time no trial could have (damaged input)."""
     def ok(rec: dict[str, Any]) -> bool:
@@ -151,7 +124,7 @@ def _span(story: TrialStory) -> tuple[float, float]:
 def _plot_series(axes: list[Axes], story: TrialStory, small: bool) -> None:
     t0 = _origin(story)
     start, end = _span(story)
-    t, rps, err, p95 = series(story)
+    t, rps, err, p95 = _sample_series(story.samples)
     values: tuple[Sequence[float | None], ...] = (rps, err, p95)
     x = [v - t0 for v in t]
     for ax, (label, color), ys in zip(axes, SERIES, values, strict=True):

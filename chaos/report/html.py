@@ -12,14 +12,17 @@ all from the same view ``postmortem.render`` fills, so the two never disagree.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
+from chaos.parts import Chart
+from chaos.report.partviews import run_charts
 from chaos.report.postmortem import TEMPLATES, view
 from chaos.report.run_files import Run
-from chaos.report.story import stories
+from chaos.report.story import TrialStory, stories
 
 _CODE = re.compile(r"``? (.+?) ``?|`([^`]+)`")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -38,17 +41,15 @@ def chart_view(run: Run) -> dict[str, Any]:
     all_stories = stories(run)
     drawn = charts.drawable(all_stories)
     view: dict[str, Any] = {"main": None, "rows": [], "distribution": None,
-                            "not_drawn": max(0, len(all_stories) - len(drawn)), "alerts": [],
-                            "indicators": []}
-    from chaos.report import alertchart, indicatorchart
+                            "not_drawn": max(0, len(all_stories) - len(drawn)),
+                            "indicators": [], "parts": []}
+    from chaos.report import indicatorchart
     for s in all_stories[:3]:
-        fig = alertchart.alert_figure(s)
-        if fig is not None:
-            view["alerts"].append({"n": s.n, "svg": Markup(figfiles.svg(fig, f"alert-{s.n}"))})
         fig = indicatorchart.indicator_figure(s)
         if fig is not None:
             view["indicators"].append({"n": s.n, "svg": Markup(figfiles.svg(
                 fig, f"indicators-{s.n}"))})
+    view["parts"] = part_charts(run, all_stories[:3])
     if not drawn:
         return view
     if len(all_stories) == 1:
@@ -71,22 +72,51 @@ def render(run: Run) -> str:
     return env.get_template("report.html.j2").render(**context)
 
 
-def _first_png(run: Run, figure: Any) -> bytes | None:
+def _first_png(run: Run, figure: Any, dress: bool = False) -> bytes | None:
     """The first trial's figure by ``figure(story)`` as PNG (None: no trial drew one)."""
     from chaos.report import figfiles
 
     for story in stories(run):
-        fig = figure(story)
+        fig = figfiles.quiet(figure)(story)
         if fig is not None:
-            return figfiles.png(fig)
+            return figfiles.png(_dressed(fig) if dress else fig)
     return None
 
 
-def alert_png(run: Run) -> bytes | None:
-    """alert.png: the first trial's alert expressions (None: no alert detector drew one)."""
-    from chaos.report import alertchart
+def _dressed(fig: Any) -> Any:
+    """A part's figure in the reports' look (the part draws, the report styles)."""
+    from chaos.report.charts import tidy
 
-    return _first_png(run, alertchart.alert_figure)
+    for ax in fig.axes:
+        tidy(ax)
+    return fig
+
+
+def _text(caption: str) -> Markup:
+    """A part's caption as element text: escaped, its quotes left as they are."""
+    return Markup(str(escape(caption)).replace("&#39;", "'").replace("&#34;", '"'))
+
+
+def part_charts(run: Run, shown: list[TrialStory]) -> list[dict[str, Any]]:
+    """The run's parts' charts of these trials, inline: a heading, the SVG, a caption."""
+    from chaos.report import figfiles
+
+    out = []
+    for chart in run_charts(run):
+        for s in shown:
+            fig = figfiles.quiet(chart.draw)(s)
+            if fig is not None:
+                stem = chart.file.rsplit(".", 1)[0]
+                out.append({"title": _text(chart.title), "caption": _text(chart.caption),
+                            "n": s.n, "svg": Markup(figfiles.svg(_dressed(fig), f"{stem}-{s.n}"))})
+    return out
+
+
+def part_png(chart: Chart) -> Callable[[Run], bytes | None]:
+    """The renderer of a part's chart file: its first trial that draws one, as PNG."""
+    def render(run: Run) -> bytes | None:
+        return _first_png(run, chart.draw, dress=True)
+    return render
 
 
 def indicators_png(run: Run) -> bytes | None:

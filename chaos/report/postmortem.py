@@ -18,9 +18,9 @@ from typing import Any
 
 import jinja2
 
-from chaos.report.alerting import alerting_text
 from chaos.report.gameday import gameday_view
 from chaos.report.measures import corrective_measures
+from chaos.report.partviews import report_sections
 from chaos.report.run_files import Run
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
 from chaos.report.tables import run_table, summary_rows, trial_rows, trial_table
@@ -238,7 +238,7 @@ def view(run: Run) -> dict[str, Any]:
         or [_no_trial_causes(run.scenario)],
         "trials": [trial_view(s) for s in all_stories],
         "detectors": detectors_text(all_stories),
-        "alerting": alerting_text([s.record for s in all_stories]),
+        "part_sections": report_sections(run, all_stories),
         "measures": corrective_measures(all_stories),
         "table": (trial_table(all_stories[0], limits) if len(all_stories) == 1
                   else run_table(run, all_stories)),
@@ -250,8 +250,6 @@ def view(run: Run) -> dict[str, Any]:
         "indicator_chart": "indicators.png" if any(
             i.get("name") != "errors" and i.get("series")
             for s in all_stories for i in s.record.get("indicators") or []) else None,
-        "alert_chart": "alert.png" if any(e.get("kind") == "alert_expression" and e.get("series")
-                                          for s in all_stories for e in s.events) else None,
     }
 
 

@@ -15,6 +15,7 @@ from chaos.measure.eventkinds import Kind
 from chaos.measure.timeline import first_event
 from chaos.registry import Registry, detectors, faults, steps
 from chaos.report.run_files import Run
+from chaos.report.sampleseries import series
 from chaos.report.text import (
     clock,
     num,
@@ -57,6 +58,11 @@ class TrialStory:
         bad = [s["t"] - self.t_fault for s in self.samples
                if (s.get("failed") or 0) > 0 and s["t"] >= self.t_fault]
         return (min(bad), max(bad)) if bad else None
+
+    def error_percent(self) -> tuple[list[float], list[float | None]]:
+        """Sample times and the error percentage users saw (None: no answers)."""
+        t, _, err, _ = series(self.samples)
+        return t, err
 
     def since_fault(self, t: float | None) -> float | None:
         return None if t is None or self.t_fault is None else t - self.t_fault

@@ -9,6 +9,7 @@ from typing import Any
 
 # The renderers redact with the same patterns as the record writers.
 from chaos.parts import code as code  # re-exported for the renderers
+from chaos.parts import seconds as seconds  # re-exported: parts format durations too
 from chaos.redact import redact as redact  # re-exported for the renderers
 
 NULL = "—"
@@ -22,20 +23,6 @@ def num(value: Any) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.3f}".rstrip("0").rstrip(".")
-
-
-def seconds(value: float | None) -> str:
-    """A duration for people: '7.6 s', '2 min 05 s', '1 h 02 min'."""
-    if value is None:
-        return NULL
-    if abs(value) < 1:
-        return f"{value:.2f} s"
-    if abs(value) < 60:
-        return f"{value:.1f} s"
-    whole = int(round(value))
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 def offset(value: float | None) -> str:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import time
 
-from chaos.detect.promalert import get_json, wall_of
 from chaos.lab.feature import LabHandle
 from chaos.lab.observability.stack import stack_urls
+from chaos.measure.promapi import get_json, wall_of
 from chaos.measure.timeline import Clock
 
 NEVER = "0001-01-01"      # Prometheus's lastEvaluation before a group's first evaluation

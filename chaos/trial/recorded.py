@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaos.detect.base import Detector
 from chaos.faults.effect import shortfall_notes
 from chaos.measure import metrics as metrics_mod
-from chaos.measure.alertsplit import alert_split
 from chaos.measure.dataloss import account
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Timeline
 from chaos.measure.verify import NotMeasured, check_invariants, present_refs
+from chaos.parts import SectionFacts
 from chaos.record import (
-    AlertRecord,
     DataLossRecord,
     DetectorRecord,
     EndpointRecord,
@@ -65,8 +65,8 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     if st.recovery_error:
         rec.notes += [f"recovery failed: {st.recovery_error}"]
     rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
-    rec.detectors = [detector_record(d, st, watch.impact_t) for d in trial.detectors]
-    rec.notes += alerting_notes(rec.detectors)
+    facts = SectionFacts(t_fault=st.t_fault, impact_t=watch.impact_t)
+    rec.detectors = [detector_record(d, facts, rec.notes) for d in trial.detectors]
     # The targets read the trial as written (dotted fields such as data_loss.lost).
     rec.targets = [TargetResult.model_validate(t) for t in
                    evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))]
@@ -75,28 +75,15 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     return rec
 
 
-def detector_record(d: Any, st: Any, impact_t: float | None) -> DetectorRecord:
+def detector_record(d: Detector, facts: SectionFacts, notes: list[str]) -> DetectorRecord:
+    """The detector's line of the record, with the section its part writes (under the
+    part's ``record_key``) and the notes that section calls for."""
     rec = DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
-    found = d.detail()
-    if found is not None:     # a detector following a real alert: its instants and split
-        rec.alert = AlertRecord.model_validate(
-            {**found, **alert_split(found, st.t_fault, impact_t)})
+    section = d.record_section(facts)
+    if section is not None and d.record_key:
+        setattr(rec, d.record_key, section.model_dump(exclude_unset=True))
+        notes += d.record_notes(section)
     return rec
-
-
-def alerting_notes(records: list[DetectorRecord]) -> list[str]:
-    """What the alerting stack could not see: never a silent null."""
-    notes = []
-    for d in records:
-        if d.alert is None:
-            continue
-        for b in d.alert.blind:
-            until = f"to t={b['to_t']:.1f} s" if b.get("to_t") is not None else "to the end"
-            notes.append(f"detector {d.name} was blind from t={b['from_t']:.1f} s {until}: "
-                         f"the alerting stack did not answer ({b['reason']})")
-        notes += [f"detector {d.name}: Prometheus could not scrape {target} (up == 0)"
-                  for target in d.alert.targets_down]
-    return notes
 
 
 def indicator_notes(indicators: list[IndicatorRecord]) -> list[str]:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from chaos import sample
 from chaos.detect.promalert import PrometheusAlert, first_tick_at_or_after, wall_of
+from chaos.detect.promalert.alertrecord import alert_split, cause
 from chaos.lab.feature import LabSpec
 from chaos.lab.features.observability import ObserveStack
 from chaos.lab.observability.stack import (
@@ -27,10 +28,14 @@ from chaos.lab.observability.stack import (
     prometheus_config,
     route_timings,
 )
-from chaos.measure.alertsplit import alert_split, cause
 from chaos.measure.timeline import Clock, Timeline
-from chaos.report.alerting import alerting_text
 from chaos.scenario import Scenario
+
+
+def alerting_text(trials: list[dict[str, Any]]) -> list[str]:
+    """The detector's paragraph of the post-mortem (its ``report_section`` hook)."""
+    section = PrometheusAlert.report_section(trials)
+    return section.lines if section is not None else []
 
 RULES = """groups:
   - name: shop

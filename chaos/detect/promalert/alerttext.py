@@ -1,9 +1,9 @@
-"""The post-mortem's view of a real alert: where its time to detect went, and why.
+"""The detector's paragraph of the post-mortem: where its time to detect went, and why.
 
-For each ``prometheus_alert`` detector, one line per trial (or the medians over
-the trials): fault → impact → pending → firing → notified, the
-total, the part that dominated and the setting that causes it
-(``chaos.measure.alertsplit.cause``), and a resolved notification if one came.
+For each detector of this kind, one line per trial (or the medians over the
+trials): fault → impact → pending → firing → notified, the total, the part that
+dominated and the setting that causes it (``record.cause``), and a resolved
+notification if one came. The detector's ``report_section`` hook.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from chaos.measure.alertsplit import NO_IMPACT_PARTS, PARTS, PARTS_V1, cause
-from chaos.report.text import seconds
+from chaos.detect.promalert.alertrecord import NO_IMPACT_PARTS, PARTS, PARTS_V1, cause
+from chaos.parts import ReportSection, seconds
+
+TITLE = "Alerting, as the real rules saw it:"
 
 LABELS = {"fault_to_impact": "impact", "impact_to_pending": "pending",
           "fault_to_pending": "pending",
@@ -44,13 +46,19 @@ def chain(split: dict[str, Any], parts: tuple[str, ...] = PARTS) -> str:
     return "fault → " + " → ".join(f"{LABELS[p]} +{seconds(split.get(p))}" for p in parts)
 
 
-def alerting_text(records: list[dict[str, Any]]) -> list[str]:
-    """``records``: the trials' records. Markdown lines, one per alert detector."""
+def report_section(records: list[dict[str, Any]], key: str) -> ReportSection | None:
+    """``records``: the trials' records; ``key``: the detector's section in them."""
     alerts: dict[str, list[dict[str, Any]]] = {}
     for trial in records:
         for d in trial.get("detectors") or []:
-            if d.get("alert"):
-                alerts.setdefault(d["name"], []).append(d["alert"])
+            if d.get(key):
+                alerts.setdefault(d["name"], []).append(d[key])
+    lines = alerting_text(alerts)
+    return ReportSection(TITLE, lines) if lines else None
+
+
+def alerting_text(alerts: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Markdown lines, one per alert detector (by name: its sections, trial by trial)."""
     out = []
     for name, seen in alerts.items():
         first = seen[0]
