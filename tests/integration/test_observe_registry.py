@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from chaos import settings
 from chaos.errors import LabError
 from chaos.lab.images.observenames import SOURCE_ENV, ObserveNames
 from chaos.lab.images.observerecipe import OBSERVE_TAG, ONLINE_SOURCES
@@ -27,6 +28,7 @@ from chaos.lab.images.observeset import Component, ensure_observe_image, observe
 from chaos.lab.images.online import SOURCE_LABEL
 from chaos.lab.images.recipes import MODE_LABEL
 from chaos.lab.observability.promtool import check_rules
+from chaos.settings import Settings
 from tests.integration.test_observe_image import run
 from tests.integration.test_registry_path import Registry, _push, _remove_tag, _tar
 from tests.needs import need_tool
@@ -81,8 +83,7 @@ def served(docker_client, tmp_path_factory) -> Iterator[tuple[Registry, ObserveN
             _remove_tag(docker_client, ref)
 
 
-def test_the_online_set_is_pulled_relabelled_and_runs(served, docker_client, test_label,
-                                                      monkeypatch):
+def test_the_online_set_is_pulled_relabelled_and_runs(served, docker_client, test_label):
     registry, names, env = served
     infos = ensure_observe_image(client=docker_client, offline=False, names=names, log=print)
     assert [(i.tag, i.built) for i in infos] == [(u.local, True) for u in names.upstreams]
@@ -111,11 +112,10 @@ def test_the_online_set_is_pulled_relabelled_and_runs(served, docker_client, tes
         assert code == 0 and "version" in out, (part, out)
     sh = Component(parts["postgres_exporter"].image, ("cat",))
     assert run(docker_client, sh, [MARKER], test_label)[1].strip() == registry_token(env)
-    # check_rules finds the online promtool through the environment's names
-    for var, value in env.items():
-        monkeypatch.setenv(var, value)
-    problems = check_rules([RULES / "good.yml", RULES / "bad_expr.yml"], use_host=False,
-                           client=docker_client)
+    # check_rules finds the online promtool through the names the environment's settings give
+    with settings.override(**vars(Settings.from_env(env))):
+        problems = check_rules([RULES / "good.yml", RULES / "bad_expr.yml"], use_host=False,
+                               client=docker_client)
     assert [(p.file.name, p.line) for p in problems] == [("bad_expr.yml", 7)]
 
 
