@@ -8,7 +8,7 @@ names its line). Then it is imported the way Locust would, in a subprocess
 stay unpatched): an import that fails names the file's line where it failed,
 and a file that defines no User class to run is refused too.
 
-    python -m chaos.scenario.locustfile FILE   # {"users": [...]} or {"error": ..., "line": N}
+    python -m chaos.scenario.proc.locustprobe FILE   # {"users": [...]} or {"error": ..., "line": N}
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ import functools
 import json
 import subprocess
 import sys
-import traceback
 from pathlib import Path
-from typing import Any
 
 PROBE_TIMEOUT_S = 60
+PROBE = "chaos.scenario.proc.locustprobe"   # run in its own interpreter, never imported
 
 
 def check_locustfile(path: Path) -> tuple[int | None, str] | None:
@@ -47,7 +46,7 @@ def _check(path: Path, _mtime_ns: int, _size: int) -> tuple[int | None, str] | N
     except SyntaxError as exc:
         return exc.lineno, f"{path}:{exc.lineno}: syntax error: {exc.msg}"
     try:
-        done = subprocess.run([sys.executable, "-m", "chaos.scenario.locustfile", str(path)],
+        done = subprocess.run([sys.executable, "-m", PROBE, str(path)],
                               capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -65,32 +64,3 @@ def _check(path: Path, _mtime_ns: int, _size: int) -> tuple[int | None, str] | N
         return None, (f"locustfile {path} defines no User class to run "
                       "(e.g. class WebsiteUser(HttpUser))")
     return None
-
-
-def _probe(path: str) -> dict[str, Any]:
-    import importlib.util
-
-    import locust  # noqa: F401  (patches this throwaway process, as Locust's own would be)
-    from locust import User
-
-    file = Path(path).resolve()
-    sys.path.insert(0, str(file.parent))
-    spec = importlib.util.spec_from_file_location("chaos_probe_locustfile", file)
-    if spec is None or spec.loader is None:   # not a .py file: Locust could not import it either
-        return {"error": "not importable as a Python module (a locustfile ends in .py)",
-                "line": None}
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except BaseException as exc:  # whatever their module raises is a problem to report
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
-        return {"error": f"import failed: {type(exc).__name__}: {exc}"[:500],
-                "line": frames[-1].lineno if frames else None}
-    users = [name for name, obj in vars(module).items()
-             if isinstance(obj, type) and issubclass(obj, User) and obj is not User
-             and not getattr(obj, "abstract", False)]
-    return {"users": users}
-
-
-if __name__ == "__main__":
-    print(json.dumps(_probe(sys.argv[1])))
