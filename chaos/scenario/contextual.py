@@ -1,7 +1,8 @@
 """Types whose validity depends on where the scenario lives and what its lab holds.
 
 The loader passes a validation context, ``{"base_dir": Path, "services": set | None,
-"time_limit": float | None, "allowed_roots": tuple[Path, ...] | None}``; without
+"compose_services": dict | None (each service's mapping), "time_limit": float | None,
+"allowed_roots": tuple[Path, ...] | None}``; without
 one (a model built in code) relative paths resolve against the working directory,
 service names are not checked and files may lie anywhere.
 """

@@ -7,13 +7,25 @@ Each option here is a part of the lab that a fault or a recovery step may need
 from __future__ import annotations
 
 import math
+import shlex
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from chaos.scenario.base import Strict
+from chaos.scenario.base import Strict, custom_error, raise_errors
 from chaos.scenario.contextual import ServiceName
 from chaos.scenario.duration import Duration
+
+
+def postgres_argv(command: Any) -> list[str] | None:
+    """A compose service's ``command:`` as an argv that starts postgres, ready for more
+    ``-c`` options (none: ``["postgres"]``), or None when it starts something else (a
+    wrapper script: chaos cannot add server options to it)."""
+    if command is None:
+        return ["postgres"]
+    argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+    return argv if argv and (argv[0] == "postgres" or argv[0].startswith("-")) else None
+
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)]
 
@@ -66,3 +78,22 @@ class LabSection(Strict):
         if isinstance(value, bool):
             return {} if value else None
         return value
+
+    @model_validator(mode="after")
+    def _db_takes_server_options(self, info: ValidationInfo) -> LabSection:
+        """WAL archiving and the replica add ``-c`` options to the db service's command:
+        said here, at validation, rather than when the lab starts."""
+        services = info.context.get("compose_services") if isinstance(info.context, dict) else None
+        service = services.get(self.db) if isinstance(services, dict) else None
+        if not isinstance(service, dict):
+            return self
+        command = service.get("command")
+        if not isinstance(command, (str, list)) or postgres_argv(command) is not None:
+            return self   # no command starts postgres; another type is compose's to refuse
+        shown = command if isinstance(command, str) else " ".join(map(str, command))
+        raise_errors(type(self).__name__, [custom_error((key,), "db_command", (
+            f"service '{self.db}' has the command {shown!r}, which does not start postgres, "
+            f"so chaos cannot add the server options {key} needs to it; give it "
+            "`command: postgres ...` or leave the command out"))
+            for key in ("wal_archive", "replica") if getattr(self, key) is not None])
+        return self

@@ -69,7 +69,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (),
     roots = None if _allowed_outside(allow_outside) else (project_root(base), SAMPLE_DIR)
     problems: list[Problem] = []
     services = _compose_services(data, base, lines, name, problems, roots)
-    context = {"base_dir": base, "services": services, "time_limit": _time_limit(data),
+    context = {"base_dir": base, "services": None if services is None else set(services),
+               "compose_services": services, "time_limit": _time_limit(data),
                "allowed_roots": roots}
     try:
         scenario = Scenario.model_validate(data, context=context)
@@ -130,8 +131,9 @@ def _time_limit(data: dict[str, Any]) -> float | None:
 
 def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: str,
                       problems: list[Problem],
-                      roots: tuple[Path, ...] | None = None) -> set[str] | None:
-    """Service names of the lab's compose file, or None (and a problem) if unreadable."""
+                      roots: tuple[Path, ...] | None = None) -> dict[str, Any] | None:
+    """The services of the lab's compose file by name, or None (and a problem) if
+    unreadable."""
     lab = data.get("lab")
     compose = lab.get("compose") if isinstance(lab, dict) else None
     if not isinstance(compose, str) or not compose:
@@ -166,7 +168,7 @@ def _compose_services(data: dict[str, Any], base: Path, lines: LineMap, name: st
     if not isinstance(services, dict) or not services:
         problem(f"compose file {file} defines no services")
         return None
-    return {str(s) for s in services}
+    return {str(s): service for s, service in services.items()}
 
 
 def _merge_unions(errors: list[Any]) -> list[Any]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from chaos.errors import LabError
 from chaos.lab.feature import LabHandle, LabSpec
+from chaos.scenario.labsection import postgres_argv
 
 PITR_VOLUME = "chaos-pitr"
 PITR_MOUNT = "/var/lib/chaos-pitr"
@@ -47,11 +48,12 @@ def archive_settings(timeout_s: int) -> list[str]:
 def db_command(service: Any, db_service: str) -> list[str]:
     """The db service's command as a list, ready for more ``-c`` options."""
     command = service.get("command") if isinstance(service, dict) else None
-    if command is None:
-        return ["postgres"]
-    argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
-    if argv and (argv[0] == "postgres" or argv[0].startswith("-")):
+    argv = postgres_argv(command)
+    if argv is not None:
         return argv
+    # Validation refuses such a scenario (chaos.scenario.labsection); a lab started from
+    # a spec made otherwise still gets the reason.
+    argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command or []]
     raise LabError(f"service {db_service!r}: its command {' '.join(argv)!r} does not start "
                    "postgres, so chaos cannot add the WAL archiving options (lab.wal_archive) "
                    "to it; give it `command: postgres ...` or leave the command out")
