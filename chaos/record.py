@@ -278,6 +278,8 @@ class RunRecord(Section):
     summary: dict[str, SpreadRecord] | None = None
     targets: list[TargetResult] | None = None
     passed: bool | None = None
+    # `chaos rehearse`: the boundary matrix (rehearsal.json, also kept here once it ends)
+    rehearsal: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod

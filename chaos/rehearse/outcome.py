@@ -91,6 +91,7 @@ class Outcome:
     converged: bool | None = None
     schema_diff: list[str] = field(default_factory=list)
     statements: list[dict[str, Any]] = field(default_factory=list)   # the clean run's
+    series: dict[str, Any] = field(default_factory=dict)              # the clean run's
     notes: list[str] = field(default_factory=list)
 
 
@@ -114,6 +115,7 @@ def measure(boundary: Boundary, trial: dict[str, Any], observations: list[Observ
     out.half, out.before = window(observations, t0, t1), window(observations, t0 - hold, t0)
     if boundary.clean:
         out.statements = statement_costs(runs, observations, out.before)
+        out.series = series(runs, observations, hold)
     else:
         out.recovery = _recovery(events)
     out.invariants_after = list(trial.get("invariants") or [])
@@ -149,3 +151,25 @@ def statement_costs(runs: list[dict[str, Any]], observations: list[Observation],
                                    and (o.end - o.start) * 1000 > before.p99_ms),
                      "p99_ms": w.p99_ms, "p99_before_ms": before.p99_ms})
     return rows
+
+
+def series(runs: list[dict[str, Any]], observations: list[Observation], hold: float,
+           step: float = 0.5) -> dict[str, Any]:
+    """The clean run around its units, for the report's chart: per ``step`` seconds the
+    requests that ended, the failed ones and the p99 latency; each unit as a band.
+    Times are seconds from the first unit's start."""
+    if not runs:
+        return {}
+    t0 = runs[0]["start"]
+    last = max(r["start"] + (r.get("duration_s") or 0.0) for r in runs)
+    start, end = t0 - hold, last + hold
+    rows = []
+    t = start
+    while t < end:
+        w = window(observations, t, t + step)
+        rows.append([round(t - t0, 3), w.requests, w.failed,
+                     None if w.p99_ms is None else round(w.p99_ms, 1)])
+        t += step
+    units = [[round(r["start"] - t0, 4), round(r["start"] - t0 + (r.get("duration_s") or 0.0), 4),
+              r["unit"]] for r in runs]
+    return {"step_s": step, "rows": rows, "units": units}

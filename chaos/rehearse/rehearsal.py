@@ -21,16 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from chaos.atomic import write_json
-from chaos.errors import LabError, UsageError
+from chaos.errors import LabError, ReportError, UsageError
 from chaos.faults.sqlunits import load_units
 from chaos.lab.lab import Lab
 from chaos.lab.postgres.dbexec import db_exec
 from chaos.record import TrialRecord
+from chaos.recordfile import load_result
 from chaos.rehearse.judgement import as_dict, exit_code
 from chaos.rehearse.outcome import measure, read_observations
 from chaos.rehearse.plan import AfterStop, Boundary, Timing, boundaries, overrides
 from chaos.rehearse.schemadiff import differences
-from chaos.run import RunOptions, run_scenario
+from chaos.run import RunOptions, render_reports, run_scenario
 from chaos.scenario import Scenario, load_scenario
 
 DUMP = ["pg_dump", "--schema-only", "--no-owner", "--no-privileges"]
@@ -81,7 +82,7 @@ class _Rehearsal:
             outcome.converged = not outcome.schema_diff
         row = as_dict(outcome, self.threshold)
         if boundary.clean:
-            row["statements"] = outcome.statements
+            row["statements"], row["series"] = outcome.statements, outcome.series
         self.rows.append(row)
         write_json(out / "rehearsal.json", self.document("running"))
         verdict = "ok" if row["passed"] else "FAIL: " + "; ".join(row["reasons"])[:300]
@@ -118,10 +119,23 @@ def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> dict[s
             status = "aborted"
     finally:
         if state.out is not None:
-            write_json(state.out / "rehearsal.json", state.document(status))
+            _finish(state.out, state.document(status), opts.log)
     doc = state.document(status)
     doc["run_dir"] = str(state.out) if state.out else None
     return doc
+
+
+def _finish(out: Path, doc: dict[str, Any], log: Callable[[str], None]) -> None:
+    """rehearsal.json final, the matrix in result.json too, the reports drawn again."""
+    write_json(out / "rehearsal.json", doc)
+    try:
+        record = load_result(out / "result.json")
+    except ReportError as exc:   # the run record itself is damaged: rehearsal.json stands
+        log(f"result.json not updated with the rehearsal: {exc}")
+        return
+    record["rehearsal"] = doc
+    write_json(out / "result.json", record)
+    render_reports(out, log)
 
 
 def _steady_ratio(scenario: Scenario) -> float:

@@ -23,6 +23,7 @@ thirdparty.own_caches()   # before any chart module imports matplotlib
 
 from chaos.report import html, junit, postmortem  # noqa: E402
 from chaos.report.partviews import run_charts  # noqa: E402
+from chaos.report.rehearsalview import rehearsal_png  # noqa: E402
 from chaos.report.run_files import Run, load_run  # noqa: E402
 
 Renderer = Callable[[Run], str | bytes | None]
@@ -33,6 +34,7 @@ RENDERERS: dict[str, Renderer] = {
     "indicators.png": html.indicators_png,   # declared indicators (None: only the error ratio)
     "report.html": html.render,
     "junit.xml": junit.render,
+    "rehearsal.png": rehearsal_png,     # None unless the run is a rehearsal
 }
 PART_CHARTS_AFTER = "chart.png"   # the parts' own charts (alert.png...) are written next
 

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from chaos.parts import Chart
 from chaos.report.partviews import run_charts
 from chaos.report.postmortem import TEMPLATES, view
+from chaos.report.rehearsalview import rehearsal_view
 from chaos.report.run_files import Run
 from chaos.report.story import TrialStory, stories
 
@@ -69,6 +70,7 @@ def render(run: Run) -> str:
     env.filters["md"] = inline_md
     context = view(run)
     context["charts"] = chart_view(run)
+    context["rehearsal"] = rehearsal_view(run)
     return env.get_template("report.html.j2").render(**context)
 
 

@@ -83,3 +83,10 @@ def test_one_transaction_breaks_no_boundary_and_a_lost_ack_is_caught(tmp_path, l
     assert not lost["passed"] and code == 1
     assert any("raised by 8% exactly once" in r for r in lost["reasons"]), lost["reasons"]
     assert lost["converged"] is True   # the same schema, the prices raised twice
+    run = tmp_path / "tx" / "run"
+    record = json.loads((run / "result.json").read_text())
+    assert [b["boundary"] for b in record["rehearsal"]["boundaries"]] == list(rows)
+    assert record["rehearsal"]["status"] == "completed"
+    html = (run / "report.html").read_text()
+    assert 'id="rehearsal"' in html and "committed, acknowledgement lost" in html
+    assert (run / "rehearsal.png").stat().st_size > 5_000

@@ -5,6 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from chaos.measure.observation import Observation
 from chaos.rehearse.judgement import as_dict, exit_code, reasons
 from chaos.rehearse.matrix import junit, matrix_lines
@@ -126,6 +128,7 @@ def test_the_matrix_junit_and_exit_code_agree():
     assert aborted.get("errors") == "1"
 
 
+@pytest.mark.slow   # three `chaos` processes
 def test_a_bad_script_is_refused_before_any_lab(tmp_path: Path):
     import subprocess
     import sys
@@ -140,3 +143,39 @@ def test_a_bad_script_is_refused_before_any_lab(tmp_path: Path):
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 2, done.stderr
         assert words in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow   # every report of two runs, drawn
+def test_a_rehearsal_renders_in_report_html_and_nowhere_else(tmp_path: Path):
+    import json
+    import shutil
+
+    from chaos.report import render_all
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "runs" / "alert-sample"
+    plain, rehearsed = tmp_path / "plain", tmp_path / "rehearsed"
+    shutil.copytree(sample, plain)
+    shutil.copytree(sample, rehearsed)
+    clean = as_dict(Outcome(Boundary(2, 2), half=Window(0, 1, requests=50),
+                            serving_again=True), 0.01)
+    clean["statements"] = [{"unit": 1, "duration_s": 0.25, "locks": {"products":
+                            "AccessExclusiveLock"}, "waiting_sessions": 3, "requests": 12,
+                            "failed": 2, "slowed": 5, "p99_ms": 300.0, "p99_before_ms": 40.0}]
+    clean["series"] = {"step_s": 0.5, "units": [[0.0, 0.25, 1]],
+                       "rows": [[t / 2 - 5, 40, int(t == 10), 20.0 + t] for t in range(20)]}
+    broken = as_dict(Outcome(Boundary(1, 2), half=Window(0, 1, requests=40, failed=40,
+                                                         failing={"/<b>x</b>": 40}),
+                             recovery="done", converged=False, serving_again=True), 0.01)
+    doc = {"script": "m.sql", "units": 2, "recovery": "rerun the script from the top",
+           "max_error_ratio": 0.01, "status": "completed", "boundaries": [clean, broken],
+           "passed": False}
+    (rehearsed / "rehearsal.json").write_text(json.dumps(doc))
+    render_all(plain)
+    render_all(rehearsed)
+    html = (rehearsed / "report.html").read_text()
+    assert 'id="rehearsal"' in html and "died after unit 1 of 2" in html
+    assert "AccessExclusiveLock on products" in html and "<svg" in html.split('id="rehearsal"')[1]
+    assert "/&lt;b&gt;x&lt;/b&gt;" in html and "/<b>x</b>" not in html   # escaped
+    assert (rehearsed / "rehearsal.png").read_bytes()[:4] == b"\x89PNG"
+    assert 'id="rehearsal"' not in (plain / "report.html").read_text()
+    assert not (plain / "rehearsal.png").exists()
