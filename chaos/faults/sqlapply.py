@@ -100,6 +100,8 @@ class _Sampler:
         if run is None:
             return
         rows = conn.execute(_LOCKS, {"pid": self.pid}).fetchall()
+        if self.run is not run:   # the next unit started meanwhile: whose locks are these?
+            return
         waiting = 0
         for mode, rel, granted, ours in rows:
             if ours and granted:
