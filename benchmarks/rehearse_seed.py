@@ -36,6 +36,9 @@ def one(script: str, rows: int, extra: list[str]) -> dict:
                                "--set", f"lab.db_env.SEED_ROWS={rows}", *extra],
                               capture_output=True, text=True, timeout=3600, cwd=REPO)
         wall = time.monotonic() - t0
+        if not (out / "rehearsal.json").exists():
+            raise SystemExit(f"{script}: chaos rehearse exited {done.returncode} before any "
+                             f"boundary:\n{done.stderr[-2000:]}{done.stdout[-2000:]}")
         doc = json.loads((out / "rehearsal.json").read_text())
         result = json.loads((out / "result.json").read_text())
     clean = next((b for b in doc["boundaries"] if b["boundary"] == "clean"), {})
