@@ -158,18 +158,17 @@ def run(file: str, trials: int, out: str | None, label: str | None, keep_observa
 
 
 @cli.command()
-@click.argument("script", type=click.Path())
+@click.argument("script", type=click.Path(), required=False)
 @click.option("--scenario", required=True, type=click.Path(),
               help="The scenario whose lab, load, invariants and steady state the rehearsal uses.")
-@click.option("--recovery", default="rerun", show_default=True,
-              help="After each boundary: rerun (the script from the top), steps (the "
-                   "scenario's recovery steps) or a SQL file to run (a fixed script).")
-@click.option("--at", default="10s", show_default=True,
-              help="When, in each trial, the script runs.")
-@click.option("--hold", default="10s", show_default=True,
-              help="How long the database stays at each boundary under load.")
-@click.option("--settle", default="30s", show_default=True,
-              help="How long the app has to serve again once the recovery starts.")
+@click.option("--recovery", help="After each boundary: rerun (the script from the top; the "
+              "default), steps (the scenario's recovery steps) or a SQL file to run (a fixed "
+              "script).")
+@click.option("--at", help="When, in each trial, the script runs (default 10s).")
+@click.option("--hold", help="How long the database stays at each boundary under load "
+              "(default 10s).")
+@click.option("--settle", help="How long the app has to serve again once the recovery starts "
+              "(default 30s).")
 @click.option("--max-error-ratio", help="Fail a boundary whose error ratio is above this "
               "(default: the scenario's steady_state error rate).")
 @click.option("--out", type=click.Path(), help="Run directory (default reports/<run-id>).")
@@ -178,10 +177,13 @@ def run(file: str, trials: int, out: str | None, label: str | None, keep_observa
 @click.option("--keep-observations", is_flag=True, help="Keep the raw per-request stream.")
 @SET_OPTION
 @ALLOW_OUTSIDE
-def rehearse(script: str, scenario: str, recovery: str, at: str, hold: str, settle: str,
-             max_error_ratio: str | None, out: str | None, junit: str | None,
-             keep_observations: bool, overrides: tuple[str, ...]) -> int:
-    """Stop a migration at every statement boundary under load; rerun it; measure."""
+def rehearse(script: str | None, scenario: str, recovery: str | None, at: str | None,
+             hold: str | None, settle: str | None, max_error_ratio: str | None,
+             out: str | None, junit: str | None, keep_observations: bool,
+             overrides: tuple[str, ...]) -> int:
+    """Stop a migration at every statement boundary under load; rerun it; measure.
+
+    SCRIPT, and every option left out, default to the scenario's `rehearse:` section."""
     from chaos.cli.rehearse_command import rehearse_cmd
 
     return rehearse_cmd(script, scenario, recovery, at, hold, settle, max_error_ratio, out,

@@ -30,7 +30,7 @@ def base_dir(info: ValidationInfo) -> Path:
 MAX_FILE_BYTES = 5_000_000
 
 
-def _existing_file(value: Path, info: ValidationInfo) -> Path:
+def existing_file(value: Path, info: ValidationInfo) -> Path:
     try:
         path = resolve(base_dir(info) / value)
         check_inside(path, _ctx(info).get("allowed_roots"))
@@ -55,6 +55,6 @@ def _known_service(value: str, info: ValidationInfo) -> str:
 
 
 # A file next to the scenario (``faults/reprice.sql``); holds the resolved absolute path.
-ScenarioFile = Annotated[Path, AfterValidator(_existing_file)]
+ScenarioFile = Annotated[Path, AfterValidator(existing_file)]
 # A service of the lab's compose file (``db``).
 ServiceName = Annotated[str, AfterValidator(_known_service)]

@@ -37,6 +37,7 @@ from chaos.scenario.indicatorspec import IndicatorSpec, spec_errors
 from chaos.scenario.labsection import LabSection
 from chaos.scenario.load import Load
 from chaos.scenario.observesection import ObserveSection
+from chaos.scenario.rehearsesection import RehearseSection
 from chaos.scenario.specs import DetectorSpec, FaultSpec, StepSpec
 
 
@@ -218,6 +219,7 @@ class Scenario(Strict):
     slo: Slo | None = None
     observe: ObserveSection | None = None
     gameday: GamedaySection | None = None
+    rehearse: RehearseSection | None = None   # `chaos rehearse`'s defaults; `chaos run` ignores
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source_path: Path | None = PrivateAttr(None)

@@ -138,7 +138,8 @@ def test_a_bad_script_is_refused_before_any_lab(tmp_path: Path):
     for args, words in (([str(bad), "--scenario", str(SEED)], f"{bad}:2: this BEGIN"),
                         ([str(SCRIPT), "--scenario", str(SEED), "--hold", "soon"], "--hold"),
                         ([str(SCRIPT), "--scenario", str(SEED), "--recovery", "nope.sql"],
-                         "--recovery")):
+                         "--recovery"),
+                        (["--scenario", str(SEED)], "has no rehearse.script")):
         done = subprocess.run([sys.executable, "-m", "chaos", "rehearse", *args],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 2, done.stderr
@@ -179,3 +180,34 @@ def test_a_rehearsal_renders_in_report_html_and_nowhere_else(tmp_path: Path):
     assert (rehearsed / "rehearsal.png").read_bytes()[:4] == b"\x89PNG"
     assert 'id="rehearsal"' not in (plain / "report.html").read_text()
     assert not (plain / "rehearsal.png").exists()
+
+
+def scenario_with(tmp_path: Path, section: str) -> Path:
+    import shutil
+
+    shutil.copytree(SEED.parent, tmp_path / "scenarios")
+    shutil.copytree(SEED.parent.parent / "compose", tmp_path / "compose")
+    path = tmp_path / "scenarios" / "seed.yaml"
+    path.write_text(SEED.read_text() + section)
+    return path
+
+
+def test_the_rehearse_section_gives_defaults_and_is_checked_at_its_line(tmp_path: Path):
+    from chaos.errors import ScenarioError
+
+    good = scenario_with(tmp_path / "good", "rehearse:\n  script: faults/reprice.sql\n"
+                         "  recovery: faults/reprice-fixed.sql\n  hold: 5s\n"
+                         "  max_error_ratio: 2%\n")
+    section = load_scenario(good).rehearse
+    assert section is not None and section.script == good.parent / "faults" / "reprice.sql"
+    assert section.recovery_file() == good.parent / "faults" / "reprice-fixed.sql"
+    assert (section.hold, section.max_error_ratio, section.at) == (5.0, 0.02, None)
+    for text, words in (("  recovery: fixed.txt\n", "expected rerun, steps or a .sql file"),
+                        ("  recovery: missing.sql\n", "file not found: missing.sql"),
+                        ("  hold: soon\n", "hold")):
+        bad = scenario_with(tmp_path / str(abs(hash(text))), "rehearse:\n" + text)
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(bad)
+        (problem,) = caught.value.problems
+        assert problem.line == len(SEED.read_text().splitlines()) + 2, problem
+        assert problem.path.startswith("rehearse.") and words in str(problem), problem
