@@ -168,7 +168,7 @@ def run(file: str, trials: int, out: str | None, label: str | None, keep_observa
 @click.option("--hold", help="How long the database stays at each boundary under load "
               "(default 10s).")
 @click.option("--settle", help="How long the app has to serve again once the recovery starts "
-              "(default 30s).")
+              "(default 60s; a boundary ends as soon as the app serves again).")
 @click.option("--max-error-ratio", help="Fail a boundary whose error ratio is above this "
               "(default: the scenario's steady_state error rate).")
 @click.option("--out", type=click.Path(), help="Run directory (default reports/<run-id>).")

@@ -49,7 +49,7 @@ def _timing(at: str | None, hold: str | None, settle: str | None,
     s = section
     return Timing(at=_seconds("--at", at, s.at if s else None, 10.0),
                   hold=_seconds("--hold", hold, s.hold if s else None, 10.0),
-                  settle=_seconds("--settle", settle, s.settle if s else None, 30.0))
+                  settle=_seconds("--settle", settle, s.settle if s else None, 60.0))
 
 
 def rehearse_cmd(script: str | None, scenario: str, recovery: str | None, at: str | None,

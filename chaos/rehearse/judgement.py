@@ -44,7 +44,8 @@ def reasons(o: Outcome, max_error_ratio: float) -> list[str]:
             out.append(f"did not converge: the schema differs from the clean run's "
                        f"({len([d for d in o.schema_diff if d[:1] in '+-'])} lines)")
     if o.serving_again is False:
-        out.append(f"the app did not serve again (trial ended: {o.end_reason})")
+        out.append("the app did not serve again before the trial's end (the recovery's "
+                   f"start + --settle; trial ended: {o.end_reason})")
     return out
 
 

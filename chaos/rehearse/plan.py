@@ -70,7 +70,7 @@ class Boundary:
 class Timing:
     at: float = 10.0        # the boundary's instant, seconds into the trial
     hold: float = 10.0      # how long the database stays at the boundary
-    settle: float = 30.0    # after the recovery starts, for the app to serve again
+    settle: float = 60.0    # after the recovery starts, for the app to serve again
 
 
 def boundaries(units: int) -> list[Boundary]:

@@ -6,7 +6,7 @@
                                             # or a SQL file to run instead (a fixed script)
       hold: 10s                             # how long the database stays at each boundary
       at: 10s                               # when, in each trial, the script runs
-      settle: 30s                           # for the app to serve again after the recovery
+      settle: 60s                           # for the app to serve again after the recovery
       max_error_ratio: 1%                   # a boundary above this fails
 
 Every field is optional; command-line options win over the section. ``chaos run``
