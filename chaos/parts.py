@@ -235,6 +235,7 @@ class Part(Protocol):
 
 class FaultPart(Part, Protocol):
     instant: bool
+    requires_duration: ClassVar[bool]
     detail: dict[str, Any]
 
     def check(self) -> None: ...

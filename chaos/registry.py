@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from chaos.errors import ChaosError
+from chaos.parts import DetectorPart, FaultPart, PartBase, StepPart
 
 T = TypeVar("T")
+C = TypeVar("C", bound=type)
 
 
 @dataclass
@@ -34,13 +36,17 @@ class Registry(Generic[T]):
     _items: dict[str, T] = field(default_factory=dict)
     _plugins_loaded: bool = False
 
-    def register(self, name: str) -> Callable[[T], T]:
-        def decorate(obj: T) -> T:
+    def register(self, name: str) -> Callable[[C], C]:
+        def decorate(obj: C) -> C:
             if name in self._items:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
-            self._items[name] = obj
-            # T is whatever the registry holds; mypy cannot know that it takes the attribute.
-            setattr(obj, "type_name", name)  # noqa: B010
+            if not issubclass(obj, PartBase):   # refused where it is registered, once
+                raise ChaosError(f"{self.kind} type {name!r} cannot be registered: "
+                                 f"{obj.__qualname__} is not a part class (it must subclass "
+                                 "the base of its kind, e.g. chaos.faults.base.Fault)")
+            obj.type_name = name
+            # The class is checked against the kind's base where it is built (chaos.build).
+            self._items[name] = cast(T, obj)
             return obj
 
         return decorate
@@ -69,6 +75,6 @@ class Registry(Generic[T]):
         return sorted(self._items.items())
 
 
-faults: Registry[Any] = Registry("fault", "chaos.faults")
-detectors: Registry[Any] = Registry("detector", "chaos.detectors")
-steps: Registry[Any] = Registry("recovery step", "chaos.steps")
+faults: Registry[type[FaultPart]] = Registry("fault", "chaos.faults")
+detectors: Registry[type[DetectorPart]] = Registry("detector", "chaos.detectors")
+steps: Registry[type[StepPart]] = Registry("recovery step", "chaos.steps")

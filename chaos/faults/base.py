@@ -18,7 +18,7 @@ starts a killed database that no restart policy brought back).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from chaos.parts import PartBase
 
@@ -30,6 +30,9 @@ class Fault(PartBase):
     #: ran and died); False when it lasts until revert() (e.g. a paused container).
     #: An instance may decide for itself (kill or stop without a duration).
     instant: bool = False
+    #: True when the fault lasts until it is reverted and the scenario must say how long
+    #: (``duration:``); the schema refuses the fault without one.
+    requires_duration: ClassVar[bool] = False
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         self.spec = spec

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import requests
 from docker.errors import DockerException
@@ -68,7 +68,7 @@ class GraceParams(TargetParams):
 
 
 class PauseParams(TargetParams):
-    requires_duration: ClassVar[bool] = True
+    """The service to freeze; how long is the fault's ``duration`` (required)."""
 
 
 # How long we look for the container's exit after a kill or a stop returned: not a
@@ -188,6 +188,7 @@ class Pause(Fault):
     """Freeze a service's container (SIGSTOP semantics) for the fault's duration."""
 
     Params = PauseParams
+    requires_duration = True
 
     container_id: str | None = None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -53,8 +53,6 @@ def table_name(name: str) -> sql.Composable:
 
 
 class ConnectionExhaustionParams(Strict):
-    requires_duration: ClassVar[bool] = True
-
     connections: int | None = Field(None, ge=1, le=10_000)
     """How many sessions to hold; default: every slot the server has."""
     terminate_app: bool = True
@@ -66,6 +64,7 @@ class ConnectionExhaustion(Fault):
     """Hold every database connection slot so that the app cannot get one."""
 
     Params = ConnectionExhaustionParams
+    requires_duration = True
 
     KEEP_EVERY_S = 0.2
     GRAB_BUDGET_S = 10.0
@@ -143,8 +142,6 @@ class ConnectionExhaustion(Fault):
 
 
 class LockTableParams(Strict):
-    requires_duration: ClassVar[bool] = True
-
     table: str
     mode: str = Field("ACCESS EXCLUSIVE", pattern=r"^(ACCESS SHARE|ROW SHARE|ROW EXCLUSIVE|"
                       r"SHARE UPDATE EXCLUSIVE|SHARE|SHARE ROW EXCLUSIVE|EXCLUSIVE|"
@@ -157,6 +154,7 @@ class LockTable(Fault):
     """Hold a table lock in an open transaction for the duration; requests queue and time out."""
 
     Params = LockTableParams
+    requires_duration = True
 
     conn: psycopg.Connection | None = None
 
@@ -174,8 +172,6 @@ class LockTable(Fault):
 
 
 class LongTransactionParams(Strict):
-    requires_duration: ClassVar[bool] = True
-
     table: str
     """A table the transaction reads, so it holds a lock on it and an old snapshot."""
     blocked_ddl: str | None = None
@@ -188,6 +184,7 @@ class LongTransaction(Fault):
     """Leave a session idle in transaction, holding a lock and a snapshot (blocks DDL, vacuum)."""
 
     Params = LongTransactionParams
+    requires_duration = True
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)

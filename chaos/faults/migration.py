@@ -10,7 +10,7 @@ units are in, so the record says what was broken while it was half-applied.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -25,8 +25,6 @@ from chaos.scenario.contextual import ScenarioFile
 
 
 class PartialMigrationParams(Strict):
-    requires_duration: ClassVar[bool] = True
-
     script: ScenarioFile
     """The migration script, relative to the scenario file."""
     units: int = Field(ge=0, le=100_000)
@@ -49,6 +47,7 @@ class PartialMigration(Fault):
     """Apply the first N units of a migration script and leave it there for a while."""
 
     Params = PartialMigrationParams
+    requires_duration = True
 
     def inject(self) -> None:
         p = self.params

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import urllib.request
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field
 
@@ -113,7 +113,6 @@ Stream = Field("downstream", pattern="^(upstream|downstream)$")
 
 
 class LatencyFaultParams(Strict):
-    requires_duration: ClassVar[bool] = True
     latency: Duration
     """Added delay, e.g. 300ms."""
     jitter: NonNegDuration = 0.0
@@ -126,6 +125,7 @@ class LatencyFault(NetworkFault):
     """Delay traffic between app and database by ``latency`` (+/- ``jitter``)."""
 
     Params = LatencyFaultParams
+    requires_duration = True
 
     def netem_args(self) -> list[str]:
         p = self.params
@@ -139,7 +139,6 @@ class LatencyFault(NetworkFault):
 
 
 class LossParams(Strict):
-    requires_duration: ClassVar[bool] = True
     percent: float = Field(gt=0, le=100)
     """Share of packets lost (proxy: of chunks delayed by a retransmission timeout)."""
     stream: str = Stream
@@ -150,6 +149,7 @@ class Loss(NetworkFault):
     """Lose a share of the packets between app and database."""
 
     Params = LossParams
+    requires_duration = True
 
     def netem_args(self) -> list[str]:
         return ["netem", "loss", f"{self.params.percent:g}%"]
@@ -160,7 +160,6 @@ class Loss(NetworkFault):
 
 
 class BandwidthParams(Strict):
-    requires_duration: ClassVar[bool] = True
     rate: float = Field(gt=0, le=10_000_000)
     """KB/s, as Toxiproxy counts it."""
     stream: str = Stream
@@ -171,6 +170,7 @@ class Bandwidth(NetworkFault):
     """Cap the bandwidth between app and database at ``rate`` KB/s."""
 
     Params = BandwidthParams
+    requires_duration = True
 
     def netem_args(self) -> list[str]:
         return ["netem", "rate", f"{self.params.rate * 8:g}kbit"]

@@ -10,7 +10,7 @@ probes and backups from this host fail during the partition too.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
@@ -21,7 +21,7 @@ from chaos.scenario.base import Strict
 
 
 class PartitionParams(Strict):
-    requires_duration: ClassVar[bool] = True
+    """No parameters: how long is the fault's ``duration`` (required)."""
 
 
 @faults.register("partition")
@@ -29,6 +29,7 @@ class Partition(Fault):
     """Cut the database off the app's networks (docker network disconnect) for the duration."""
 
     Params = PartitionParams
+    requires_duration = True
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)

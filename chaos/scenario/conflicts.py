@@ -12,19 +12,13 @@ from typing import Any
 
 from pydantic_core import InitErrorDetails
 
-from chaos.registry import detectors, faults, steps
 from chaos.scenario.base import custom_error
 
 
 def part_conflicts(scenario: Any) -> list[InitErrorDetails]:
     """Every part's conflicts with ``scenario``, as errors at their fields."""
-    entries = [(faults, f.type, f.params) for f in scenario.faults]
-    entries += [(detectors, d.type, d.params) for d in scenario.detect]
-    entries += [(steps, s.type, s.params) for s in scenario.recovery.steps]
     errors = []
-    for registry, name, params in entries:
-        part = registry.get(name)
-        if part is not None:
-            errors += [custom_error(loc, "conflict", message)
-                       for loc, message in part.conflicts(params, scenario)]
+    for part, params in scenario.parts():
+        errors += [custom_error(loc, "conflict", message)
+                   for loc, message in part.conflicts(params, scenario)]
     return errors

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, NoReturn
 
 from pydantic import (
+    BaseModel,
     Field,
     PrivateAttr,
     ValidationError,
@@ -18,8 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from chaos.parts import NO_NEEDS, LabNeeds
-from chaos.registry import detectors, faults, steps
+from chaos.parts import NO_NEEDS, LabNeeds, Part
 from chaos.scenario.base import Strict, custom_error, raise_errors, suggest
 from chaos.scenario.conflicts import part_conflicts
 from chaos.scenario.contextual import base_dir
@@ -236,12 +236,11 @@ class Scenario(Strict):
             seen.add(detector.name)
             errors += self._alerts_defined(i, detector)
         for i, step in enumerate(self.recovery.steps):
-            part = steps.get(step.type)
-            if part is not None and part.lab_needs(step.params).backups and self.backups is None:
+            part = step.part
+            if part.lab_needs(step.params).backups and self.backups is None:
                 errors.append(custom_error(("recovery", "steps", i), "needs_backups",
                                            f"{step.type} needs a 'backups:' section"))
-            if (part is not None and part.lab_needs(step.params).wal_archive
-                    and self.lab.wal_archive is None):
+            if part.lab_needs(step.params).wal_archive and self.lab.wal_archive is None:
                 errors.append(custom_error(("recovery", "steps", i), "needs_wal_archive", (
                     f"{step.type} needs WAL archiving: add 'wal_archive: true' to the "
                     "'lab:' section")))
@@ -290,8 +289,7 @@ class Scenario(Strict):
     def _alerts_defined(self, i: int, detector: DetectorSpec) -> list[Any]:
         """A detector following an alert needs ``observe.prometheus`` and a rule file
         defining that alert."""
-        part = detectors.get(detector.type)
-        wanted = part.lab_needs(detector.params).alerts if part is not None else frozenset()
+        wanted = detector.part.lab_needs(detector.params).alerts
         if not wanted:
             return []
         prom = self.observe.prometheus if self.observe else None
@@ -329,14 +327,17 @@ class Scenario(Strict):
     def lab_needs(self) -> LabNeeds:
         """What the scenario's parts ask of the lab, together (``chaos.parts.LabNeeds``)."""
         needs = NO_NEEDS
-        entries = [(faults, f.type, f.params) for f in self.faults]
-        entries += [(detectors, d.type, d.params) for d in self.detect]
-        entries += [(steps, s.type, s.params) for s in self.recovery.steps]
-        for registry, name, params in entries:
-            part = registry.get(name)
-            if part is not None:
-                needs = needs | part.lab_needs(params)
+        for part, params in self.parts():
+            needs = needs | part.lab_needs(params)
         return needs
+
+    def parts(self) -> list[tuple[type[Part], BaseModel]]:
+        """Each fault, detector and step: its class (looked up at validation) and its
+        parameters."""
+        entries: list[tuple[type[Part], BaseModel]] = [(f.part, f.params) for f in self.faults]
+        entries += [(d.part, d.params) for d in self.detect]
+        entries += [(s.part, s.params) for s in self.recovery.steps]
+        return entries
 
 
 def resolve_compose(compose: str, base: Path) -> Path:

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, SerializeAsAny, ValidationError, ValidationInfo
+from pydantic import BaseModel, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo
 
+from chaos.errors import ChaosError
+from chaos.parts import DetectorPart, FaultPart, PartBase, StepPart
 from chaos.registry import Registry, detectors, faults, steps
 from chaos.scenario.base import Strict, custom_error, known_fields, raise_errors, reraise, suggest
 from chaos.scenario.duration import Duration, NonNegDuration, format_duration
+
+# The field ``type`` shadows the builtin inside the specs' bodies: the classes by name.
+PartClass = type[PartBase]
+FaultClass = type[FaultPart]
+DetectorClass = type[DetectorPart]
+StepClass = type[StepPart]
 
 
 class NoParams(BaseModel):
@@ -50,6 +58,7 @@ class _Typed(Strict):
 
     type: str
     params: SerializeAsAny[BaseModel] = NoParams()
+    _found: PartClass | None = PrivateAttr(None)   # looked up once, at validation
 
     @classmethod
     def _known_keys(cls, data: Any) -> list[str]:
@@ -78,6 +87,7 @@ class _Typed(Strict):
         except ValidationError as exc:
             errors[:0] = reraise(exc.errors())
         if obj is not None and part is not None:
+            obj._found = part
             errors.extend(obj._check(part, info))
         raise_errors(cls.__name__, errors)
         return obj
@@ -90,6 +100,15 @@ class _Typed(Strict):
         return []
 
 
+def _looked_up(spec: BaseModel, part: PartClass | None) -> Any:
+    """The part class a spec's validation found; a spec built without validation has
+    none, and saying so beats a second lookup with its own failure mode."""
+    if part is None:
+        raise ChaosError(f"{type(spec).__name__} {getattr(spec, 'type', '?')!r} was not "
+                            "validated: its part class was never looked up")
+    return part
+
+
 class FaultSpec(_Typed):
     """One injected fault: when (``at``), for how long, and the fault's own parameters."""
 
@@ -99,9 +118,15 @@ class FaultSpec(_Typed):
     at: NonNegDuration
     duration: Duration | None = None
 
+    @property
+    def part(self) -> FaultClass:
+        """The fault's class, as the registry gave it at validation."""
+        found: FaultClass = _looked_up(self, self._found)
+        return found
+
     def _check(self, part: Any, info: ValidationInfo) -> list[Any]:
         errors = []
-        if getattr(part.Params, "requires_duration", False) and self.duration is None:
+        if self.part.requires_duration and self.duration is None:
             errors.append(custom_error(("duration",), "missing",
                                        f"a '{self.type}' fault needs a duration (e.g. 30s)"))
         limit = (info.context or {}).get("time_limit") if isinstance(info.context, dict) else None
@@ -122,6 +147,12 @@ class DetectorSpec(_Typed):
 
     name: str
 
+    @property
+    def part(self) -> DetectorClass:
+        """The detector's class, as the registry gave it at validation."""
+        found: DetectorClass = _looked_up(self, self._found)
+        return found
+
     @classmethod
     def _defaults(cls, common: dict[str, Any]) -> dict[str, Any]:
         if "name" not in common and isinstance(common.get("type"), str):
@@ -140,6 +171,13 @@ class StepSpec(Strict):
     type: str
     params: SerializeAsAny[BaseModel] = NoParams()
     always: bool = False
+    _found: PartClass | None = PrivateAttr(None)   # looked up once, at validation
+
+    @property
+    def part(self) -> StepClass:
+        """The step's class, as the registry gave it at validation."""
+        found: StepClass = _looked_up(self, self._found)
+        return found
 
     @classmethod
     def _validate_parts(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
@@ -167,7 +205,9 @@ class StepSpec(Strict):
             params = _params(part, {first: value} if first else value, info, errors, (name,))
             errors = [_drop_field(e, name, first) for e in errors]
         raise_errors(cls.__name__, errors)
-        return handler({"type": name, "params": params, "always": always})
+        obj = handler({"type": name, "params": params, "always": always})
+        obj._found = part
+        return obj
 
 
 def _drop_field(error: Any, name: str, field: str | None) -> Any:

@@ -18,8 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chaos.detect.build import build_detectors
-from chaos.faults.build import build_fault
+from chaos.build import build
 from chaos.lab.feature import TrialTools, TrialWorker
 from chaos.lab.loadprocs import load_env
 from chaos.load.runner import LoadRunner, LoadSettings
@@ -43,12 +42,12 @@ class Trial:
         self.sc = ctx.scenario
         self.state = TrialState()
         self.on_tick = on_tick
-        faults = [build_fault(spec, ctx) for spec in self.sc.faults]
+        faults = [build("fault", spec, ctx) for spec in self.sc.faults]
         for fault in faults:
             fault.check()   # a fault that cannot run here fails now, before any load
         self.faults = FaultSchedule(faults, ctx)
         self.faults.offset = phase_s      # a random phase against the scrape ticks (run.py)
-        self.detectors = build_detectors(self.sc.detect, ctx)
+        self.detectors = [build("detector", spec, ctx) for spec in self.sc.detect]
         self.watch = IndicatorWatch(self.sc, ctx, on_impact=self._impact)
         self._recorded_firing: dict[str, float] = {}
         self.recovery = Recovery(self.sc.recovery, ctx, self.state)

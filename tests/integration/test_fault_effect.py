@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from chaos.build import build
 from chaos.faults import container as container_faults
-from chaos.faults.build import build_fault
 from chaos.faults.effect import shortfall_notes
 from chaos.measure.timeline import Clock, Timeline
 from chaos.scenario.specs import FaultSpec
@@ -71,7 +71,7 @@ def run_faults(workers: Workers, specs: list[dict[str, Any]], tmp: Path,
     timeline = Timeline(clock, tmp / "timeline.jsonl", trial=1)
     ctx = TrialContext(scenario=None, lab=workers, clock=clock,  # type: ignore[arg-type]
                        timeline=timeline, backups=None, app_url="", db_dsn="", workdir=tmp)
-    faults = [build_fault(FaultSpec.model_validate(s), ctx) for s in specs]
+    faults = [build("fault", FaultSpec.model_validate(s), ctx) for s in specs]
     schedule = FaultSchedule(faults, ctx)
     while not schedule.over() and clock.now() < limit_s:
         schedule.due(clock.now(), first=lambda t: True)

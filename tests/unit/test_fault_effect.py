@@ -234,7 +234,7 @@ def test_the_container_faults_say_when_the_container_went_down():
 def test_an_unreadable_engine_instant_neither_fails_nor_undoes_the_stop():
     from docker.errors import APIError
 
-    from chaos.faults.build import build_fault
+    from chaos.build import build
 
     class Flaky:
         id, status = "c0ffee", "running"
@@ -254,7 +254,7 @@ def test_an_unreadable_engine_instant_neither_fails_nor_undoes_the_stop():
 
     box = Flaky()
     ctx = SimpleNamespace(lab=SimpleNamespace(container=lambda name: box), clock=FixedClock(3.0))
-    stop = build_fault(spec(type="stop", duration="5s", grace="2s"), ctx)
+    stop = build("fault", spec(type="stop", duration="5s", grace="2s"), ctx)
     inject_and_mark(stop, ctx.clock, injected_t=1.0)        # no exception: the stop happened
     assert box.stopped == 1 and stop.detail["effective_t"] == 3.0
     assert stop.detail["effect_note"].startswith("the engine's exit instant could not be read "

@@ -27,7 +27,7 @@ SCRIPT = r'''
 import json, sys
 from pathlib import Path
 
-from chaos.detect.build import build_detectors
+from chaos.build import build
 from chaos.errors import ReportError
 from chaos.parts import SectionFacts
 from chaos.recordfile import load_result
@@ -39,7 +39,7 @@ from chaos.trial.recorded import detector_record
 run = Path(sys.argv[1])
 spec = DetectorSpec.model_validate({"type": "slow_page", "name": "slow pages",
                                     "above": "0.2s", "count": 2})
-(d,) = build_detectors([spec], None)
+d = build("detector", spec, None)
 for end, latency in [(16.0, 0.1), (16.5, 0.4), (17.0, 0.9)]:
     d.observe(end, True, latency)
 notes = []
