@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chaos.atomic import write_text
 from chaos.cli.output import echo
@@ -52,6 +52,19 @@ def _timing(at: str | None, hold: str | None, settle: str | None,
                   settle=_seconds("--settle", settle, s.settle if s else None, 60.0))
 
 
+def _unfinished(started: list[Path], script: Path) -> dict[str, Any]:
+    """The rehearsal as far as it got (rehearsal.json), marked as not finished."""
+    import json
+
+    doc: dict[str, Any] = {"script": str(script), "boundaries": []}
+    if started:
+        try:
+            doc = json.loads((started[0] / "rehearsal.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass   # nothing written yet: an empty suite with the error case
+    return {**doc, "status": "aborted"}
+
+
 def rehearse_cmd(script: str | None, scenario: str, recovery: str | None, at: str | None,
                  hold: str | None, settle: str | None, max_error_ratio: str | None,
                  out: str | None, junit: str | None, keep_observations: bool,
@@ -80,10 +93,17 @@ def rehearse_cmd(script: str | None, scenario: str, recovery: str | None, at: st
             raise UsageError(f"--max-error-ratio {max_error_ratio!r}: {exc}") from None
     how, timing = _after_stop(recovery, section), _timing(at, hold, settle, section)
     check_local()
-    doc = rehearse(path, Path(scenario), RehearseOptions(
-        recovery=how, timing=timing, max_error_ratio=ratio,
-        out=Path(out) if out else None, overrides=overrides,
-        keep_observations=keep_observations, log=lambda line: echo(redact(line))))
+    started: list[Path] = []
+    try:
+        doc = rehearse(path, Path(scenario), RehearseOptions(
+            recovery=how, timing=timing, max_error_ratio=ratio,
+            out=Path(out) if out else None, overrides=overrides,
+            keep_observations=keep_observations, log=lambda line: echo(redact(line)),
+            on_start=started.append))
+    except BaseException:   # exit 3 or 130: CI still gets a failed suite, with what finished
+        if junit:
+            write_text(Path(junit), junit_xml(_unfinished(started, path)))
+        raise
     for line in [*matrix_lines(doc), *statement_lines(doc)]:
         echo(line)
     if junit:

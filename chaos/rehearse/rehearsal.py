@@ -46,6 +46,7 @@ class RehearseOptions:
     overrides: tuple[str, ...] = ()
     keep_observations: bool = False
     log: Callable[[str], None] = print
+    on_start: Callable[[Path], None] | None = None   # told the run directory once it is made
 
 
 class _Rehearsal:
@@ -63,6 +64,12 @@ class _Rehearsal:
                 "status": status, "boundaries": self.rows,
                 "passed": status == "completed" and bool(self.rows)
                 and exit_code(self.rows) == 0}
+
+    def started(self, out: Path, tell: Callable[[Path], None] | None) -> None:
+        self.out = out
+        write_json(out / "rehearsal.json", self.document("running"))
+        if tell is not None:
+            tell(out)
 
     def after_trial(self, n: int, lab: Lab, trial: TrialRecord, out: Path) -> None:
         self.out = out
@@ -110,7 +117,8 @@ def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> dict[s
         random_phase=False, log=opts.log,
         overrides=(*opts.overrides, *overrides(bounds[0], script.resolve(), opts.recovery,
                                                 opts.timing)),
-        trial_scenario=lambda n: variants[n - 1], after_trial=state.after_trial)
+        trial_scenario=lambda n: variants[n - 1], after_trial=state.after_trial,
+        on_start=lambda out: state.started(out, opts.on_start))
     status = "aborted"
     try:
         record = run_scenario(scenario_path, run_opts)

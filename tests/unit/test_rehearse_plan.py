@@ -211,3 +211,34 @@ def test_the_rehearse_section_gives_defaults_and_is_checked_at_its_line(tmp_path
         (problem,) = caught.value.problems
         assert problem.line == len(SEED.read_text().splitlines()) + 2, problem
         assert problem.path.startswith("rehearse.") and words in str(problem), problem
+
+
+def test_a_rehearsal_that_breaks_still_leaves_ci_a_failed_suite(tmp_path: Path, monkeypatch):
+    import json
+
+    import chaos.lab.engine
+    import chaos.rehearse.rehearsal as rehearsal
+    from chaos.cli.rehearse_command import rehearse_cmd
+    from chaos.errors import LabError
+
+    finished = as_dict(Outcome(Boundary(6, 6), half=Window(0, 1, requests=10),
+                               serving_again=True), 0.01)
+
+    def breaks(script, scenario, opts):
+        out = tmp_path / "run"
+        out.mkdir()
+        (out / "rehearsal.json").write_text(json.dumps(
+            {"script": str(script), "units": 6, "boundaries": [finished],
+             "status": "running"}))
+        opts.on_start(out)
+        raise LabError("the lab vanished")
+
+    monkeypatch.setattr(rehearsal, "rehearse", breaks)
+    monkeypatch.setattr(chaos.lab.engine, "check_local", lambda: None)
+    junit_path = tmp_path / "r.xml"
+    with pytest.raises(LabError):
+        rehearse_cmd(str(SCRIPT), str(SEED), None, None, None, None, None, None,
+                     str(junit_path), False, ())
+    suite = ET.fromstring(junit_path.read_text().split("\n", 1)[1])
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "1")
+    assert "did not finish" in junit_path.read_text()
