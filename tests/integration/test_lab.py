@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -93,7 +94,8 @@ def test_two_labs_do_not_collide(two_labs):
 def test_cli_lab_up_status_down_leaves_nothing(lab_images):
     up = subprocess.run([*CHAOS, "lab", "up"], capture_output=True, text=True, timeout=300)
     assert up.returncode == 0, up.stderr
-    lab_id = next(line.split()[-1] for line in up.stdout.splitlines() if "chaos lab down" in line)
+    # Its own line: a warning about another lab left over may also name `chaos lab down`.
+    lab_id = re.search(r"^tear down with: chaos lab down (\w+)$", up.stdout, re.M)[1]
     try:
         counts = leftovers(lab_id)
         assert counts["containers"] == 2 and counts["networks"] >= 1 and counts["volumes"] >= 1

@@ -234,7 +234,8 @@ def lab(setup) -> Iterator[UpLab]:
                         env=setup.env)
     seconds = time.monotonic() - t0
     assert up.returncode == 0, up.stdout + up.stderr
-    lab_id = next(line.split()[-1] for line in up.stdout.splitlines() if "chaos lab down" in line)
+    # Its own line: a warning about another lab left over may also name `chaos lab down`.
+    lab_id = re.search(r"^tear down with: chaos lab down (\w+)$", up.stdout, re.M)[1]
     TIMES["lab up incl. pull and app build (s)"] = seconds
     for what, pattern in (("pull postgres (s)", r"pulled \S+/postgres:16 in ([\d.]+)s"),
                           ("pull python (s)", r"pulled \S+/python:3.12-slim in ([\d.]+)s"),
