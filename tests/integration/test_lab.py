@@ -15,6 +15,11 @@ import pytest
 from chaos.lab.engine import client
 from chaos.lab.lab import Lab, LabSpec
 from chaos.lab.resources import list_resources
+from chaos.lab.start import start_lab
+from chaos.measure.timeline import Clock, Timeline
+from chaos.trial.context import TrialContext
+from chaos.trial.loop import lab_workers
+from tests.labmarker import CALLS, HOOKS_IN_ORDER, Marker
 
 pytestmark = pytest.mark.docker
 
@@ -195,3 +200,28 @@ def test_lab_down_misuse_touches_no_other_lab(lab_images, tmp_path):
         assert "0bad0bad" in listed.stderr       # the message names the labs that exist
     finally:
         bystander.remove(force=True)
+
+
+def test_a_feature_of_the_test_suite_through_a_real_lab(lab_images, tmp_path):
+    """The recipe of docs/architecture.md followed for real: a feature that lives in
+    tests/labmarker.py reaches the database's container and sees every hook."""
+    CALLS.clear()
+    lab = start_lab(LabSpec(features=(Marker("real"),)), owner_pid=os.getpid())
+    try:
+        db = lab.container(lab.spec.db_service)
+        assert "CHAOS_TEST_MARKER=real" in db.attrs["Config"]["Env"]
+        assert db.labels["chaos.test.marker"] == "real" and db.labels["chaos.lab"] == lab.id
+        clock = Clock()
+        ctx = TrialContext(scenario=None, lab=lab, clock=clock, timeline=Timeline(clock, None),
+                           backups=None, app_url=lab.app_url, db_dsn=lab.db_dsn, workdir=tmp_path)
+        workers = lab_workers(ctx)
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.stop()
+        assert [e["kind"] for e in ctx.timeline.events] == ["marker_tick"]
+        assert lab.between_trials() == [f"lab {lab.id}: marker reset"]
+    finally:
+        lab.down()
+    assert CALLS == HOOKS_IN_ORDER
+    assert not any(leftovers(lab.id).values())

@@ -1,83 +1,24 @@
 """The recipe of docs/architecture.md, "a lab feature", followed once: a feature that
-exists only in this file, added to a lab without touching ``chaos/``.
-
-It adds an environment variable and a label to the database service, and records
-each hook the lab calls, in order: the contract's order is what this checks.
+exists only in the test suite (tests/labmarker.py), added to a lab without touching
+``chaos/``, watched through every hook with a lab whose Docker calls do nothing (the
+same feature through a real lab: tests/integration/test_lab.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 import yaml
 
 from chaos.lab import lab as lab_module
 from chaos.lab.compose import Compose
-from chaos.lab.feature import (
-    FEATURES,
-    LabFeature,
-    LabHandle,
-    LabSpec,
-    OverrideDoc,
-    TrialTools,
-    lab_feature,
-)
+from chaos.lab.feature import FEATURES, LabSpec
 from chaos.lab.lab import Lab
 from chaos.measure.timeline import Clock, Timeline
 from chaos.trial.context import TrialContext
 from chaos.trial.loop import lab_workers
-
-CALLS: list[str] = []
-
-
-class Ticker:
-    """A trial worker: one event when the trial starts, one when it stops."""
-
-    def __init__(self, trial: TrialTools) -> None:
-        self.trial = trial
-
-    def start(self) -> None:
-        CALLS.append("worker.start")
-        self.trial.timeline.add("marker_tick", t=self.trial.clock.now())
-
-    def stop(self) -> None:
-        CALLS.append("worker.stop")
-
-
-@lab_feature
-@dataclass(frozen=True)
-class Marker(LabFeature):
-    name: ClassVar[str] = "test_marker"
-    value: str = "on"
-
-    def prepare(self, log: Callable[[str], None]) -> None:
-        CALLS.append("prepare")
-
-    def override(self, o: OverrideDoc) -> None:
-        CALLS.append("override")
-        db = o.service(o.spec.db_service)
-        db["environment"] = {"CHAOS_TEST_MARKER": self.value}
-        db["labels"] = {**o.tags, "chaos.test.marker": self.value}
-
-    def started(self, lab: LabHandle) -> None:
-        CALLS.append("started")
-
-    def ready(self, lab: LabHandle) -> None:
-        CALLS.append("ready")
-
-    def trial_worker(self, lab: LabHandle, trial: TrialTools) -> Ticker:
-        return Ticker(trial)
-
-    def between_trials(self, lab: LabHandle) -> str:
-        CALLS.append("between_trials")
-        return f"lab {lab.id}: marker reset"
-
-    def down(self, lab: LabHandle) -> None:
-        CALLS.append("down")
+from tests.labmarker import CALLS, HOOKS_IN_ORDER, Marker
 
 
 @pytest.fixture
@@ -123,8 +64,7 @@ def test_the_lab_calls_every_hook_in_order(no_docker, tmp_path):
     assert [e["kind"] for e in ctx.timeline.events] == ["marker_tick"]
     assert lab.between_trials() == [f"lab {lab.id}: marker reset"]
     lab.down()
-    assert CALLS == ["prepare", "override", "started", "ready", "worker.start", "worker.stop",
-                     "between_trials", "down"]
+    assert CALLS == HOOKS_IN_ORDER
 
 
 def test_a_lab_without_the_feature_calls_none_of_it(no_docker):
