@@ -17,7 +17,7 @@ from typing import Literal, overload
 from chaos.detect.base import Detector
 from chaos.errors import ChaosError, DetectError, FaultError, RecoveryError
 from chaos.faults.base import Fault
-from chaos.parts import PartContext
+from chaos.partcontext import PartContext
 from chaos.recover.base import Step
 from chaos.scenario.specs import DetectorSpec, FaultSpec, StepSpec
 

@@ -2,7 +2,8 @@
 
 The bottom layer: it imports nothing of chaos, so every layer can name these
 types. A part is a class registered in ``chaos.registry`` with a ``Params``
-model; the engine builds it with its parameters and a ``PartContext``.
+model; the engine builds it with its parameters and a ``PartContext``
+(``chaos.partcontext``).
 
 What a part needs from the lab (the fault proxy between app and database, a
 small disk for the database, backups taken during the trial) it declares in
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel
@@ -190,21 +190,6 @@ class TrialClock(Protocol):
     def now(self) -> float: ...
     def from_wall(self, wall: float) -> float: ...
     def wall_iso(self, t: float) -> str: ...
-
-
-class PartContext(Protocol):
-    """What a part is given about the trial it runs in (``chaos.trial.TrialContext``)."""
-
-    scenario: Any
-    lab: Any
-    clock: Any
-    timeline: Any
-    backups: Any
-    app_url: str
-    workdir: Path
-
-    @property
-    def db_dsn(self) -> str: ...   # read-only: the trial looks it up again after a restart
 
 
 class Part(Protocol):

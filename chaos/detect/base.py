@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from chaos.errors import DetectError
+from chaos.lab.lab import Lab
+from chaos.partcontext import PartContext
 from chaos.parts import PartBase, SectionFacts
 
 
@@ -23,7 +26,7 @@ class Detector(PartBase):
 
     probe: ClassVar[bool] = False
 
-    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+    def __init__(self, name: str, params: Any, ctx: PartContext) -> None:
         self.name = name
         self.params = params
         self.ctx = ctx
@@ -54,6 +57,12 @@ class Detector(PartBase):
         see, say): never a silent null."""
         return []
 
+    def need_lab(self) -> Lab:
+        """The trial's lab; a detector that reads it, run without one, fails saying so."""
+        if self.ctx.lab is None:
+            raise DetectError(f"{self.type_name}: this trial has no lab to read")
+        return self.ctx.lab
+
     def start(self) -> None:
         """Begin probing (probes only)."""
 
@@ -83,7 +92,7 @@ class ProbeThread(Detector):
 
     probe: ClassVar[bool] = True
 
-    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+    def __init__(self, name: str, params: Any, ctx: PartContext) -> None:
         super().__init__(name, params, ctx)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"probe-{name}", daemon=True)

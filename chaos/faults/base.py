@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from chaos.errors import FaultError
+from chaos.lab.lab import Lab
+from chaos.partcontext import PartContext
 from chaos.parts import PartBase
 
 
@@ -34,7 +37,7 @@ class Fault(PartBase):
     #: (``duration:``); the schema refuses the fault without one.
     requires_duration: ClassVar[bool] = False
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         self.spec = spec
         self.params = spec.params
         self.ctx = ctx
@@ -51,3 +54,9 @@ class Fault(PartBase):
 
     def cleanup(self) -> None:
         """At trial end, after revert: leave the lab runnable; nothing by default."""
+
+    def need_lab(self) -> Lab:
+        """The trial's lab; a fault run without one (a test's trial) fails, saying so."""
+        if self.ctx.lab is None:
+            raise FaultError(f"{self.type_name}: this trial has no lab to act on")
+        return self.ctx.lab

@@ -123,8 +123,8 @@ class _TakesDown(Fault):
         """``ended_t``: the first start after the exit (ours, or a restart policy's)."""
         if self.down_wall is None:
             return
-        c = self.ctx.lab.container(self.params.target)
-        back = first_start(c.id, after=self.down_wall)
+        c = self.need_lab().container(self.params.target)
+        back = first_start(str(c.id), after=self.down_wall)   # a fetched container has one
         if back is None:   # no event (pruned?): the state's last start, if after the exit
             c.reload()
             started = parse_instant(c.attrs["State"].get("StartedAt"))
@@ -148,7 +148,7 @@ class _TakesDown(Fault):
         return f"the container went down {after:.1f} s after injection{how}{down}"
 
     def start_if_down(self) -> None:
-        c = self.ctx.lab.container(self.params.target)
+        c = self.need_lab().container(self.params.target)
         c.reload()
         if c.status == "paused":
             c.unpause()
@@ -177,7 +177,7 @@ class Kill(_TakesDown):
     Params = KillParams
 
     def inject(self) -> None:
-        c = self.ctx.lab.container(self.params.target)
+        c = self.need_lab().container(self.params.target)
         asked = time.time()
         c.kill(signal=self.params.signal)
         self.took_down(c, asked, f"{self.params.signal}")
@@ -193,7 +193,7 @@ class Pause(Fault):
     container_id: str | None = None
 
     def inject(self) -> None:
-        c = self.ctx.lab.container(self.params.target)
+        c = self.need_lab().container(self.params.target)
         self.container_id = c.id
         self.detail.update(pause(c))
 
@@ -210,7 +210,7 @@ class Stop(_TakesDown):
     Params = GraceParams
 
     def inject(self) -> None:
-        c = self.ctx.lab.container(self.params.target)
+        c = self.need_lab().container(self.params.target)
         asked = time.time()
         # Returns once the process exited: at once if it honours SIGTERM, after the
         # grace period (then SIGKILL) if it does not. When is the engine's to say.
@@ -229,7 +229,7 @@ class RestartFault(_TakesDown):
         self.instant = True   # over once the container runs again
 
     def inject(self) -> None:
-        c = self.ctx.lab.container(self.params.target)
+        c = self.need_lab().container(self.params.target)
         asked = time.time()
         c.restart(timeout=int(self.params.grace))
         self.took_down(c, asked, f"docker restart (grace {self.params.grace:g} s)")
@@ -275,7 +275,7 @@ class Limit(Fault):
     Params = LimitParams
 
     def inject(self) -> None:
-        c = self.ctx.lab.container(self.params.target)
+        c = self.need_lab().container(self.params.target)
         host = c.attrs["HostConfig"]
         self.original = {k: host.get(k) or 0 for k in
                          ("CpuPeriod", "CpuQuota", "NanoCpus", "Memory", "MemorySwap")}
@@ -291,7 +291,7 @@ class Limit(Fault):
         original = getattr(self, "original", None)
         if original is None:
             return
-        c = self.ctx.lab.container(self.params.target)
+        c = self.need_lab().container(self.params.target)
         # -1 lifts a CPU quota. A memory limit cannot be lifted once set (Docker
         # reads 0 as "unchanged" and refuses -1), so "unlimited" comes back as the
         # engine's whole memory: the same in effect.

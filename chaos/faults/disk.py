@@ -73,7 +73,7 @@ class DiskFull(Fault):
     # ---- helpers ------------------------------------------------------------
 
     def container(self) -> Any:   # the lab's docker Container (only lab/ names docker)
-        return self.ctx.lab.container(self.ctx.lab.spec.db_service)
+        return self.need_lab().container(self.need_lab().spec.db_service)
 
     def run(self, argv: list[str], what: str, ok_codes: tuple[int, ...] = (0,)) -> str:
         code, out = self.container().exec_run(argv, user="root", demux=False)
@@ -105,7 +105,7 @@ class DiskFull(Fault):
     # ---- life cycle ---------------------------------------------------------
 
     def check(self) -> None:
-        lab = self.ctx.lab
+        lab = self.need_lab()
         if lab.spec.feature(SmallDisk) is None:
             raise FaultError(
                 "disk_full: this lab was started without the small disk in the database "
@@ -166,7 +166,7 @@ class DiskFull(Fault):
         self.fill()
         vacuum_error = self.vacuum()   # pages added between the first vacuum and the fill
         self.fill()
-        disk = self.ctx.lab.spec.feature(SmallDisk)
+        disk = self.need_lab().spec.feature(SmallDisk)
         self.detail = {"table": self.params.table, "size": disk.size if disk else None,
                        "ballast_bytes": self.filled, "free_bytes": self.free_bytes()}
         if vacuum_error:

@@ -58,7 +58,7 @@ class NetworkFault(Fault):
         return "proxy" if self.type_name in ALWAYS_PROXY else network_path()
 
     def check(self) -> None:
-        if self.path() == "proxy" and self.ctx.lab.spec.feature(FaultProxy) is None:
+        if self.path() == "proxy" and self.need_lab().spec.feature(FaultProxy) is None:
             raise FaultError(
                 f"{self.type_name}: this host's kernel has no sch_netem, and this lab was "
                 "started without the fault proxy between app and database; start the lab "
@@ -73,21 +73,21 @@ class NetworkFault(Fault):
     def inject(self) -> None:
         self.detail = {"path": self.path()}
         if self.path() == "netem":
-            self.applied = helper_tc(self.ctx.lab, ["add", *self.netem_args()])
+            self.applied = helper_tc(self.need_lab(), ["add", *self.netem_args()])
             self.detail["qdisc"] = " ".join(self.netem_args())
         else:
             toxic = {"name": f"chaos-{self.type_name}-{id(self):x}", **self.toxic()}
-            proxy_call(self.ctx.lab, "POST", "/toxics", toxic)
+            proxy_call(self.need_lab(), "POST", "/toxics", toxic)
             self.toxic_name = toxic["name"]
             self.detail["toxic"] = toxic
 
     def revert(self) -> None:
         if getattr(self, "applied", None):
-            helper_tc(self.ctx.lab, ["del"])
+            helper_tc(self.need_lab(), ["del"])
             self.applied = None
         name = getattr(self, "toxic_name", None)
         if name:
-            proxy_call(self.ctx.lab, "DELETE", f"/toxics/{name}", ok=(200, 404))
+            proxy_call(self.need_lab(), "DELETE", f"/toxics/{name}", ok=(200, 404))
             self.toxic_name = None
 
 

@@ -36,7 +36,7 @@ class Partition(Fault):
         self.cut: dict[str, list[str]] = {}    # network id -> the db's aliases on it
 
     def inject(self) -> None:
-        lab = self.ctx.lab
+        lab = self.need_lab()
         app, db = lab.container(lab.spec.app_service), lab.container(lab.spec.db_service)
         shared = set(app.attrs["NetworkSettings"]["Networks"]) & set(
             db.attrs["NetworkSettings"]["Networks"])
@@ -47,14 +47,14 @@ class Partition(Fault):
             aliases = db.attrs["NetworkSettings"]["Networks"][name].get("Aliases") or []
             # Docker adds the short container id itself on connect.
             net_id: str = net.attrs["Id"]   # what net.id reads; the stubs type it Optional
-            self.cut[net_id] = [a for a in aliases if a != db.id[:12]]
+            self.cut[net_id] = [a for a in aliases if a != str(db.id)[:12]]
             net.disconnect(db)
         if not self.cut:
             raise FaultError("partition: the app and the database share no network of this lab")
         self.detail = {"networks": len(self.cut)}
 
     def revert(self) -> None:
-        db = self.ctx.lab.container(self.ctx.lab.spec.db_service)
+        db = self.need_lab().container(self.need_lab().spec.db_service)
         db.reload()
         attached = {n["NetworkID"] for n in db.attrs["NetworkSettings"]["Networks"].values()}
         cut, self.cut = self.cut, {}

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaos.parts import PartBase, PartContext
+from chaos.errors import RecoveryError
+from chaos.lab.lab import Lab
+from chaos.partcontext import PartContext
+from chaos.parts import PartBase
+from chaos.recover.backups import BackupStore
 
 
 class Step(PartBase):
@@ -22,3 +26,16 @@ class Step(PartBase):
 
     def run(self, t_fault: float | None) -> dict[str, Any] | None:
         raise NotImplementedError
+
+    def need_lab(self) -> Lab:
+        """The trial's lab; a step run without one (a test's trial) fails, saying so."""
+        if self.ctx.lab is None:
+            raise RecoveryError(f"{self.type_name}: this trial has no lab to act on")
+        return self.ctx.lab
+
+    def need_backups(self) -> BackupStore:
+        """The backups taken during the trial (the schema asks for a ``backups:``
+        section where a step declares it needs them)."""
+        if self.ctx.backups is None:
+            raise RecoveryError(f"{self.type_name}: no backups were taken in this trial")
+        return self.ctx.backups

@@ -117,7 +117,7 @@ class RestorePitr(Step):
         if unreachable:
             raise RecoveryError(f"restore_pitr to {self.params.target}: {unreachable}")
         phases: dict[str, float] = {}
-        pitr = PitrRestore(ctx.lab)
+        pitr = PitrRestore(self.need_lab())
         try:
             self._phase(phases, "stop", pitr.stop)
             self._phase(phases, "restore_base", lambda: pitr.restore_base(settings))

@@ -6,7 +6,7 @@ from typing import Any
 
 from chaos.build import build
 from chaos.measure.eventkinds import Kind
-from chaos.parts import PartContext
+from chaos.partcontext import PartContext
 
 
 def run_steps(specs: list[Any], ctx: PartContext, t_fault: float | None, first: int = 0) -> None:

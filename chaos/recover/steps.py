@@ -52,11 +52,12 @@ class RestoreBackup(Step):
             f" ({size / 2**20:.1f} MiB dump)" if size else "")
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
-        backup = self.ctx.backups.newest_before(t_fault)
+        backups = self.need_backups()
+        backup = backups.newest_before(t_fault)
         if backup is None:
             raise RecoveryError("no finished backup has a snapshot from before the fault: "
                                 "nothing to restore")
-        self.ctx.backups.restore(backup)
+        backups.restore(backup)
         return {"backup": backup.number, "snapshot_t": round(backup.started_t, 3),
                 "restored_bytes": backup.bytes}
 
@@ -90,8 +91,9 @@ class RestartStep(Step):
     Params = RestartParams
 
     def run(self, t_fault: float | None) -> dict[str, Any]:
-        self.ctx.lab.container(self.params.service).restart(timeout=10)
-        wait_healthy(self.ctx.lab.id, timeout=120)
+        lab = self.need_lab()
+        lab.container(self.params.service).restart(timeout=10)
+        wait_healthy(lab.id, timeout=120)
         return {"service": self.params.service}
 
 

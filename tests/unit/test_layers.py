@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("schema", {"chaos.scenario"}),
     ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record", "chaos.recordfile"}),
     ("parts and load", {"chaos.faults", "chaos.detect", "chaos.recover", "chaos.safety",
-                        "chaos.build", "chaos.load"}),
+                        "chaos.build", "chaos.partcontext", "chaos.load"}),
     ("trial", {"chaos.trial"}),
     ("records and views", {"chaos.report", "chaos.live", "chaos.history", "chaos.progress"}),
     ("comparison", {"chaos.compare"}),

@@ -125,7 +125,7 @@ class PrometheusAlert(Detector):
 
     def start(self) -> None:
         self.started_t = self.ctx.clock.now()
-        obs = observe_config(self.ctx.lab)
+        obs = observe_config(self.ctx.lab)   # none without a lab (a test's trial)
         if obs:
             self.am = alertmanager_config(obs.get("alertmanager_config"))
             # Until an alert is routed (at pending, then at its notification), the top
@@ -163,7 +163,7 @@ class PrometheusAlert(Detector):
 
     def _base_urls(self) -> tuple[str, str, str]:
         if self.urls is None:   # the lab's published ports
-            self.urls = (*stack_urls(self.ctx.lab), alertmanager_url(self.ctx.lab))
+            self.urls = (*stack_urls(self.need_lab()), alertmanager_url(self.need_lab()))
         return self.urls
 
     def _read(self, t: float) -> None:
