@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import REPO, emit, spread
-from chaos.lab.spec import lab_spec
+from chaos.lab.labspec import lab_spec
 from chaos.lab.start import start_lab
 from chaos.measure.timeline import Clock
 from chaos.recover.backups import BackupStore

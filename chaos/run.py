@@ -28,9 +28,9 @@ from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
 from chaos.errors import BaselineError, UsageError
 from chaos.lab.lab import Lab
+from chaos.lab.labspec import lab_spec
 from chaos.lab.observability.amcheck import config_problems
 from chaos.lab.observability.promtool import rule_file_problems
-from chaos.lab.spec import lab_spec
 from chaos.lab.start import start_lab
 from chaos.live import Live, ServeOptions, as_gameday, open_live, with_board
 from chaos.live.blind import blind_trial

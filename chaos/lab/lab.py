@@ -29,9 +29,9 @@ from chaos.lab.compose import Compose
 from chaos.lab.composedoc import build_image_name, built_services
 from chaos.lab.engine import client
 from chaos.lab.feature import LabSpec, OverrideDoc
+from chaos.lab.labspec import spec_from_json, spec_to_json
 from chaos.lab.loadprocs import LOAD_PROCS, OLD_LOAD_PIDS, record_load_pids, stop_orphan_load
 from chaos.lab.resources import list_resources, sweep, wait_healthy
-from chaos.lab.spec import spec_from_json, spec_to_json
 
 __all__ = ["Lab", "LabSpec", "state_root"]
 

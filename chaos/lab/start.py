@@ -14,7 +14,7 @@ def spec_for(scenario_file: str | None) -> LabSpec:
     """The lab of a scenario file, or the sample's lab without one."""
     if scenario_file is None:
         return LabSpec()
-    from chaos.lab.spec import lab_spec
+    from chaos.lab.labspec import lab_spec
     from chaos.scenario import load_scenario
 
     return lab_spec(load_scenario(scenario_file))

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 
 from chaos.report.gameday import gameday_view
-from chaos.report.measures import corrective_measures
+from chaos.report.lessons import corrective_measures
 from chaos.report.partviews import report_sections
 from chaos.report.run_files import Run
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chaos.detect.engines import ErrorRateRule, LatencyRule
+from chaos.detect.ruleengines import ErrorRateRule, LatencyRule
 
 
 def feed(rule, until: float, bad, step: float = 0.01, check_every: int = 1):

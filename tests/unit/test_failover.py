@@ -12,8 +12,8 @@ from chaos import sample
 from chaos.errors import LabError
 from chaos.lab.features.replication import Replica, lag_sample
 from chaos.lab.lab import Lab, LabSpec
+from chaos.lab.labspec import lab_spec
 from chaos.lab.postgres.replica import CLONE_SCRIPT, REPLICA_VOLUME, STANDBY_NAME, replica_override
-from chaos.lab.spec import lab_spec
 from chaos.recover.failover import Failover, FailoverParams, fault_lsn, lag_before
 from chaos.scenario import Scenario
 

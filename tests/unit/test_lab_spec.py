@@ -6,7 +6,7 @@ from dataclasses import fields
 
 from chaos import sample
 from chaos.lab.lab import LabSpec
-from chaos.lab.spec import lab_spec
+from chaos.lab.labspec import lab_spec
 from chaos.sample import COMPOSE_FILE
 from chaos.scenario import Scenario
 

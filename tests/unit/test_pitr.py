@@ -11,9 +11,9 @@ from chaos import sample
 from chaos.errors import LabError
 from chaos.lab.features.walarchiving import WalArchive
 from chaos.lab.lab import Lab, LabSpec
+from chaos.lab.labspec import lab_spec
 from chaos.lab.postgres.pitrrestore import recovery_conf
 from chaos.lab.postgres.walarchive import ARCHIVE_COMMAND, PITR_MOUNT, db_command
-from chaos.lab.spec import lab_spec
 from chaos.recover.pitr import RestorePitrParams, lsn_diff, newest_base_backup, target_settings
 from chaos.scenario import Scenario
 
