@@ -29,6 +29,9 @@ class PartialMigrationParams(Strict):
     """The migration script, relative to the scenario file."""
     units: int = Field(ge=0, le=100_000)
     """How many units (a statement, or a whole BEGIN … COMMIT block) are applied."""
+    lose_ack: bool = False
+    """Cut the connection once the last unit's final statement is sent: it commits, and
+    the client never hears so (the boundary a rerun after a lost acknowledgement tests)."""
 
     @model_validator(mode="after")
     def _within_the_script(self) -> PartialMigrationParams:
@@ -36,6 +39,8 @@ class PartialMigrationParams(Strict):
             count = len(load_units(self.script))
         except ScenarioError as exc:
             raise ValueError("; ".join(str(p) for p in exc.problems)) from None
+        if self.lose_ack and self.units == 0:
+            raise ValueError("lose_ack needs at least one unit applied (units: 1 or more)")
         if self.units > count:
             raise ValueError(f"units {self.units} is past the end: {self.script.name} has "
                              f"{count} unit{'s' if count != 1 else ''}")
@@ -55,8 +60,12 @@ class PartialMigration(Fault):
         detail: dict[str, Any] = {"script": p.script.name, "units": p.units,
                                   "of_units": len(units)}
         try:
-            runs, sampler_error = apply_units(self.ctx.db_dsn, units, p.units)
+            runs, sampler_error = apply_units(self.ctx.db_dsn, units, p.units,
+                                              cut_last=p.lose_ack)
             detail.update(applied=p.units, runs=[r.as_dict() for r in runs])
+            if p.lose_ack:
+                detail["acknowledgement"] = "lost: the connection was cut after the last " \
+                                            "statement was sent"
             if sampler_error:
                 detail["locks_note"] = f"locks not sampled throughout: {sampler_error}"
         except SqlFailed as exc:   # the script broke by itself before the boundary

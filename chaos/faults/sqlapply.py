@@ -10,6 +10,8 @@ sessions waited on it.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -112,9 +114,15 @@ class _Sampler:
 
 
 def apply_units(dsn: str, units: list[Unit], upto: int, timeout_s: float = 120,
-                sample_locks: bool = True) -> tuple[list[UnitRun], str | None]:
+                sample_locks: bool = True,
+                cut_last: bool = False) -> tuple[list[UnitRun], str | None]:
     """Apply units 1 … ``upto``; each run's timings and locks, and the sampler's error
-    (None when it watched throughout). ``SqlFailed`` when a unit fails."""
+    (None when it watched throughout). ``SqlFailed`` when a unit fails.
+
+    ``cut_last``: the last statement (the final ``COMMIT``, or an autocommitted
+    statement) is sent and the connection cut before its answer is read — the client
+    never learns whether it committed. The server runs it anyway; the unit ends when
+    its session is gone."""
     runs: list[UnitRun] = []
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10,
                          application_name=APP_NAME) as conn:
@@ -127,8 +135,12 @@ def apply_units(dsn: str, units: list[Unit], upto: int, timeout_s: float = 120,
                 runs.append(run)
                 sampler.run = run
                 try:
-                    for stmt in unit.statements:
+                    last = cut_last and unit.number == upto
+                    for stmt in unit.statements[:-1] if last else unit.statements:
                         conn.execute(stmt.text.encode())
+                    if last:
+                        _send_and_cut(conn, unit.statements[-1].text)
+                        _wait_gone(dsn, pid, timeout_s)
                 except psycopg.Error as exc:
                     run.end, run.error = time.time(), str(exc).strip()[:300]
                     _abandon(conn)
@@ -136,6 +148,33 @@ def apply_units(dsn: str, units: list[Unit], upto: int, timeout_s: float = 120,
                 run.end = time.time()
                 sampler.run = None
     return runs, sampler.error if sample_locks else "not sampled"
+
+
+def _send_and_cut(conn: psycopg.Connection, text: str) -> None:
+    """Send one statement and cut the connection before its answer can be read."""
+    pg = conn.pgconn
+    pg.send_query(text.encode())
+    while pg.flush():   # 1: more to send; 0: all of it is in the kernel's hands
+        time.sleep(0.001)
+    cut = socket.socket(fileno=os.dup(pg.socket))
+    try:
+        cut.shutdown(socket.SHUT_RDWR)   # the one TCP connection, whichever fd holds it
+    finally:
+        cut.close()
+        conn.close()   # closed as it is: leaving the `with` must not try to commit
+
+
+def _wait_gone(dsn: str, pid: int, timeout_s: float) -> None:
+    """Until the cut session has finished its statement and left (or ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5,
+                         application_name=f"{APP_NAME}:watch") as watch:
+        while time.monotonic() < deadline:
+            row = watch.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s",
+                                (pid,)).fetchone()
+            if row is not None and row[0] == 0:
+                return
+            time.sleep(0.02)
 
 
 def _abandon(conn: psycopg.Connection) -> None:

@@ -54,7 +54,8 @@ def as_dict(o: Outcome, max_error_ratio: float) -> dict[str, Any]:
     return {
         "boundary": o.boundary.key, "describe": o.boundary.describe(),
         "applied": o.fault.get("applied", o.boundary.applied), "of": o.boundary.of,
-        "lost_ack": o.boundary.lost_ack, "passed": not why, "reasons": why,
+        "lost_ack": o.boundary.lost_ack, "acknowledgement": o.fault.get("acknowledgement"),
+        "passed": not why, "reasons": why,
         "half_applied": o.half.as_dict() if o.half else None,
         "before": o.before.as_dict() if o.before else None,
         "invariants_half_applied": o.fault.get("invariants", []),

@@ -107,7 +107,8 @@ def measure(boundary: Boundary, trial: dict[str, Any], observations: list[Observ
         return out
     applied = first(events, "fault_applied") or injected   # the fault's detail is there
     out.fault = {k: v for k, v in applied.items()
-                 if k in ("applied", "failed_at", "reason", "runs", "invariants", "locks_note")}
+                 if k in ("applied", "failed_at", "reason", "runs", "invariants", "locks_note",
+                          "acknowledgement")}
     runs = out.fault.get("runs") or []
     t0 = runs[0]["start"] if runs else wall(injected)
     started = first(events, "recovery_started")

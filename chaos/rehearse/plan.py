@@ -84,6 +84,8 @@ def overrides(boundary: Boundary, script: Path, recovery: AfterStop, timing: Tim
     fault = {"type": "partial_migration", "at": _dur(timing.at),
              "duration": _dur(timing.hold + 0.5), "script": str(script),
              "units": boundary.applied}
+    if boundary.lost_ack:
+        fault["lose_ack"] = True
     limit = timing.at + timing.hold + timing.settle
     out = [f"faults={_flow([fault])}", "targets={}", f"time_limit={_dur(limit)}"]
     if boundary.clean:

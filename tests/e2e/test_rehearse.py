@@ -80,6 +80,7 @@ def test_one_transaction_breaks_no_boundary_and_a_lost_ack_is_caught(tmp_path, l
         assert rows[key]["passed"], rows[key]["reasons"]
         assert rows[key]["half_applied"]["error_ratio"] < 0.01
     lost = rows["lost-ack"]
+    assert lost["acknowledgement"].startswith("lost: the connection was cut")
     assert not lost["passed"] and code == 1
     assert any("raised by 8% exactly once" in r for r in lost["reasons"]), lost["reasons"]
     assert lost["converged"] is True   # the same schema, the prices raised twice

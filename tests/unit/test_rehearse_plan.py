@@ -35,6 +35,7 @@ def test_every_variant_is_a_valid_scenario_of_the_seed():
         (fault,) = sc.faults
         assert fault.type == "partial_migration" and fault.params.units == b.applied
         assert fault.at == 6 and fault.duration == 4.5 and sc.time_limit == 30
+        assert fault.params.lose_ack is b.lost_ack
         assert not sc.targets.model_dump(exclude_none=True)
         if b.clean:
             assert sc.recovery.trigger == "none"
