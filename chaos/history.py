@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import ChaosError, UsageError
-from chaos.recordfile import load_result
+from chaos.record import load_result
 
 DEFAULT_REPORTS = Path("reports")
 COLUMNS = (("ttd_s", "ttd"), ("ttr_s", "ttr"), ("data_loss.lost", "lost"))

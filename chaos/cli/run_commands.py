@@ -107,8 +107,8 @@ def budget_seconds(text: str | None) -> float | None:
 def write_junit(run_dir: Path, dest: Path) -> None:
     """The run's junit.xml, rendered from its record, at the path CI expects."""
     from chaos.atomic import write_text
+    from chaos.record import load_run
     from chaos.report import junit
-    from chaos.report.run_files import load_run
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_text(dest, junit.render(load_run(run_dir)))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from chaos.errors import UsageError
 from chaos.history import RunEntry, scan
-from chaos.recordfile import load_result
+from chaos.record import load_result
 
 
 def resolve(ref: str, reports: Path) -> RunEntry:

@@ -25,8 +25,7 @@ from chaos.errors import LabError, ReportError, UsageError
 from chaos.faults.sqlunits import load_units
 from chaos.lab.lab import Lab
 from chaos.lab.postgres.dbexec import db_exec
-from chaos.record import TrialRecord
-from chaos.recordfile import load_result
+from chaos.record import TrialRecord, load_result
 from chaos.rehearse.judgement import as_dict, exit_code
 from chaos.rehearse.outcome import measure, read_observations
 from chaos.rehearse.plan import AfterStop, Boundary, Timing, boundaries, overrides

@@ -21,10 +21,10 @@ from chaos.report import thirdparty
 
 thirdparty.own_caches()   # before any chart module imports matplotlib
 
+from chaos.record import Run, load_run  # noqa: E402
 from chaos.report import html, junit, postmortem  # noqa: E402
 from chaos.report.partviews import run_charts  # noqa: E402
 from chaos.report.rehearsalview import rehearsal_png  # noqa: E402
-from chaos.report.run_files import Run, load_run  # noqa: E402
 
 Renderer = Callable[[Run], str | bytes | None]
 

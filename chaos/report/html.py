@@ -19,10 +19,10 @@ import jinja2
 from markupsafe import Markup, escape
 
 from chaos.parts import Chart
+from chaos.record import Run
 from chaos.report.partviews import run_charts
 from chaos.report.postmortem import TEMPLATES, view
 from chaos.report.rehearsalview import rehearsal_view
-from chaos.report.run_files import Run
 from chaos.report.story import TrialStory, stories
 
 _CODE = re.compile(r"``? (.+?) ``?|`([^`]+)`")

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from chaos.measure.targets import lookup
-from chaos.report.run_files import Run
+from chaos.record import Run
 from chaos.report.story import stories
 from chaos.report.tables import null_reason
 from chaos.report.text import num, redact

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from chaos.parts import Chart, Part
+from chaos.record import Run
 from chaos.registry import Registry, detectors, faults, steps
-from chaos.report.run_files import Run
 from chaos.report.story import TrialStory
 
 

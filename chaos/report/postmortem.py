@@ -18,10 +18,10 @@ from typing import Any
 
 import jinja2
 
+from chaos.record import Run
 from chaos.report.gameday import gameday_view
 from chaos.report.lessons import corrective_measures
 from chaos.report.partviews import report_sections
-from chaos.report.run_files import Run
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
 from chaos.report.tables import run_table, summary_rows, trial_rows, trial_table
 from chaos.report.text import NULL, md_cell, md_text, num, offset, percent, redact, seconds

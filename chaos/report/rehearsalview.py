@@ -12,8 +12,8 @@ from typing import Any
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from chaos.record import Run
 from chaos.report.figfiles import png, quiet, svg
-from chaos.report.run_files import Run
 
 
 def rehearsal_doc(run: Run) -> dict[str, Any] | None:

@@ -13,8 +13,8 @@ from typing import Any
 
 from chaos.measure.eventkinds import Kind
 from chaos.measure.timeline import first_event
+from chaos.record import Run
 from chaos.registry import Registry, detectors, faults, steps
-from chaos.report.run_files import Run
 from chaos.report.sampleseries import series
 from chaos.report.text import (
     clock,

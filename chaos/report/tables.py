@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chaos.measure.targets import TARGET_FIELDS, lookup
-from chaos.report.run_files import Run
+from chaos.record import Run
 from chaos.report.story import TrialStory
 from chaos.report.text import NULL, md_cell, num
 

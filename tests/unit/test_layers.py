@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
               "chaos.signals", "chaos.provenance", "chaos.parts", "chaos.registry",
               "chaos.sample", "chaos.settings"}),
     ("schema", {"chaos.scenario"}),
-    ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record", "chaos.recordfile"}),
+    ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record"}),
     ("parts and load", {"chaos.faults", "chaos.detect", "chaos.recover", "chaos.safety",
                         "chaos.build", "chaos.partcontext", "chaos.load"}),
     ("trial", {"chaos.trial"}),

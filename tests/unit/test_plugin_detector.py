@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos.recordfile import load_result
+from chaos.record import load_result
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "tests" / "plugins" / "slowpage"
@@ -30,7 +30,7 @@ from pathlib import Path
 from chaos.build import build
 from chaos.errors import ReportError
 from chaos.parts import SectionFacts
-from chaos.recordfile import load_result
+from chaos.record import load_result
 from chaos.registry import detectors
 from chaos.report import render_all
 from chaos.scenario.specs import DetectorSpec

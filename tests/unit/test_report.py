@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
+from chaos.record import load_run
 from chaos.report import junit as junit_report
 from chaos.report import postmortem as postmortem_report
 from chaos.report import render_all
-from chaos.report.run_files import load_run
 
 SAMPLE = Path(__file__).parents[1] / "data" / "runs" / "seed-sample"
 SECTIONS = ["## Issue Summary", "## Timeline", "## Root Cause", "## Resolution and Recovery",

@@ -8,7 +8,7 @@ events known when the trial ended, timeline.jsonl everything that was ever
 appended (also for a trial the process did not live to record, and a person's
 ``mark`` lines added afterwards). Each trial's events are sorted by time.
 
-result.json is read and checked by ``chaos.recordfile.load_result``; the
+result.json is read and checked by ``chaos.record.files.load_result``; the
 renderers read the checked record as the dicts it was written as. A result.json
 we cannot trust stops the report with a ``ReportError`` that names the file and
 every field at fault (exit 2); a torn last line of timeline.jsonl, which a
@@ -26,7 +26,7 @@ from typing import Any
 from chaos.errors import ReportError
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import read_timeline
-from chaos.recordfile import load_result
+from chaos.record.files import load_result
 from chaos.userfiles import BadFile
 
 

@@ -1,4 +1,4 @@
-"""Reading a run record back: result.json checked by ``chaos.record.RunRecord``, and
+"""Reading a run record back: result.json checked by ``chaos.record.models.RunRecord``, and
 what is wrong with a damaged one said for a person, one line per field.
 
     load_result(Path("reports/20261130-013225-quick-a423/result.json"))   # -> dict
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from chaos.errors import ReportError
-from chaos.record import RunRecord, kind
+from chaos.record.models import RunRecord, kind
 from chaos.registry import detectors
 from chaos.userfiles import BadFile, read_bytes
 

@@ -3,10 +3,10 @@
     record = RunRecord.model_validate(json.loads(text))   # raises pydantic's ValidationError
     record.trials[0].ttd_s; record.scenario.name
     record.as_dict()   # the JSON form, keys exactly as written
-    load_result(Path("reports/2026.../result.json"))   # checked dict, or ReportError (exit 2)
 
 ``chaos.run`` builds the record from these models; ``chaos.report``, ``chaos
-compare`` and ``chaos history`` read result.json through ``load_result``, so
+compare`` and ``chaos history`` read result.json through ``load_result``
+(``chaos.record.files``), so
 the shape is written down once, here. A damaged record is refused with every
 problem named by file and field path:
 
@@ -148,7 +148,7 @@ class TargetResult(Section):
 class DetectorRecord(Section):
     """A detector over the trial. Its part may add a section of its own under its
     ``record_key`` (``chaos.parts.PartBase``), kept here as an unknown key and checked
-    against the part's ``Record`` model where the part is installed (``recordfile``)."""
+    against the part's ``Record`` model where the part is installed (``chaos.record.files``)."""
 
     name: str
     type: str
