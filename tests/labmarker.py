@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from chaos.lab.feature import LabFeature, LabHandle, OverrideDoc, TrialTools, lab_feature
+from chaos.plugin import LabFeature, LabHandle, OverrideDoc, TrialTools, lab_feature
 
 CALLS: list[str] = []
 

@@ -14,12 +14,20 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from chaos.detect.base import Detector
-from chaos.parts import Chart, ReportSection, SectionFacts, TrialView, seconds
-from chaos.record import Count, Number, Section
-from chaos.registry import detectors
-from chaos.scenario.base import Strict
-from chaos.scenario.duration import Duration
+from chaos.plugin import (
+    Chart,
+    Count,
+    Detector,
+    Duration,
+    Number,
+    ReportSection,
+    Section,
+    SectionFacts,
+    Strict,
+    TrialView,
+    detectors,
+    seconds,
+)
 
 
 class SlowPageParams(Strict):
