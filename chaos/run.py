@@ -241,7 +241,8 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
             overrides=list(opts.overrides),   # masked on write (chaos.atomic)
             time_limit_s=scenario.time_limit,
             recovery_trigger=scenario.recovery.trigger,
-            faults=[FaultRecord(type=f.type, at_s=f.at, duration_s=f.duration)
+            faults=[FaultRecord(type=f.type, at_s=f.at, duration_s=f.duration,
+                                params=f.params.model_dump(mode="json"))
                     for f in scenario.faults],
             targets=scenario.targets.model_dump(exclude_none=True),
             slo=scenario.slo.model_dump() if scenario.slo else None),

@@ -101,9 +101,15 @@ class Section(BaseModel):
 # ---- the scenario, as the run saw it ---------------------------------------------------
 
 class FaultRecord(Section):
+    """A fault as the scenario wrote it. ``params`` are its own parameters (JSON form,
+    defaults filled in), so a report says what was injected without the part installed;
+    a record from before they were kept has none. Secrets among them are masked on
+    write like the rest of the record (``chaos.atomic``)."""
+
     type: str
     at_s: Number | None = None
     duration_s: Number | None = None
+    params: dict[str, Any] = {}
 
 
 class ScenarioRecord(Section):

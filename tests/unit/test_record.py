@@ -18,6 +18,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from chaos import run as run_mod
+from chaos.atomic import write_json
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
 from chaos.history import scan
 from chaos.lab.feature import LabSpec
@@ -105,6 +106,8 @@ def test_what_the_run_writes_every_reader_reads_back_unchanged(played):
     assert written["passed"] is False and written["status"] == "completed"
     fault = next(e for e in run.events[1] if e["kind"] == "fault_injected")
     assert fault["plugin_key"] == {"kept": True}              # a part's own keys survive
+    (declared,) = written["scenario"]["faults"]               # its parameters, as JSON
+    assert declared["params"]["target"] == "db" and declared["duration_s"] == 5
 
 
 def test_the_written_record_renders_and_is_listed(played, tmp_path):
@@ -148,6 +151,23 @@ def test_the_committed_old_record_still_loads(tmp_path):
     shutil.copytree(SAMPLE, run_dir)
     assert load_result(run_dir / "result.json") == json.loads((SAMPLE / "result.json").read_text())
     assert load_run(run_dir).trials[0]["data_loss"]["lost"] == 165
+    # written before a fault's parameters were kept: read as none, and not written back
+    assert RunRecord.model_validate_json((SAMPLE / "result.json").read_text()) \
+        .scenario.faults[0].params == {}
+    assert "params" not in load_result(run_dir / "result.json")["scenario"]["faults"][0]
+
+
+def test_a_secret_among_a_faults_parameters_is_masked_on_write(tmp_path):
+    record = RunRecord.model_validate_json((SAMPLE / "result.json").read_text())
+    record.scenario.faults[0].params = {
+        "db_password": "hunter2-but-longer", "dsn": "postgresql://app:s3cr3t@db:5432/shop",
+        "statement": "SET password=topsecret"}
+    write_json(tmp_path / "result.json", record.as_dict())
+    text = (tmp_path / "result.json").read_text()
+    assert "hunter2" not in text and "s3cr3t" not in text and "topsecret" not in text
+    params = load_result(tmp_path / "result.json")["scenario"]["faults"][0]["params"]
+    assert params == {"db_password": "***", "dsn": "postgresql://app:***@db:5432/shop",
+                      "statement": "SET password=***"}
 
 
 # ---- damaged records: a ReportError naming the file and the field -----------------------
