@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import click
 
 from chaos import __version__, settings
+from chaos.cli.lab_group import lab
+from chaos.cli.options import ALLOW_OUTSIDE, ALLOW_REMOTE, SET_OPTION
 from chaos.cli.output import echo
 from chaos.errors import EXIT_TOOL_FAILED, ChaosError
 from chaos.redact import redact
@@ -20,32 +22,6 @@ from chaos.redact import redact
 if TYPE_CHECKING:
     from chaos.errors import Problem
     from chaos.scenario.loader import RuleCheck
-
-
-def _allow_remote(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:   # read where the engine is chosen (chaos.lab.engine.check_local)
-        settings.update(allow_remote=True)
-
-
-ALLOW_REMOTE = click.option(
-    "--allow-remote", is_flag=True, expose_value=False, callback=_allow_remote,
-    help="Allow a Docker engine on another machine (DOCKER_HOST); refused by default.")
-
-def _allow_outside(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:   # read by load_scenario wherever this command loads a scenario
-        settings.update(allow_outside_files=True)
-
-
-ALLOW_OUTSIDE = click.option(
-    "--allow-outside-files", is_flag=True, expose_value=False, callback=_allow_outside,
-    help="Let the scenario name files outside its project (its git checkout, else the "
-         "directory above it); refused by default, since CI may run a scenario from a pull "
-         "request.")
-
-SET_OPTION = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
-    help="Override a scenario field before validation, e.g. --set load.users=5 or "
-         "--set faults[0].at=30s (repeatable; VALUE is read as YAML).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -269,64 +245,7 @@ def list_parts() -> None:
     print_catalog()
 
 
-@cli.group()
-def lab() -> None:
-    """Bring the lab up, tear it down, show it, build its images."""
-
-
-@lab.command()
-@click.option("--offline", is_flag=True, help="Build from Debian packages; never pull.")
-@click.option("--online", is_flag=True, help="Pull base images; fail rather than fall back.")
-@click.option("--mirror",
-              help="Debian mirror URL for offline builds (default: the host's apt sources).")
-@click.option("--force", is_flag=True, help="Rebuild even if images are up to date.")
-@click.option("--observe", is_flag=True,
-              help="Also build the observability image (Prometheus, Alertmanager, exporter).")
-@click.option("--needs", is_flag=True,
-              help="Build nothing: print the host tools the build would need and lacks "
-                   "(root, debootstrap), one a line; none when the images are here or a "
-                   "registry serves them.")
-def build(offline: bool, online: bool, mirror: str | None, force: bool, observe: bool,
-          needs: bool) -> None:
-    """Build the lab images (offline from Debian packages when no registry)."""
-    from chaos.cli.lab_commands import build_images_cmd, build_needs_cmd
-
-    if needs:
-        build_needs_cmd(observe=observe)
-        return
-    build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror,
-                     force=force, observe=observe)
-
-
-@lab.command()
-@click.option("--scenario", "scenario_file", type=click.Path(),
-              help="Use this scenario's lab section.")
-@ALLOW_REMOTE
-@ALLOW_OUTSIDE
-def up(scenario_file: str | None) -> None:
-    """Start a lab that stays up until `chaos lab down`."""
-    from chaos.cli.lab_commands import lab_up
-
-    lab_up(scenario_file)
-
-
-@lab.command()
-@click.argument("lab_ids", nargs=-1)
-@click.option("--all", "all_labs", is_flag=True, help="Every chaos lab on this engine.")
-@click.option("--stale", is_flag=True, help="Labs whose owning process is gone.")
-def down(lab_ids: tuple[str, ...], all_labs: bool, stale: bool) -> None:
-    """Tear labs down: every container, network and volume labelled with their id."""
-    from chaos.cli.lab_commands import lab_down
-
-    lab_down(list(lab_ids), all_labs=all_labs, stale=stale)
-
-
-@lab.command()
-def status() -> None:
-    """Show running labs: services, health, published URLs."""
-    from chaos.cli.lab_commands import lab_status
-
-    lab_status()
+cli.add_command(lab)
 
 
 def main(argv: list[str] | None = None) -> None:

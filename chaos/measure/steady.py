@@ -11,7 +11,8 @@ builds its steady state from the scenario's indicators (``chaos.trial.indicatorw
 
 from __future__ import annotations
 
-from chaos.measure.indicators import ErrorRatio, SteadyState
+from chaos.measure.indicators import SteadyState
+from chaos.measure.requestindicators import ErrorRatio
 
 
 class SteadyStateTracker(SteadyState):

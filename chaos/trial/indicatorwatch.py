@@ -27,14 +27,8 @@ from typing import Any
 import psycopg
 
 from chaos.lab.observability.stack import stack_urls
-from chaos.measure.indicators import (
-    ErrorRatio,
-    Indicator,
-    LatencyQuantile,
-    OnImpact,
-    SteadyState,
-    Throughput,
-)
+from chaos.measure.indicators import Indicator, OnImpact, SteadyState
+from chaos.measure.requestindicators import ErrorRatio, LatencyQuantile, Throughput
 
 ERRORS = "errors"          # the request error ratio's indicator name
 Reading = tuple[str, float, float | None, str | None]

@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from chaos.errors import ScenarioError
-from chaos.measure.indicators import (
-    ErrorRatio,
-    Indicator,
-    LatencyQuantile,
-    SteadyState,
-    Throughput,
-)
+from chaos.measure.indicators import Indicator, SteadyState
+from chaos.measure.requestindicators import ErrorRatio, LatencyQuantile, Throughput
 from chaos.measure.targets import evaluate
 from chaos.scenario import load_scenario
 

@@ -9,7 +9,7 @@ import pytest
 
 from chaos.measure.timeline import Clock, Timeline
 from chaos.safety.abort import AbortWatch
-from chaos.scenario.model import AbortRule
+from chaos.scenario.measuresections import AbortRule
 from chaos.scenario.specs import StepSpec
 from chaos.trial import TrialState
 from chaos.trial.ending import EndPolicy
