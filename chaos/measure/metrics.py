@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chaos.measure.timeline import first_event
+from chaos.measure.timeline import fault_instant, first_event
 
 TIME_METRICS = ("tti_s", "ttd_s", "tta_s", "ttm_s", "ttr_s", "outage_s")
 
@@ -72,19 +72,20 @@ def _since(event: dict[str, Any] | None, t0: float) -> float | None:
 
 
 def compute(events: list[dict[str, Any]], counts: RequestCounts,
-            slo: float | None = None, watched: list[str] | None = None) -> TrialMetrics:
-    """The metrics; ``watched`` names the indicators (for the "no impact" note)."""
-    fault = first_event(events, "fault_injected")
-    impact = first_event(events, "impact", after=fault["t"]) if fault else None
+            slo: float | None = None, watched: list[str] | None = None,
+            t_fault: float | None = None) -> TrialMetrics:
+    """The metrics, counted from ``t_fault`` (the trial's own; without it, the first
+    fault event's); ``watched`` names the indicators (for the "no impact" note)."""
+    t0 = t_fault if t_fault is not None else fault_instant(events)
+    impact = first_event(events, "impact", after=t0) if t0 is not None else None
     m = TrialMetrics(impact=impact is not None, failed_requests=counts.failed,
                      total_requests=counts.total)
     if slo is not None and counts.total:
         allowed = (1.0 - slo) * counts.total
         m.error_budget_burned = round(counts.failed / allowed, 3) if allowed else None
-    if fault is None:
+    if t0 is None:
         m.notes.append("no fault was injected")
         return m
-    t0 = fault["t"]
     fired = first_event(events, "detector_fired", after=t0)
     recovery = first_event(events, "recovery_started", after=t0)
     m.ttd_s = _since(fired, t0)

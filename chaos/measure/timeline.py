@@ -94,6 +94,14 @@ def first_event(events: list[dict[str, Any]], kind: str, after: float | None = N
     return None
 
 
+def fault_instant(events: list[dict[str, Any]]) -> float | None:
+    """The first fault's injection on the trial's clock, from the events: the trial's
+    origin where nothing recorded it (a record's ``fault_t``, the trial's state)."""
+    fault = first_event(events, Kind.FAULT_INJECTED)
+    t: float | None = None if fault is None else fault["t"]   # as written: 12 stays 12
+    return t
+
+
 def read_timeline(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(events, samples) from a timeline.jsonl; a torn last line is ignored."""
     events: list[dict[str, Any]] = []

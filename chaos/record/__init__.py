@@ -37,12 +37,12 @@ from chaos.record.models import (
     TrialRecordStatus,
     kind,
 )
-from chaos.record.rundir import Run, load_run
+from chaos.record.rundir import Run, fault_t, load_run
 
 __all__ = [
     "LIMIT", "SCHEMA_VERSION", "Count", "DataLossRecord",
     "DetectorRecord", "EndpointRecord", "FaultRecord", "IndicatorRecord", "InvariantResult",
     "LabRecord", "Number", "Run", "RunRecord", "RunStatus", "ScenarioRecord", "Section",
     "SpreadRecord", "TargetName", "TargetResult", "ToolRecord", "TrialRecord",
-    "TrialRecordStatus", "kind", "load_result", "load_run", "section_errors",
+    "TrialRecordStatus", "fault_t", "kind", "load_result", "load_run", "section_errors",
 ]

@@ -207,6 +207,8 @@ class TrialRecord(Section):
     status: TrialRecordStatus
     end_reason: str | None = None
     wall_s: Number | None = None
+    fault_t: Number | None = None         # the first fault, on the trial's clock (events' t):
+                                          # the origin of every *_s; chaos.record.fault_t reads it
     phase_s: Number | None = None         # the first fault, seconds after a rule evaluation tick
     phase_delay_s: Number | None = None   # ... for which the faults came this much later
     impact: bool | None = None

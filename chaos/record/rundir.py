@@ -25,7 +25,7 @@ from typing import Any
 
 from chaos.errors import ReportError
 from chaos.measure.summary import run_targets, summarize
-from chaos.measure.timeline import read_timeline
+from chaos.measure.timeline import fault_instant, read_timeline
 from chaos.record.files import load_result
 from chaos.userfiles import BadFile
 
@@ -62,6 +62,14 @@ class Run:
         if summary is not None:
             return summary
         return summarize([t for t in self.trials if t.get("status") in ("completed", "aborted")])
+
+
+def fault_t(trial: dict[str, Any], events: list[dict[str, Any]]) -> float | None:
+    """The trial's origin as every reader takes it: the instant the trial recorded
+    (``fault_t``), else, for a record from before it was kept or a trial the process
+    did not live to record, the first fault event's."""
+    recorded: float | None = trial.get("fault_t")
+    return recorded if recorded is not None else fault_instant(events)
 
 
 def load_run(run_dir: str | Path) -> Run:

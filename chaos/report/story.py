@@ -13,7 +13,7 @@ from typing import Any
 
 from chaos.measure.eventkinds import Kind
 from chaos.measure.timeline import first_event
-from chaos.record import Run
+from chaos.record import Run, fault_t
 from chaos.registry import Registry, detectors, faults, steps
 from chaos.report.sampleseries import series
 from chaos.report.text import (
@@ -38,8 +38,7 @@ class TrialStory:
     samples: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
-        fault = first_event(self.events, "fault_injected")
-        self.t_fault: float | None = fault["t"] if fault else None
+        self.t_fault: float | None = fault_t(self.record, self.events)
         self.at: Callable[[float | None], datetime | None] = wall_clock(self.events)
 
     @property

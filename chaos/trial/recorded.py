@@ -39,9 +39,9 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     watch = trial.watch.state
     m = metrics_mod.compute(timeline.events, st.counts,
                             slo=ctx.scenario.slo.availability if ctx.scenario.slo else None,
-                            watched=[i.name for i in watch.indicators])
+                            watched=[i.name for i in watch.indicators], t_fault=st.t_fault)
     rec = TrialRecord(trial=n, status=status, end_reason=st.end_reason,
-                      wall_s=round(wall_s, 2), **m.as_dict())
+                      wall_s=round(wall_s, 2), fault_t=st.t_fault, **m.as_dict())
     rec.indicators = [IndicatorRecord.model_validate(s) for s in watch.summaries()]
     rec.notes += indicator_notes(rec.indicators)
     if trial.aborted and st.end_reason:  # an abort_if stop condition held

@@ -98,6 +98,7 @@ def test_what_the_run_writes_every_reader_reads_back_unchanged(played):
         "id": "fake0001", "project": "chaos-fake0001"}
     (trial,) = run.trials
     assert trial["status"] == "completed" and trial["failed_requests"] == 10
+    assert trial["fault_t"] == 1.0                            # the trial's origin, recorded
     assert isinstance(trial["failed_requests"], int)          # 10, never 10.0
     assert trial["error_budget_burned"] == pytest.approx(10.0)   # 10 failed of a 1-request budget
     assert [t["metric"] for t in trial["targets"]] == ["ttd", "error_budget_burned"]
