@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import ChaosError, UsageError
-from chaos.record import load_result
+from chaos.record import RunRecord, TrialRecord, load_result
 
 DEFAULT_REPORTS = Path("reports")
 COLUMNS = (("ttd_s", "ttd"), ("ttr_s", "ttr"), ("data_loss.lost", "lost"))
@@ -26,22 +26,22 @@ COLUMNS = (("ttd_s", "ttd"), ("ttr_s", "ttr"), ("data_loss.lost", "lost"))
 @dataclass(frozen=True)
 class RunEntry:
     dir: Path
-    result: dict[str, Any]
+    result: RunRecord
 
     @property
     def started(self) -> str:
-        return str(self.result.get("started") or "")
+        return self.result.started or ""
 
     @property
     def label(self) -> str | None:
-        return self.result.get("label")
+        return self.result.label
 
     def median(self, metric: str) -> float | None:
-        entry = (self.result.get("summary") or {}).get(metric) or {}
-        return entry.get("median")
+        spread = (self.result.summary or {}).get(metric)
+        return None if spread is None else spread.median
 
-    def completed_trials(self) -> list[dict[str, Any]]:
-        return [t for t in self.result["trials"] if t.get("status") == "completed"]
+    def completed_trials(self) -> list[TrialRecord]:
+        return [t for t in self.result.trials if t.status == "completed"]
 
 
 def scan(reports: Path) -> tuple[list[RunEntry], list[str]]:
@@ -55,7 +55,7 @@ def scan(reports: Path) -> tuple[list[RunEntry], list[str]]:
             runs.append(RunEntry(path.parent, load_result(path)))
         except ChaosError as exc:
             skipped.append(str(exc))
-    runs.sort(key=lambda r: (r.started, r.result["run_id"]), reverse=True)
+    runs.sort(key=lambda r: (r.started, r.result.run_id), reverse=True)
     return runs, skipped
 
 
@@ -71,14 +71,14 @@ def _records(reports: Path) -> list[Path]:
 
 def matches(run: RunEntry, scenario: str) -> bool:
     """A scenario given as a file (same path or same contents) or as part of its name."""
-    sc = run.result["scenario"]
+    sc = run.result.scenario
     path = Path(scenario)
     if path.is_file():
-        same_file = sc.get("file") and Path(sc["file"]).resolve() == path.resolve()
-        same_text = sc.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest()
+        same_file = sc.file and Path(sc.file).resolve() == path.resolve()
+        same_text = sc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
         return bool(same_file or same_text)
     needle = scenario.lower()
-    return needle in sc["name"].lower() or needle in Path(str(sc.get("file", ""))).name.lower()
+    return needle in sc.name.lower() or needle in Path(sc.file or "").name.lower()
 
 
 def newest_with_label(reports: Path, label: str) -> RunEntry | None:
@@ -98,10 +98,10 @@ def as_rows(runs: list[RunEntry]) -> list[dict[str, Any]]:
     for r in runs:
         res = r.result
         rows.append({
-            "run_id": res["run_id"], "dir": str(r.dir), "started": r.started, "label": r.label,
-            "scenario": res["scenario"]["name"], "status": res["status"],
-            "trials": len(r.completed_trials()), "passed": res.get("passed"),
-            "git_commit": res["scenario"].get("git_commit"),
+            "run_id": res.run_id, "dir": str(r.dir), "started": r.started, "label": r.label,
+            "scenario": res.scenario.name, "status": res.status,
+            "trials": len(r.completed_trials()), "passed": res.passed,
+            "git_commit": res.scenario.git_commit,
             "medians": {metric: r.median(metric) for metric, _ in COLUMNS},
         })
     return rows

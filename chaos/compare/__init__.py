@@ -33,8 +33,10 @@ def compare(base: RunEntry, candidate: RunEntry, gate: Gate | None = None,
         chosen = (*METRICS, *HUMAN_METRICS) if people else METRICS
     else:
         chosen = metrics
-    rows = [compare_metric(sample(base.result["trials"], m), sample(candidate.result["trials"], m),
-                           seed=seed)
+    # A metric is a dotted field of a trial's JSON form (data_loss.lost), sampled as such.
+    base_trials = [t.as_dict() for t in base.result.trials]
+    candidate_trials = [t.as_dict() for t in candidate.result.trials]
+    rows = [compare_metric(sample(base_trials, m), sample(candidate_trials, m), seed=seed)
             for m in chosen]
     return Comparison(base, candidate, rows, gate or Gate(), seed=seed,
                       explicit=metrics is not None)

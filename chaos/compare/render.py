@@ -14,6 +14,7 @@ from typing import Any
 
 from chaos.compare.samples import worst_name
 from chaos.compare.verdict import Comparison, MetricComparison
+from chaos.history import RunEntry
 from chaos.measure.stats import Spread
 from chaos.report.text import NULL, num, table
 
@@ -54,12 +55,12 @@ def verdict_text(c: MetricComparison) -> str:
     return c.verdict
 
 
-def run_title(entry: Any) -> str:
+def run_title(entry: RunEntry) -> str:
     r = entry.result
-    label = f" [{r['label']}]" if r.get("label") else ""
-    commit = r["scenario"].get("git_commit")
+    label = f" [{r.label}]" if r.label else ""
+    commit = r.scenario.git_commit
     at = f" @{commit[:10]}" if commit else ""
-    return f"{r['run_id']}{label}{at}: {r['scenario']['name']}"
+    return f"{r.run_id}{label}{at}: {r.scenario.name}"
 
 
 def rows(cmp: Comparison) -> list[list[str]]:
@@ -155,11 +156,11 @@ def _spread_json(s: Spread | None, metric: str) -> dict[str, Any] | None:
 
 
 def render_json(cmp: Comparison) -> str:
-    def side(entry: Any) -> dict[str, Any]:
-        r = entry.result
-        return {"dir": str(entry.dir), "run_id": r["run_id"], "label": r.get("label"),
-                "scenario": {k: r["scenario"].get(k)
-                             for k in ("name", "file", "sha256", "git_commit")}}
+    def side(entry: RunEntry) -> dict[str, Any]:
+        r, sc = entry.result, entry.result.scenario
+        return {"dir": str(entry.dir), "run_id": r.run_id, "label": r.label,
+                "scenario": {"name": sc.name, "file": sc.file, "sha256": sc.sha256,
+                             "git_commit": sc.git_commit}}
 
     metrics = [{
         "metric": c.metric, "verdict": c.verdict, "needed_per_side": c.needed_per_side,

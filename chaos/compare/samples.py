@@ -24,6 +24,7 @@ from typing import Any
 
 from chaos.measure.metrics import TIME_METRICS
 from chaos.measure.targets import lookup
+from chaos.record import RunRecord
 
 METRICS = (*TIME_METRICS, "failed_requests", "data_loss.lost", "rpo_s")
 #: A game day's own measures: compared by default when either run is a game day.
@@ -74,10 +75,9 @@ def null_kind(trial: dict[str, Any], metric: str) -> str:
     return WORST_REASON.get(metric, NEVER)
 
 
-def is_gameday(result: dict[str, Any]) -> bool:
+def is_gameday(result: RunRecord) -> bool:
     """People recovered: the run was a game day (``chaos run --gameday`` or ``gameday:``)."""
-    scenario = result.get("scenario") or {}
-    return isinstance(scenario, dict) and scenario.get("recovery_trigger") == "manual"
+    return result.scenario.recovery_trigger == "manual"
 
 
 def sample(trials: list[dict[str, Any]], metric: str) -> MetricSample:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from chaos.compare.samples import NO_IMPACT, MetricSample
 from chaos.errors import UsageError
+from chaos.history import RunEntry
 from chaos.measure import stats
 
 IMPROVED, REGRESSED = "improved", "regressed"
@@ -152,8 +152,8 @@ class Unmeasured:
 
 @dataclass
 class Comparison:
-    base: Any        # RunEntry
-    candidate: Any   # RunEntry
+    base: RunEntry
+    candidate: RunEntry
     metrics: list[MetricComparison]
     gate: Gate
     alpha: float = stats.ALPHA
@@ -214,6 +214,5 @@ class Comparison:
         return out
 
 
-def _run_id(entry: Any) -> str:
-    result = getattr(entry, "result", None)
-    return str(result.get("run_id")) if isinstance(result, dict) else "?"
+def _run_id(entry: RunEntry) -> str:
+    return entry.result.run_id

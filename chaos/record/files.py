@@ -1,7 +1,8 @@
 """Reading a run record back: result.json checked by ``chaos.record.models.RunRecord``, and
 what is wrong with a damaged one said for a person, one line per field.
 
-    load_result(Path("reports/20261130-013225-quick-a423/result.json"))   # -> dict
+    record = load_result(Path("reports/20261130-013225-quick-a423/result.json"))
+    record.trials[0].ttd_s; record.as_dict()   # the typed record; the dict it was written as
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ MAX_PROBLEMS = 10           # a record damaged everywhere is named, not listed i
 
 # ---- reading it ------------------------------------------------------------------------
 
-def load_result(path: Path) -> dict[str, Any]:
-    """result.json, checked by ``RunRecord``, as the dict it was written as."""
+def load_result(path: Path) -> RunRecord:
+    """result.json, checked by ``RunRecord`` (and each part's section by its model)."""
     def damaged(what: str) -> ReportError:
         return ReportError(f"{path}: {what}", damaged_input=True)
 
@@ -53,7 +54,7 @@ def load_result(path: Path) -> dict[str, Any]:
     wrong = section_errors(record)
     if wrong:
         raise damaged("; ".join(problems(wrong)))
-    return record.as_dict()
+    return record
 
 
 def section_errors(record: RunRecord) -> list[ErrorDetails]:

@@ -74,7 +74,7 @@ def fault_t(trial: dict[str, Any], events: list[dict[str, Any]]) -> float | None
 
 def load_run(run_dir: str | Path) -> Run:
     run_dir = Path(run_dir)
-    result = load_result(run_dir / "result.json")
+    result = load_result(run_dir / "result.json").as_dict()   # the renderers read dicts
     run = Run(dir=run_dir, result=result)
     events, samples = _load_timeline(run_dir / "timeline.jsonl", run)
     for trial in result["trials"]:

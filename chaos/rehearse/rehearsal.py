@@ -140,8 +140,8 @@ def _finish(out: Path, doc: dict[str, Any], log: Callable[[str], None]) -> None:
     except ReportError as exc:   # the run record itself is damaged: rehearsal.json stands
         log(f"result.json not updated with the rehearsal: {exc}")
         return
-    record["rehearsal"] = doc
-    write_json(out / "result.json", record)
+    record.rehearsal = doc
+    write_json(out / "result.json", record.as_dict())
     render_reports(out, log)
 
 

@@ -32,7 +32,7 @@ def test_stop_condition_aborts_the_trial_and_reverts(tmp_path, lab_images):
     scenario.write_text(yaml.safe_dump(ABORTING))
     out = tmp_path / "run"
     proc = run_chaos("run", str(scenario), "--out", str(out))
-    result = load_result(out)
+    result = load_result(out).as_dict()
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     trial = result["trials"][0]
     assert trial["status"] == "aborted"

@@ -51,7 +51,7 @@ def test_a_load_that_does_not_fit_the_app_stops_before_any_fault(tmp_path, lab_i
     kinds = [e["kind"] for e in timeline(out)]
     assert "baseline_failed" in kinds
     assert "fault_injected" not in kinds and "fault_applied" not in kinds   # nothing was done
-    result = load_result(out)
+    result = load_result(out).as_dict()
     assert result["status"] == "aborted" and "before injecting anything" in result["abort_reason"]
     (trial,) = result["trials"]
     assert trial["end_reason"] == "baseline_failed" and trial["ttd_s"] is None
@@ -71,7 +71,7 @@ def test_a_pre_fault_alarm_is_reset_and_unmeasurable_loss_is_said(tmp_path, lab_
     done = run_chaos("run", str(tmp_path / "s.yaml"), "--out", str(out), timeout=240)
     # the data_loss target depends on a query that failed: our failure, exit 3
     assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
-    (trial,) = load_result(out)["trials"]
+    (trial,) = load_result(out).as_dict()["trials"]
     events = timeline(out)
     t_fault = next(e["t"] for e in events if e["kind"] == "fault_injected")
     fired = [e["t"] for e in events if e["kind"] == "detector_fired"]

@@ -81,7 +81,7 @@ def test_an_example_system_is_measured_against_the_engines_own_clock(example, tm
     try:
         done = run_chaos("run", str(EXAMPLES / example / "scenario.yaml"), "--out", str(out),
                          "--keep-observations", "--keep-lab", timeout=400)
-        result = load_result(out)
+        result = load_result(out).as_dict()
         lab_id = result["lab"]["id"]
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
         (trial,) = result["trials"]

@@ -182,7 +182,7 @@ def test_a_blind_game_day_with_a_browser_per_role(tmp_path, lab_images):
         run.stop()
     took = time.monotonic() - t_start
 
-    result = load_result(out)
+    result = load_result(out).as_dict()
     trial = result["trials"][0]
     kinds = [e["kind"] for e in trial["events"]]
     assert {"blind_choice", "revealed", "joined"} <= set(kinds)

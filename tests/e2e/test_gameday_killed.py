@@ -50,10 +50,10 @@ def test_killed_mid_game_day_keeps_every_mark(tmp_path, lab_images, lab_cleanup,
         people = [Participant(base, links["responder"].split("key=", 1)[1], name=n)
                   for n in ("ana", "ben")]
         deadline = time.monotonic() + 120
-        while not load_result(out).get("lab"):   # the lab is up: tear it down whatever happens
+        while not load_result(out).lab:   # the lab is up: tear it down whatever happens
             assert time.monotonic() < deadline
             time.sleep(0.5)
-        lab_cleanup.append(load_result(out)["lab"]["id"])
+        lab_cleanup.append(load_result(out).lab.id)
         while True:   # the trial is open once marks are taken
             status, _ = people[0].post("/api/mark", {"mark": "detected", "by": "ana"})
             if status == 200:
@@ -77,7 +77,7 @@ def test_killed_mid_game_day_keeps_every_mark(tmp_path, lab_images, lab_cleanup,
     marks = timeline_marks(out)
     assert [(m["mark"], m["by"]) for m in marks] == sent     # each once, in order
     assert all(m["role"] == "responder" for m in marks)
-    result = load_result(out)
+    result = load_result(out).as_dict()
     report = run_chaos("report", str(out))
     assert "Traceback" not in report.stderr + report.stdout
     postmortem = (out / "postmortem.md").read_text()

@@ -70,7 +70,7 @@ def test_a_stopped_worker_is_impact_measured_by_the_systems_own_indicators(tmp_p
                      "--allow-outside-files",
                      timeout=400)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    result = load_result(out)
+    result = load_result(out).as_dict()
     lab_id = result["lab"]["id"]
     (trial,) = result["trials"]
     assert trial["failed_requests"] == 0          # not one request failed ...

@@ -23,7 +23,7 @@ def test_a_ttd_and_a_data_loss_never_measured_fail(tmp_path, lab_images):
     out = tmp_path / "run"
     done = run_chaos("run", str(path), "--out", str(out), "--allow-outside-files", timeout=400)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
-    result = load_result(out)
+    result = load_result(out).as_dict()
     (trial,) = result["trials"]
     assert trial["impact"] is True and trial["ttd_s"] is None
     targets = {t["metric"]: t for t in trial["targets"]}

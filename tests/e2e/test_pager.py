@@ -102,7 +102,7 @@ def test_a_notification_pages_the_responder_and_the_opted_in_channel(
     finally:
         run.stop()
         channel.close()
-    trial = load_result(out)["trials"][0]
+    trial = load_result(out).as_dict()["trials"][0]
     notified = [e for e in trial["events"] if e["kind"] == "alert_notified"]
     forwarded = [e for e in trial["events"] if e["kind"] == "page_forwarded"]
     assert notified and notified[0]["page"]["alert"] == "CheckoutErrors"

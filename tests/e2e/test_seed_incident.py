@@ -30,7 +30,7 @@ def test_seed_incident_measures_detection_recovery_and_lost_writes(tmp_path, lab
     scenario, doc = shorten("half-applied-update.yaml", tmp_path)
     out = tmp_path / "run"
     proc = run_chaos("run", str(scenario), "--out", str(out), "--keep-lab", "--keep-observations")
-    result = load_result(out)
+    result = load_result(out).as_dict()
     lab_cleanup.append(result["lab"]["id"])
     assert proc.returncode == (0 if result["passed"] else 1), proc.stderr[-2000:]
     trial = result["trials"][0]
@@ -87,7 +87,7 @@ def test_transactional_migration_has_no_impact(tmp_path, lab_images):
     scenario, _ = shorten("half-applied-update-transactional.yaml", tmp_path)
     out = tmp_path / "run"
     proc = run_chaos("run", str(scenario), "--out", str(out))
-    result = load_result(out)
+    result = load_result(out).as_dict()
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     trial = result["trials"][0]
     assert trial["end_reason"] == "no_impact" and trial["impact"] is False

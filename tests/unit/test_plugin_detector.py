@@ -92,5 +92,5 @@ def test_a_plugin_detector_brings_its_own_record_report_and_chart(tmp_path: Path
     assert out["refused"] is not None and \
         "field 'trials[0].detectors[2].slow.slow' should be a whole number" in out["refused"]
     # where it is not (this process), the record still loads, its section kept as written
-    kept = load_result(run / "result.json")["trials"][0]["detectors"][-1]
+    kept = load_result(run / "result.json").as_dict()["trials"][0]["detectors"][-1]
     assert kept["slow"]["slowest_s"] == 0.9
