@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import secrets
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,12 +30,10 @@ from chaos.lab.labspec import lab_spec
 from chaos.lab.observability.amcheck import config_problems
 from chaos.lab.observability.promtool import rule_file_problems
 from chaos.lab.start import start_lab
-from chaos.live import Live, ServeOptions, as_gameday, open_live, with_board
+from chaos.live import ServeOptions, as_gameday, open_live
 from chaos.live.blind import blind_trial
-from chaos.measure.eventkinds import Kind
 from chaos.measure.summary import run_targets, summarize
-from chaos.measure.timeline import Clock, Timeline
-from chaos.progress import QUIET_KINDS, for_terminal, format_event, progress_printer
+from chaos.measure.timeline import Clock
 from chaos.provenance import git_commit
 from chaos.record import (
     SCHEMA_VERSION,
@@ -52,13 +48,9 @@ from chaos.record import (
 from chaos.recover.backups import BackupStore
 from chaos.recover.reset import reset_database
 from chaos.redact import register_secret
+from chaos.runtrial import MAX_DURATION, run_trial, trial_phase
 from chaos.scenario import Scenario, load_scenario
 from chaos.signals import Interrupted, interruptible, shielded
-from chaos.trial import Trial, TrialContext
-from chaos.trial.phase import evaluation_tick, fault_delay
-from chaos.trial.recorded import trial_record
-
-MAX_DURATION = "max_duration"   # abort reason when --max-duration runs out
 
 
 @dataclass
@@ -104,6 +96,13 @@ def run_dir(scenario: Scenario, path: Path, out: Path | None) -> tuple[str, Path
 def new_run_id(scenario: Scenario, path: Path) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{path.stem[:40]}-{secrets.token_hex(2)}"
+
+
+def blind_seed(opts: RunOptions, run_id: str) -> int:
+    """The seed of a blind game day's choices: --seed, else from the run id (recorded)."""
+    if opts.seed is not None:
+        return opts.seed
+    return int(hashlib.sha256(f"blind:{run_id}".encode()).hexdigest()[:12], 16)
 
 
 def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
@@ -252,73 +251,6 @@ def new_record(run_id: str, scenario: Scenario, path: Path, opts: RunOptions) ->
     )
 
 
-def trial_phase(scenario: Scenario, seed: int | None, n: int, fixed: bool) -> float | None:
-    """The phase (seconds after a rule evaluation tick) trial ``n``'s first fault should
-    land at: seeded uniform within the evaluation interval, or mid-interval with ``fixed``; None
-    without Prometheus (``chaos.trial.phase``)."""
-    prom = scenario.observe.prometheus if scenario.observe else None
-    if prom is None:
-        return None
-    if fixed or seed is None:   # mid-interval: never racing the tick itself
-        return round(prom.evaluation_interval / 2, 3)
-    return round(random.Random(seed * 1009 + n).uniform(0.0, prom.evaluation_interval), 3)
-
-
-def blind_seed(opts: RunOptions, run_id: str) -> int:
-    """The seed of a blind game day's choices: --seed, else from the run id (recorded)."""
-    if opts.seed is not None:
-        return opts.seed
-    return int(hashlib.sha256(f"blind:{run_id}".encode()).hexdigest()[:12], 16)
-
-
-def run_trial(n: int, scenario: Scenario, lab: Lab, out: Path, opts: RunOptions,
-              record: RunRecord, deadline: float | None = None,
-              live: Live | None = None, blind: dict[str, Any] | None = None,
-              phase_s: float | None = None) -> TrialRecord:
-    workdir = out / f"trial-{n}"
-    clock = Clock()
-    timeline = Timeline(clock, out / "timeline.jsonl", trial=n)
-    if blind is not None:   # the record keeps what only the facilitator may see live
-        timeline.add(Kind.BLIND_CHOICE, **blind)
-    display = for_terminal(opts.log, progress_printer(opts.log), format_event, scenario.time_limit,
-                           url=live.url if live else None, title=f"{scenario.name} · trial {n}")
-    timeline.listeners.append(lambda e: e["kind"] in QUIET_KINDS or display.event(e))
-    ctx = TrialContext(scenario=scenario, lab=lab, clock=clock, timeline=timeline,
-                       backups=BackupStore(lab), app_url=lab.app_url, db_dsn=lab.db_dsn,
-                       workdir=workdir)
-    delay, tick = 0.0, None
-    if phase_s is not None:
-        tick = evaluation_tick(lab)
-        if tick is None:
-            opts.log("note: Prometheus evaluated no rule group yet: the fault's phase against "
-                     "its ticks is left to chance")
-        else:
-            delay = fault_delay(min(f.at for f in scenario.faults), clock, tick, phase_s)
-    trial = Trial(ctx, on_tick=stop_at(deadline, with_board(display.tick, live)),
-                  phase_s=delay)
-    if live is not None:
-        live.board.attach(n, trial)
-    t0 = time.monotonic()
-    try:
-        state = trial.run()
-    finally:
-        display.close()
-        if live is not None:
-            live.board.detach()
-        # Even an aborted trial keeps what it measured.
-        record.trials[-1] = trial_record(n, trial, timeline, ctx, time.monotonic() - t0)
-        write_json(out / "result.json", record.as_dict())
-        timeline.close()
-        if not opts.keep_observations:
-            shutil.rmtree(workdir / "observations", ignore_errors=True)
-    aborted = not state.end_reason or trial.aborted
-    rec = trial_record(n, trial, timeline, ctx, time.monotonic() - t0, verify=True,
-                       status="aborted" if aborted else "completed")
-    if tick is not None and phase_s is not None:
-        rec.phase_s, rec.phase_delay_s = phase_s, delay
-    return rec
-
-
 def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:
     trials = [t.as_dict() for t in record.trials if t.status in ("completed", "aborted")]
     record.finished = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
@@ -329,13 +261,3 @@ def finish_record(record: RunRecord, scenario: Scenario, out: Path) -> None:
                      and all(t.get("passed") for t in trials))
     write_json(out / "result.json", record.as_dict())
 
-
-def stop_at(deadline: float | None, tick: Callable[[Trial], None]) -> Callable[[Trial], None]:
-    """``tick``, and end the trial as aborted (``max_duration``) once the run's budget is spent."""
-
-    def on_tick(trial: Trial) -> None:
-        tick(trial)
-        if deadline is not None and time.monotonic() >= deadline:
-            trial.abort(MAX_DURATION)   # finish() reverts, as for abort_if
-
-    return on_tick

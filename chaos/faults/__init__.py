@@ -1,3 +1,12 @@
 """Faults, one module per family; each registers itself in ``chaos.registry.faults``."""
 
-from chaos.faults import container, data, database, disk, migration, network, partition  # noqa: F401
+from chaos.faults import (  # noqa: F401
+    container,
+    data,
+    database,
+    disk,
+    limits,
+    migration,
+    network,
+    partition,
+)

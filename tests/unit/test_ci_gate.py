@@ -14,7 +14,7 @@ import pytest
 from chaos.cli.run_commands import budget_seconds, write_junit
 from chaos.errors import UsageError
 from chaos.provenance import git_commit
-from chaos.run import MAX_DURATION, stop_at
+from chaos.runtrial import MAX_DURATION, stop_at
 from tests.needs import need_tool
 
 SEED_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "runs" / "seed-sample"

@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("trial", {"chaos.trial"}),
     ("records and views", {"chaos.report", "chaos.live", "chaos.history", "chaos.progress"}),
     ("comparison", {"chaos.compare"}),
-    ("run", {"chaos.run", "chaos.rehearse"}),
+    ("run", {"chaos.run", "chaos.runtrial", "chaos.rehearse"}),
     ("front", {"chaos.cli", "chaos.pytest_plugin", "chaos.__main__"}),
 ]
 

@@ -18,6 +18,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from chaos import run as run_mod
+from chaos import runtrial
 from chaos.atomic import write_json
 from chaos.errors import EXIT_INVALID_INPUT, ReportError
 from chaos.history import scan
@@ -68,7 +69,7 @@ def played(tmp_path, monkeypatch):
                           db_dsn="", down=lambda: downs.append(True) or [], spec=LabSpec(),
                           between_trials=lambda: [])
     monkeypatch.setattr(run_mod, "start_lab", lambda spec, owner_pid, log: lab)
-    monkeypatch.setattr(run_mod, "Trial", PlayedTrial)
+    monkeypatch.setattr(runtrial, "Trial", PlayedTrial)   # run_trial makes the trial
     scenario = tmp_path / "played.yaml"
     scenario.write_text(SCENARIO)
 
