@@ -35,7 +35,7 @@ import yaml
 from benchmarks.common import emit, spread
 from chaos import sample
 from chaos.faults.base import Fault
-from chaos.registry import faults
+from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 
 HOLD_S = 2.0

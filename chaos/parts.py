@@ -1,7 +1,7 @@
 """The contract between the engine and its parts (faults, detectors, recovery steps).
 
 The bottom layer: it imports nothing of chaos, so every layer can name these
-types. A part is a class registered in ``chaos.registry`` with a ``Params``
+types. A part is a class registered in ``chaos.partregistry`` with a ``Params``
 model; the engine builds it with its parameters and a ``PartContext``
 (``chaos.partcontext``).
 

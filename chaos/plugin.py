@@ -39,6 +39,7 @@ from chaos.lab.feature import (
 )
 from chaos.measure.eventkinds import Kind
 from chaos.partcontext import PartContext
+from chaos.partregistry import detectors, faults, steps
 from chaos.parts import (
     Chart,
     Conflict,
@@ -52,7 +53,6 @@ from chaos.parts import (
 )
 from chaos.record import Count, Number, Section
 from chaos.recover.base import Step
-from chaos.registry import detectors, faults, steps
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration, NonNegDuration, Ratio
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chaos.cli.output import echo
-from chaos.registry import Registry, detectors, faults, steps
+from chaos.partregistry import Registry, detectors, faults, steps
 
 
 def describe_params(model: type[BaseModel]) -> str:

@@ -1,3 +1,3 @@
-"""Detectors and probes; each registers itself in ``chaos.registry.detectors``."""
+"""Detectors and probes; each registers itself in ``chaos.partregistry.detectors``."""
 
 from chaos.detect import promalert, rules  # noqa: F401

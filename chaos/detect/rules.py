@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from chaos.detect.ruleengines import ErrorRateRule, HttpProbe, LatencyRule, SqlProbe
-from chaos.registry import detectors
+from chaos.partregistry import detectors
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration, NonNegDuration, Ratio
 

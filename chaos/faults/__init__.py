@@ -1,4 +1,4 @@
-"""Faults, one module per family; each registers itself in ``chaos.registry.faults``."""
+"""Faults, one module per family; each registers itself in ``chaos.partregistry.faults``."""
 
 from chaos.faults import (  # noqa: F401
     container,

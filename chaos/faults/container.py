@@ -25,7 +25,7 @@ from pydantic import AfterValidator
 from chaos.faults.base import Fault
 from chaos.lab.freezer import pause, unpause
 from chaos.lab.lifecycle import exited_since, first_start, parse_instant
-from chaos.registry import faults
+from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ServiceName
 from chaos.scenario.duration import NonNegDuration

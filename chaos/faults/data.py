@@ -12,8 +12,8 @@ from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
 from chaos.faults.sqlscript import ScriptDied, run_script, statements, wal_position
+from chaos.partregistry import faults
 from chaos.parts import Lesson, code
-from chaos.registry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ScenarioFile
 

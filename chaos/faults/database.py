@@ -17,7 +17,7 @@ from pydantic import Field
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
-from chaos.registry import faults
+from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 
 APP_NAME = "chaos-fault"

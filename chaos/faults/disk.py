@@ -25,8 +25,8 @@ from chaos.errors import FaultError, LabError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
 from chaos.lab.features.dbdisk import DISK_MOUNT, SmallDisk
+from chaos.partregistry import faults
 from chaos.parts import Conflict, LabNeeds
-from chaos.registry import faults
 from chaos.scenario.base import Strict
 
 TABLESPACE = "chaos_disk"

@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from chaos.faults.base import Fault
 from chaos.faults.container import TargetParams
-from chaos.registry import faults
+from chaos.partregistry import faults
 
 
 def _memory_bytes(value: str | int) -> int:

@@ -19,7 +19,7 @@ from chaos.faults.base import Fault
 from chaos.faults.sqlapply import SqlFailed, apply_units
 from chaos.faults.sqlunits import Unit, load_units
 from chaos.measure.verify import check_invariants
-from chaos.registry import faults
+from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ScenarioFile
 

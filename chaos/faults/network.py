@@ -28,8 +28,8 @@ from chaos.faults.base import Fault
 from chaos.lab.features.dbproxy import PROXY_CONTROL_PORT, PROXY_SERVICE, FaultProxy
 from chaos.lab.lab import Lab
 from chaos.lab.netem import helper_tc, netem_available
+from chaos.partregistry import faults
 from chaos.parts import LabNeeds
-from chaos.registry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration, NonNegDuration
 

@@ -16,7 +16,7 @@ from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.lab import labels
 from chaos.lab.engine import client
-from chaos.registry import faults
+from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 
 

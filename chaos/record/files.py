@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from chaos.errors import ReportError
+from chaos.partregistry import detectors
 from chaos.record.models import RunRecord, kind
-from chaos.registry import detectors
 from chaos.userfiles import BadFile, read_bytes
 
 MAX_RECORD_BYTES = 256_000_000   # far beyond a thousand trials' record

@@ -1,3 +1,3 @@
-"""Recovery: the runbook steps; each registers itself in ``chaos.registry.steps``."""
+"""Recovery: the runbook steps; each registers itself in ``chaos.partregistry.steps``."""
 
 from chaos.recover import failover, pitr, rerun, steps  # noqa: F401

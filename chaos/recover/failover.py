@@ -26,10 +26,10 @@ from docker.errors import DockerException
 from chaos.errors import LabError, RecoveryError
 from chaos.lab.postgres.takeover import fence_primary, move_alias, promote_replica
 from chaos.measure.eventkinds import Kind
+from chaos.partregistry import steps
 from chaos.parts import LabNeeds, Lesson, code
 from chaos.recover.base import Step
 from chaos.recover.pitr import lsn_diff, wait_answering
-from chaos.registry import steps
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration
 

@@ -28,9 +28,9 @@ from chaos.errors import LabError, RecoveryError
 from chaos.lab.postgres.pitrrestore import PitrRestore
 from chaos.lab.postgres.walarchive import RESTORE_COMMAND
 from chaos.measure.eventkinds import Kind
+from chaos.partregistry import steps
 from chaos.parts import LabNeeds, code
 from chaos.recover.base import Step
-from chaos.registry import steps
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import format_duration, parse_duration
 

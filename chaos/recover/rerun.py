@@ -14,8 +14,8 @@ from typing import Any
 from chaos.errors import RecoveryError
 from chaos.faults.sqlapply import SqlFailed, apply_units
 from chaos.faults.sqlunits import load_units
+from chaos.partregistry import steps
 from chaos.recover.base import Step
-from chaos.registry import steps
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ScenarioFile
 

@@ -8,9 +8,9 @@ from typing import Any, Literal
 from chaos.errors import RecoveryError
 from chaos.faults.sqlscript import ScriptDied, run_script
 from chaos.lab.resources import wait_healthy
+from chaos.partregistry import steps
 from chaos.parts import LabNeeds
 from chaos.recover.base import Step
-from chaos.registry import steps
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ScenarioFile, ServiceName
 from chaos.scenario.duration import Duration

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaos.registry import detectors, faults, steps
+from chaos.partregistry import detectors, faults, steps
 from chaos.report.story import TrialStory, recovery
 from chaos.report.text import num, redact, seconds
 

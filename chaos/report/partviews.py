@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaos.partregistry import Registry, detectors, faults, steps
 from chaos.parts import Chart, Part
 from chaos.record import Run
-from chaos.registry import Registry, detectors, faults, steps
 from chaos.report.story import TrialStory
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from chaos.measure.eventkinds import Kind
 from chaos.measure.timeline import first_event
+from chaos.partregistry import Registry, detectors, faults, steps
 from chaos.record import Run, fault_t
-from chaos.registry import Registry, detectors, faults, steps
 from chaos.report.sampleseries import series
 from chaos.report.text import (
     clock,

@@ -2,7 +2,7 @@
 
 A fault is written flat::
 
-    - type: half_applied_update      # looked up in chaos.registry.faults
+    - type: half_applied_update      # looked up in chaos.partregistry.faults
       at: 40s                        # common to every fault
       script: faults/reprice.sql     # checked by the fault's own Params model
 
@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo
 
 from chaos.errors import ChaosError
+from chaos.partregistry import Registry, detectors, faults, steps
 from chaos.parts import DetectorPart, FaultPart, PartBase, StepPart
-from chaos.registry import Registry, detectors, faults, steps
 from chaos.scenario.base import Strict, custom_error, known_fields, raise_errors, reraise, suggest
 from chaos.scenario.duration import Duration, NonNegDuration, format_duration
 

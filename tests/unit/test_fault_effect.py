@@ -216,7 +216,7 @@ def test_a_fault_without_a_duration_cannot_fall_short():
 
 
 def test_the_container_faults_say_when_the_container_went_down():
-    from chaos.registry import faults
+    from chaos.partregistry import faults
 
     stop, restart = faults.get("stop"), faults.get("restart")
     assert stop.describe({"kind": "fault_applied", "effective_t": 50.02,

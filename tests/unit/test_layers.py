@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chaos"
 LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"chaos", "chaos.errors", "chaos.redact", "chaos.printable", "chaos.userfiles",
               "chaos.atomic",
-              "chaos.signals", "chaos.provenance", "chaos.parts", "chaos.registry",
+              "chaos.signals", "chaos.provenance", "chaos.parts", "chaos.partregistry",
               "chaos.sample", "chaos.settings"}),
     ("schema", {"chaos.scenario"}),
     ("infrastructure", {"chaos.lab", "chaos.measure", "chaos.record"}),
@@ -176,7 +176,7 @@ def test_lazy_imports_count():
     source = "def f():\n    from chaos.run import run_scenario\n"
     tree = ast.parse(source)
     assert any(isinstance(n, ast.ImportFrom) for n in ast.walk(tree))
-    assert "chaos.run" in imports_of("chaos.registry", _tmp(source))
+    assert "chaos.run" in imports_of("chaos.partregistry", _tmp(source))
 
 
 def _tmp(source: str) -> Path:
@@ -189,8 +189,8 @@ def _tmp(source: str) -> Path:
 
 def test_the_parts_contract_is_the_bottom():
     assert GRAPH["chaos.parts"] == set(), GRAPH["chaos.parts"]
-    assert layer("chaos.registry") == 0 and not {
-        d for d in GRAPH["chaos.registry"] if layer(d) > 0}
+    assert layer("chaos.partregistry") == 0 and not {
+        d for d in GRAPH["chaos.partregistry"] if layer(d) > 0}
 
 
 def test_only_the_cli_prints_with_click():

@@ -17,7 +17,7 @@ import ast
 import re
 from pathlib import Path
 
-from chaos.registry import detectors, faults, steps
+from chaos.partregistry import detectors, faults, steps
 
 PACKAGE = Path(__file__).resolve().parents[2] / "chaos"
 OWN = ("faults", "detect", "recover")   # the parts' own packages

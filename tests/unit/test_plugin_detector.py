@@ -31,7 +31,7 @@ from chaos.build import build
 from chaos.errors import ReportError
 from chaos.parts import SectionFacts
 from chaos.record import load_result
-from chaos.registry import detectors
+from chaos.partregistry import detectors
 from chaos.report import render_all
 from chaos.scenario.specs import DetectorSpec
 from chaos.trial.recorded import detector_record

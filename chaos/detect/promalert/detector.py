@@ -25,8 +25,8 @@ from chaos.lab.observability.stack import (
 )
 from chaos.measure.eventkinds import Kind
 from chaos.measure.promapi import get_json, ready
+from chaos.partregistry import detectors
 from chaos.parts import Chart, LabNeeds, Lesson, ReportSection, SectionFacts
-from chaos.registry import detectors
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration
 
