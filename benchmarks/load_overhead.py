@@ -47,7 +47,7 @@ from pathlib import Path
 
 from benchmarks.common import REPO, chaos, emit, spread
 from chaos.load.runner import LoadRunner, LoadSettings
-from chaos.scenario.load import RequestSpec
+from chaos.scenario.loadsection import RequestSpec
 
 SHOP_LOCUSTFILE = REPO / "compose" / "locustfile.py"
 STREAM_TOLERANCE = 0.01

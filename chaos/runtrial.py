@@ -26,7 +26,7 @@ from chaos.record import RunRecord, TrialRecord
 from chaos.recover.backups import BackupStore
 from chaos.scenario import Scenario
 from chaos.trial import Trial, TrialContext
-from chaos.trial.phase import evaluation_tick, fault_delay
+from chaos.trial.faultphase import evaluation_tick, fault_delay
 from chaos.trial.recorded import trial_record
 
 MAX_DURATION = "max_duration"   # abort reason when --max-duration runs out
@@ -45,7 +45,7 @@ class TrialOptions(Protocol):
 def trial_phase(scenario: Scenario, seed: int | None, n: int, fixed: bool) -> float | None:
     """The phase (seconds after a rule evaluation tick) trial ``n``'s first fault should
     land at: seeded uniform within the evaluation interval, or mid-interval with ``fixed``; None
-    without Prometheus (``chaos.trial.phase``)."""
+    without Prometheus (``chaos.trial.faultphase``)."""
     prom = scenario.observe.prometheus if scenario.observe else None
     if prom is None:
         return None

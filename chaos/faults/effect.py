@@ -17,7 +17,7 @@ faults read the engine's own record, chaos/lab/lifecycle.py); for any other,
 ``effective_t`` is when ``inject()`` returned and ``ended_t`` when ``revert()``
 began. docs/faults.md says which, per fault.
 
-    inject_and_mark(fault, clock, injected_t)    # the fault's worker (chaos/trial/faults.py)
+    inject_and_mark(fault, clock, injected_t)    # the fault's worker (chaos/trial/faultschedule.py)
     reverted_fields(fault, reverting_t)          # the fields of its fault_reverted event
     shortfall_notes(events)                      # for the trial's notes
 """

@@ -37,7 +37,7 @@ class Kind(StrEnum):
     RECOVERED = "recovered"
     TRIAL_ENDED = "trial_ended"
     SAMPLE = "sample"                  # a periodic measurement line, file only
-    # faults (chaos/trial/faults.py)
+    # faults (chaos/trial/faultschedule.py)
     FAULT_INJECTED = "fault_injected"
     FAULT_APPLIED = "fault_applied"
     FAULT_REVERTED = "fault_reverted"

@@ -28,7 +28,7 @@ from chaos.scenario.duration import (
 from chaos.scenario.gamedaysection import GamedaySection
 from chaos.scenario.indicatorspec import spec_errors
 from chaos.scenario.labsection import LabSection
-from chaos.scenario.load import Load
+from chaos.scenario.loadsection import Load
 from chaos.scenario.measuresections import (
     AbortRule,
     BaselineSection,

@@ -12,7 +12,7 @@
 """
 
 from chaos.trial.context import TrialContext, Worker
-from chaos.trial.faults import FaultState
+from chaos.trial.faultschedule import FaultState
 from chaos.trial.loop import Trial, load_settings
 from chaos.trial.recovery import RecoveryBusy
 from chaos.trial.state import TrialState

@@ -25,7 +25,7 @@ from chaos.load.runner import LoadRunner, LoadSettings
 from chaos.measure.eventkinds import Kind
 from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
-from chaos.trial.faults import FaultSchedule
+from chaos.trial.faultschedule import FaultSchedule
 from chaos.trial.indicatorwatch import IndicatorWatch
 from chaos.trial.recovery import Recovery
 from chaos.trial.schedules import BackupSchedule, Sampler

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chaos.measure.phases import Phase
-from chaos.trial.faults import FaultState
+from chaos.trial.faultschedule import FaultState
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from chaos.faults.effect import shortfall_notes
 from chaos.measure.timeline import Clock, Timeline
 from chaos.scenario.specs import FaultSpec
 from chaos.trial.context import TrialContext
-from chaos.trial.faults import FaultSchedule
+from chaos.trial.faultschedule import FaultSchedule
 
 pytestmark = pytest.mark.docker
 

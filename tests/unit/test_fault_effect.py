@@ -17,7 +17,7 @@ from chaos.lab.lifecycle import parse_instant
 from chaos.measure.timeline import Clock, Timeline
 from chaos.scenario.specs import FaultSpec
 from chaos.trial.context import TrialContext
-from chaos.trial.faults import FaultSchedule
+from chaos.trial.faultschedule import FaultSchedule
 
 # ---- the engine's instants -------------------------------------------------------
 

@@ -108,7 +108,7 @@ def make_trial(tmp_path: Path, sc) -> Trial:
 
 
 def inject(t: Trial, choice: dict) -> dict:
-    """What the fault schedule writes when it injects (``chaos.trial.faults``)."""
+    """What the fault schedule writes when it injects (``chaos.trial.faultschedule``)."""
     now = t.ctx.clock.now()
     t.state.t_fault = now
     t.state.steady = SteadyStateTracker(0.01, 2.0, since=now)

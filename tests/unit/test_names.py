@@ -52,6 +52,38 @@ def file_names_used_twice(files: list[Path], root: Path = PACKAGE) -> dict[str, 
     return {name: places for name, places in where.items() if len(places) > 1}
 
 
+# Names one word apart only by a plural, on purpose: a package's contract beside the
+# package of its implementations, a package's own central module, the per-folder
+# convention for code run in another process, and each package's models.
+NEAR_BY_DESIGN = {
+    "feature",   # lab/feature.py (the contract) and lab/features/ (one module each)
+    "lab",       # the lab/ package and lab/lab.py, its Lab
+    "proc",      # lab/proc/, load/proc/, scenario/proc/: another process (test_proc_modules)
+    "model",     # record/models.py and scenario/model.py: each package's pydantic models
+}
+
+
+def words_used_twice(root: Path = PACKAGE) -> dict[str, list[str]]:
+    """Modules and packages whose names are the same word give or take a plural
+    (``report/measures.py`` beside the ``measure/`` package, ``lab/engine.py`` and
+    ``detect/engines.py``): one word, two concepts, which the exact check misses."""
+    where: dict[str, list[str]] = defaultdict(list)
+    for path in engine_files(root):
+        rel = path.relative_to(root)
+        if path.name == "__init__.py" and len(rel.parts) > 1:
+            where[rel.parts[-2].removesuffix("s")].append(str(rel.parent) + "/")
+        elif path.name not in SHARED_FILE_NAMES:
+            where[path.stem.removesuffix("s")].append(str(rel))
+    return {word: places for word, places in where.items()
+            if len(places) > 1 and word not in NEAR_BY_DESIGN}
+
+
+def test_no_word_names_two_modules():
+    twice = words_used_twice()
+    assert not twice, "one word, two concepts: rename one for what it holds:\n" + "\n".join(
+        f"{word}: {', '.join(places)}" for word, places in sorted(twice.items()))
+
+
 def test_the_walk_sees_the_engine():
     files = engine_files()
     assert len(files) > 50, files   # not vacuous: the package is there
@@ -86,3 +118,14 @@ def test_the_checks_find_what_they_look_for(tmp_path, files, classes, modules):
     found = engine_files(tmp_path)
     assert set(classes_defined_twice(found, tmp_path)) == classes
     assert set(file_names_used_twice(found, tmp_path)) == modules
+
+
+def test_the_word_check_finds_what_it_looks_for(tmp_path):
+    for name in ("measure/__init__.py", "report/measures.py", "lab/engine.py",
+                 "detect/engines.py", "lab/feature.py", "lab/features/__init__.py",
+                 "lab/features/x.py", "a/base.py", "b/base.py", "sample/engine.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert words_used_twice(tmp_path) == {
+        "measure": ["measure/", "report/measures.py"],
+        "engine": ["detect/engines.py", "lab/engine.py"]}

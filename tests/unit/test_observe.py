@@ -20,7 +20,7 @@ from chaos import sample
 from chaos.detect.promalert import PrometheusAlert, first_tick_at_or_after, wall_of
 from chaos.detect.promalert.alertrecord import alert_split, cause
 from chaos.lab.feature import LabSpec
-from chaos.lab.features.observability import ObserveStack
+from chaos.lab.features.observestack import ObserveStack
 from chaos.lab.observability.stack import (
     RECEIVER_URL,
     alertmanager_config,

@@ -1,11 +1,11 @@
-"""The fault's phase against Prometheus's evaluation ticks (``chaos.trial.phase``)."""
+"""The fault's phase against Prometheus's evaluation ticks (``chaos.trial.faultphase``)."""
 
 from __future__ import annotations
 
 import pytest
 
 from chaos.measure.timeline import Clock
-from chaos.trial.phase import fault_delay
+from chaos.trial.faultphase import fault_delay
 
 
 @pytest.mark.parametrize("phase", [0.0, 3.2, 7.5, 14.9])

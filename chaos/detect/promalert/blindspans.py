@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaos.detect.promalert.states import Emit
+from chaos.detect.promalert.alertstates import Emit
 from chaos.measure.eventkinds import Kind
 
 

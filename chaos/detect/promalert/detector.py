@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 
 from chaos.detect.base import Detector
 from chaos.detect.promalert import alerttext, sentences
+from chaos.detect.promalert.alertchart import ALERT_CHART
 from chaos.detect.promalert.alertrecord import AlertRecord, alert_notes, alert_record
+from chaos.detect.promalert.alertstates import AlertStates
 from chaos.detect.promalert.blindspans import Blindness
-from chaos.detect.promalert.chart import ALERT_CHART
 from chaos.detect.promalert.expression import record_expression
-from chaos.detect.promalert.states import AlertStates
-from chaos.lab.features.observability import observe_config
+from chaos.lab.features.observestack import observe_config
 from chaos.lab.observability.amtool import route_of
 from chaos.lab.observability.stack import (
     alertmanager_config,

@@ -4,8 +4,8 @@ each part ``chart_parts`` finds (a threshold drawn beside it), or the error."""
 
 from __future__ import annotations
 
+from chaos.detect.promalert.alertstates import Emit
 from chaos.detect.promalert.promql import chart_parts
-from chaos.detect.promalert.states import Emit
 from chaos.measure.eventkinds import Kind
 from chaos.measure.promapi import query_range
 from chaos.parts import TrialClock

@@ -6,7 +6,7 @@ proxy, the small disk, WAL archiving, the replica, the observability stack.
 
 from chaos.lab.features.dbdisk import SmallDisk
 from chaos.lab.features.dbproxy import FaultProxy
-from chaos.lab.features.observability import ObserveStack
+from chaos.lab.features.observestack import ObserveStack
 from chaos.lab.features.replication import Replica
 from chaos.lab.features.walarchiving import WalArchive
 
