@@ -248,7 +248,7 @@ def run_case(case: str, trials: int, workdir: Path) -> dict[str, Any]:
     result = run_scenario(path, RunOptions(trials=trials, out=out, keep_observations=True,
                                            log=lambda _m: None))
     emit(bench="accuracy", case=case, run_wall_s=round(time.monotonic() - t0, 1), out=str(out))
-    return analyse(case, out, result)
+    return analyse(case, out, result.as_dict())
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ import pytest
 if TYPE_CHECKING:   # the plugin imports chaos lazily: it costs other test suites nothing
     from _pytest._code.code import TracebackStyle
 
+    from chaos.record import RunRecord
     from chaos.run import RunOptions
 
 PROPERTIES = ("ttd_s", "ttr_s", "data_loss.lost")
@@ -112,8 +113,8 @@ def chaos_run(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
     terminate_like_ctrl_c()
 
     def run(scenario: str | Path, **options: Any) -> dict[str, Any]:
-        path = Path(scenario)
-        return run_scenario(path, _options(request.config, path, **options))
+        path = Path(scenario)   # a test reads the record as result.json has it
+        return run_scenario(path, _options(request.config, path, **options)).as_dict()
 
     return run
 
@@ -131,8 +132,8 @@ class ScenarioTestFile(pytest.File):
 
 
 class TargetsMissed(Exception):
-    def __init__(self, record: dict[str, Any]) -> None:
-        super().__init__(record["run_id"])
+    def __init__(self, record: RunRecord) -> None:
+        super().__init__(record.run_id)
         self.record = record
 
 
@@ -146,14 +147,15 @@ class ScenarioItem(pytest.Item):
 
         opts = _options(self.config, self.path, trials=self.config.getoption("chaos_trials"))
         record = run_scenario(self.path, opts)
-        summary = record.get("summary") or {}
+        summary = record.summary or {}
         for name in PROPERTIES:  # shown by pytest's own --junitxml
-            self.user_properties.append((name, (summary.get(name) or {}).get("median")))
-        self.user_properties.append(("run_id", record["run_id"]))
-        if not record["passed"]:
+            spread = summary.get(name)
+            self.user_properties.append((name, None if spread is None else spread.median))
+        self.user_properties.append(("run_id", record.run_id))
+        if not record.passed:
             raise TargetsMissed(record)
-        if not record.get("targets"):   # passed only because nothing was judged
-            pytest.skip(f"ran (run {record['run_id']}), but the scenario declares no "
+        if not record.targets:   # passed only because nothing was judged
+            pytest.skip(f"ran (run {record.run_id}), but the scenario declares no "
                         "targets: nothing was judged")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
@@ -170,18 +172,17 @@ class ScenarioItem(pytest.Item):
         return self.path, 0, f"chaos scenario: {self.title}"
 
 
-def describe_miss(record: dict[str, Any]) -> str:
-    lines = [f"{record['scenario']['name']}: targets missed (run {record['run_id']}, "
-             f"status {record['status']})"]
-    for t in record.get("targets") or []:
-        mark = "PASS" if t["passed"] else "FAIL"
-        observed = "not measured" if t.get("observed") is None else t["observed"]
-        lines.append(f"  {mark} {t['metric']:<16} observed {observed!s:<12} "
-                     f"limit {t['limit']}" + (f"  ({t['note']})" if t.get("note") else ""))
+def describe_miss(record: RunRecord) -> str:
+    lines = [f"{record.scenario.name}: targets missed (run {record.run_id}, "
+             f"status {record.status})"]
+    for t in record.targets or []:
+        mark = "PASS" if t.passed else "FAIL"
+        observed = "not measured" if t.observed is None else t.observed
+        lines.append(f"  {mark} {t.metric:<16} observed {observed!s:<12} "
+                     f"limit {t.limit}" + (f"  ({t.note})" if t.note else ""))
     # A run can miss no target and still fail: a trial an abort_if stopped.
-    lines += [f"  trial {t.get('trial', '?')} {t.get('status')}"
-              + (f": {t['abort_reason']}" if t.get("abort_reason") else "")
-              for t in record.get("trials") or [] if t.get("status") != "completed"]
-    if record.get("abort_reason"):
-        lines.append(f"  run aborted: {record['abort_reason']}")
+    lines += [f"  trial {t.trial} {t.status}" + (f": {t.abort_reason}" if t.abort_reason else "")
+              for t in record.trials if t.status != "completed"]
+    if record.abort_reason:
+        lines.append(f"  run aborted: {record.abort_reason}")
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """A run: one scenario, a lab, one or more trials, and the run record.
 
-    result = run_scenario("scenarios/half-applied-update.yaml", RunOptions())
-    result["passed"]      # every target met in every trial (result.json, as a dict)
+    record = run_scenario("scenarios/half-applied-update.yaml", RunOptions())
+    record.passed         # every target met in every trial (a RunRecord; .as_dict(): the file)
 
 The record (result.json + timeline.jsonl in the run directory) is written as
 the run goes, atomically, so that an interrupted run still leaves a readable
@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from chaos import __version__
 from chaos.atomic import exclusive_dir, write_json
@@ -105,7 +104,7 @@ def blind_seed(opts: RunOptions, run_id: str) -> int:
     return int(hashlib.sha256(f"blind:{run_id}".encode()).hexdigest()[:12], 16)
 
 
-def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
+def run_scenario(path: str | Path, opts: RunOptions) -> RunRecord:
     path = Path(path)
     deadline = time.monotonic() + opts.max_duration if opts.max_duration else None
     scenario = load_scenario(path, overrides=opts.overrides,   # promtool's, amtool's too
@@ -196,7 +195,7 @@ def run_scenario(path: str | Path, opts: RunOptions) -> dict[str, Any]:
             if interrupted_in_teardown(record, late.args[0]):
                 finish_record(record, scenario, out)
             raise
-    return record.as_dict()
+    return record
 
 
 def interrupted_in_teardown(record: RunRecord, signame: str) -> bool:

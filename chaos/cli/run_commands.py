@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaos.cli.output import echo
 from chaos.errors import EXIT_OK, EXIT_TARGETS_MISSED, EXIT_TOOL_FAILED, ChaosError
 from chaos.redact import redact
+
+if TYPE_CHECKING:   # the CLI imports the engine when a command runs, not at start
+    from chaos.record import RunRecord
 
 
 def run_cmd(file: str, trials: int, out: str | None, label: str | None,
@@ -37,37 +40,37 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
         raise
     if junit:
         write_junit(started[0], Path(junit))
-    for t in record["targets"]:
-        mark = "PASS" if t["passed"] else "FAIL"
-        observed = "—" if t["observed"] is None else t["observed"]
-        echo(f"  {mark} {t['metric']:<16} observed {observed!s:<12} limit {t['limit']}"
-             + (f"  ({t['note']})" if t.get("note") else ""))
-    for t in record["trials"]:
-        if t.get("abort_reason"):  # an abort_if stop condition: the system under test failed
-            echo(f"  trial {t['trial']} aborted: {t['abort_reason']}")
-    for t in record["trials"]:
-        if t.get("data_loss_note"):
-            echo(f"  trial {t['trial']}: lost writes {t['data_loss_note']}")
+    for t in record.targets or []:
+        mark = "PASS" if t.passed else "FAIL"
+        observed = "—" if t.observed is None else t.observed
+        echo(f"  {mark} {t.metric:<16} observed {observed!s:<12} limit {t.limit}"
+             + (f"  ({t.note})" if t.note else ""))
+    for trial in record.trials:
+        if trial.abort_reason:  # an abort_if stop condition: the system under test failed
+            echo(f"  trial {trial.trial} aborted: {trial.abort_reason}")
+    for trial in record.trials:
+        if trial.data_loss_note:
+            echo(f"  trial {trial.trial}: lost writes {trial.data_loss_note}")
     echo(verdict_line(record))
-    if not record["passed"] and unmeasured_target(record):
+    if not record.passed and unmeasured_target(record):
         # The verdict rests on a number we could not take: our failure, not the system's.
         echo("exit 3: a data_loss or rpo target could not be measured (see above)")
         return EXIT_TOOL_FAILED
-    return EXIT_OK if record["passed"] else EXIT_TARGETS_MISSED
+    return EXIT_OK if record.passed else EXIT_TARGETS_MISSED
 
 
-def verdict_line(record: dict[str, Any]) -> str:
-    if not record["passed"]:
+def verdict_line(record: RunRecord) -> str:
+    if not record.passed:
         return "targets missed"
-    if not record.get("targets"):   # passed, vacuously: say that nothing was judged
+    if not record.targets:   # passed, vacuously: say that nothing was judged
         return "run completed; the scenario declares no targets, so nothing was judged"
     return "targets met"
 
 
-def unmeasured_target(record: dict[str, Any]) -> bool:
+def unmeasured_target(record: RunRecord) -> bool:
     """A data_loss/rpo target failed only because the scenario's query failed."""
-    needs = {"data_loss", "rpo"} & set(record["scenario"].get("targets") or {})
-    return bool(needs) and any(t.get("data_loss_error") for t in record["trials"])
+    needs = {"data_loss", "rpo"} & set(record.scenario.targets)
+    return bool(needs) and any(t.data_loss_error for t in record.trials)
 
 
 def example_cmd(dest: str) -> None:

@@ -121,7 +121,7 @@ def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> dict[s
     status = "aborted"
     try:
         record = run_scenario(scenario_path, run_opts)
-        status = "completed" if record.get("status") == "completed" else "aborted"
+        status = "completed" if record.status == "completed" else "aborted"
         if status == "completed" and len(state.rows) != len(bounds):
             status = "aborted"
     finally:

@@ -145,25 +145,32 @@ def test_example_pipeline_files_parse():
 
 # ---- nothing judged is not "met" (issue #23) ------------------------------------------
 
+def run_record(**fields):
+    from chaos.record import SCHEMA_VERSION, RunRecord
+
+    return RunRecord.model_validate({"schema_version": SCHEMA_VERSION, "run_id": "r1",
+                                     "status": "completed", "scenario": {"name": "s"},
+                                     "trials": [], **fields})
+
+
 def test_the_run_verdict_says_when_nothing_was_judged():
     from chaos.cli.run_commands import verdict_line
 
     target = {"metric": "ttd", "limit": 30, "observed": 2.4, "passed": True}
-    assert verdict_line({"passed": True, "targets": [target]}) == "targets met"
-    assert verdict_line({"passed": False, "targets": [target]}) == "targets missed"
-    assert verdict_line({"passed": True, "targets": []}) == (
+    assert verdict_line(run_record(passed=True, targets=[target])) == "targets met"
+    assert verdict_line(run_record(passed=False, targets=[target])) == "targets missed"
+    assert verdict_line(run_record(passed=True, targets=[])) == (
         "run completed; the scenario declares no targets, so nothing was judged")
 
 
 def test_a_miss_lists_the_trials_that_did_not_complete():
     from chaos.pytest_plugin import describe_miss
 
-    text = describe_miss({
-        "scenario": {"name": "s"}, "run_id": "r1", "status": "completed",
-        "targets": [{"metric": "ttd", "limit": 30, "observed": None, "passed": False,
-                     "note": "not measured: no detector fired"}],
-        "trials": [{"trial": 1, "status": "completed"},
-                   {"trial": 2, "status": "aborted", "abort_reason": "error_rate above 50%"}]})
+    text = describe_miss(run_record(
+        targets=[{"metric": "ttd", "limit": 30, "observed": None, "passed": False,
+                  "note": "not measured: no detector fired"}],
+        trials=[{"trial": 1, "status": "completed"},
+                {"trial": 2, "status": "aborted", "abort_reason": "error_rate above 50%"}]))
     assert "FAIL ttd              observed not measured" in text
     assert "(not measured: no detector fired)" in text
     assert "trial 2 aborted: error_rate above 50%" in text and "None" not in text
@@ -176,9 +183,10 @@ def test_plugin_skips_a_scenario_that_judged_nothing(tmp_path: Path):
         "from types import SimpleNamespace\n"
         "import chaos.run, chaos.scenario\n"
         "chaos.scenario.load_scenario = lambda path, **kw: SimpleNamespace(name='no targets')\n"
-        "chaos.run.run_scenario = lambda path, opts: {\n"
-        "    'run_id': 'r1', 'status': 'completed', 'passed': True, 'targets': [],\n"
-        "    'summary': {}, 'trials': [], 'scenario': {'name': 'no targets'}}\n")
+        "from chaos.record import RunRecord\n"
+        "chaos.run.run_scenario = lambda path, opts: RunRecord.model_validate({\n"
+        "    'schema_version': 1, 'run_id': 'r1', 'status': 'completed', 'passed': True,\n"
+        "    'targets': [], 'summary': {}, 'trials': [], 'scenario': {'name': 'no targets'}})\n")
     done = run_pytest(tmp_path, "--chaos-scenarios", "s.yaml", "-rs")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 skipped" in done.stdout and "nothing was judged" in done.stdout
