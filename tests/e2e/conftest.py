@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+from chaos.record import RunRecord
+from chaos.record import load_result as read_record
 
 REPO = Path(__file__).resolve().parents[2]
 CHAOS = [sys.executable, "-m", "chaos"]
@@ -49,8 +51,9 @@ def run_chaos(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
                           cwd=REPO)
 
 
-def load_result(out: Path) -> dict[str, Any]:
-    return json.loads((out / "result.json").read_text())
+def load_result(out: Path) -> RunRecord:
+    """The run's result.json, read the way chaos reads it (validated, typed)."""
+    return read_record(out / "result.json")
 
 
 @pytest.fixture
