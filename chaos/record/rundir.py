@@ -27,13 +27,15 @@ from chaos.errors import ReportError
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import fault_instant, read_timeline
 from chaos.record.files import load_result
+from chaos.record.models import RunRecord, SpreadRecord, TargetResult, TrialRecord
 from chaos.userfiles import BadFile
 
 
 @dataclass
 class Run:
     dir: Path
-    result: dict[str, Any]
+    record: RunRecord        # the typed record; ``result`` is its JSON form, for the
+    result: dict[str, Any]   # renderers that still read it by key
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     samples: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)   # input problems we rendered around
@@ -63,6 +65,19 @@ class Run:
             return summary
         return summarize([t for t in self.trials if t.get("status") in ("completed", "aborted")])
 
+    def target_results(self) -> list[TargetResult]:
+        """``targets``, typed: as written, or recomputed from the trials."""
+        if self.record.targets is not None:
+            return self.record.targets
+        return [TargetResult.model_validate(t) for t in self.targets]
+
+    def spread(self, metric: str) -> SpreadRecord | None:
+        """One metric across the trials, from ``summary`` (as written, or recomputed)."""
+        if self.record.summary is not None:
+            return self.record.summary.get(metric)
+        found = self.summary.get(metric)
+        return None if found is None else SpreadRecord.model_validate(found)
+
 
 def fault_t(trial: dict[str, Any], events: list[dict[str, Any]]) -> float | None:
     """The trial's origin as every reader takes it: the instant the trial recorded
@@ -74,18 +89,18 @@ def fault_t(trial: dict[str, Any], events: list[dict[str, Any]]) -> float | None
 
 def load_run(run_dir: str | Path) -> Run:
     run_dir = Path(run_dir)
-    result = load_result(run_dir / "result.json").as_dict()   # the renderers read dicts
-    run = Run(dir=run_dir, result=result)
+    record = load_result(run_dir / "result.json")
+    run = Run(dir=run_dir, record=record, result={})
     events, samples = _load_timeline(run_dir / "timeline.jsonl", run)
-    for trial in result["trials"]:
-        recorded = trial.get("events") or []
-        run.events[trial["trial"]] = _merge(recorded, events.get(trial["trial"], []))
+    for trial in record.trials:
+        run.events[trial.trial] = _merge(trial.events, events.get(trial.trial, []))
     for n in sorted(set(events) - set(run.events)):
         # The process died before result.json learned of this trial.
-        result["trials"].append({"trial": n, "status": "unknown"})
+        record.trials.append(TrialRecord(trial=n, status="unknown"))
         run.events[n] = _merge([], events[n])
         run.notes.append(f"trial {n} is in timeline.jsonl only: result.json never recorded it")
-    result["trials"].sort(key=lambda t: t["trial"])
+    record.trials.sort(key=lambda t: t.trial)
+    run.result = record.as_dict()
     for n, lines in samples.items():
         run.samples[n] = sorted(lines, key=lambda s: s["t"])
     return run

@@ -12,10 +12,9 @@ A scenario without targets judged nothing: its one testcase is ``<skipped>``.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
 
 from chaos.measure.targets import lookup
-from chaos.record import Run
+from chaos.record import Run, TargetResult
 from chaos.report.story import stories
 from chaos.report.tables import null_reason
 from chaos.report.text import num, redact
@@ -27,69 +26,68 @@ PROPERTIES = (("ttd_s", "ttd_s"), ("tta_s", "tta_s"), ("ttm_s", "ttm_s"), ("ttr_
 def _property_value(run: Run, field: str) -> str:
     """The trial's value for one trial, the median across several; 'null' when none.
     A median that leaves null trials out says how many (it is not the run's median)."""
-    if len(run.trials) == 1:
+    if len(run.record.trials) == 1:   # a dotted field (data_loss.lost) of its JSON form
         value = lookup(run.trials[0], field)
         return "null" if value is None else num(value)
-    entry = run.summary.get(field) or {}
-    value, nulls = entry.get("median"), entry.get("nulls") or 0
-    if value is None:
+    spread = run.spread(field)
+    value = None if spread is None else spread.median
+    if spread is None or value is None:
         return "null"
+    nulls = spread.nulls or 0
     if nulls:
-        return f"{num(value)} ({nulls} of {(entry.get('n') or 0) + nulls} trials null)"
+        return f"{num(value)} ({nulls} of {(spread.n or 0) + nulls} trials null)"
     return num(value)
 
 
-def _failure_message(run: Run, target: dict[str, Any]) -> str:
-    metric = target.get("metric", "?")
-    observed = target.get("observed")
-    if observed is None:
-        reasons = sorted({null_reason(s, metric) for s in stories(run)}) or ["no trial ran"]
+def _failure_message(run: Run, target: TargetResult) -> str:
+    if target.observed is None:
+        reasons = sorted({null_reason(s, target.metric) for s in stories(run)}) or ["no trial ran"]
         shown = f"nothing ({', '.join(reasons)})"
     else:
-        shown = num(observed)
-    return f"observed {shown}, limit {num(target.get('limit'))}"
+        shown = num(target.observed)
+    return f"observed {shown}, limit {num(target.limit)}"
 
 
 def _headline(run: Run) -> str:
     """TTD, TTR and lost writes, so a failure shown alone still says how the run went."""
-    of = "" if len(run.trials) == 1 else f" (medians of {len(run.trials)} trials)"
+    n = len(run.record.trials)
+    of = "" if n == 1 else f" (medians of {n} trials)"
     return (f"ttd_s {_property_value(run, 'ttd_s')}, ttr_s {_property_value(run, 'ttr_s')}, "
             f"lost writes {_property_value(run, 'data_loss.lost')}{of}")
 
 
 def _trial_detail(run: Run, metric: str) -> str:
     lines = []
-    for t in run.trials:
-        entry = next((x for x in t.get("targets") or [] if x.get("metric") == metric), None)
+    for t in run.record.trials:
+        entry = next((x for x in t.targets if x.metric == metric), None)
         if entry is None:
-            lines.append(f"trial {t['trial']}: not evaluated ({t.get('status', 'unknown')})")
+            lines.append(f"trial {t.trial}: not evaluated ({t.status})")
         else:
-            verdict = "passed" if entry.get("passed") else "FAILED"
-            note = f" ({entry['note']})" if entry.get("note") else ""
-            lines.append(f"trial {t['trial']}: observed {num(entry.get('observed'))}, "
-                         f"limit {num(entry.get('limit'))}: {verdict}{note}")
+            verdict = "passed" if entry.passed else "FAILED"
+            note = f" ({entry.note})" if entry.note else ""
+            lines.append(f"trial {t.trial}: observed {num(entry.observed)}, "
+                         f"limit {num(entry.limit)}: {verdict}{note}")
     return "\n".join(lines)
 
 
 def render(run: Run) -> str:
-    r, scenario = run.result, run.scenario["name"]
+    r, scenario = run.record, run.record.scenario.name
     cases = []
-    for target in run.targets:
-        case = ET.Element("testcase", name=str(target.get("metric", "?")), classname=scenario,
-                          time="0")
-        if not target.get("passed"):
+    for target in run.target_results():
+        case = ET.Element("testcase", name=target.metric, classname=scenario, time="0")
+        if not target.passed:
             failure = ET.SubElement(case, "failure", message=_failure_message(run, target),
                                     type="TargetMissed")
-            failure.text = _headline(run) + "\n" + _trial_detail(run, str(target.get("metric")))
+            failure.text = _headline(run) + "\n" + _trial_detail(run, target.metric)
         cases.append(case)
     errors = 0
-    if r.get("status") != "completed":
+    if r.status != "completed":
         case = ET.Element("testcase", name="run", classname=scenario, time="0")
-        reason = redact(r.get("abort_reason") or f"status {r.get('status')!r}")
+        reason = redact(r.abort_reason or f"status {r.status!r}")
         ET.SubElement(case, "error", message=f"run did not complete: {reason}", type="RunAborted")
         cases.append(case)
         errors = 1
-    elif r.get("passed") is not True and not any(c.find("failure") is not None for c in cases):
+    elif r.passed is not True and not any(c.find("failure") is not None for c in cases):
         cases.append(_not_passed(run, scenario))   # the exit code is 1: so is the XML
     elif not cases:
         case = ET.Element("testcase", name="targets", classname=scenario, time="0")
@@ -98,15 +96,15 @@ def render(run: Run) -> str:
         cases.append(case)
     failures = sum(1 for c in cases if c.find("failure") is not None)
     skipped = sum(1 for c in cases if c.find("skipped") is not None)
-    wall = sum(t.get("wall_s") or 0 for t in run.trials)
+    wall = sum(t.wall_s or 0 for t in r.trials)
     counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors),
               "skipped": str(skipped), "time": num(round(wall, 3))}
     root = ET.Element("testsuites", {"name": "chaos", **counts})
     suite = ET.SubElement(root, "testsuite", {"name": scenario, **counts,
-                                              "timestamp": str(r.get("started") or "")})
+                                              "timestamp": r.started or ""})
     props = ET.SubElement(suite, "properties")
-    for name, value in (("run_id", r["run_id"]), ("status", r.get("status")),
-                        ("trials", len(run.trials)), ("passed", bool(r.get("passed")))):
+    for name, value in (("run_id", r.run_id), ("status", r.status),
+                        ("trials", len(r.trials)), ("passed", bool(r.passed))):
         ET.SubElement(props, "property", name=name,
                       value=str(value).lower() if isinstance(value, bool) else str(value))
     for name, field in PROPERTIES:
@@ -118,13 +116,13 @@ def render(run: Run) -> str:
 def _not_passed(run: Run, scenario: str) -> ET.Element:
     """A ``run`` failure for a completed run whose record does not say it passed, though
     every target's testcase did: the trials that did not complete, or the bare fact."""
-    why = [f"trial {t.get('trial', '?')} {t.get('status', 'unknown')}"
-           + (f": {redact(t['abort_reason'])}" if t.get("abort_reason") else "")
-           for t in run.trials if t.get("status") != "completed"]
+    why = [f"trial {t.trial} {t.status}" + (f": {redact(t.abort_reason)}" if t.abort_reason
+                                             else "")
+           for t in run.record.trials if t.status != "completed"]
     case = ET.Element("testcase", name="run", classname=scenario, time="0")
     failure = ET.SubElement(case, "failure", type="RunNotPassed", message=(
         "run did not pass: " + ("; ".join(why) if why else
-                                f"its record says passed={run.result.get('passed')!r}")))
+                                f"its record says passed={run.record.passed!r}")))
     failure.text = _headline(run)
     return case
 
