@@ -71,12 +71,15 @@ class Run:
             return self.record.targets
         return [TargetResult.model_validate(t) for t in self.targets]
 
-    def spread(self, metric: str) -> SpreadRecord | None:
-        """One metric across the trials, from ``summary`` (as written, or recomputed)."""
+    def spreads(self) -> dict[str, SpreadRecord]:
+        """``summary``, typed: each metric across the trials, as written or recomputed."""
         if self.record.summary is not None:
-            return self.record.summary.get(metric)
-        found = self.summary.get(metric)
-        return None if found is None else SpreadRecord.model_validate(found)
+            return self.record.summary
+        return {metric: SpreadRecord.model_validate(s) for metric, s in self.summary.items()
+                if isinstance(s, dict)}
+
+    def spread(self, metric: str) -> SpreadRecord | None:
+        return self.spreads().get(metric)
 
 
 def fault_t(trial: dict[str, Any], events: list[dict[str, Any]]) -> float | None:

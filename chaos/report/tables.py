@@ -82,25 +82,20 @@ def trial_table(story: TrialStory, limits: dict[str, Any]) -> list[dict[str, str
 def run_table(run: Run, all_stories: list[TrialStory]) -> list[dict[str, str]]:
     """Targets across trials: observed is the worst trial, as result.json reports it."""
     rows = []
-    for t in run.targets:
-        metric = t.get("metric", "?")
-        if t.get("observed") is not None:
-            shown = _value(metric, t["observed"])
+    for t in run.target_results():
+        if t.observed is not None:
+            shown = _value(t.metric, t.observed)
         else:
-            reasons = sorted({null_reason(s, metric) for s in all_stories}) or ["no trial"]
+            reasons = sorted({null_reason(s, t.metric) for s in all_stories}) or ["no trial"]
             shown = f"{NULL} ({', '.join(reasons)})"
-        rows.append(_row(metric, shown, t.get("limit"), bool(t.get("passed"))))
+        rows.append(_row(t.metric, shown, t.limit, t.passed))
     return rows
 
 
 def summary_rows(run: Run) -> list[dict[str, str]]:
-    rows = []
-    for metric, s in run.summary.items():
-        if not isinstance(s, dict):
-            continue
-        rows.append({"metric": md_cell(metric), "n": num(s.get("n")), "nulls": num(s.get("nulls")),
-                     **{k: num(s.get(k)) for k in ("median", "min", "max", "p90")}})
-    return rows
+    return [{"metric": md_cell(metric), "n": num(s.n), "nulls": num(s.nulls),
+             "median": num(s.median), "min": num(s.min), "max": num(s.max), "p90": num(s.p90)}
+            for metric, s in run.spreads().items()]
 
 
 def trial_rows(all_stories: list[TrialStory]) -> list[dict[str, str]]:
