@@ -6,6 +6,7 @@
 
 - ``models``: result.json as typed models, what the writer writes and every reader reads;
 - ``files``: reading result.json back, every problem of a damaged one named by field;
+- ``numbers``: what a measurement, a count and a target name may be;
 - ``rundir``: a run directory as the reports read it (result.json + timeline.jsonl).
 
 A trial's record is built where the trial is (``chaos.trial.recorded``): building
@@ -14,9 +15,7 @@ needs the trial's own types, and this package sits below the trial layer.
 
 from chaos.record.files import load_result, section_errors
 from chaos.record.models import (
-    LIMIT,
     SCHEMA_VERSION,
-    Count,
     DataLossRecord,
     DetectorRecord,
     EndpointRecord,
@@ -24,19 +23,18 @@ from chaos.record.models import (
     IndicatorRecord,
     InvariantResult,
     LabRecord,
-    Number,
     RunRecord,
     RunStatus,
     ScenarioRecord,
     Section,
     SpreadRecord,
-    TargetName,
     TargetResult,
     ToolRecord,
     TrialRecord,
     TrialRecordStatus,
     kind,
 )
+from chaos.record.numbers import LIMIT, Count, Number, TargetName
 from chaos.record.rundir import Run, fault_t, load_run
 
 __all__ = [
