@@ -210,9 +210,9 @@ def trial_view(story: TrialStory) -> dict[str, Any]:
 
 
 def banner(run: Run) -> str | None:
-    status = run.result.get("status")
+    status = run.record.status
     if status == "aborted":
-        reason = redact(run.result.get("abort_reason") or "no reason recorded")
+        reason = redact(run.record.abort_reason or "no reason recorded")
         return f"**This run was aborted**: {reason}."
     if status == "running":
         return ("**This run did not finish**: result.json still says it is running, so the "
@@ -223,15 +223,15 @@ def banner(run: Run) -> str | None:
 
 
 def view(run: Run) -> dict[str, Any]:
-    r, all_stories = run.result, stories(run)
-    limits = run.scenario.get("targets") or {}
-    completed = sum(1 for t in run.trials if t.get("status") == "completed")
+    r, all_stories = run.record, stories(run)
+    limits = dict(r.scenario.targets)
+    completed = sum(1 for t in r.trials if t.status == "completed")
     return {
-        "title": r["scenario"]["name"], "run_id": r["run_id"], "label": r.get("label"),
-        "started": r.get("started") or NULL, "finished": r.get("finished") or NULL,
-        "banner": banner(run), "passed": bool(r.get("passed")),
-        "description": " ".join(str(r["scenario"].get("description") or "").split()),
-        "trial_count": len(run.trials), "completed": completed,
+        "title": r.scenario.name, "run_id": r.run_id, "label": r.label,
+        "started": r.started or NULL, "finished": r.finished or NULL,
+        "banner": banner(run), "passed": bool(r.passed),
+        "description": " ".join((r.scenario.description or "").split()),
+        "trial_count": len(r.trials), "completed": completed,
         "summary": issue_summary(all_stories, run.scenario),
         "root_causes": list(dict.fromkeys(line for s in all_stories
                                           for line in root_causes(s, run.scenario)))
