@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaos.lab.lab import DEFAULT_COMPOSE, Lab, LabSpec
+from chaos.lab.lab import Lab, LabSpec
 from chaos.load.runner import LoadRunner, LoadSettings
+from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE
 from tests import shop
 
 pytestmark = pytest.mark.docker
