@@ -5,15 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-
-def _ratio(w: dict[str, Any] | None) -> str:
-    if not w or w.get("error_ratio") is None:
-        return "not measured"
-    return f"{w['error_ratio']:.1%} of {w['requests']}"
-
-
-def _yes(value: bool | None) -> str:
-    return "not measured" if value is None else "yes" if value else "NO"
+from chaos.report.rehearsalview import error_cell, yes_cell
 
 
 def matrix_lines(doc: dict[str, Any]) -> list[str]:
@@ -29,10 +21,10 @@ def matrix_lines(doc: dict[str, Any]) -> list[str]:
                else "-" if not invariants else "BROKEN")
         recovery = "-" if row.get("recovery") is None else (
             "done" if row["recovery"] == "done" else "FAILED")
-        converges = "-" if row["boundary"] == "clean" else _yes(row.get("converged"))
-        lines.append(f"{row['describe'][:48]:<48} {_ratio(half):>22}  {broken[:28]:<28} "
+        converges = "-" if row["boundary"] == "clean" else yes_cell(row.get("converged"))
+        lines.append(f"{row['describe'][:48]:<48} {error_cell(half):>22}  {broken[:28]:<28} "
                      f"{inv:<10} {recovery:<8} {converges:<9} "
-                     f"{_yes(row.get('serving_again')):<6}  "
+                     f"{yes_cell(row.get('serving_again')):<6}  "
                      f"{'pass' if row['passed'] else 'FAIL'}")
     lines.append(f"verdict: {'pass' if doc['passed'] else 'FAIL'} ({doc['status']})")
     return lines
@@ -50,8 +42,9 @@ def statement_lines(doc: dict[str, Any]) -> list[str]:
         p99 = "-" if s.get("p99_ms") is None else f"{s['p99_ms']:.0f}"
         before = "-" if s.get("p99_before_ms") is None else f"{s['p99_before_ms']:.0f}"
         secs = "-" if s.get("duration_s") is None else f"{s['duration_s']:.3f}"
+        slowed = "-" if s.get("slowed") is None else str(s["slowed"])
         lines.append(f"{s['unit']:>4} {secs:>8}  {locks[:44]:<44} {s['waiting_sessions']:>7} "
-                     f"{s['requests']:>8} {s['failed']:>6} {s['slowed']:>6} {p99:>8} "
+                     f"{s['requests']:>8} {s['failed']:>6} {slowed:>6} {p99:>8} "
                      f"{before:>8}")
     return lines
 

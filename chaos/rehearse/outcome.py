@@ -148,8 +148,9 @@ def statement_costs(runs: list[dict[str, Any]], observations: list[Observation],
                      "error": run.get("error"), "locks": run.get("locks", {}),
                      "waiting_sessions": run.get("waiting_sessions", 0),
                      "requests": w.requests, "failed": w.failed,
-                     "slowed": sum(1 for o in during if before.p99_ms is not None
-                                   and (o.end - o.start) * 1000 > before.p99_ms),
+                     # no request before the script: "slower than before" is not measured
+                     "slowed": None if before.p99_ms is None else
+                     sum(1 for o in during if (o.end - o.start) * 1000 > before.p99_ms),
                      "p99_ms": w.p99_ms, "p99_before_ms": before.p99_ms})
     return rows
 

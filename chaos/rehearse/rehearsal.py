@@ -146,7 +146,4 @@ def _finish(out: Path, doc: dict[str, Any], log: Callable[[str], None]) -> None:
 
 
 def _steady_ratio(scenario: Scenario) -> float:
-    steady = getattr(scenario, "steady_state", None)
-    rate = getattr(steady, "error_rate", None) if steady is not None else None
-    below = getattr(rate, "below", None)
-    return float(below) if below is not None else 0.01
+    return float(scenario.steady_state.error_rate.below)

@@ -25,13 +25,14 @@ def rehearsal_doc(run: Run) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) and isinstance(doc.get("boundaries"), list) else None
 
 
-def _ratio(window: dict[str, Any] | None) -> str:
+def error_cell(window: dict[str, Any] | None) -> str:
+    """``12.5% of 80``, or ``not measured`` when no request ended in the window."""
     if not window or window.get("error_ratio") is None:
         return "not measured"
     return f"{window['error_ratio']:.1%} of {window.get('requests', '?')}"
 
 
-def _yes(value: Any) -> str:
+def yes_cell(value: Any) -> str:
     return "not measured" if value is None else "yes" if value else "no"
 
 
@@ -45,11 +46,11 @@ def rehearsal_view(run: Run) -> dict[str, Any] | None:
             continue
         half = b.get("half_applied") or {}
         clean = b.get("boundary") == "clean"
-        rows.append({"describe": str(b.get("describe", "?")), "errors": _ratio(half),
+        rows.append({"describe": str(b.get("describe", "?")), "errors": error_cell(half),
                      "broken": ", ".join(list(half.get("failing") or {})[:4]) or "–",
                      "recovery": "–" if b.get("recovery") is None else str(b["recovery"]),
-                     "converged": "–" if clean else _yes(b.get("converged")),
-                     "serving": _yes(b.get("serving_again")), "passed": bool(b.get("passed")),
+                     "converged": "–" if clean else yes_cell(b.get("converged")),
+                     "serving": yes_cell(b.get("serving_again")), "passed": bool(b.get("passed")),
                      "reasons": [str(r) for r in b.get("reasons") or []]})
     clean = next((b for b in doc["boundaries"]
                   if isinstance(b, dict) and b.get("boundary") == "clean"), {})

@@ -108,6 +108,9 @@ def test_the_clean_runs_statements_carry_locks_and_the_requests_during_them():
     assert row["locks"] == {"products": "AccessExclusiveLock"} and row["waiting_sessions"] == 2
     assert (row["requests"], row["failed"], row["slowed"]) == (2, 1, 2)
     assert row["p99_before_ms"] is not None and row["p99_ms"] > row["p99_before_ms"]
+    # Nothing ended before the script: "slower than before" is not measured, not zero.
+    (alone,) = measure(Boundary(6, 6), trial(), load[20:], hold=4).statements
+    assert alone["p99_before_ms"] is None and alone["slowed"] is None
 
 
 def test_the_matrix_junit_and_exit_code_agree():
