@@ -18,9 +18,10 @@ sysdeps:
 	@scripts/sysdeps test
 
 # The image sets the tests use, so that they find them and never build them: the offline
-# one (their fixtures build offline) and the observability image.
+# one (their fixtures build offline), the observability image and the load-worker image
+# (the venv's Locust copied onto Debian: tests/loadhosts.py).
 images: install sysdeps
-	$(BIN)/chaos lab build --offline --observe
+	$(BIN)/chaos lab build --offline --observe --loadworker
 
 # The main job: replay the seed incident end to end and write its report. No host package
 # and no root when the lab images are here or a registry serves them (they are pulled);

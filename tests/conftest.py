@@ -63,7 +63,7 @@ BESIDE_THE_LABS = {"test_registry_path.py", "test_wheel.py", "test_images.py",
                    "test_observe_image.py", "test_observe_registry.py", "test_app_metrics.py",
                    "test_alerting_faults.py", "test_not_measured.py",
                    "test_sample_rules_promtool.py", "test_newcomer_path.py",
-                   "test_blast_processes.py"}
+                   "test_blast_processes.py", "test_loadhosts.py"}
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups from the markers
@@ -134,3 +134,13 @@ def observe_image(docker_client):
     from chaos.lab.images.observeset import ensure_observe_image
 
     return ensure_observe_image(client=docker_client, log=lambda m: print(m, flush=True))
+
+
+@pytest.fixture(scope="session")
+def loadworker_image(docker_client) -> str:
+    """The load-worker image (the host's Locust on Debian), built by ``make images``; here
+    only if missing or outdated (a new Locust in the venv). Returns its tag."""
+    from chaos.lab.images.loadworkerset import ensure_loadworker_image
+
+    infos = ensure_loadworker_image(client=docker_client, log=lambda m: print(m, flush=True))
+    return infos[0].tag

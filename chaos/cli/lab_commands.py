@@ -17,7 +17,7 @@ from chaos.signals import shielded
 
 
 def build_images_cmd(offline: bool | None, mirror: str | None, force: bool,
-                     observe: bool = False) -> None:
+                     observe: bool = False, loadworker: bool = False) -> None:
     from chaos.lab.images.labset import build_images
 
     t0 = time.monotonic()
@@ -27,6 +27,10 @@ def build_images_cmd(offline: bool | None, mirror: str | None, force: bool,
 
         infos += ensure_observe_image(offline=offline, mirror=mirror, force=force,
                                       log=click.echo)
+    if loadworker:    # always offline: it is the host's own Locust
+        from chaos.lab.images.loadworkerset import ensure_loadworker_image
+
+        infos += ensure_loadworker_image(mirror=mirror, force=force, log=click.echo)
     for info in infos:
         state = f"built in {info.seconds:.1f} s" if info.built else "up to date"
         echo(f"{info.tag:28} {info.size_bytes / 1e6:8.1f} MB  {state}")

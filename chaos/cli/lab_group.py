@@ -23,12 +23,14 @@ def lab() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if images are up to date.")
 @click.option("--observe", is_flag=True,
               help="Also build the observability image (Prometheus, Alertmanager, exporter).")
+@click.option("--loadworker", is_flag=True,
+              help="Also build the load-worker image (the host's Locust on Debian, offline).")
 @click.option("--needs", is_flag=True,
               help="Build nothing: print the host tools the build would need and lacks "
                    "(root, debootstrap), one a line; none when the images are here or a "
                    "registry serves them.")
 def build(offline: bool, online: bool, mirror: str | None, force: bool, observe: bool,
-          needs: bool) -> None:
+          loadworker: bool, needs: bool) -> None:
     """Build the lab images (offline from Debian packages when no registry)."""
     from chaos.cli.lab_commands import build_images_cmd, build_needs_cmd
 
@@ -36,7 +38,7 @@ def build(offline: bool, online: bool, mirror: str | None, force: bool, observe:
         build_needs_cmd(observe=observe)
         return
     build_images_cmd(offline=True if offline else (False if online else None), mirror=mirror,
-                     force=force, observe=observe)
+                     force=force, observe=observe, loadworker=loadworker)
 
 
 @lab.command()

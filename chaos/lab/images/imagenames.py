@@ -24,6 +24,7 @@ from chaos.lab.images.observerecipe import OBSERVE_TAG
 from chaos.lab.images.recipes import (
     APP_TAG,
     DB_TAG,
+    LOADWORKER_TAG,
     ONLINE_APP_BASE,
     ONLINE_DB_SOURCE,
     PYBASE_TAG,
@@ -54,7 +55,8 @@ def _suffix(tag: str) -> str:
 @dataclass(frozen=True)
 class ImageNames:
     """The three local images a lab uses, and the two registry images behind the online set;
-    ``observe`` is the offline observability image (:mod:`chaos.lab.images.observenames`)."""
+    ``observe`` is the offline observability image (:mod:`chaos.lab.images.observenames`),
+    ``loadworker`` the load hosts' image (:mod:`chaos.lab.images.loadworkerset`)."""
 
     pybase: str = PYBASE_TAG
     db: str = DB_TAG
@@ -62,15 +64,17 @@ class ImageNames:
     db_source: str = ONLINE_DB_SOURCE
     app_base: str = ONLINE_APP_BASE
     observe: str = OBSERVE_TAG
+    loadworker: str = LOADWORKER_TAG
 
     @classmethod
     def with_prefix(cls, prefix: str, db_source: str = ONLINE_DB_SOURCE,
                     app_base: str = ONLINE_APP_BASE) -> ImageNames:
         names = cls(pybase=prefix + _suffix(PYBASE_TAG), db=prefix + _suffix(DB_TAG),
                     app=prefix + _suffix(APP_TAG), db_source=db_source, app_base=app_base,
-                    observe=prefix + _suffix(OBSERVE_TAG))
+                    observe=prefix + _suffix(OBSERVE_TAG),
+                    loadworker=prefix + _suffix(LOADWORKER_TAG))
         for what, ref in (("pybase", names.pybase), ("db", names.db), ("app", names.app),
-                          ("observe", names.observe)):
+                          ("observe", names.observe), ("loadworker", names.loadworker)):
             if not REFERENCE.fullmatch(ref):
                 raise UsageError(f"{PREFIX_ENV}={prefix!r} makes the {what} image {ref!r}, "
                                  "which is not a valid image name (use lower case, e.g. "

@@ -19,6 +19,8 @@ from chaos.lab.images.rootfs import BASE_PACKAGES, ENTRYPOINT_SRC, STD_PATH, SUI
 PYBASE_TAG = "chaos/pybase:bookworm"
 DB_TAG = "chaos/db:latest"
 APP_TAG = "chaos/app:latest"
+#: Locust workers on load hosts of their own (:mod:`chaos.lab.images.loadworkerset`).
+LOADWORKER_TAG = "chaos/loadworker:latest"
 #: Image for helper containers (``tc netem`` in a target's network namespace).
 HELPER_IMAGE = PYBASE_TAG
 
