@@ -103,10 +103,11 @@ def wall0(events: list[dict[str, Any]]) -> float:
 
 def observations(obs_dir: Path, origin: float) -> list[tuple[float, bool]]:
     out = []
-    for path in obs_dir.glob("obs-*.jsonl"):
+    for path in obs_dir.glob("observations.jsonl"):
         for line in path.read_text().splitlines():
             d = json.loads(line)
-            out.append((d["t"] + d["ms"] / 1000.0 - origin, d["ok"]))
+            if "ev" not in d:   # a line about a load host, not a request
+                out.append((d["t"] + d["ms"] / 1000.0 - origin, d["ok"]))
     return sorted(out)
 
 

@@ -103,7 +103,7 @@ def loop(rate: int, seconds: int, legacy, traced: bool) -> dict:
         if traced:
             tracemalloc.start()
         trial = make_trial(workdir, legacy)
-        obs = trial.load.obs_dir / "obs-1.jsonl"
+        obs = trial.load.obs_file
         wall0 = trial.ctx.clock.wall0
         cpu = 0.0
         per_tick = rate * TICK

@@ -341,7 +341,7 @@ def _kill_orphan_load(out: Path) -> list[int]:
 def _orphan_load(out: Path) -> list[int]:
     """Locust processes of the run writing to ``out``: SIGKILL of the orchestrator
     orphans them (they run in their own session)."""
-    marker = f"CHAOS_OBS_DIR={out}".encode()
+    marker = f"CHAOS_OBS_FILE={out}".encode()
     found = []
     for proc_dir in Path("/proc").iterdir():
         if not proc_dir.name.isdigit():

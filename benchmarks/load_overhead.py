@@ -124,7 +124,8 @@ class Bench:
             files, obs_dir, extra_env = self.chaos_setup(case, work)
         stats = self.locust(files, extra_env, work, seconds or self.args.seconds)
         if obs_dir is not None:
-            lines = sum(sum(1 for _ in p.open()) for p in obs_dir.glob("obs-*.jsonl"))
+            lines = sum(1 for p in obs_dir.glob("observations.jsonl") for line in p.open()
+                        if '"ev":' not in line)    # requests, not the lines about the host
             stats["stream_lines"] = lines
             stats["stream_ok"] = (abs(lines - stats["requests"])
                                   <= STREAM_TOLERANCE * stats["requests"])
@@ -139,11 +140,8 @@ class Bench:
             requests = tuple(RequestSpec.model_validate(d).as_locust() for d in DECLARED)
             settings = LoadSettings(requests=requests, wait_min=wait, wait_max=wait)
         runner = LoadRunner(self.url, settings, work)
-        files = runner.locustfiles()        # writes observations/requests.json for declared
-        env = {"CHAOS_OBS_DIR": str(runner.obs_dir)}
-        if case == "declared":
-            env["CHAOS_REQUESTS"] = str(runner.obs_dir / "requests.json")
-        return files, runner.obs_dir, env
+        files = runner.locustfiles()        # writes observations/chaos_requests.py for declared
+        return files, runner.obs_dir, {"CHAOS_OBS_FILE": str(runner.obs_file)}
 
     def locust(self, files: str, extra_env: dict[str, str], work: Path, seconds: int) -> dict:
         work.mkdir(parents=True, exist_ok=True)

@@ -244,7 +244,7 @@ def make_feed(args: argparse.Namespace, workdir: Path, t_fault: float) -> tuple[
     trial = make_trial(workdir, None)
     trial.state.writes = log
     trial.state.t_fault = trial.state.steady = None   # before the fault: the baseline fills
-    obs = trial.load.obs_dir / "obs-1.jsonl"
+    obs = trial.load.obs_file
     wall0 = trial.ctx.clock.wall0
     sink = open(obs, "a", encoding="utf-8")  # noqa: SIM115 (open for the whole stream)
 

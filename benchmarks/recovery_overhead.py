@@ -96,14 +96,14 @@ def one_run(variant: str, args: argparse.Namespace, out: Path) -> dict[str, Any]
     end = min(ends)
     answered = writes = 0
     write_ms: list[float] = []
-    files = sorted(out.glob("trial-1/observations/obs-*.jsonl"))
+    files = sorted(out.glob("trial-1/observations/observations.jsonl"))
     if not files:
         raise RuntimeError(f"{variant}: no per-request stream under {out}/trial-1")
     for path in files:
         with path.open() as f:
             for line in f:
                 r = json.loads(line)
-                if not start <= r["t"] < end:
+                if "ev" in r or not start <= r["t"] < end:   # "ev": a line about a load host
                     continue
                 answered += r["st"] != 0
                 if r["ok"] and "ref" in r:

@@ -5,6 +5,7 @@
      ├── UsageError             exit 2: a bad option or argument (a run, a label, a mark)
      ├── Refused                exit 2: valid, but not now (the live page answers 409)
      ├── LabError               exit 3: Docker, compose or an image failed
+     ├── LoadError              exit 3: the load's workers did not join (who is missing)
      ├── BaselineError          exit 3: the steady state did not hold before any fault
      ├── FaultError             exit 3: a fault could not be injected or reverted
      ├── DetectError            exit 3: a detector or probe broke (not: it fired)
@@ -84,6 +85,10 @@ class Refused(ChaosError):
 
 class LabError(ChaosError):
     pass
+
+
+class LoadError(ChaosError):
+    """The load could not start as the scenario says: its workers did not all join."""
 
 
 class BaselineError(ChaosError):

@@ -7,7 +7,7 @@ The command line reads the environment when it starts (``load``) and its flags c
 the object, never ``os.environ`` (``update(allow_remote=True)`` for ``--allow-remote``).
 Used as a library, chaos reads the environment the first time ``current()`` is asked.
 Tests say what they want with ``override(...)``. No process chaos starts reads these:
-the variables it hands its own children (Locust's ``CHAOS_OBS_DIR``, ...) are set
+the variables it hands its own children (Locust's ``CHAOS_OBS_FILE``, ...) are set
 explicitly where it starts them (docs/configuration.md lists them too).
 
 Every setting, its variable, its default and what it means is in ``FIELDS`` below and in

@@ -9,10 +9,14 @@
 The orchestrator never imports locust (it would monkey-patch this process with
 gevent); it only reads the JSON lines the locustfile writes.
 
-With ``workers=N`` Locust runs distributed on this host: one master (which
-sends no requests) and N worker processes that connect to it on a free
-127.0.0.1 port. Requests fire in the workers, so each worker writes its own
-``obs-<pid>.jsonl``; ``poll`` reads every such file, each byte once.
+With ``workers=N`` Locust runs distributed on this host: one master (which sends no
+requests) and N worker processes that connect to it on a free 127.0.0.1 port. With
+``remote`` the master also (or only) waits for workers that people start on other
+hosts (``chaos worker --master HOST:PORT``). Either way the workers send their requests
+to the master over Locust's own connection and the master writes them, on this host's
+clock, into the one file ``poll`` tails (``chaos/load/proc/obschannel.py``); event lines
+in it say which load hosts joined, their clock offsets, and which were lost
+(``hosts``).
 """
 
 from __future__ import annotations
@@ -29,10 +33,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chaos.measure.observation import Observation
+from chaos.errors import LoadError
+from chaos.load.hosts import LoadHosts
+from chaos.measure.observation import OBS_FILE, Observation, parse_line
 
-LISTENER = Path(__file__).with_name("proc") / "listener.py"
-DECLARED = Path(__file__).with_name("proc") / "declared.py"
+PROC = Path(__file__).with_name("proc")
+#: Loaded after the locustfile, in this order: a worker that fetches its files from the
+#: master (``-f -``) gets them all and imports them by their plain names.
+CHANNEL = (PROC / "clocksync.py", PROC / "obschannel.py", PROC / "listener.py")
+DECLARED = PROC / "declared.py"
+TEMPLATE = Path(__file__).parents[1] / "scenario" / "template.py"
+REQUESTS_FILE = "chaos_requests.py"
+
+
+@dataclass(frozen=True)
+class RemoteLoad:
+    """Workers started by people on other hosts, joining this run's Locust master."""
+
+    bind: str = "127.0.0.1"     # the master's address; beyond loopback only when asked
+    port: int = 0               # 0: a free port
+    expect: tuple[str, ...] = ()    # the names they join with (CHAOS_WORKER_NAME), or
+    count: int = 0                  # just how many
+    join_timeout: float = 60.0
+    app_url: str | None = None  # the app as the load hosts reach it; default the lab's
+
+    @property
+    def expected(self) -> int:
+        return max(self.count, len(self.expect))
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,7 @@ class LoadSettings:
     run_time_s: float = 600     # hard bound: Locust stops itself even if we die
     workers: int = 0            # 0: one local Locust process; N: a master plus N workers
     stop_timeout: float = 2.0   # users finish the request in flight before stopping
+    remote: RemoteLoad | None = None
 
 
 class LoadRunner:
@@ -57,69 +85,120 @@ class LoadRunner:
         self.extra_env = dict(env or {})   # e.g. the lab's mark, which proves a pid ours
         self.obs_dir = workdir / "observations"
         self.obs_dir.mkdir(parents=True, exist_ok=True)
+        self.obs_file = self.obs_dir / OBS_FILE
+        self.hosts = LoadHosts()
+        self.master: tuple[str, int] | None = None
         self._procs: list[subprocess.Popen[bytes]] = []
-        self._offsets: dict[Path, int] = {}
-        self._partial: dict[Path, str] = {}
+        self._offset = 0
+        self._partial = ""
+        self._early: list[Observation] = []
 
-    def _env(self) -> dict[str, str]:
+    def _env(self, worker: str | None = None) -> dict[str, str]:
         env = {**os.environ, **self.extra_env}
-        env["CHAOS_OBS_DIR"] = str(self.obs_dir)
-        if self.settings.locustfile is None:
-            env["CHAOS_REQUESTS"] = str(self.obs_dir / "requests.json")
+        env["CHAOS_OBS_FILE"] = str(self.obs_file)
+        if worker is not None:
+            env["CHAOS_WORKER_NAME"] = worker
         return env
 
     def locustfiles(self) -> str:
-        """Locust's ``-f``: the user's file (or ours for declared requests), then the listener."""
+        """Locust's ``-f``: the user's file (or ours for declared requests), then chaos's."""
         s = self.settings
         if s.locustfile is None:
             spec = {"requests": list(s.requests), "wait": [s.wait_min, s.wait_max],
                     "timeout": s.request_timeout}
-            (self.obs_dir / "requests.json").write_text(json.dumps(spec), encoding="utf-8")
-        return f"{s.locustfile or DECLARED},{LISTENER}"
+            requests = self.obs_dir / REQUESTS_FILE
+            requests.write_text(f"import json\n\nSPEC = json.loads({json.dumps(spec)!r})\n",
+                                encoding="utf-8")
+            files = [requests, TEMPLATE, DECLARED]
+        else:
+            files = [Path(s.locustfile)]
+        return ",".join(str(f) for f in (*files, *CHANNEL))
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.settings.workers or self.settings.remote)
 
     def start(self) -> None:
         s = self.settings
-        base = [sys.executable, "-m", "locust", "-f", self.locustfiles(), "--host", self.url,
+        remote = s.remote
+        url = remote.app_url if remote and remote.app_url else self.url
+        base = [sys.executable, "-m", "locust", "-f", self.locustfiles(), "--host", url,
                 "--only-summary", "--loglevel", "WARNING", "--skip-log-setup"]
         headless = ["--headless", "-u", str(s.users), "-r", str(s.spawn_rate),
                     "-t", f"{int(s.run_time_s)}s", "--stop-timeout", f"{s.stop_timeout:g}"]
-        if not s.workers:
+        if not self.distributed:
             self._spawn([*base, *headless], "locust.log")
             return
-        port = free_port()
-        self._spawn([*base, *headless, "--master", "--master-bind-host", "127.0.0.1",
-                     "--master-bind-port", str(port), "--expect-workers", str(s.workers),
-                     "--expect-workers-max-wait", "60"], "locust-master.log")
+        bind = remote.bind if remote else "127.0.0.1"
+        port = (remote.port if remote else 0) or free_port(bind)
+        expect = s.workers + (remote.expected if remote else 0)
+        wait = remote.join_timeout if remote else 60
+        self.master = (bind, port)
+        self._spawn([*base, *headless, "--master", "--master-bind-host", bind,
+                     "--master-bind-port", str(port), "--expect-workers", str(expect),
+                     "--expect-workers-max-wait", f"{int(wait) + 5}"], "locust-master.log")
         for i in range(s.workers):
-            self._spawn([*base, "--worker", "--master-host", "127.0.0.1",
-                         "--master-port", str(port)], f"locust-worker-{i + 1}.log")
+            self._spawn([*base, "--worker", "--master-host", "127.0.0.1", "--master-port",
+                         str(port)], f"locust-worker-{i + 1}.log", worker=f"local-{i + 1}")
 
-    def _spawn(self, argv: list[str], log_name: str) -> None:
+    def expected_names(self) -> list[str]:
+        s = self.settings
+        return [f"local-{i + 1}" for i in range(s.workers)] + \
+            list(s.remote.expect if s.remote else ())
+
+    def wait_ready(self, timeout: float | None = None) -> float:
+        """Block until every expected worker joined (and had its clock measured); the
+        seconds it took. ``LoadError`` naming who is missing when they do not come."""
+        if not self.distributed:
+            return 0.0
+        s = self.settings
+        expect = s.workers + (s.remote.expected if s.remote else 0)
+        timeout = timeout if timeout is not None else (
+            s.remote.join_timeout if s.remote else 60.0)
+        t0 = time.monotonic()
+        while True:
+            self._early += self._read()
+            if len(self.hosts.joined()) >= expect:
+                return time.monotonic() - t0
+            master_gone = self._procs[0].poll() is not None
+            if master_gone or time.monotonic() - t0 > timeout:
+                raise LoadError(self.hosts.missing_message(
+                    expect, self.expected_names(), timeout, self.master,
+                    master_gone=master_gone))
+            time.sleep(0.1)
+
+    def _spawn(self, argv: list[str], log_name: str, worker: str | None = None) -> None:
         with open(self.obs_dir / log_name, "ab") as log:
-            proc = subprocess.Popen(argv, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(argv, env=self._env(worker), stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
         self._procs.append(proc)
 
     def poll(self) -> list[Observation]:
-        """Observations written since the last call, from every Locust process."""
-        out: list[Observation] = []
-        for path in sorted(self.obs_dir.glob("obs-*.jsonl")):
-            offset = self._offsets.get(path, 0)
-            with open(path, "rb") as f:
-                f.seek(offset)
-                chunk = f.read()
-            if not chunk:
-                continue
-            self._offsets[path] = offset + len(chunk)
-            text = self._partial.pop(path, "") + chunk.decode("utf-8", errors="replace")
-            lines = text.split("\n")
-            if lines[-1]:
-                self._partial[path] = lines[-1]  # a line still being written
-            for line in lines[:-1]:
-                if line:
-                    out.append(Observation.from_line(line))
-        # Several files (workers) interleave: hand them over in answer-time order.
+        """Observations written since the last call, in answer-time order (batches from
+        several workers interleave); what the file says of the load hosts goes to ``hosts``."""
+        out, self._early = self._early + self._read(), []
         out.sort(key=lambda o: o.end)
+        return out
+
+    def _read(self) -> list[Observation]:
+        try:
+            with open(self.obs_file, "rb") as f:
+                f.seek(self._offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        lines = (self._partial + chunk.decode("utf-8", errors="replace")).split("\n")
+        self._partial = lines[-1]     # a line still being written
+        out: list[Observation] = []
+        for line in lines[:-1]:
+            if line:
+                item = parse_line(line)
+                if isinstance(item, Observation):
+                    out.append(item)
+                else:
+                    self.hosts.apply(item)
         return out
 
     def alive(self) -> bool:
@@ -166,9 +245,9 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
         return False
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (the master binds it next)."""
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on now (the master binds it next)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from chaos.measure.observation import Observation
@@ -41,19 +40,6 @@ class Window:
                 "failed": self.failed, "error_ratio": None if ratio is None else round(ratio, 6),
                 "p99_ms": None if self.p99_ms is None else round(self.p99_ms, 1),
                 "failing": dict(sorted(self.failing.items(), key=lambda kv: -kv[1]))}
-
-
-def read_observations(directory: Path) -> list[Observation]:
-    out = []
-    for path in sorted(directory.glob("obs-*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    try:
-                        out.append(Observation.from_line(line))
-                    except (ValueError, KeyError, TypeError):
-                        continue   # a line cut by a killed worker: not a request
-    return sorted(out, key=lambda o: o.end)
 
 
 def window(observations: list[Observation], start: float, end: float) -> Window:

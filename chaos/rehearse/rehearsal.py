@@ -25,9 +25,10 @@ from chaos.errors import LabError, ReportError, UsageError
 from chaos.faults.sqlunits import load_units
 from chaos.lab.lab import Lab
 from chaos.lab.postgres.dbexec import db_exec
+from chaos.measure.observation import OBS_FILE, read_observations
 from chaos.record import TrialRecord, load_result
 from chaos.rehearse.judgement import as_dict, exit_code
-from chaos.rehearse.outcome import measure, read_observations
+from chaos.rehearse.outcome import measure
 from chaos.rehearse.plan import AfterStop, Boundary, Timing, boundaries, overrides
 from chaos.rehearse.schemadiff import differences
 from chaos.run import RunOptions, render_reports, run_scenario
@@ -74,7 +75,7 @@ class _Rehearsal:
         self.out = out
         boundary = self.bounds[n - 1]
         obs_dir = out / f"trial-{n}" / "observations"
-        outcome = measure(boundary, trial.as_dict(), read_observations(obs_dir),
+        outcome = measure(boundary, trial.as_dict(), read_observations(obs_dir / OBS_FILE),
                           self.opts.timing.hold)
         try:
             dump = db_exec(lab, DUMP, "the schema dump")

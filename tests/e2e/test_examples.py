@@ -63,7 +63,7 @@ class EngineEvents:
 
 def acknowledged(obs_dir: Path) -> set[str]:
     refs = set()
-    for path in obs_dir.glob("obs-*.jsonl"):
+    for path in obs_dir.glob("observations.jsonl"):
         for line in path.read_text().splitlines():
             rec = json.loads(line)
             if rec.get("ref") is not None and rec["ok"]:

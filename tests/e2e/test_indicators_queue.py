@@ -51,7 +51,7 @@ def trial_wall0(trial: dict[str, Any]) -> float:
 def acked_write_times(obs_dir: Path, wall0: float) -> list[float]:
     """Answer times (trial clock) of every acknowledged write, sorted."""
     times = []
-    for path in obs_dir.glob("obs-*.jsonl"):
+    for path in obs_dir.glob("observations.jsonl"):
         for line in path.read_text().splitlines():
             rec = json.loads(line)
             if rec.get("ref") is not None and rec["ok"]:

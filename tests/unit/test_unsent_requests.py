@@ -58,8 +58,9 @@ def observe(url: str, settings: LoadSettings, workdir: Path) -> list[dict[str, A
             time.sleep(0.2)
     finally:
         load.stop()
-    lines = [json.loads(line) for f in sorted(load.obs_dir.glob("obs-*.jsonl"))
+    lines = [json.loads(line) for f in [load.obs_file] if f.exists()
              for line in f.read_text(encoding="utf-8").splitlines() if line]
+    lines = [d for d in lines if "ev" not in d]     # the lines about the load host
     log = "\n".join(f.read_text(errors="replace") for f in load.obs_dir.glob("*.log"))
     assert lines, f"no observation at all; Locust's log:\n{log[-3000:]}"
     return lines

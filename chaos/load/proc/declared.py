@@ -1,7 +1,9 @@
 """A locustfile for requests declared in the scenario (``load.requests``).
 
-The orchestrator writes the declared requests as JSON and points
-``$CHAOS_REQUESTS`` at it; this file turns them into one ``FastHttpUser``
+The orchestrator writes the declared requests into ``chaos_requests.py`` (``SPEC``),
+which Locust loads before this file (``-f chaos_requests.py,template.py,declared.py,...``)
+and a distributed master sends, with this file, to workers that fetch their locustfiles
+(``-f -``): a load host needs Locust, not chaos. This file turns them into one ``FastHttpUser``
 whose tasks are the requests, weighted. A write puts its reference in the
 request's Locust ``context["write_ref"]`` — the same contract a user's own
 locustfile follows — so the listener (``listener.py``) treats both alike:
@@ -14,21 +16,28 @@ locustfile follows — so the listener (``listener.py``) treats both alike:
 
 from __future__ import annotations
 
-import json
-import os
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from locust import FastHttpUser, between
 from locust.contrib.fasthttp import FastHttpSession
 
-from chaos.scenario.template import Template, field_of, parse_tree, render_tree
+try:
+    from chaos.scenario.template import Template, field_of, parse_tree, render_tree
+except ImportError:   # a load host without chaos: the master sent template.py
+    from template import (  # type: ignore[import-not-found,no-redef]
+        Template,
+        field_of,
+        parse_tree,
+        render_tree,
+    )
 
-SPEC: dict[str, Any] = json.loads(Path(os.environ["CHAOS_REQUESTS"]).read_text(encoding="utf-8")) \
-    if os.environ.get("CHAOS_REQUESTS") else {"requests": [], "wait": [0.05, 0.2], "timeout": 5}
+try:
+    from chaos_requests import SPEC  # type: ignore[import-not-found]
+except ImportError:   # loaded alone (a check of this file): no requests, an abstract user
+    SPEC = {"requests": [], "wait": [0.05, 0.2], "timeout": 5}
 
 
 class NotSent(Exception):
