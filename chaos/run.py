@@ -13,6 +13,7 @@ builds it from those models, which check every field as it is set.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import secrets
 import time
@@ -124,6 +125,11 @@ def run_scenario(path: str | Path, opts: RunOptions) -> RunRecord:
         raise UsageError(f"cannot write the run record in {out}: "
                          f"{exc.strerror or exc}; choose another --out") from None
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
+    remote = scenario.load.remote
+    if remote is not None and not ipaddress.ip_address(remote.host_port[0]).is_loopback:
+        opts.log(f"warning: the Locust master will listen on {remote.master}, beyond this "
+                 "machine, for load hosts to join: its protocol has no authentication; keep "
+                 "it on a private network or behind an SSH tunnel (docs/scaling.md)")
     if opts.on_start is not None:
         opts.on_start(out)
     live = open_live(run_id, scenario, out, opts.log, opts.serve) if opts.live else None

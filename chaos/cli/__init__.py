@@ -237,6 +237,18 @@ def example(dest: str) -> None:
     example_cmd(dest)
 
 
+@cli.command()
+@click.option("--master", "master", required=True, metavar="HOST:PORT",
+              help="The run's Locust master (the scenario's load.remote.master).")
+@click.option("--name", help="This load host's name in the record, as the scenario's "
+              "load.remote.workers lists it (default: the host name).")
+def worker(master: str, name: str | None) -> None:
+    """Join a run as a load host: a Locust worker that fetches the load from the master."""
+    from chaos.cli.worker_command import worker_cmd
+
+    worker_cmd(master, name)
+
+
 @cli.command(name="list")
 def list_parts() -> None:
     """List the fault, detector and recovery-step types scenarios may use."""

@@ -15,6 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: TTD/TTM accuracy goal (docs/benchmarks.md, "1. Accuracy"): a load host's clock offset
+#: known less well than this is named in the record.
+ACCURACY_GOAL_S = 0.25
+
 
 @dataclass
 class LoadHost:
@@ -31,6 +35,7 @@ class LoadHost:
     lost_at: float | None = None         # the last instant it was heard from
     in_flight_at_loss: int | None = None
     unknown_writes: int = 0
+    unreported_estimate: int | None = None   # answered after its last batch: never seen
     sent: int | None = None              # what it said it sent; None: it never said
     received: int | None = None          # what reached the stream
     gaps: int = 0
@@ -56,6 +61,7 @@ class LoadHosts:
         elif kind == "lost":
             h.lost_at, h.in_flight_at_loss = ev.get("last"), ev.get("in_flight")
             h.unknown_writes, h.received = int(ev.get("unknown_writes") or 0), ev.get("received")
+            h.unreported_estimate = unreported(h, float(ev.get("flush_s") or 0.0))
         elif kind == "done":
             h.sent, h.received, h.users = ev.get("sent"), ev.get("received"), ev.get("users")
             h.gaps = int(ev.get("gaps") or 0)
@@ -96,6 +102,17 @@ class LoadHosts:
                 "uncertain": None if h.uncertainty_s is None else h.uncertainty_s > goal_s,
                 "joined": h.joined_at is not None, "lost": h.lost_at is not None,
                 "lost_at": h.lost_at, "in_flight_at_loss": h.in_flight_at_loss,
-                "unknown_writes": h.unknown_writes, "sent": h.sent, "received": h.received,
+                "unknown_writes": h.unknown_writes,
+                "unreported_estimate": h.unreported_estimate, "sent": h.sent,
+                "received": h.received,
                 "missing_batches": h.gaps})
         return out
+
+
+def unreported(h: LoadHost, flush_s: float) -> int | None:
+    """About how many requests a lost host had answered since its last batch: its rate
+    over its life times one batch interval (which of them, nobody can know)."""
+    if h.joined_at is None or h.lost_at is None or not h.received:
+        return None
+    life = h.lost_at - h.joined_at
+    return round(h.received / life * flush_s) if life > 0 else None

@@ -44,6 +44,8 @@ CHANNEL = (PROC / "clocksync.py", PROC / "obschannel.py", PROC / "listener.py")
 DECLARED = PROC / "declared.py"
 TEMPLATE = Path(__file__).parents[1] / "scenario" / "template.py"
 REQUESTS_FILE = "chaos_requests.py"
+#: A worker's name in the record (``obschannel`` reads it; it runs without chaos).
+WORKER_NAME_ENV = "CHAOS_WORKER_NAME"
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class LoadRunner:
         env = {**os.environ, **self.extra_env}
         env["CHAOS_OBS_FILE"] = str(self.obs_file)
         if worker is not None:
-            env["CHAOS_WORKER_NAME"] = worker
+            env[WORKER_NAME_ENV] = worker
         return env
 
     def locustfiles(self) -> str:
@@ -113,6 +115,10 @@ class LoadRunner:
         else:
             files = [Path(s.locustfile)]
         return ",".join(str(f) for f in (*files, *CHANNEL))
+
+    @property
+    def master_address(self) -> str | None:
+        return f"{self.master[0]}:{self.master[1]}" if self.master else None
 
     @property
     def distributed(self) -> bool:

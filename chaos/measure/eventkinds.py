@@ -23,6 +23,8 @@ class Kind(StrEnum):
     # the trial (chaos/trial/)
     TRIAL_STARTED = "trial_started"
     LOAD_STARTED = "load_started"
+    LOAD_HOST_JOINED = "load_host_joined"     # a Locust worker joined (its clock measured)
+    LOAD_HOST_LOST = "load_host_lost"         # a Locust worker went silent mid-trial
     BASELINE_HELD = "baseline_held"
     BASELINE_FAILED = "baseline_failed"
     BACKUP_TAKEN = "backup_taken"

@@ -23,6 +23,7 @@ from chaos.record.models import (
     IndicatorRecord,
     InvariantResult,
     LabRecord,
+    LoadHostRecord,
     RunRecord,
     RunStatus,
     ScenarioRecord,
@@ -39,7 +40,8 @@ from chaos.record.rundir import Run, fault_t, load_run
 
 __all__ = [
     "LIMIT", "SCHEMA_VERSION", "Count", "DataLossRecord",
-    "DetectorRecord", "EndpointRecord", "FaultRecord", "IndicatorRecord", "InvariantResult",
+    "DetectorRecord", "EndpointRecord", "LoadHostRecord", "FaultRecord", "IndicatorRecord",
+    "InvariantResult",
     "LabRecord", "Number", "Run", "RunRecord", "RunStatus", "ScenarioRecord", "Section",
     "SpreadRecord", "TargetName", "TargetResult", "ToolRecord", "TrialRecord",
     "TrialRecordStatus", "fault_t", "kind", "load_result", "load_run", "section_errors",

@@ -125,6 +125,31 @@ class EndpointRecord(Section):
     failed_statuses: dict[str, Count] = {}
 
 
+class LoadHostRecord(Section):
+    """A host that sent load (provenance, so that runs can be compared), its clock offset
+    from the orchestrator's (taken out of every request it sent) and, if it was lost
+    mid-trial, when and with what in flight."""
+
+    name: str
+    hostname: str = ""
+    address: str = ""
+    locust: str = ""
+    pid: int | None = None
+    users: Count | None = None
+    offset_s: Number | None = None
+    offset_uncertainty_s: Number | None = None
+    uncertain: bool | None = None       # uncertainty above the accuracy goal
+    joined: bool = True
+    lost: bool = False
+    lost_at: Number | None = None       # wall clock: the last instant it was heard from
+    in_flight_at_loss: Count | None = None
+    unknown_writes: Count = 0
+    unreported_estimate: Count | None = None    # answered after its last batch, never seen
+    sent: Count | None = None           # what it said it sent (None: it never said)
+    received: Count | None = None
+    missing_batches: Count = 0
+
+
 class InvariantResult(Section):
     name: str
     query: str | None = None
@@ -188,6 +213,7 @@ class TrialRecord(Section):
     notes: list[str] = []
     abort_reason: str | None = None       # the abort_if condition that held, or max_duration
     requests_by_name: list[EndpointRecord] = []
+    load_hosts: list[LoadHostRecord] = []
     baseline_error: str | None = None
     data_loss: DataLossRecord | None = None
     data_loss_note: str | None = None     # why data_loss is null ("not measured: ...")

@@ -168,6 +168,13 @@ def _mark(e: dict[str, Any], story: TrialStory) -> str:
 SENTENCES: dict[str, Sentence] = {   # keyed by Kind (a str: records hold plain strings)
     Kind.TRIAL_STARTED: lambda e, story: f"trial {story.n} started",
     Kind.LOAD_STARTED: lambda e, story: f"load started ({e.get('users', '?')} users)",
+    Kind.LOAD_HOST_JOINED: lambda e, story: (
+        f"load host {e.get('host', '?')} joined ({e.get('address') or '?'}, clock offset "
+        f"{seconds(e.get('offset_s'))} ± {seconds(e.get('uncertainty_s'))})"),
+    Kind.LOAD_HOST_LOST: lambda e, story: (
+        f"load host {e.get('host', '?')} LOST: silent since t={seconds(e.get('last_t'))}, "
+        f"{e.get('in_flight', '?')} requests in flight, {e.get('unknown_writes', 0)} writes "
+        f"of unknown outcome"),
     Kind.BACKUP_TAKEN: lambda e, story: (f"backup #{e.get('number', '?')} taken "
                                          f"(took {seconds(e.get('took_s'))})"),
     Kind.FAULT_INJECTED: lambda e, story: f"fault injected: {e.get('fault', '?')}",

@@ -16,6 +16,7 @@ placeholder is a validation error with its line.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -176,6 +177,47 @@ class RequestSpec(Strict):
                 "write": self.write.model_dump() if self.write else None}
 
 
+def _master_address(value: Any) -> Any:
+    """``HOST:PORT`` (or ``HOST`` for a free port): where the Locust master listens."""
+    if not isinstance(value, str):
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        host, port = value, "0"
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"master is HOST:PORT, e.g. 10.20.0.1:5557, got '{value}'")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"master's host is an IP address of this machine to listen on, "
+                         f"got '{host}'") from None
+    return value
+
+
+class RemoteWorkers(Strict):
+    """Locust workers that people start on other hosts (``chaos worker --master``)."""
+
+    master: Annotated[str, AfterValidator(_master_address)] = "127.0.0.1"
+    """Where this run's Locust master listens for them: ``HOST:PORT`` (``HOST`` alone: a
+    free port). Beyond loopback only when written here, and said in a warning: the
+    master protocol has no authentication."""
+    workers: list[Annotated[str, Field(min_length=1, max_length=100)]] | Annotated[
+        int, Field(ge=1, le=256)]
+    """The names they join with (``chaos worker --name``), so that one who does not come
+    is named; or how many."""
+    app_url: str | None = Field(None, pattern=r"^https?://[^\s/]+")
+    """The app as the load hosts reach it (default: the lab's URL on this host)."""
+    join_timeout: Duration = 60.0
+    on_lost: Literal["continue", "stop"] = "continue"
+    """A worker lost mid-trial: the trial goes on with the others, or stops (aborted)."""
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.master.rpartition(":") if ":" in self.master else (
+            self.master, "", "0")
+        return host, int(port)
+
+
 class Load(Strict):
     users: int = Field(10, ge=1, le=10_000)
     spawn_rate: float = Field(10.0, gt=0, le=10_000)
@@ -187,6 +229,7 @@ class Load(Strict):
     request_timeout: Duration = 5.0
     workers: int = Field(0, ge=0, le=64)
     """Locust workers on this host under one master (0: a single Locust process)."""
+    remote: RemoteWorkers | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Load:
@@ -198,6 +241,10 @@ class Load(Strict):
         if self.locustfile is not None and self.requests is not None:
             errors.append(custom_error(("requests",), "conflict",
                                        "give either 'locustfile' or 'requests', not both"))
+        if self.remote is not None and self.workers:
+            errors.append(custom_error(("remote",), "conflict", (
+                "give either 'workers' (on this host) or 'remote' (on other hosts): they "
+                "would share one target URL, and remote hosts cannot reach this one's")))
         if self.locustfile is not None and self.wait is not None:
             errors.append(custom_error(("wait",), "unused", (
                 "'wait' applies to declared requests; a locustfile sets its own wait_time")))

@@ -21,7 +21,7 @@ from typing import Any
 from chaos.build import build
 from chaos.lab.feature import TrialTools, TrialWorker
 from chaos.lab.loadprocs import load_env
-from chaos.load.runner import LoadRunner, LoadSettings
+from chaos.load.runner import LoadRunner, LoadSettings, RemoteLoad
 from chaos.measure.eventkinds import Kind
 from chaos.trial.context import TrialContext
 from chaos.trial.ending import EndPolicy
@@ -113,7 +113,8 @@ class Trial:
         self.load.start()
         if self.ctx.lab is not None:
             self.ctx.lab.record_load(self.load.pids())
-        tl.add(Kind.LOAD_STARTED, users=self.sc.load.users)
+        tl.add(Kind.LOAD_STARTED, users=self.sc.load.users, master=self.load.master_address)
+        self._wait_for_workers()
         for worker in self.lab_workers:
             worker.start()
         for d in self.detectors:
@@ -142,10 +143,41 @@ class Trial:
         self.recovery.due(now, self.first_detection())
         self.ending.check(now, faults_over=self.faults.over(), recovering=self.recovery.running)
 
+    def _wait_for_workers(self) -> None:
+        """Distributed load starts once every worker joined: the faults, the recovery and
+        the time limit move by that wait, so the baseline before the fault has its load."""
+        try:
+            waited = self.load.wait_ready()
+        finally:
+            self._host_events()     # who joined, even when some did not
+        self.faults.offset += waited
+        self.recovery.offset += waited
+        self.ending.time_limit += waited
+
+    def _host_events(self) -> None:
+        clock, tl = self.ctx.clock, self.ctx.timeline
+        for ev in self.load.hosts.take_events():
+            name = ev.get("w", "?")
+            if ev["ev"] == "host" and name != "local":
+                tl.add(Kind.LOAD_HOST_JOINED, host=name, address=ev.get("addr"),
+                       offset_s=ev.get("offset"), uncertainty_s=ev.get("unc"))
+            elif ev["ev"] == "lost":
+                last = clock.from_wall(ev["last"]) if ev.get("last") is not None else None
+                tl.add(Kind.LOAD_HOST_LOST, t=last, host=name, last_t=last,
+                       in_flight=ev.get("in_flight"), unknown_writes=ev.get("unknown_writes"))
+                remote = self.sc.load.remote
+                if remote is not None and remote.on_lost == "stop":
+                    self.abort(f"load host {name} lost")
+
     def read_observations(self) -> None:
         clock, st = self.ctx.clock, self.state
-        for obs in self.load.poll():
+        observations = self.load.poll()
+        self._host_events()
+        for obs in observations:
             end, start = clock.from_wall(obs.end), clock.from_wall(obs.start)
+            if obs.orphan:      # its load host vanished: a write of unknown outcome, no answer
+                st.writes.add(obs, end, start)
+                continue
             latency = obs.end - obs.start
             st.counts.add(end, obs.ok, st.t_fault)
             st.writes.add(obs, end, start)
@@ -240,4 +272,15 @@ def load_settings(sc: Any) -> LoadSettings:
                         requests=tuple(r.as_locust() for r in load.requests or ()),
                         users=load.users, spawn_rate=load.spawn_rate, wait_min=low,
                         wait_max=high, request_timeout=load.request_timeout,
-                        run_time_s=sc.time_limit + 60, workers=load.workers)
+                        run_time_s=sc.time_limit + 60, workers=load.workers,
+                        remote=remote_load(load.remote))
+
+
+def remote_load(remote: Any) -> RemoteLoad | None:
+    if remote is None:
+        return None
+    host, port = remote.host_port
+    names = tuple(remote.workers) if isinstance(remote.workers, list) else ()
+    count = remote.workers if isinstance(remote.workers, int) else len(names)
+    return RemoteLoad(bind=host, port=port, expect=names, count=count,
+                      join_timeout=remote.join_timeout, app_url=remote.app_url)

@@ -13,6 +13,7 @@ from typing import Any
 
 from chaos.detect.base import Detector
 from chaos.faults.effect import shortfall_notes
+from chaos.load.hosts import ACCURACY_GOAL_S
 from chaos.measure import metrics as metrics_mod
 from chaos.measure.dataloss import account
 from chaos.measure.targets import evaluate
@@ -25,6 +26,7 @@ from chaos.record import (
     EndpointRecord,
     IndicatorRecord,
     InvariantResult,
+    LoadHostRecord,
     TargetResult,
     TrialRecord,
     TrialRecordStatus,
@@ -48,6 +50,9 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
         rec.abort_reason = st.end_reason.removeprefix("aborted: ")
     rec.requests_by_name = [EndpointRecord.model_validate(e)
                             for e in st.endpoints.as_list(st.t_fault)]
+    rec.load_hosts = [LoadHostRecord.model_validate(h)
+                      for h in trial.load.hosts.records(ACCURACY_GOAL_S)]
+    rec.notes += load_host_notes(rec.load_hosts)
     if st.baseline_error:
         rec.baseline_error = st.baseline_error
     rec.data_loss = None
@@ -84,6 +89,30 @@ def detector_record(d: Detector, facts: SectionFacts, notes: list[str]) -> Detec
         setattr(rec, d.record_key, section.model_dump(exclude_unset=True))
         notes += d.record_notes(section)
     return rec
+
+
+def load_host_notes(hosts: list[LoadHostRecord]) -> list[str]:
+    """Load hosts lost, with clocks known too loosely, or whose requests did not all
+    arrive: each said, since each weakens what the trial measured."""
+    notes = []
+    for h in hosts:
+        if h.lost:
+            notes.append(f"load host {h.name} was lost mid-trial with {h.in_flight_at_loss} "
+                         f"requests in flight; {h.unknown_writes} writes among them have an "
+                         "unknown outcome (neither acknowledged nor lost); the requests it "
+                         "answered after its last batch (about "
+                         f"{h.unreported_estimate if h.unreported_estimate is not None else '?'}"
+                         ") were never reported")
+        if h.uncertain:
+            notes.append(f"load host {h.name}: clock offset {h.offset_s} s known only to "
+                         f"±{h.offset_uncertainty_s} s, more than the accuracy goal "
+                         f"({ACCURACY_GOAL_S} s): times from it are that uncertain")
+        if not h.lost and h.sent is None:
+            notes.append(f"load host {h.name} never said how many requests it sent: its "
+                         "last requests may be missing")
+        elif h.sent is not None and h.received is not None and h.sent != h.received:
+            notes.append(f"load host {h.name} sent {h.sent} requests, {h.received} arrived")
+    return notes
 
 
 def indicator_notes(indicators: list[IndicatorRecord]) -> list[str]:

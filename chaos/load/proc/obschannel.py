@@ -43,6 +43,7 @@ BURST = 8           # round trips right after a worker joins
 LOST_AFTER = float(os.environ.get("CHAOS_WORKER_LOST_AFTER", "3"))
 DRAIN_S = 5.0       # how long the master waits for final batches after the users stopped
 UNKNOWN = "the load host was lost before the answer"
+WORKER_NAME_ENV = "CHAOS_WORKER_NAME"   # chaos.load.runner sets it for local workers
 
 # One request on the wire: [start (worker clock), ms, ok, status, name, ref, error]
 Row = list[Any]
@@ -95,7 +96,7 @@ class WorkerSide:
     def __init__(self, environment: Any, flight: Any) -> None:
         self.runner = environment.runner
         self.flight = flight
-        self.name = os.environ.get("CHAOS_WORKER_NAME") or socket.gethostname()
+        self.name = os.environ.get(WORKER_NAME_ENV) or socket.gethostname()
         self.identity = {"name": self.name, "hostname": socket.gethostname(),
                          "addr": own_address(self.runner.master_host, self.runner.master_port),
                          "locust": locust.__version__, "pid": os.getpid()}
@@ -265,7 +266,7 @@ class MasterSide:
         unknown = [[t, round((h.last_seen - (t - shift)) * 1000, 3), False, 0, name, ref,
                     UNKNOWN] for ref, t, name in h.pending]
         self.sink.event("lost", w=h.name, last=round(h.last_seen, 6), in_flight=h.in_flight,
-                        unknown_writes=len(unknown), received=h.received)
+                        unknown_writes=len(unknown), received=h.received, flush_s=FLUSH_EVERY)
         if unknown:
             self.sink.rows(unknown, shift=shift, worker=h.name, lost=True)
         self.sink.flush()
