@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import time
 from typing import Any, TextIO
@@ -167,6 +168,21 @@ class MasterSide:
         events.quitting.add_listener(self.on_quitting)
         gevent.spawn(self._pinger)
         gevent.spawn(self._watchdog)
+        # Locust installs its SIGTERM handler only once every expected worker joined:
+        # until then a SIGTERM would kill the master silently and leave the workers that
+        # did join waiting a minute for its heartbeat. Tell them to quit first.
+        gevent.signal_handler(signal.SIGTERM, self._terminated_early)
+
+    def _terminated_early(self) -> None:
+        from locust.runners import STATE_INIT
+
+        if self.runner.state != STATE_INIT:
+            return      # the test started: Locust's own handler (also called) shuts down
+        for h in self.hosts.values():
+            self.runner.send_message("quit", None, client_id=h.client_id)
+        self.sink.flush()
+        gevent.sleep(0.3)          # let the messages leave
+        os._exit(143)
 
     def host(self, client_id: str) -> Host:
         if client_id not in self.hosts:
@@ -182,6 +198,7 @@ class MasterSide:
         self.host(client_id)
 
         def burst() -> None:
+            gevent.sleep(0.5)       # the worker registers its handler just after it joins
             for _ in range(BURST):
                 self.ping(client_id)
                 gevent.sleep(0.03)
@@ -288,4 +305,7 @@ class MasterSide:
                 self.write(h, h.held)
                 self.sink.event("done", w=h.name, sent=h.final, received=h.received,
                                 users=h.users, gaps=h.gaps)
+                # A stopped worker left Locust's list of clients, so the master's own
+                # quit would not reach it: it would wait a minute for a heartbeat.
+                self.runner.send_message("quit", None, client_id=h.client_id)
         self.sink.flush()
