@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from chaos.compare.loadmatch import load_note
 from chaos.compare.samples import worst_name
 from chaos.compare.verdict import Comparison, MetricComparison
 from chaos.history import RunEntry
@@ -108,8 +109,10 @@ def note_lines(cmp: Comparison) -> list[str]:
         for n in [*c.notes, *([f"no CI: {c.ci_note}"] if c.ci_note else [])]:
             by_text.setdefault(n, []).append(c.metric)
     every = len(cmp.metrics) > 1
-    return [f"{'every metric' if every and len(ms) == len(cmp.metrics) else ', '.join(ms)}: {n}"
-            for n, ms in by_text.items()]
+    load = load_note(cmp.base.result, cmp.candidate.result)
+    return [*([load] if load else []),
+            *(f"{'every metric' if every and len(ms) == len(cmp.metrics) else ', '.join(ms)}: "
+              f"{n}" for n, ms in by_text.items())]
 
 
 def render_text(cmp: Comparison) -> str:
@@ -178,5 +181,6 @@ def render_json(cmp: Comparison) -> str:
            "seed": cmp.seed, "max_regression": cmp.gate.text, "metrics": metrics,
            "regressions_beyond_gate": [c.metric for c in cmp.failed],
            "not_measured": [{"metric": u.metric, "why": u.why} for u in cmp.not_measured],
-           "not_gated": [c.metric for c in cmp.not_gated], "gate_passed": cmp.passed}
+           "not_gated": [c.metric for c in cmp.not_gated], "gate_passed": cmp.passed,
+           "load_note": load_note(cmp.base.result, cmp.candidate.result)}
     return json.dumps(doc, indent=2)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,34 @@ def endpoint_rows(trial: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def load_host_rows(trial: dict[str, Any]) -> list[dict[str, str]]:
+    """The hosts that sent the load, when there was more than this one (``local``)."""
+    hosts = [h for h in trial.get("load_hosts") or [] if isinstance(h, dict)]
+    if [h.get("name") for h in hosts] in ([], ["local"]):
+        return []
+    rows = []
+    for h in hosts:
+        off, unc = h.get("offset_s"), h.get("offset_uncertainty_s")
+        clock = "—" if off is None else f"{off * 1000:+.1f} ms ± {(unc or 0) * 1000:.1f} ms"
+        if h.get("uncertain"):
+            clock += " (uncertain)"
+        state = (f"LOST at {seconds_since(h.get('lost_at'))}, {h.get('in_flight_at_loss')} "
+                 f"in flight, {h.get('unknown_writes', 0)} writes unknown"
+                 if h.get("lost") else "to the end")
+        rows.append({"name": md_cell(str(h.get("name", "?"))),
+                     "address": md_cell(str(h.get("address") or "?")),
+                     "locust": md_cell(str(h.get("locust") or "?")), "users": num(h.get("users")),
+                     "clock": clock, "sent": f"{num(h.get('sent'))} / {num(h.get('received'))}",
+                     "state": state})
+    return rows
+
+
+def seconds_since(wall: Any) -> str:
+    if not isinstance(wall, (int, float)):
+        return "?"
+    return datetime.fromtimestamp(wall, UTC).strftime("%H:%M:%S.%f")[:-3] + " UTC"
+
+
 def trial_view(story: TrialStory) -> dict[str, Any]:
     t = story.record
     at = story.at(story.events[0]["t"]) if story.events else None
@@ -205,7 +234,7 @@ def trial_view(story: TrialStory) -> dict[str, Any]:
             "ttm": _or_event(story, "ttm_s", "mitigated"),
             "ttr": _or_event(story, "ttr_s", "recovered"),
             "tta": seconds(t.get("tta_s")) if t.get("tta_s") is not None else None,
-            "endpoints": endpoint_rows(t),
+            "endpoints": endpoint_rows(t), "load_hosts": load_host_rows(t),
             "notes": [redact(n) for n in t.get("notes") or []]}
 
 

@@ -124,3 +124,35 @@ def test_chaos_worker_builds_a_locust_worker_that_fetches_its_files():
     for bad in ("10.20.0.1", ":5557", "host:0", "host:x"):
         with pytest.raises(UsageError, match="HOST:PORT"):
             worker_argv(bad)
+
+
+# ---- provenance in a comparison -------------------------------------------------------
+
+def record_with_hosts(*trials_hosts: list[tuple[str, str, int]]):
+    from chaos.record import SCHEMA_VERSION, RunRecord
+
+    trials = [{"trial": i + 1, "status": "completed",
+               "load_hosts": [{"name": n, "locust": v, "users": u} for n, v, u in hosts]}
+              for i, hosts in enumerate(trials_hosts)]
+    return RunRecord.model_validate({"schema_version": SCHEMA_VERSION, "run_id": "r",
+                                     "status": "completed", "scenario": {"name": "s"},
+                                     "trials": trials})
+
+
+def test_a_comparison_says_when_the_load_differed():
+    from chaos.compare.loadmatch import load_note, load_shape
+
+    three = [("a", "2.47.0", 20), ("b", "2.47.0", 20), ("c", "2.47.0", 20)]
+    one = [("local", "2.47.0", 60)]
+    base = record_with_hosts(three, three)
+    assert load_shape(base) == "3 hosts, Locust 2.47.0, 60 users"
+    assert load_note(base, record_with_hosts(three)) is None
+    note = load_note(base, record_with_hosts(one))
+    assert note == ("the load differed: base 3 hosts, Locust 2.47.0, 60 users; "
+                    "candidate 1 host, Locust 2.47.0, 60 users")
+    older = record_with_hosts([])            # a run from before hosts were recorded
+    assert load_note(older, older) is None
+    assert "one side only" in load_note(older, base)
+    mixed = record_with_hosts(three, [("a", "2.46.0", 30)])
+    assert load_shape(mixed) == ("3 hosts, Locust 2.47.0, 60 users; "
+                                 "1 host, Locust 2.46.0, 30 users")
