@@ -160,6 +160,12 @@ def _recovery_started(e: dict[str, Any], story: TrialStory) -> str:
     return f"recovery started (trigger {e.get('trigger', '?')}{steps})"
 
 
+def _ms(value: Any, sign: bool = False) -> str:
+    if not isinstance(value, (int, float)):
+        return "?"
+    return f"{value * 1000:+.1f} ms" if sign else f"{value * 1000:.1f} ms"
+
+
 def _mark(e: dict[str, Any], story: TrialStory) -> str:
     note = f": {redact(e['note'])}" if e.get("note") else ""
     return f"marked by a person — {e.get('mark', 'note')}{note}"
@@ -170,7 +176,7 @@ SENTENCES: dict[str, Sentence] = {   # keyed by Kind (a str: records hold plain 
     Kind.LOAD_STARTED: lambda e, story: f"load started ({e.get('users', '?')} users)",
     Kind.LOAD_HOST_JOINED: lambda e, story: (
         f"load host {e.get('host', '?')} joined ({e.get('address') or '?'}, clock offset "
-        f"{seconds(e.get('offset_s'))} ± {seconds(e.get('uncertainty_s'))})"),
+        f"{_ms(e.get('offset_s'), sign=True)} ± {_ms(e.get('uncertainty_s'))})"),
     Kind.LOAD_HOST_LOST: lambda e, story: (
         f"load host {e.get('host', '?')} LOST: silent since t={seconds(e.get('last_t'))}, "
         f"{e.get('in_flight', '?')} requests in flight, {e.get('unknown_writes', 0)} writes "
