@@ -63,7 +63,7 @@ BESIDE_THE_LABS = {"test_registry_path.py", "test_wheel.py", "test_images.py",
                    "test_observe_image.py", "test_observe_registry.py", "test_app_metrics.py",
                    "test_alerting_faults.py", "test_not_measured.py",
                    "test_sample_rules_promtool.py", "test_newcomer_path.py",
-                   "test_blast_processes.py", "test_loadhosts.py"}
+                   "test_blast_processes.py", "test_remote_worker.py"}
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups from the markers

@@ -100,8 +100,8 @@ def test_a_worker_2s_ahead_is_measured_and_corrected(server, tmp_path):
     observed += load.poll()
     (host,) = load.hosts.records(0.25)
     assert host["name"] == "ahead" and host["address"] == "127.0.0.1"
-    assert host["offset_s"] == pytest.approx(2.0, abs=0.02)
-    assert host["offset_uncertainty_s"] < 0.02
+    assert host["offset_s"] == pytest.approx(2.0, abs=0.05)
+    assert host["offset_uncertainty_s"] < 0.05
     assert host["sent"] == host["received"] == len(observed) == server.served
     # On this machine's clock: nothing answered before the wait ended or after the stop
     # (uncorrected, every time would be 2 s in the future).
