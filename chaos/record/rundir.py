@@ -82,11 +82,13 @@ class Run:
         return self.spreads().get(metric)
 
 
-def fault_t(trial: dict[str, Any], events: list[dict[str, Any]]) -> float | None:
+def fault_t(trial: TrialRecord | dict[str, Any],
+            events: list[dict[str, Any]]) -> float | None:
     """The trial's origin as every reader takes it: the instant the trial recorded
     (``fault_t``), else, for a record from before it was kept or a trial the process
     did not live to record, the first fault event's."""
-    recorded: float | None = trial.get("fault_t")
+    recorded: float | None = (trial.fault_t if isinstance(trial, TrialRecord)
+                              else trial.get("fault_t"))
     return recorded if recorded is not None else fault_instant(events)
 
 

@@ -108,7 +108,7 @@ def plausible(story: TrialStory) -> TrialStory:
     def ok(rec: dict[str, Any]) -> bool:
         return _number(rec.get("t")) is not None
 
-    return TrialStory(story.n, story.record, [e for e in story.events if ok(e)],
+    return TrialStory(story.n, story.trial, [e for e in story.events if ok(e)],
                       [s for s in story.samples if ok(s)])
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import jinja2
 
-from chaos.record import Run
+from chaos.measure.eventkinds import Kind
+from chaos.record import DataLossRecord, IndicatorRecord, Run, ScenarioRecord, TrialRecord
 from chaos.report.gameday import gameday_view
 from chaos.report.lessons import corrective_measures
 from chaos.report.partviews import report_sections
@@ -40,7 +41,7 @@ def _spread(values: list[float]) -> str:
 
 
 def _duration(all_stories: list[TrialStory]) -> str:
-    trials = [s.record for s in all_stories if s.measured]
+    trials = [s.trial for s in all_stories if s.measured]
     if not trials:
         seen = [w for s in all_stories if (w := s.sampled_errors()) is not None]
         if not seen:
@@ -48,9 +49,9 @@ def _duration(all_stories: list[TrialStory]) -> str:
         first, last = min(w[0] for w in seen), max(w[1] for w in seen)
         return (f"not recorded: the run stopped before measuring; the per-second samples show "
                 f"errors from {seconds(first)} to {seconds(last)} after the fault")
-    outages = [t["outage_s"] for t in trials if t.get("outage_s") is not None]
-    restored = [t["ttr_s"] for t in trials if t.get("ttr_s") is not None]
-    impacted = [t for t in trials if t.get("impact")]
+    outages = [t.outage_s for t in trials if t.outage_s is not None]
+    restored = [t.ttr_s for t in trials if t.ttr_s is not None]
+    impacted = [t for t in trials if t.impact]
     if not impacted:
         return "no impact: " + _watched(trials[0])
     text = (f"the service was outside its objectives for {_spread(outages)} (impact to "
@@ -62,22 +63,21 @@ def _duration(all_stories: list[TrialStory]) -> str:
     return text
 
 
-def _watched(trial: dict[str, Any]) -> str:
-    names = [str(i.get("name")) for i in trial.get("indicators") or []]
+def _watched(trial: TrialRecord) -> str:
+    names = [i.name for i in trial.indicators]
     return ("no indicator left its objective after the fault (watched: "
             f"{', '.join(names) or 'errors (the request error ratio)'})")
 
 
-def indicator_text(ind: dict[str, Any], t_fault: float | None) -> str:
+def indicator_text(ind: IndicatorRecord, t_fault: float | None) -> str:
     """One breached indicator in words: "backlog (sql, below 100) outside from fault +5.0 s
     for 62.0 s, worst 1,240"."""
-    name, kind, objective = ind.get("name"), ind.get("type"), ind.get("objective")
-    first = ind.get("first_out_t")
-    since = offset(first - t_fault) if isinstance(first, (int, float)) and t_fault is not None \
+    name, kind, objective = ind.name, ind.type, ind.objective
+    first = ind.first_out_t
+    since = offset(first - t_fault) if first is not None and t_fault is not None \
         else "after the fault"
-    held = ("until the trial ended" if ind.get("still_out")
-            else f"for {seconds(ind.get('out_s'))}")
-    worst = ind.get("worst")
+    held = "until the trial ended" if ind.still_out else f"for {seconds(ind.out_s)}"
+    worst = ind.worst
     shown = (percent(worst) if kind in ("error_rate", "throughput") else
              seconds(worst) if kind == "latency" else f"{worst:,.6g}") \
         if isinstance(worst, (int, float)) else None
@@ -90,11 +90,11 @@ def indicator_text(ind: dict[str, Any], t_fault: float | None) -> str:
 def indicators_line(all_stories: list[TrialStory]) -> str:
     """Which indicators left their objective, in the first trial with impact."""
     for s in all_stories:
-        breached = [i for i in s.record.get("indicators") or [] if i.get("breached")]
+        breached = [i for i in s.trial.indicators if i.breached]
         if breached:
             head = f"trial {s.n}: " if len(all_stories) > 1 else ""
             return head + "; ".join(indicator_text(i, s.t_fault) for i in breached)
-    measured = [s.record for s in all_stories if s.measured]
+    measured = [s.trial for s in all_stories if s.measured]
     return ("no impact: " + _watched(measured[0])) if measured else NULL
 
 
@@ -103,8 +103,8 @@ def _requests(all_stories: list[TrialStory]) -> str:
     from_samples = False
     for s in all_stories:
         if s.measured:
-            failed += s.record.get("failed_requests") or 0
-            total += s.record.get("total_requests") or 0
+            failed += s.trial.failed_requests or 0
+            total += s.trial.total_requests or 0
         else:
             from_samples = from_samples or bool(s.samples)
             failed += sum(x.get("failed") or 0 for x in s.samples)
@@ -113,33 +113,34 @@ def _requests(all_stories: list[TrialStory]) -> str:
     return text + (" (counted from the per-second samples)" if from_samples else "")
 
 
-def issue_summary(all_stories: list[TrialStory], scenario: dict[str, Any]) -> dict[str, Any]:
+def issue_summary(all_stories: list[TrialStory], scenario: ScenarioRecord) -> dict[str, Any]:
     peaks = [(p, s) for s in all_stories if (p := peak_failure(s)) is not None]
     peak = max(peaks, key=lambda ps: ps[0]["ratio"], default=None)
     peak_text = "unknown: no per-second samples were recorded" if peak is None else (
         peak[0]["text"] + (f", trial {peak[1].n}" if len(all_stories) > 1 else ""))
     impact = [_requests(all_stories),
-              _loss_text([s.record.get("data_loss") for s in all_stories],
-                         [s.record.get("data_loss_note") for s in all_stories])]
+              _loss_text([s.trial.data_loss for s in all_stories],
+                         [s.trial.data_loss_note for s in all_stories])]
     causes = list(dict.fromkeys(line for s in all_stories for line in root_causes(s, scenario)))
     return {"duration": _duration(all_stories), "peak": peak_text, "impact": "; ".join(impact),
             "indicators": indicators_line(all_stories),
             "root_cause": "; ".join(causes[:3]) or _no_trial_causes(scenario)}
 
 
-def _no_trial_causes(scenario: dict[str, Any]) -> str:
-    return "; ".join(root_causes(TrialStory(0, {}, [], []), scenario))
+def _no_trial_causes(scenario: ScenarioRecord) -> str:
+    return "; ".join(root_causes(TrialStory(0, TrialRecord(trial=0, status="unknown"), [], []),
+                                 scenario))
 
 
-def _loss_text(losses: list[Any], notes: Sequence[Any] = ()) -> str:
-    checked = [d for d in losses if isinstance(d, dict)]
+def _loss_text(losses: list[DataLossRecord | None], notes: Sequence[str | None] = ()) -> str:
+    checked = [d for d in losses if d is not None]
     if not checked:
-        why = next((n for n in notes if isinstance(n, str) and n), "not measured")
+        why = next((n for n in notes if n), "not measured")
         return f"lost writes {why}"
-    lost = sum(d.get("lost") or 0 for d in checked)
-    acked = sum(d.get("acknowledged") or 0 for d in checked)
+    lost = sum(d.lost for d in checked)
+    acked = sum(d.acknowledged or 0 for d in checked)
     text = f"{lost} of {acked} acknowledged writes lost"
-    unknown = sum(d.get("unknown") or 0 for d in checked)
+    unknown = sum(d.unknown or 0 for d in checked)
     if unknown:
         text += f", {unknown} writes with unknown outcome"
     if len(checked) < len(losses):
@@ -151,10 +152,8 @@ def detectors_text(all_stories: list[TrialStory]) -> list[str]:
     """Each detector: when it fired (one trial), or in how many trials and how fast (several)."""
     fired: dict[tuple[str, str], list[float | None]] = {}
     for story in all_stories:
-        for d in story.record.get("detectors") or []:
-            t = d.get("fired_t")
-            since = story.since_fault(t) if isinstance(t, (int, float)) else None
-            fired.setdefault((d.get("name", "?"), d.get("type", "?")), []).append(since)
+        for d in story.trial.detectors:
+            fired.setdefault((d.name, d.type), []).append(story.since_fault(d.fired_t))
     out = []
     for (name, kind), times in fired.items():
         hits = [t for t in times if t is not None]
@@ -170,72 +169,67 @@ def detectors_text(all_stories: list[TrialStory]) -> list[str]:
     return out
 
 
-def _or_event(story: TrialStory, metric: str, kind: str) -> str | None:
+def _or_event(story: TrialStory, recorded: float | None, kind: Kind) -> str | None:
     """A time metric as recorded, or, for a trial never measured, from its event."""
-    if story.record.get(metric) is not None:
-        return seconds(story.record[metric])
+    if recorded is not None:
+        return seconds(recorded)
     if story.measured:
         return None
     return seconds(story.since_fault(story.first(kind)))
 
 
-def endpoint_rows(trial: dict[str, Any]) -> list[dict[str, str]]:
+def endpoint_rows(trial: TrialRecord) -> list[dict[str, str]]:
     """Requests by name: which endpoints failed, from when to when after the fault."""
     rows = []
-    for e in trial.get("requests_by_name") or []:
-        if not isinstance(e, dict):
-            continue
-        first, last = e.get("first_failure_s"), e.get("last_failure_s")
-        when = (f"{offset(first)} → {offset(last)}"
-                if isinstance(first, (int, float)) and isinstance(last, (int, float)) else "—")
-        found = e.get("failed_statuses")
-        statuses: dict[Any, Any] = found if isinstance(found, dict) else {}
-        rows.append({"name": md_cell(redact(str(e.get("name", "?")))), "total": num(e.get("total")),
-                     "failed": num(e.get("failed")), "when": when,
-                     "statuses": md_cell(", ".join(f"{k} ×{v}" for k, v in statuses.items()))
+    for e in trial.requests_by_name:
+        first, last = e.first_failure_s, e.last_failure_s
+        when = f"{offset(first)} → {offset(last)}" if first is not None and last is not None \
+            else "—"
+        rows.append({"name": md_cell(redact(e.name)), "total": num(e.total),
+                     "failed": num(e.failed), "when": when,
+                     "statuses": md_cell(", ".join(f"{k} ×{v}"
+                                                   for k, v in e.failed_statuses.items()))
                      or "—"})
     return rows
 
 
-def load_host_rows(trial: dict[str, Any]) -> list[dict[str, str]]:
+def load_host_rows(trial: TrialRecord) -> list[dict[str, str]]:
     """The hosts that sent the load, when there was more than this one (``local``)."""
-    hosts = [h for h in trial.get("load_hosts") or [] if isinstance(h, dict)]
-    if [h.get("name") for h in hosts] in ([], ["local"]):
+    hosts = trial.load_hosts
+    if [h.name for h in hosts] in ([], ["local"]):
         return []
     rows = []
     for h in hosts:
-        off, unc = h.get("offset_s"), h.get("offset_uncertainty_s")
+        off, unc = h.offset_s, h.offset_uncertainty_s
         clock = "—" if off is None else f"{off * 1000:+.1f} ms ± {(unc or 0) * 1000:.1f} ms"
-        if h.get("uncertain"):
+        if h.uncertain:
             clock += " (uncertain)"
-        state = (f"LOST at {seconds_since(h.get('lost_at'))}, {h.get('in_flight_at_loss')} "
-                 f"in flight, {h.get('unknown_writes', 0)} writes unknown"
-                 if h.get("lost") else "to the end")
-        rows.append({"name": md_cell(str(h.get("name", "?"))),
-                     "address": md_cell(str(h.get("address") or "?")),
-                     "locust": md_cell(str(h.get("locust") or "?")), "users": num(h.get("users")),
-                     "clock": clock, "sent": f"{num(h.get('sent'))} / {num(h.get('received'))}",
+        state = (f"LOST at {seconds_since(h.lost_at)}, {h.in_flight_at_loss} "
+                 f"in flight, {h.unknown_writes} writes unknown" if h.lost else "to the end")
+        rows.append({"name": md_cell(h.name), "address": md_cell(h.address or "?"),
+                     "locust": md_cell(h.locust or "?"), "users": num(h.users),
+                     "clock": clock, "sent": f"{num(h.sent)} / {num(h.received)}",
                      "state": state})
     return rows
 
 
-def seconds_since(wall: Any) -> str:
-    if not isinstance(wall, (int, float)):
+def seconds_since(wall: float | None) -> str:
+    if wall is None:
         return "?"
     return datetime.fromtimestamp(wall, UTC).strftime("%H:%M:%S.%f")[:-3] + " UTC"
 
 
 def trial_view(story: TrialStory) -> dict[str, Any]:
-    t = story.record
+    t = story.trial
     at = story.at(story.events[0]["t"]) if story.events else None
-    return {"n": story.n, "status": t.get("status", "unknown"), "end_reason": t.get("end_reason"),
+    return {"n": story.n, "status": t.status, "end_reason": t.end_reason,
             "date": at.date().isoformat() if at else None, "timeline": timeline(story),
             "recovery": recovery(story),
-            "ttm": _or_event(story, "ttm_s", "mitigated"),
-            "ttr": _or_event(story, "ttr_s", "recovered"),
-            "tta": seconds(t.get("tta_s")) if t.get("tta_s") is not None else None,
+            "ttm": _or_event(story, t.ttm_s, Kind.MITIGATED),
+            "ttr": _or_event(story, t.ttr_s, Kind.RECOVERED),
+            "tta": seconds(t.tta_s) if t.tta_s is not None else None,
             "endpoints": endpoint_rows(t), "load_hosts": load_host_rows(t),
-            "notes": [redact(n) for n in t.get("notes") or []]}
+            "notes": [redact(n) for n in t.notes]}
 
 
 def banner(run: Run) -> str | None:
@@ -261,10 +255,10 @@ def view(run: Run) -> dict[str, Any]:
         "banner": banner(run), "passed": bool(r.passed),
         "description": " ".join((r.scenario.description or "").split()),
         "trial_count": len(r.trials), "completed": completed,
-        "summary": issue_summary(all_stories, run.scenario),
+        "summary": issue_summary(all_stories, r.scenario),
         "root_causes": list(dict.fromkeys(line for s in all_stories
-                                          for line in root_causes(s, run.scenario)))
-        or [_no_trial_causes(run.scenario)],
+                                          for line in root_causes(s, r.scenario)))
+        or [_no_trial_causes(r.scenario)],
         "trials": [trial_view(s) for s in all_stories],
         "detectors": detectors_text(all_stories),
         "part_sections": report_sections(run, all_stories),
@@ -277,8 +271,8 @@ def view(run: Run) -> dict[str, Any]:
         "gameday": gameday_view(all_stories),
         "chart": "chart.png" if any(s.samples or s.events for s in all_stories) else None,
         "indicator_chart": "indicators.png" if any(
-            i.get("name") != "errors" and i.get("series")
-            for s in all_stories for i in s.record.get("indicators") or []) else None,
+            i.name != "errors" and i.series
+            for s in all_stories for i in s.trial.indicators) else None,
     }
 
 

@@ -7,14 +7,14 @@ the post-mortem can be re-rendered from a run record at any time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chaos.measure.eventkinds import Kind
 from chaos.measure.timeline import first_event
 from chaos.partregistry import Registry, detectors, faults, steps
-from chaos.record import Run, fault_t
+from chaos.record import Run, ScenarioRecord, TrialRecord, fault_t
 from chaos.report.sampleseries import series
 from chaos.report.text import (
     clock,
@@ -28,23 +28,31 @@ from chaos.report.text import (
 )
 
 PLUMBING = {"t", "wall", "kind", "trial", "index"}
+ENDED_STEPS = (Kind.STEP_DONE, Kind.STEP_FAILED)
 
 
 @dataclass
 class TrialStory:
+    """One trial as the reports read it: its typed record (``trial``), events, samples.
+
+    ``record`` is the same trial in its JSON form, for the parts' report hooks
+    (``chaos.parts.TrialView``): what parts and plugins receive is a dict."""
+
     n: int
-    record: dict[str, Any]
+    trial: TrialRecord
     events: list[dict[str, Any]]
     samples: list[dict[str, Any]]
+    record: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.t_fault: float | None = fault_t(self.record, self.events)
+        self.record = self.trial.as_dict()
+        self.t_fault: float | None = fault_t(self.trial, self.events)
         self.at: Callable[[float | None], datetime | None] = wall_clock(self.events)
 
     @property
     def measured(self) -> bool:
         """Whether the run recorded this trial's metrics (a killed run may not have)."""
-        return "impact" in self.record
+        return "impact" in self.trial.model_fields_set
 
     def first(self, kind: str) -> float | None:
         e = first_event(self.events, kind, after=self.t_fault)
@@ -100,23 +108,22 @@ def fault_line(e: dict[str, Any]) -> str:
     return f"{name}: applied" + (f" ({detail})" if detail else "")
 
 
-def root_causes(story: TrialStory, scenario: dict[str, Any]) -> list[str]:
-    applied = [e for e in story.events if e["kind"] == "fault_applied"]
+def root_causes(story: TrialStory, scenario: ScenarioRecord) -> list[str]:
+    applied = [e for e in story.events if e["kind"] == Kind.FAULT_APPLIED]
     if applied:
         return [fault_line(e) for e in applied]
-    injected = [e for e in story.events if e["kind"] == "fault_injected"]
+    injected = [e for e in story.events if e["kind"] == Kind.FAULT_INJECTED]
     if injected:
         return [f"{e.get('fault', 'fault')}: injected, but the run recorded no outcome"
                 for e in injected]
-    planned = scenario.get("faults") or []
-    return [f"{f.get('type', 'fault')}: planned at {num(f.get('at_s'))} s, never injected"
-            for f in planned if isinstance(f, dict)] or ["no fault was recorded"]
+    return [f"{f.type}: planned at {num(f.at_s)} s, never injected"
+            for f in scenario.faults] or ["no fault was recorded"]
 
 
 def _step_text(e: dict[str, Any], story: TrialStory) -> str:
     step = e.get("step", "step")
     n = e["index"] + 1 if isinstance(e.get("index"), int) else "?"
-    if e["kind"] == "step_failed":
+    if e["kind"] == Kind.STEP_FAILED:
         return f"step {n} FAILED: {step} ({redact(e.get('error', 'no error recorded'))})"
     what = []
     own = part_text(steps, step, e)
@@ -224,11 +231,11 @@ def describe(e: dict[str, Any], story: TrialStory) -> str | None:
 
 def timeline(story: TrialStory) -> list[dict[str, str]]:
     """Chronological lines: clock time with zone, offset from the fault, what happened."""
-    finished = {e.get("index") for e in story.events if e["kind"] in ("step_done", "step_failed")}
+    finished = {e.get("index") for e in story.events if e["kind"] in ENDED_STEPS}
     lines = []
     for e in story.events:
         text = describe(e, story)
-        if e["kind"] == "step_started" and e.get("index") not in finished:
+        if e["kind"] == Kind.STEP_STARTED and e.get("index") not in finished:
             text = f"step {e.get('step', '?')} started and never finished"
         if text is None:
             continue
@@ -240,18 +247,18 @@ def timeline(story: TrialStory) -> list[dict[str, str]]:
 def recovery(story: TrialStory) -> dict[str, Any]:
     """The recovery as run: its steps with durations, and how it ended."""
     ev = story.events
-    start = first_event(ev, "recovery_started")
-    end = first_event(ev, "recovery_finished") or first_event(ev, "recovery_failed")
-    steps = [_step_text(e, story) for e in ev if e["kind"] in ("step_done", "step_failed")]
-    finished = {e.get("index") for e in ev if e["kind"] in ("step_done", "step_failed")}
+    start = first_event(ev, Kind.RECOVERY_STARTED)
+    end = first_event(ev, Kind.RECOVERY_FINISHED) or first_event(ev, Kind.RECOVERY_FAILED)
+    steps = [_step_text(e, story) for e in ev if e["kind"] in ENDED_STEPS]
+    finished = {e.get("index") for e in ev if e["kind"] in ENDED_STEPS}
     steps += [f"step {e.get('step', '?')} started and never finished" for e in ev
-              if e["kind"] == "step_started" and e.get("index") not in finished]
+              if e["kind"] == Kind.STEP_STARTED and e.get("index") not in finished]
     outcome = None
     if start is None:
         outcome = "no recovery was started"
     elif end is None:
         outcome = "the recovery never finished"
-    elif end["kind"] == "recovery_failed":
+    elif end["kind"] == Kind.RECOVERY_FAILED:
         outcome = f"the recovery failed: {redact(end.get('error', ''))}"
     took = end["t"] - start["t"] if start and end else None
     return {"started": story.when(start["t"], start.get("wall")) if start else None,
@@ -277,5 +284,5 @@ def peak_failure(story: TrialStory) -> dict[str, Any] | None:
 
 
 def stories(run: Run) -> list[TrialStory]:
-    return [TrialStory(t["trial"], t, run.events.get(t["trial"], []),
-                       run.samples.get(t["trial"], [])) for t in run.trials]
+    return [TrialStory(t.trial, t, run.events.get(t.trial, []), run.samples.get(t.trial, []))
+            for t in run.record.trials]

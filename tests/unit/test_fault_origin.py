@@ -12,7 +12,7 @@ from pathlib import Path
 
 from chaos.measure.metrics import RequestCounts, compute
 from chaos.measure.timeline import fault_instant
-from chaos.record import fault_t, load_run
+from chaos.record import TrialRecord, fault_t, load_run
 from chaos.report.story import TrialStory, stories
 
 SAMPLE = Path(__file__).parents[1] / "data" / "runs" / "seed-sample"
@@ -37,7 +37,7 @@ def test_the_first_fault_event_is_the_instant_where_nothing_recorded_it():
 def test_the_recorded_instant_wins_over_the_events():
     trial = {"trial": 1, "status": "completed", "fault_t": 10.0}
     assert fault_t(trial, EVENTS) == 10.0
-    story = TrialStory(1, trial, EVENTS, [])
+    story = TrialStory(1, TrialRecord.model_validate(trial), EVENTS, [])
     assert story.t_fault == 10.0 and story.since_fault(16.0) == 6.0
     assert story.first("detector_fired") == 16.0
 
