@@ -27,7 +27,7 @@ from typing import Any
 MASK = "***"
 MIN_SECRET_LEN = 8
 
-_KEY = r"[A-Za-z_]*(?:password|passwd|pwd|secret|token)"
+_KEY = r"[A-Za-z_]*(?:password|passwd|pwd|secret|token|api[_-]?key|credential|private[_-]?key)"
 _KEY_RE = re.compile(rf"^{_KEY}$", re.I)
 # Values stop at quotes and backslashes, so redacting text that holds JSON keeps it JSON.
 _PATTERNS = [
@@ -71,13 +71,21 @@ def redact(text: Any) -> str:
     return out
 
 
+def _masked(key: Any, value: Any) -> bool:
+    """Text under a secret-looking key (api_key, db_password, Authorization) is masked
+    whole; so is any scalar under a key that names a secret (``password: 12345678``);
+    a number under ``tokens_per_s`` is not."""
+    if not isinstance(key, str) or value is None or isinstance(value, (dict, list)):
+        return False
+    return is_secret_key(key) if isinstance(value, str) else bool(_KEY_RE.match(key))
+
+
 def redact_data(value: Any) -> Any:
     """A copy of JSON-like data with secrets masked: in strings, and under password-like keys."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: (MASK if isinstance(k, str) and _KEY_RE.match(k) and v is not None
-                    else redact_data(v)) for k, v in value.items()}
+        return {k: (MASK if _masked(k, v) else redact_data(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact_data(v) for v in value]
     return value
