@@ -122,16 +122,29 @@ def test_cli_lab_up_status_down_leaves_nothing(lab_images):
         assert out.strip() == "", kind
 
 
-def test_unlabelled_container_survives_down_all(lab_images):
+def test_unlabelled_container_survives_a_lab_down(lab_images):
+    """Teardown selects by the lab's label only. Not `chaos lab down --all`: on an engine
+    shared with other runs (CI's other worker, other sessions) it would take their labs
+    down too; a lab of our own, named by id, goes through the same label sweep."""
+    import secrets
+
+    from chaos.lab import labels
+
+    lab_id = secrets.token_hex(4)
+    ours = client().containers.run("chaos/db:latest", ["sleep", "300"], entrypoint=[],
+                                   detach=True, labels=labels.lab_labels(lab_id, os.getpid()))
     decoy = client().containers.run("chaos/db:latest", ["sleep", "300"], entrypoint=[],
                                     detach=True, labels={"purpose": "decoy"})
     try:
-        subprocess.run([*CHAOS, "lab", "down", "--all"], check=True, timeout=300,
+        subprocess.run([*CHAOS, "lab", "down", lab_id], check=True, timeout=300,
                        capture_output=True)
         decoy.reload()
         assert decoy.status == "running"
+        assert not client().containers.list(all=True, filters={"id": ours.id})
     finally:
         decoy.remove(force=True)
+        for left in client().containers.list(all=True, filters={"id": ours.id}):
+            left.remove(force=True)
 
 
 def test_a_container_frozen_behind_the_engines_back_is_thawed(lab_images):
