@@ -55,8 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # worker, once those are done). The registry path alone pushes and builds for minutes.
 # The interruption and blast-radius tests check what is left behind, never a duration,
 # and each selects by its own lab's label (`lab down --stale` spares labs whose owner
-# lives), so a lab next door cannot confuse them. Not test_lab.py: it restarts the
-# database under a shared lab fixture and times the lab's start.
+# lives), so a lab next door cannot confuse them. test_lab.py stays with the labs: it
+# runs two labs at once, and beside the other worker's lab that makes three.
 BESIDE_THE_LABS = {"test_registry_path.py", "test_wheel.py", "test_images.py",
                    "test_junit_on_failure.py", "test_pytest_sigterm.py",
                    "test_safety_interrupt.py", "test_safety_blast.py", "test_interrupt.py",
