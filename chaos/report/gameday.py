@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaos.measure.eventkinds import Kind
 from chaos.measure.timeline import first_event
 from chaos.report.story import TrialStory
 from chaos.report.text import NULL, offset, redact, seconds
@@ -38,16 +39,16 @@ def marks(story: TrialStory) -> list[dict[str, Any]]:
              "offset": offset(story.since_fault(e["t"])),
              "mark": e.get("mark", "note"), "note": redact(e["note"]) if e.get("note") else None,
              "by": e.get("by"), "premature": bool(e.get("premature"))}
-            for e in story.events if e.get("kind") == "mark"]
+            for e in story.events if e.get("kind") == Kind.MARK]
 
 
 def rows(story: TrialStory) -> list[dict[str, str]]:
     """Human versus alert, metric by metric, with the wall-clock time of each."""
-    t, ev, t0 = story.record, story.events, story.t_fault
-    human = first_event(ev, "mark", after=t0, mark="detected")
-    alert = first_event(ev, "detector_fired", after=t0)
-    said = first_event(ev, "mark", after=t0, mark="recovered")
-    held = first_event(ev, "recovered", after=t0)
+    t, ev, t0 = story.trial, story.events, story.t_fault
+    human = first_event(ev, Kind.MARK, after=t0, mark="detected")
+    alert = first_event(ev, Kind.DETECTOR_FIRED, after=t0)
+    said = first_event(ev, Kind.MARK, after=t0, mark="recovered")
+    held = first_event(ev, Kind.RECOVERED, after=t0)
     alerts = "no alert fired"
     if alert is not None:
         alerts = (f"{seconds(_since(story, alert))} ({alert.get('name', '?')}, "
@@ -55,7 +56,7 @@ def rows(story: TrialStory) -> list[dict[str, str]]:
     out = [{"what": "noticed (time to detect)", "alerts": alerts,
             "people": f"{seconds(_since(story, human))}{_at(story, human)}" if human
             else "never marked"}]
-    human_tta, alert_tta = _secs(t.get("human_tta_s")), _secs(t.get("tta_s"))
+    human_tta, alert_tta = _secs(t.human_tta_s), _secs(t.tta_s)
     if (human_tta, alert_tta) != (NULL, NULL):
         out.append({"what": "acted (time to acknowledge)", "people": human_tta,
                     "alerts": alert_tta})
@@ -71,13 +72,14 @@ def rows(story: TrialStory) -> list[dict[str, str]]:
 
 
 #: What the merged game-day timeline shows, and how each kind reads.
-TEAM_KINDS = {"joined": "joined", "blind_choice": "chosen blind", "fault_chosen": "fault chosen",
-              "fault_injected": "fault injected", "fault_reverted": "fault reverted",
-              "revealed": "revealed", "detector_fired": "alert", "mark": "",
-              "recovery_started": "recovery started", "step_started": "runbook step started",
-              "step_done": "runbook step done", "step_failed": "runbook step failed",
-              "mitigated": "errors stopped (steady state)",
-              "recovered": "recovered (steady state held)"}
+TEAM_KINDS: dict[str, str] = {
+    Kind.JOINED: "joined", Kind.BLIND_CHOICE: "chosen blind", Kind.FAULT_CHOSEN: "fault chosen",
+    Kind.FAULT_INJECTED: "fault injected", Kind.FAULT_REVERTED: "fault reverted",
+    Kind.REVEALED: "revealed", Kind.DETECTOR_FIRED: "alert", Kind.MARK: "",
+    Kind.RECOVERY_STARTED: "recovery started", Kind.STEP_STARTED: "runbook step started",
+    Kind.STEP_DONE: "runbook step done", Kind.STEP_FAILED: "runbook step failed",
+    Kind.MITIGATED: "errors stopped (steady state)",
+    Kind.RECOVERED: "recovered (steady state held)"}
 
 
 def participants(story: TrialStory) -> list[dict[str, str]]:
@@ -92,12 +94,12 @@ def participants(story: TrialStory) -> list[dict[str, str]]:
 
 def fault_said(story: TrialStory) -> str:
     """What was injected, as the reveal said it (or as the record has it, unrevealed)."""
-    revealed = first_event(story.events, "revealed")
+    revealed = first_event(story.events, Kind.REVEALED)
     if revealed is not None and revealed.get("faults"):
         return "; ".join(f"{f.get('type')}{' on ' + str(f['target']) if f.get('target') else ''}"
                          f" at {story.when(f['at_s'], f.get('wall'))}"
                          for f in revealed["faults"])
-    injected = [e for e in story.events if e.get("kind") == "fault_injected"]
+    injected = [e for e in story.events if e.get("kind") == Kind.FAULT_INJECTED]
     if not injected:
         return "no fault was injected"
     return "; ".join(f"{e.get('fault')} at {story.when(e['t'], e.get('wall'))}"
@@ -106,15 +108,15 @@ def fault_said(story: TrialStory) -> str:
 
 def _what(e: dict[str, Any]) -> str:
     kind = e.get("kind", "")
-    if kind == "mark":
+    if kind == Kind.MARK:
         return str(e.get("mark")) + (f": {e['note']}" if e.get("note") else "")
-    if kind == "detector_fired":
+    if kind == Kind.DETECTOR_FIRED:
         return f"alert: {e.get('name', '?')}"
     if kind.startswith("step_"):
         return f"{TEAM_KINDS[kind]}: {e.get('step', '?')}"
-    if kind in ("fault_injected", "fault_reverted", "fault_chosen"):
+    if kind in (Kind.FAULT_INJECTED, Kind.FAULT_REVERTED, Kind.FAULT_CHOSEN):
         return f"{TEAM_KINDS[kind]}: {e.get('fault', '?')}"
-    if kind == "blind_choice":
+    if kind == Kind.BLIND_CHOICE:
         return (f"chosen blind ({e.get('choose')}, seed {e.get('seed')})"
                 + (f": {e.get('fault')} at {e.get('at_s')} s" if e.get("fault") else ""))
     return str(TEAM_KINDS.get(kind, kind))
@@ -132,17 +134,17 @@ def diagnoses(story: TrialStory) -> list[dict[str, Any]]:
     return [{"clock": story.when(e["t"], e.get("wall")),
              "offset": offset(story.since_fault(e["t"])),
              "by": e.get("by"), "note": redact(e.get("note") or "")}
-            for e in story.events if e.get("kind") == "mark" and e.get("mark") == "diagnosis"]
+            for e in story.events if e.get("kind") == Kind.MARK and e.get("mark") == "diagnosis"]
 
 
 def expectations(story: TrialStory) -> list[dict[str, Any]]:
-    return [t for t in story.record.get("targets") or []
-            if isinstance(t, dict) and str(t.get("metric", "")).startswith("human_")]
+    """The people's targets (``human_ttd``...), in their JSON form: the templates' rows."""
+    return [t.as_dict() for t in story.trial.targets if t.metric.startswith("human_")]
 
 
 def gameday_view(all_stories: list[TrialStory]) -> list[dict[str, Any]]:
     return [{"n": s.n, "marks": marks(s), "rows": rows(s), "participants": participants(s),
              "fault": fault_said(s), "timeline": team_timeline(s), "diagnoses": diagnoses(s),
-             "expect": expectations(s), "human_ttd_by": s.record.get("human_ttd_by"),
-             "human_vs_alert_s": s.record.get("human_vs_alert_s")}
-            for s in all_stories if any(e.get("kind") == "mark" for e in s.events)]
+             "expect": expectations(s), "human_ttd_by": s.trial.human_ttd_by,
+             "human_vs_alert_s": s.trial.human_vs_alert_s}
+            for s in all_stories if any(e.get("kind") == Kind.MARK for e in s.events)]
