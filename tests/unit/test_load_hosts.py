@@ -156,3 +156,48 @@ def test_a_comparison_says_when_the_load_differed():
     mixed = record_with_hosts(three, [("a", "2.46.0", 30)])
     assert load_shape(mixed) == ("3 hosts, Locust 2.47.0, 60 users; "
                                  "1 host, Locust 2.46.0, 30 users")
+
+
+# ---- what the trial does with them ------------------------------------------------------
+
+class _Timeline:
+    def __init__(self):
+        self.events = []
+
+    def add(self, kind, t=None, **detail):
+        self.events.append({"kind": str(kind), "t": t, **detail})
+
+
+def trial_like(on_lost: str):
+    from types import SimpleNamespace
+
+    from chaos.measure.timeline import Clock
+
+    aborted: list[str] = []
+    hosts = LoadHosts()
+    fake = SimpleNamespace(
+        load=SimpleNamespace(hosts=hosts),
+        ctx=SimpleNamespace(clock=Clock(mono0=0.0, wall0=1000.0), timeline=_Timeline()),
+        sc=SimpleNamespace(load=SimpleNamespace(remote=SimpleNamespace(on_lost=on_lost))),
+        abort=aborted.append)
+    return fake, hosts, aborted
+
+
+@pytest.mark.parametrize("on_lost", ["continue", "stop"])
+def test_a_lost_host_is_on_the_timeline_and_stops_the_trial_only_when_asked(on_lost):
+    from chaos.trial.loop import Trial
+
+    fake, hosts, aborted = trial_like(on_lost)
+    hosts.apply(ev("host", w="local", addr="127.0.0.1", offset=0.0, unc=0.0))
+    hosts.apply(ev("host", w="gen-a", addr="10.0.0.2", offset=2.0, unc=0.001))
+    hosts.apply(ev("lost", w="gen-a", last=1012.5, in_flight=2, unknown_writes=1,
+                   received=10, flush_s=0.2))
+    Trial._host_events(fake)
+    kinds = [(e["kind"], e.get("host")) for e in fake.ctx.timeline.events]
+    assert kinds == [("load_host_joined", "gen-a"), ("load_host_lost", "gen-a")]  # not local
+    lost = fake.ctx.timeline.events[1]
+    assert lost["t"] == pytest.approx(12.5) and lost["last_t"] == pytest.approx(12.5)
+    assert (lost["in_flight"], lost["unknown_writes"]) == (2, 1)
+    assert aborted == (["load host gen-a lost"] if on_lost == "stop" else [])
+    Trial._host_events(fake)                        # each event once
+    assert len(fake.ctx.timeline.events) == 2
