@@ -19,14 +19,16 @@ the user's input, so every public function here routes them to the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from chaos.measure.eventkinds import Kind
 from chaos.measure.phases import Phase, phases_from_events
 from chaos.measure.quantiles import quantile
+from chaos.record import TrialRecord
 from chaos.report.figfiles import quiet
 from chaos.report.sampleseries import number as _number
 from chaos.report.sampleseries import series as _sample_series
@@ -36,24 +38,25 @@ PHASE_COLORS = {Phase.FAULT_ACTIVE: "#f59e0b", Phase.DETECTED: "#dc2626",
                 Phase.MITIGATED: "#2563eb", Phase.RECOVERED: "#16a34a"}
 FAULT_BAR = "#b45309"   # the band at the top of a chart while a fault is in place
 SERIES = (("requests/s", "#334155"), ("errors %", "#dc2626"), ("p95 latency ms", "#2563eb"))
-METRICS = (("ttd_s", "time to detect"), ("human_ttd_s", "time to detect (people)"),
-           ("tta_s", "time to acknowledge"), ("ttm_s", "time to mitigate"),
-           ("ttr_s", "time to recover"), ("outage_s", "outage"))
-QUIET = ("sample", "replication_lag")   # recorded once a second: no label each
+METRICS: tuple[tuple[Callable[[TrialRecord], float | None], str], ...] = (
+    (lambda t: t.ttd_s, "time to detect"), (lambda t: t.human_ttd_s, "time to detect (people)"),
+    (lambda t: t.tta_s, "time to acknowledge"), (lambda t: t.ttm_s, "time to mitigate"),
+    (lambda t: t.ttr_s, "time to recover"), (lambda t: t.outage_s, "outage"))
+QUIET = (Kind.SAMPLE, Kind.REPLICATION_LAG)   # recorded once a second: no label each
 MAX_ROWS = 12            # trials drawn as rows of small charts; the tables list them all
 
 
 def event_color(e: dict[str, Any]) -> str:
     kind = str(e.get("kind"))
-    if kind == "mark":
+    if kind == Kind.MARK:
         return "#7c3aed"
     if kind.startswith("fault"):
         return "#d97706"
-    if kind == "detector_fired":
+    if kind == Kind.DETECTOR_FIRED:
         return "#dc2626"
     if kind.startswith(("step_", "recovery_")):
         return "#2563eb"
-    if kind in ("mitigated", "recovered"):
+    if kind in (Kind.MITIGATED, Kind.RECOVERED):
         return "#16a34a"
     return "#6b7280"
 
@@ -65,14 +68,14 @@ def event_label(e: dict[str, Any]) -> str:
 
 def _label(e: dict[str, Any]) -> str:
     kind = str(e.get("kind"))
-    if kind == "mark":
+    if kind == Kind.MARK:
         text = f"mark: {e.get('mark', '?')}" + (" (premature)" if e.get("premature") else "")
         return text if not e.get("note") else f"{text} — {str(e['note'])[:28]}"
-    if kind == "detector_fired":
+    if kind == Kind.DETECTOR_FIRED:
         return f"alert: {e.get('name', '?')}"
-    if kind == "backup_taken":
+    if kind == Kind.BACKUP_TAKEN:
         return f"backup #{e.get('number', '?')}"
-    if kind in ("step_started", "step_done", "step_failed"):
+    if kind in (Kind.STEP_STARTED, Kind.STEP_DONE, Kind.STEP_FAILED):
         n = e["index"] + 1 if isinstance(e.get("index"), int) else "?"
         return f"step {n} {kind.removeprefix('step_')}: {e.get('step', '?')}"
     if kind.startswith("fault"):
@@ -88,8 +91,8 @@ def phases(story: TrialStory, end: float) -> list[tuple[Phase, float, float]]:
 def fault_spans(story: TrialStory) -> list[tuple[float, float]]:
     """When each fault with a duration was in place (injected → reverted)."""
     out = []
-    for f in (e for e in story.events if e.get("kind") == "fault_injected"):
-        back = next((e["t"] for e in story.events if e.get("kind") == "fault_reverted"
+    for f in (e for e in story.events if e.get("kind") == Kind.FAULT_INJECTED):
+        back = next((e["t"] for e in story.events if e.get("kind") == Kind.FAULT_REVERTED
                      and e.get("index") == f.get("index") and e["t"] >= f["t"]), None)
         if back is not None:
             out.append((f["t"], back))
@@ -220,14 +223,14 @@ def trials_figure(all_stories: list[TrialStory]) -> Figure:
 @quiet
 def distribution_figure(all_stories: list[TrialStory]) -> Figure | None:
     """Each time metric across trials: every trial a dot, the median a bar."""
-    present = [(key, label) for key, label in METRICS
-               if any(_number(s.record.get(key)) is not None for s in all_stories)]
+    present = [(read, label) for read, label in METRICS
+               if any(_number(read(s.trial)) is not None for s in all_stories)]
     if not present:
         return None
     fig = Figure(figsize=(11, 1.0 + 0.45 * len(present)), layout="constrained")
     ax = fig.add_subplot()
-    for row, (key, _label) in enumerate(present):
-        values = [v for s in all_stories if (v := _number(s.record.get(key))) is not None]
+    for row, (read, _label) in enumerate(present):
+        values = [v for s in all_stories if (v := _number(read(s.trial))) is not None]
         nulls = len(all_stories) - len(values)
         jitter = [row + 0.18 * ((i % 5) - 2) / 2 for i in range(len(values))]
         ax.scatter(values, jitter, s=16, color="#334155", alpha=0.75, zorder=3)

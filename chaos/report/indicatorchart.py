@@ -9,23 +9,29 @@ dashed line, the time it was outside shaded, and impact, mitigation and recovery
 
 from __future__ import annotations
 
-from typing import Any
-
 from matplotlib.figure import Figure
 
+from chaos.measure.eventkinds import Kind
+from chaos.record import IndicatorRecord
 from chaos.report.charts import tidy
 from chaos.report.figfiles import quiet
 from chaos.report.story import TrialStory
 
-MARKS = (("impact", "impact", "#dc2626"), ("mitigated", "mitigated", "#d97706"),
-         ("recovered", "recovered", "#16a34a"))
+MARKS = ((Kind.IMPACT, "impact", "#dc2626"), (Kind.MITIGATED, "mitigated", "#d97706"),
+         (Kind.RECOVERED, "recovered", "#16a34a"))
 SCALE = {"error_rate": (100.0, "%"), "throughput": (100.0, "% of baseline"),
          "latency": (1000.0, "ms")}
 
 
-def drawn(story: TrialStory) -> list[dict[str, Any]]:
-    return [i for i in story.record.get("indicators") or []
-            if i.get("name") != "errors" and i.get("series")]
+def drawn(story: TrialStory) -> list[IndicatorRecord]:
+    return [i for i in story.trial.indicators if i.name != "errors" and i.series]
+
+
+def _t(reading: list[float | None]) -> float:
+    """A reading's instant; one without is a damaged record, and the chart fails loudly."""
+    if reading[0] is None:
+        raise TypeError("an indicator reading without its instant")
+    return reading[0]
 
 
 @quiet
@@ -37,22 +43,20 @@ def indicator_figure(story: TrialStory) -> Figure | None:
     fig = Figure(figsize=(11, 0.6 + 1.9 * len(found)), layout="constrained")
     axes = fig.subplots(len(found), 1, sharex=True, squeeze=False)[:, 0]
     for ax, ind in zip(axes, found, strict=True):
-        factor, unit = SCALE.get(str(ind.get("type")), (1.0, ""))
-        points = [(p[0] - t0, p[1]) for p in ind["series"] if isinstance(p[1], (int, float))]
+        factor, unit = SCALE.get(ind.type, (1.0, ""))
+        points = [(_t(p) - t0, p[1]) for p in ind.series if isinstance(p[1], (int, float))]
         ax.plot([p[0] for p in points], [p[1] * factor for p in points], color="#334155",
                 lw=1.4, drawstyle="steps-post", marker="." if len(points) < 120 else None, ms=3)
-        gaps = [p[0] - t0 for p in ind["series"] if not isinstance(p[1], (int, float))]
+        gaps = [_t(p) - t0 for p in ind.series if not isinstance(p[1], (int, float))]
         for x in gaps:   # unreadable: counted as outside
             ax.axvline(x, color="#9ca3af", lw=0.6, ls=":")
-        limit = ind.get("limit")
-        if isinstance(limit, (int, float)):
-            ax.axhline(limit * factor, color="#6b7280", lw=0.8, ls="--")
-        first, back = ind.get("first_out_t"), ind.get("back_inside_t")
-        if isinstance(first, (int, float)):
-            end = back if isinstance(back, (int, float)) else (points[-1][0] + t0 if points
-                                                                else first)
+        if ind.limit is not None:
+            ax.axhline(ind.limit * factor, color="#6b7280", lw=0.8, ls="--")
+        first, back = ind.first_out_t, ind.back_inside_t
+        if first is not None:
+            end = back if back is not None else (points[-1][0] + t0 if points else first)
             ax.axvspan(first - t0, end - t0, color="#fecaca", alpha=0.5, lw=0)
-        ax.set_title(f"{ind.get('name')} ({ind.get('type')}): {ind.get('objective')}",
+        ax.set_title(f"{ind.name} ({ind.type}): {ind.objective}",
                      fontsize=8, loc="left")
         ax.set_ylabel(unit or "value", fontsize=8)
         for kind, label, color in MARKS:

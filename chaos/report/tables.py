@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chaos.measure.targets import TARGET_FIELDS, lookup
-from chaos.record import Run
+from chaos.record import Run, TrialRecord
 from chaos.report.story import TrialStory
 from chaos.report.text import NULL, md_cell, num
 
@@ -23,31 +23,31 @@ LABELS = {"ttd": "time to detect", "tta": "time to acknowledge", "ttm": "time to
 
 def null_reason(story: TrialStory, metric: str) -> str:
     """Why a metric of this trial has no value, in the words the tables use."""
-    trial = story.record
-    if trial.get("status") == "aborted":
+    trial = story.trial
+    if trial.status == "aborted":
         return "trial aborted"
-    if trial.get("status") != "completed":
+    if trial.status != "completed":
         return "not recorded"
     if story.t_fault is None:
         return "no fault injected"
-    if metric in ("data_loss", "rpo") and not isinstance(trial.get("data_loss"), dict):
+    if metric in ("data_loss", "rpo") and trial.data_loss is None:
         return "not measured"
     if metric == "rpo":
         return "no write acknowledged before the fault survived"
-    if not trial.get("impact"):
+    if not trial.impact:
         return "no impact"
-    if metric == "ttd" or (metric == "tta" and trial.get("ttd_s") is None):
+    if metric == "ttd" or (metric == "tta" and trial.ttd_s is None):
         return "never detected"
     if metric == "tta":
         return "no recovery started"
     return "not recovered"
 
 
-def _value(metric: str, value: Any, trial: dict[str, Any] | None = None) -> str:
+def _value(metric: str, value: Any, trial: TrialRecord | None = None) -> str:
     if metric in TIME_TARGETS:
         return f"{num(value)} s"
-    if metric == "failed_requests" and trial and trial.get("total_requests") is not None:
-        return f"{num(value)} of {num(trial['total_requests'])}"
+    if metric == "failed_requests" and trial is not None and trial.total_requests is not None:
+        return f"{num(value)} of {num(trial.total_requests)}"
     return num(value)
 
 
@@ -65,14 +65,15 @@ def _row(metric: str, observed: str, limit: Any, passed: bool | None) -> dict[st
 
 
 def trial_table(story: TrialStory, limits: dict[str, Any]) -> list[dict[str, str]]:
-    trial = story.record
-    checked = {t.get("metric"): t for t in trial.get("targets") or []}
+    trial = story.trial
+    checked = {t.metric: t.passed for t in trial.targets}
     rows = []
     for metric in list(ROWS) + [m for m in limits if m not in ROWS]:
-        value = lookup(trial, TARGET_FIELDS.get(metric, metric))
+        # a target's field is a dotted path into the JSON form ("data_loss.lost")
+        value = lookup(story.record, TARGET_FIELDS.get(metric, metric))
         shown = (_value(metric, value, trial) if value is not None
                  else f"{NULL} ({null_reason(story, metric)})")
-        verdict = checked.get(metric, {}).get("passed") if metric in limits else None
+        verdict = checked.get(metric) if metric in limits else None
         if metric in limits and verdict is None:
             verdict = False  # a target no trial result speaks for is not met
         rows.append(_row(metric, shown, limits.get(metric), verdict))
@@ -101,11 +102,13 @@ def summary_rows(run: Run) -> list[dict[str, str]]:
 def trial_rows(all_stories: list[TrialStory]) -> list[dict[str, str]]:
     rows = []
     for s in all_stories:
-        t = s.record
-        lost = lookup(t, "data_loss.lost")
-        status = f"{t.get('status', '?')} ({t.get('end_reason') or NULL})"
+        t = s.trial
+        lost = t.data_loss.lost if t.data_loss is not None else None
+        status = f"{t.status} ({t.end_reason or NULL})"
+        times = {"ttd": t.ttd_s, "tta": t.tta_s, "ttm": t.ttm_s, "ttr": t.ttr_s,
+                 "outage": t.outage_s}
         rows.append({"trial": str(s.n), "status": status,
-                     **{m: num(t.get(f"{m}_s")) for m in ("ttd", "tta", "ttm", "ttr", "outage")},
-                     "failed": f"{num(t.get('failed_requests'))} / {num(t.get('total_requests'))}",
-                     "lost": num(lost), "passed": "PASS" if t.get("passed") else "**FAIL**"})
+                     **{m: num(v) for m, v in times.items()},
+                     "failed": f"{num(t.failed_requests)} / {num(t.total_requests)}",
+                     "lost": num(lost), "passed": "PASS" if t.passed else "**FAIL**"})
     return rows
