@@ -167,7 +167,8 @@ class PartBase:
 
     record_key: ClassVar[str | None] = None
     """The key of the part's own section in its entry of a trial's record (a detector's:
-    ``trials[n].detectors[i].<key>``); None: it has none."""
+    ``trials[n].detectors[i].<key>``, a fault's: ``trials[n].faults[i].<key>``); None: it
+    has none. Recovery steps record what they did on the timeline (their events)."""
     Record: ClassVar[type[BaseModel] | None] = None
     """The model of that section: written by the part, checked when a record is read
     where the part is installed (elsewhere the section is kept as it is)."""
@@ -179,6 +180,17 @@ class PartBase:
         """The part's own paragraph of the post-mortem, from the trials' records (the
         sections it wrote under ``record_key``), or None when it has nothing to say."""
         return None
+
+    def record_section(self, facts: SectionFacts) -> BaseModel | None:
+        """This part's own section of the trial's record, an instance of its ``Record``
+        model written under its ``record_key``, asked once when the trial is recorded;
+        None: nothing of its own."""
+        return None
+
+    def record_notes(self, section: BaseModel) -> list[str]:
+        """Notes for the trial that its section calls for (what the part could not see or
+        do, say): never a silent null."""
+        return []
 
 
 class TrialClock(Protocol):
@@ -222,6 +234,9 @@ class FaultPart(Part, Protocol):
     instant: bool
     requires_duration: ClassVar[bool]
     detail: dict[str, Any]
+
+    def record_section(self, facts: SectionFacts) -> BaseModel | None: ...
+    def record_notes(self, section: BaseModel) -> list[str]: ...
 
     def check(self) -> None: ...
     def inject(self) -> None: ...

@@ -13,12 +13,10 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from chaos.errors import DetectError
 from chaos.lab.lab import Lab
 from chaos.partcontext import PartContext
-from chaos.parts import PartBase, SectionFacts
+from chaos.parts import PartBase
 
 
 class Detector(PartBase):
@@ -45,17 +43,6 @@ class Detector(PartBase):
         the detector must go through pending → firing again on what happens from
         ``t`` on: a pre-fault alarm can never pass for a detection at the fault."""
         self.fired_at = None
-
-    def record_section(self, facts: SectionFacts) -> BaseModel | None:
-        """The detector's own section of the trial's record, an instance of its
-        ``Record`` model written under its ``record_key``; None: nothing beyond
-        ``fired_t``."""
-        return None
-
-    def record_notes(self, section: BaseModel) -> list[str]:
-        """Notes for the trial that its section calls for (what the detector could not
-        see, say): never a silent null."""
-        return []
 
     def need_lab(self) -> Lab:
         """The trial's lab; a detector that reads it, run without one, fails saying so."""

@@ -20,6 +20,7 @@ from chaos.record.models import (
     DetectorRecord,
     EndpointRecord,
     FaultRecord,
+    FaultTrialRecord,
     IndicatorRecord,
     InvariantResult,
     LabRecord,
@@ -40,7 +41,8 @@ from chaos.record.rundir import Run, fault_t, load_run
 
 __all__ = [
     "LIMIT", "SCHEMA_VERSION", "Count", "DataLossRecord",
-    "DetectorRecord", "EndpointRecord", "LoadHostRecord", "FaultRecord", "IndicatorRecord",
+    "DetectorRecord", "EndpointRecord", "LoadHostRecord", "FaultRecord", "FaultTrialRecord",
+    "IndicatorRecord",
     "InvariantResult",
     "LabRecord", "Number", "Run", "RunRecord", "RunStatus", "ScenarioRecord", "Section",
     "SpreadRecord", "TargetName", "TargetResult", "ToolRecord", "TrialRecord",

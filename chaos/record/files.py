@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from chaos.errors import ReportError
-from chaos.partregistry import detectors
-from chaos.record.models import RunRecord, kind
+from chaos.partregistry import detectors, faults
+from chaos.record.models import RunRecord, Section, kind
 from chaos.userfiles import BadFile, read_bytes
 
 MAX_RECORD_BYTES = 256_000_000   # far beyond a thousand trials' record
@@ -62,17 +62,19 @@ def section_errors(record: RunRecord) -> list[ErrorDetails]:
     each part's ``Record`` model where the part is installed, at their paths."""
     errors: list[ErrorDetails] = []
     for i, trial in enumerate(record.trials):
-        for j, d in enumerate(trial.detectors):
-            part = detectors.get(d.type)
+        entries: list[tuple[str, int, Any, Section]] = [
+            ("detectors", j, detectors.get(d.type), d) for j, d in enumerate(trial.detectors)]
+        entries += [("faults", j, faults.get(f.type), f) for j, f in enumerate(trial.faults)]
+        for where, j, part, entry in entries:
             key: str | None = getattr(part, "record_key", None)
             model = getattr(part, "Record", None)
-            raw = (d.model_extra or {}).get(key) if key else None
+            raw = (entry.model_extra or {}).get(key) if key else None
             if key is None or raw is None or model is None:
                 continue   # no section, or a part not installed here: kept as written
             try:
                 model.model_validate(raw)
             except ValidationError as exc:
-                errors += [{**e, "loc": ("trials", i, "detectors", j, key, *e["loc"])}
+                errors += [{**e, "loc": ("trials", i, where, j, key, *e["loc"])}
                            for e in exc.errors()]
     return errors
 

@@ -115,6 +115,14 @@ class DetectorRecord(Section):
     fired_t: Number | None = None
 
 
+class FaultTrialRecord(Section):
+    """A fault of the trial (in the scenario's order). Its part may add a section of its
+    own under its ``record_key``, as a detector does (``DetectorRecord``)."""
+
+    type: str
+    index: Count
+
+
 class EndpointRecord(Section):
     name: str
     total: Count = 0
@@ -221,6 +229,7 @@ class TrialRecord(Section):
     rpo_s: Number | None = None
     invariants: list[InvariantResult] = []
     detectors: list[DetectorRecord] = []
+    faults: list[FaultTrialRecord] = []
     targets: list[TargetResult] = []
     passed: bool | None = None
     events: list[dict[str, Any]] = []

@@ -9,7 +9,7 @@ targets evaluated on the record as written.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from chaos.detect.base import Detector
 from chaos.faults.effect import shortfall_notes
@@ -19,11 +19,12 @@ from chaos.measure.dataloss import account
 from chaos.measure.targets import evaluate
 from chaos.measure.timeline import Timeline
 from chaos.measure.verify import NotMeasured, check_invariants, present_refs
-from chaos.parts import SectionFacts
+from chaos.parts import DetectorPart, FaultPart, SectionFacts
 from chaos.record import (
     DataLossRecord,
     DetectorRecord,
     EndpointRecord,
+    FaultTrialRecord,
     IndicatorRecord,
     InvariantResult,
     LoadHostRecord,
@@ -33,6 +34,8 @@ from chaos.record import (
 )
 from chaos.trial.context import TrialContext
 from chaos.trial.loop import Trial
+
+R = TypeVar("R", DetectorRecord, FaultTrialRecord)
 
 
 def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wall_s: float,
@@ -72,6 +75,7 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     rec.notes += [f"detector {d.name} broke: {d.error}" for d in trial.detectors if d.error]
     facts = SectionFacts(t_fault=st.t_fault, impact_t=watch.impact_t)
     rec.detectors = [detector_record(d, facts, rec.notes) for d in trial.detectors]
+    rec.faults = [fault_record(i, f, facts, rec.notes) for i, f in enumerate(trial.faults.faults)]
     # The targets read the trial as written (dotted fields such as data_loss.lost).
     rec.targets = [TargetResult.model_validate(t) for t in
                    evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))]
@@ -83,11 +87,22 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
 def detector_record(d: Detector, facts: SectionFacts, notes: list[str]) -> DetectorRecord:
     """The detector's line of the record, with the section its part writes (under the
     part's ``record_key``) and the notes that section calls for."""
-    rec = DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at)
-    section = d.record_section(facts)
-    if section is not None and d.record_key:
-        setattr(rec, d.record_key, section.model_dump(exclude_unset=True))
-        notes += d.record_notes(section)
+    return own_section(DetectorRecord(name=d.name, type=d.type_name, fired_t=d.fired_at),
+                       d, facts, notes)
+
+
+def fault_record(index: int, f: FaultPart, facts: SectionFacts,
+                 notes: list[str]) -> FaultTrialRecord:
+    """The fault's line of the record: its type and place, and its part's own section."""
+    return own_section(FaultTrialRecord(type=f.type_name, index=index), f, facts, notes)
+
+
+def own_section(rec: R, part: DetectorPart | FaultPart, facts: SectionFacts,
+                notes: list[str]) -> R:
+    section = part.record_section(facts)
+    if section is not None and part.record_key:
+        setattr(rec, part.record_key, section.model_dump(exclude_unset=True))
+        notes += part.record_notes(section)
     return rec
 
 
