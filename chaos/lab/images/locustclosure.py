@@ -46,11 +46,16 @@ class LocustClosure:
 
     @functools.cached_property
     def digest(self) -> str:
-        """A hash of every file's path and content, and of the distributions."""
+        """A hash of every file's path and content, and of the distributions. Not of what
+        an install writes of itself: the bytecode pip compiles (stamped with the install's
+        time) and RECORD (which hashes the scripts pip wrote with the venv's own path), so
+        that two venvs of the same Locust share the image."""
         h = hashlib.sha256()
         for name in self.distributions:
             h.update(name.encode() + b"\0")
         for rel, src in self.files:
+            if rel.endswith(".pyc") or rel.endswith(".dist-info/RECORD"):
+                continue
             h.update(rel.encode() + b"\0")
             h.update(hashlib.sha256(src.read_bytes()).digest())
         return h.hexdigest()[:32]
