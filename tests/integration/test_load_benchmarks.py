@@ -58,3 +58,23 @@ def test_load_overhead_benchmark_output(lab_images):
         assert {"bare_rps", "chaos_rps", "ratio"} <= set(summary[case])
         assert summary[case]["pair_ratio"]["n"] == 1
         assert summary[case]["stream_ok"]
+
+
+@pytest.mark.docker
+def test_remote_load_benchmark_output(loadworker_image):
+    """3 worker containers, one short bare/chaos pair: the shape, and that chaos's stream
+    saw every request Locust counted exactly once (and the target served them all)."""
+    rows = bench("benchmarks.remote_load", "--pairs", "1", "--seconds", "6", "--users", "6",
+                 "--warmup", "0", timeout=240)
+    runs, summary = rows[:-1], rows[-1]["summary"]
+    assert sorted(r["how"] for r in runs) == ["bare", "chaos"]
+    for r in runs:
+        assert r["workers"] == 3 and r["requests"] > 0 and r["failed"] == 0, r
+        assert r["rps"] > 0 and r["served"] == r["requests"], r
+        for key in ("master_cpu_us_per_request", "channel_in_bytes_per_request"):
+            assert isinstance(r[key], (int, float)), (key, r)
+        if r["how"] == "chaos":
+            assert r["stream_lines"] == r["requests"] and r["stream_exact"], r
+            assert len(r["hosts"]) == 3 and r["batch_bytes_per_request"] > 0, r
+    assert {"bare_rps", "chaos_rps", "ratio", "costs"} <= set(summary)
+    assert summary["pair_ratio"]["n"] == 1 and summary["stream_exact"]
