@@ -22,11 +22,9 @@ from chaos.report.story import TrialStory
 
 def _names(run: Run) -> list[tuple[Registry[Any], Any]]:
     found: list[tuple[Registry[Any], Any]] = []
-    for trial in run.trials:
-        found += [(detectors, d.get("type")) for d in trial.get("detectors") or []
-                  if isinstance(d, dict)]
-    found += [(faults, f.get("type")) for f in run.scenario.get("faults") or []
-              if isinstance(f, dict)]
+    for trial in run.record.trials:
+        found += [(detectors, d.type) for d in trial.detectors]
+    found += [(faults, f.type) for f in run.record.scenario.faults]
     found += [(steps, e.get("step")) for events in run.events.values() for e in events
               if str(e.get("kind", "")).startswith("step_")]
     return found

@@ -115,9 +115,9 @@ def _requests(all_stories: list[TrialStory]) -> str:
 
 def issue_summary(all_stories: list[TrialStory], scenario: ScenarioRecord) -> dict[str, Any]:
     peaks = [(p, s) for s in all_stories if (p := peak_failure(s)) is not None]
-    peak = max(peaks, key=lambda ps: ps[0]["ratio"], default=None)
+    peak = max(peaks, key=lambda ps: ps[0].ratio, default=None)
     peak_text = "unknown: no per-second samples were recorded" if peak is None else (
-        peak[0]["text"] + (f", trial {peak[1].n}" if len(all_stories) > 1 else ""))
+        peak[0].text + (f", trial {peak[1].n}" if len(all_stories) > 1 else ""))
     impact = [_requests(all_stories),
               _loss_text([s.trial.data_loss for s in all_stories],
                          [s.trial.data_loss_note for s in all_stories])]

@@ -266,21 +266,33 @@ def recovery(story: TrialStory) -> dict[str, Any]:
             "steps": steps, "took": seconds(took) if took is not None else None, "outcome": outcome}
 
 
-def peak_failure(story: TrialStory) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Peak:
+    """The worst one-second sample of a trial, and the sentence telling it."""
+
+    ratio: float
+    failed: int
+    requests: int
+    t: float
+    text: str
+
+
+def peak_failure(story: TrialStory) -> Peak | None:
     """The worst one-second sample: its failure ratio, counts, and when it was."""
-    best = None
+    best: tuple[float, int, int, float] | None = None
     for s in story.samples:
         requests, failed = s.get("requests"), s.get("failed")
         if not isinstance(requests, int) or not isinstance(failed, int) or requests <= 0:
             continue
-        if best is None or failed / requests > best["ratio"]:
-            best = {"ratio": failed / requests, "failed": failed, "requests": requests, "t": s["t"]}
-    if best is not None and best["failed"] == 0:
-        best["text"] = "no request failed (every second's samples)"
-    elif best is not None:
-        best["text"] = (f"{percent(best['ratio'])} of requests failed ({best['failed']} of "
-                        f"{best['requests']} in the second to {story.when(best['t'])})")
-    return best
+        if best is None or failed / requests > best[0]:
+            best = (failed / requests, failed, requests, s["t"])
+    if best is None:
+        return None
+    ratio, failed, requests, t = best
+    text = ("no request failed (every second's samples)" if failed == 0 else
+            f"{percent(ratio)} of requests failed ({failed} of {requests} in the second to "
+            f"{story.when(t)})")
+    return Peak(ratio, failed, requests, t, text)
 
 
 def stories(run: Run) -> list[TrialStory]:
