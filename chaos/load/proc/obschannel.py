@@ -38,7 +38,7 @@ try:
 except ImportError:   # a load host without chaos: the master sent clocksync.py beside us
     from clocksync import ClockEstimate  # type: ignore[import-not-found,no-redef]
 
-FLUSH_EVERY = 0.2
+FLUSH_EVERY = 0.1
 PING_EVERY = 1.0
 BURST = 8           # round trips right after a worker joins
 LOST_AFTER = float(os.environ.get("CHAOS_WORKER_LOST_AFTER", "3"))
