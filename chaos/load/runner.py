@@ -140,9 +140,12 @@ class LoadRunner:
         expect = s.workers + (remote.expected if remote else 0)
         wait = remote.join_timeout if remote else 60
         self.master = (bind, port)
+        # --enable-rebalancing: a lost worker's users go to the others within seconds
+        # (else Locust waits a minute), so the load keeps the scenario's user count.
         self._spawn([*base, *headless, "--master", "--master-bind-host", bind,
                      "--master-bind-port", str(port), "--expect-workers", str(expect),
-                     "--expect-workers-max-wait", f"{int(wait) + 5}"], "locust-master.log")
+                     "--expect-workers-max-wait", f"{int(wait) + 5}", "--enable-rebalancing"],
+                    "locust-master.log")
         for i in range(s.workers):
             self._spawn([*base, "--worker", "--master-host", "127.0.0.1", "--master-port",
                          str(port)], f"locust-worker-{i + 1}.log", worker=f"local-{i + 1}")

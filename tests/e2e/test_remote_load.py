@@ -141,6 +141,8 @@ def test_three_remote_hosts_a_skewed_clock_and_a_lost_host(tmp_path, lab_images,
         lost = [e for e in trial["events"] if e["kind"] == "load_host_lost"]
         assert [e["host"] for e in lost] == ["gen-c"]
         assert any("load host gen-c was lost" in n for n in trial["notes"])
+        # Its users went to the others (rebalancing): the load kept its 9 users.
+        assert by_name["gen-a"]["users"] + by_name["gen-b"]["users"] == 9, by_name
         for name in ("gen-a", "gen-b"):   # every batch of the others arrived
             assert by_name[name]["sent"] == by_name[name]["received"] > 0, by_name[name]
             assert by_name[name]["missing_batches"] == 0
