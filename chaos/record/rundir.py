@@ -1,7 +1,7 @@
 """The run record as the reports read it: result.json + timeline.jsonl, checked.
 
     run = load_run("reports/20261130-013225-quick-a423")
-    run.result["scenario"]["name"]; run.events[1]; run.samples[1]
+    run.record.scenario.name; run.events[1]; run.samples[1]
 
 Events of a trial come from both files and are merged: result.json holds the
 events known when the trial ended, timeline.jsonl everything that was ever
@@ -9,7 +9,9 @@ appended (also for a trial the process did not live to record, and a person's
 ``mark`` lines added afterwards). Each trial's events are sorted by time.
 
 result.json is read and checked by ``chaos.record.files.load_result``; the
-renderers read the checked record as the dicts it was written as. A result.json
+reports read the checked record typed (``run.record``, ``TrialStory.trial``); its
+JSON form (``run.result``) is what the parts' report hooks receive and what a
+target's dotted field (``data_loss.lost``) is looked up in. A result.json
 we cannot trust stops the report with a ``ReportError`` that names the file and
 every field at fault (exit 2); a torn last line of timeline.jsonl, which a
 killed run leaves behind, does not.
@@ -35,7 +37,7 @@ from chaos.userfiles import BadFile
 class Run:
     dir: Path
     record: RunRecord        # the typed record; ``result`` is its JSON form, for the
-    result: dict[str, Any]   # renderers that still read it by key
+    result: dict[str, Any]   # parts' hooks and dotted target fields, which read it by key
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     samples: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)   # input problems we rendered around
