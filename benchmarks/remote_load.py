@@ -10,7 +10,7 @@ counts what it served. Each run starts fresh workers and one master on this mach
 bound to the network's gateway:
 
 - ``bare``: ``locust -f hit.py --master --headless --expect-workers 3`` with only the
-  locustfile below;
+  locustfile below (and the master flags ``LoadRunner`` gives, ``--enable-rebalancing``);
 - ``chaos``: ``LoadRunner`` with ``RemoteLoad`` (count 3), as a trial builds it: the
   same locustfile plus chaos's channel files, its master writing ``observations.jsonl``.
 
@@ -28,9 +28,9 @@ after the workers joined to 1 s before the end):
 - ``channel_in_bytes_per_request``: TCP payload the master received from its workers
   (``ss -ti``'s ``bytes_received`` on the master's port), per request, for both sides;
   chaos's extra is the difference. ``batch_bytes_per_request`` is the msgpack size of
-  the ``chaos_obs`` messages rebuilt from the stream (0.2 s batches per worker),
-  computed offline the way Locust serializes a message (``msgpack.dumps((type, data,
-  node_id))``).
+  the ``chaos_obs`` messages rebuilt from the stream (batches of ``FLUSH_EVERY`` s per
+  worker), computed offline the way Locust serializes a message
+  (``msgpack.dumps((type, data, node_id))``).
 - ``master_cpu_us_per_request``: the master process's CPU (``/proc/<pid>/stat``) over
   the window, per request at the run's rate; ``worker_cpu_us_per_request`` the three
   worker containers' (``cpuacct.usage``) and ``target_cpu_us_per_request`` the server's.
@@ -54,13 +54,16 @@ from typing import Any
 
 from benchmarks.common import emit, spread
 from chaos.lab.engine import client
-from chaos.load.runner import LoadRunner, LoadSettings, RemoteLoad, free_port
+from chaos.load.runner import PROC, LoadRunner, LoadSettings, RemoteLoad, free_port
 from tests.loadhosts import LoadHosts
 
 WORKERS = 3
 TARGET_PORT = 8000
 SAMPLE_EVERY = 0.5
-FLUSH_EVERY = 0.2      # obschannel.FLUSH_EVERY, for the offline batch sizes
+# obschannel.FLUSH_EVERY, for the offline batch sizes (read, not imported: importing it
+# imports Locust, which would monkey-patch this process with gevent)
+FLUSH_EVERY = float(re.search(r"^FLUSH_EVERY = ([0-9.]+)$", (PROC / "obschannel.py").read_text(),
+                              re.M)[1])  # type: ignore[index]
 
 LOCUSTFILE = '''\
 from locust import FastHttpUser, constant, task
@@ -149,7 +152,7 @@ def read_json_stats(prefix: Path) -> dict:
 
 def batch_bytes(obs_file: Path) -> dict:
     """The msgpack size of the ``chaos_obs`` batches the workers sent, rebuilt from the
-    stream: each worker's rows grouped into 0.2 s windows of their answer time."""
+    stream: each worker's rows grouped into ``FLUSH_EVERY`` windows of their answer time."""
     import msgpack  # what Locust's Message.serialize does; importing locust would patch us
 
     rows: dict[str, list[dict]] = defaultdict(list)
@@ -224,7 +227,7 @@ class Bench:
                     "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
                     "--stop-timeout", "2", "--master", "--master-bind-host", gateway,
                     "--master-bind-port", str(port), "--expect-workers", str(WORKERS),
-                    "--expect-workers-max-wait", "65"]
+                    "--expect-workers-max-wait", "65", "--enable-rebalancing"]
             log = (work / "locust-master.log").open("wb")
             proc = subprocess.Popen(argv, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL)
