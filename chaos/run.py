@@ -32,6 +32,7 @@ from chaos.lab.observability.promtool import rule_file_problems
 from chaos.lab.start import start_lab
 from chaos.live import ServeOptions, as_gameday, open_live
 from chaos.live.blind import blind_trial
+from chaos.load.runner import stray_locust_config
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import Clock
 from chaos.provenance import git_commit
@@ -125,6 +126,10 @@ def run_scenario(path: str | Path, opts: RunOptions) -> RunRecord:
         raise UsageError(f"cannot write the run record in {out}: "
                          f"{exc.strerror or exc}; choose another --out") from None
     opts.log(f"run {run_id}: {scenario.name}; writing to {out}")
+    for found in stray_locust_config():
+        opts.log(f"warning: Locust's own configuration {found} applies to this run's load "
+                 "too: what it sets beyond chaos's options changes the load; run chaos "
+                 "from another directory, or move it")
     remote = scenario.load.remote
     if remote is not None and not ipaddress.ip_address(remote.host_port[0]).is_loopback:
         opts.log(f"warning: the Locust master will listen on {remote.master}, beyond this "

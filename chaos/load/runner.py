@@ -96,7 +96,10 @@ class LoadRunner:
         self._early: list[Observation] = []
 
     def _env(self, worker: str | None = None) -> dict[str, str]:
-        env = {**os.environ, **self.extra_env}
+        # Locust reads LOCUST_* as its options: one left in the shell (LOCUST_PROCESSES,
+        # LOCUST_RESET_STATS...) would change the load behind the scenario's back.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+        env.update(self.extra_env)
         env["CHAOS_OBS_FILE"] = str(self.obs_file)
         if worker is not None:
             env[WORKER_NAME_ENV] = worker
@@ -252,6 +255,21 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
         return True
     except subprocess.TimeoutExpired:
         return False
+
+
+def stray_locust_config(cwd: Path | None = None) -> list[str]:
+    """Locust's own configuration files that would apply to chaos's Locust, which runs in
+    this directory: ``~/.locust.conf``, ``./locust.conf``, ``[tool.locust]`` in
+    ``./pyproject.toml``. Options they set that chaos does not pass change the load."""
+    cwd = cwd or Path.cwd()
+    found = [str(p) for p in (Path.home() / ".locust.conf", cwd / "locust.conf") if p.is_file()]
+    pyproject = cwd / "pyproject.toml"
+    try:
+        if pyproject.is_file() and "[tool.locust]" in pyproject.read_text(errors="replace"):
+            found.append(f"{pyproject} [tool.locust]")
+    except OSError:
+        pass
+    return found
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -201,3 +201,31 @@ def test_a_lost_host_is_on_the_timeline_and_stops_the_trial_only_when_asked(on_l
     assert aborted == (["load host gen-a lost"] if on_lost == "stop" else [])
     Trial._host_events(fake)                        # each event once
     assert len(fake.ctx.timeline.events) == 2
+
+
+# ---- Locust's own settings stay out of chaos's Locust -----------------------------------
+
+def test_locust_settings_of_the_shell_are_not_passed_and_config_files_are_named(
+        tmp_path, monkeypatch):
+    from chaos.load.runner import LoadRunner, LoadSettings, stray_locust_config
+
+    monkeypatch.setenv("LOCUST_PROCESSES", "4")
+    monkeypatch.setenv("LOCUST_RESET_STATS", "true")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    env = LoadRunner("http://127.0.0.1:1", LoadSettings(), tmp_path / "w")._env("gen-a")
+    assert not [k for k in env if k.startswith("LOCUST_")]
+    assert env["CHAOS_WORKER_NAME"] == "gen-a" and env["CHAOS_OBS_FILE"].endswith(
+        "observations.jsonl")
+
+    here = tmp_path / "here"
+    here.mkdir()
+    assert stray_locust_config(here) == []
+    (here / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert stray_locust_config(here) == []               # a pyproject without Locust's table
+    (here / "pyproject.toml").write_text("[tool.locust]\nprocesses = 4\n")
+    (here / "locust.conf").write_text("processes = 4\n")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / ".locust.conf").write_text("users = 1\n")
+    found = stray_locust_config(here)
+    assert found == [str(tmp_path / "home" / ".locust.conf"), str(here / "locust.conf"),
+                     f"{here / 'pyproject.toml'} [tool.locust]"]

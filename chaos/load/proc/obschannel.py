@@ -48,6 +48,19 @@ WORKER_NAME_ENV = "CHAOS_WORKER_NAME"   # chaos.load.runner sets it for local wo
 
 # One request on the wire: [start (worker clock), ms, ok, status, name, ref, error]
 Row = list[Any]
+#: A string as JSON (quoted and escaped; the C encoder the json module itself uses).
+_text = json.encoder.encode_basestring_ascii
+
+
+def _line(row: Row, shift: float, tail: str) -> str:
+    t, ms, ok, st, name, ref, err = row
+    line = (f'{{"t":{round(t - shift, 6)!r},"ms":{float(ms)!r},'
+            f'"ok":{"true" if ok else "false"},"st":{int(st)},"n":{_text(name)}')
+    if err is not None:
+        line += ',"err":' + _text(err)
+    if ref is not None:
+        line += ',"ref":' + _text(ref)
+    return line + tail
 
 
 class FileSink:
@@ -58,21 +71,11 @@ class FileSink:
 
     def rows(self, rows: list[Row], shift: float = 0.0, worker: str | None = None,
              lost: bool = False) -> None:
-        out = []
-        for t, ms, ok, st, name, ref, err in rows:
-            line: dict[str, Any] = {"t": round(t - shift, 6), "ms": ms, "ok": ok, "st": st,
-                                    "n": name}
-            if err is not None:
-                line["err"] = err
-            if ref is not None:
-                line["ref"] = ref
-            if worker is not None:
-                line["w"] = worker
-            if lost:
-                line["lost"] = True
-            out.append(json.dumps(line, separators=(",", ":")))
-        if out:
-            self.f.write("\n".join(out) + "\n")
+        """One line per request, formatted here rather than by ``json.dumps`` of a dict:
+        this runs for every request, and the strings alone need JSON's escaping."""
+        tail = (f',"w":{_text(worker)}' if worker is not None else "") + \
+            (',"lost":true' if lost else "") + "}\n"
+        self.f.write("".join(_line(row, shift, tail) for row in rows))
 
     def event(self, ev: str, **fields: Any) -> None:
         self.f.write(json.dumps({"ev": ev, "at": round(time.time(), 6), **fields},
