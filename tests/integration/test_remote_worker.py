@@ -160,3 +160,29 @@ def test_a_worker_killed_mid_run_is_lost_with_what_it_had_in_flight(server, tmp_
     assert {o.host for o in orphans} <= {"doomed"}
     assert hosts["stays"]["sent"] == hosts["stays"]["received"] > 0   # the other went on
     assert any(o.host == "stays" and o.end > killed_at + 1 for o in observed)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_requests_in_flight_at_the_stop_are_all_recorded(server, tmp_path, workers):
+    """Every user is mid-request when the run stops (the server takes 0.3 s): each of
+    those requests ends, is answered and is one line, in one process as with workers."""
+    server.delay = 0.3
+    settings = LoadSettings(requests=REQUESTS[:1], users=6, spawn_rate=30, run_time_s=60,
+                            wait_min=0.0, wait_max=0.01, workers=workers)
+    load = LoadRunner(server.url, settings, tmp_path)
+    load.start()
+    observed = []
+    try:
+        load.wait_ready()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            observed += load.poll()
+            time.sleep(0.1)
+    finally:
+        load.stop()
+    observed += load.poll()
+    assert len(observed) == server.served > 20
+    assert all(o.ok for o in observed)
+    for host in load.hosts.records(0.25):
+        assert host["sent"] == host["received"], host
+    assert sum(h["received"] for h in load.hosts.records(0.25)) == len(observed)

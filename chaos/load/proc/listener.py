@@ -93,7 +93,10 @@ class LocalSink:
         self.sent = 0
         self.users = 0
         environment.events.spawning_complete.add_listener(self._spawned)
-        environment.events.quitting.add_listener(self.close)
+        # Not at `quitting`: Locust fires it before it stops the users, whose requests in
+        # flight then end and are written; `quit` comes after, just before the exit.
+        environment.events.quitting.add_listener(lambda **_: self.file.flush())
+        environment.events.quit.add_listener(self.close)
         gevent.spawn(self._flusher)
 
     def add(self, row: obschannel.Row) -> None:
