@@ -78,8 +78,11 @@ def _tracked(request: Any) -> Any:
     return send
 
 
-HttpSession.request = _tracked(HttpSession.request)  # type: ignore[method-assign]
-FastHttpSession.request = _tracked(FastHttpSession.request)  # type: ignore[method-assign]
+def _track_requests() -> None:
+    """Only where a host can be lost apart from the run (a worker): there its requests in
+    flight are worth their cost per request; a single process dies with the run."""
+    HttpSession.request = _tracked(HttpSession.request)  # type: ignore[method-assign]
+    FastHttpSession.request = _tracked(FastHttpSession.request)  # type: ignore[method-assign]
 
 
 class LocalSink:
@@ -127,6 +130,7 @@ def _attach(environment: Any, **_kw: Any) -> None:
         path = os.environ.get("CHAOS_OBS_FILE", "observations.jsonl")
         obschannel.MasterSide(environment, obschannel.FileSink(path))
     elif isinstance(runner, WorkerRunner):
+        _track_requests()
         _sink = obschannel.WorkerSide(environment, FLIGHT)
     else:
         _sink = LocalSink(environment)
