@@ -11,6 +11,7 @@ a made-up value.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -213,6 +214,22 @@ def load_host_rows(trial: TrialRecord) -> list[dict[str, str]]:
     return rows
 
 
+def planned_faults(scenario: ScenarioRecord) -> list[str]:
+    """Each fault as the scenario wrote it, with its own parameters (masked when written):
+    what was injected, readable without the part installed."""
+    out = []
+    for f in scenario.faults:
+        when = f"at {num(f.at_s)} s" + (f" for {num(f.duration_s)} s" if f.duration_s else "")
+        params = ", ".join(f"{k}={_param(v)}" for k, v in f.params.items() if v is not None)
+        out.append(md_cell(redact(f"{f.type} {when}" + (f": {params}" if params else ""))))
+    return out
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def seconds_since(wall: float | None) -> str:
     if wall is None:
         return "?"
@@ -259,6 +276,7 @@ def view(run: Run) -> dict[str, Any]:
         "root_causes": list(dict.fromkeys(line for s in all_stories
                                           for line in root_causes(s, r.scenario)))
         or [_no_trial_causes(r.scenario)],
+        "planned": planned_faults(r.scenario),
         "trials": [trial_view(s) for s in all_stories],
         "detectors": detectors_text(all_stories),
         "part_sections": report_sections(run, all_stories),

@@ -82,3 +82,19 @@ def test_a_damaged_fault_section_is_refused_by_name(monkeypatch, tmp_path):
                     .model_dump_json())
     with pytest.raises(ReportError, match=r"trials\[0\]\.faults\[0\]\.flip\.flipped|flipped"):
         record_files.load_result(path)
+
+
+def test_the_post_mortem_says_each_fault_as_written_with_its_parameters():
+    from chaos.record import ScenarioRecord
+    from chaos.report.postmortem import planned_faults
+
+    scenario = ScenarioRecord.model_validate({"name": "s", "faults": [
+        {"type": "pause", "at_s": 12.0, "duration_s": 8.0, "params": {"target": "db"}},
+        {"type": "webhook", "at_s": 3.0, "params": {"api_key": "***", "body": {"a": [1, 2]},
+                                                     "url": "x" * 200, "unset": None}},
+        {"type": "kill", "at_s": 5.0}]})
+    lines = planned_faults(scenario)
+    assert lines[0] == "pause at 12 s for 8 s: target=db"
+    assert lines[1].startswith('webhook at 3 s: api_key=***, body={"a":[1,2]}, url=xxx')
+    assert lines[1].endswith("...") and "unset" not in lines[1]
+    assert lines[2] == "kill at 5 s"          # a record from before params were kept
