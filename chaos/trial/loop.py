@@ -113,7 +113,8 @@ class Trial:
         self.load.start()
         if self.ctx.lab is not None:
             self.ctx.lab.record_load(self.load.pids())
-        tl.add(Kind.LOAD_STARTED, users=self.sc.load.users, master=self.load.master_address)
+        where: dict[str, Any] = {"master": self.load.master_address} if self.load.master else {}
+        tl.add(Kind.LOAD_STARTED, users=self.sc.load.users, **where)
         self._wait_for_workers()
         for worker in self.lab_workers:
             worker.start()
