@@ -23,6 +23,7 @@ pytestmark = pytest.mark.docker
 QUEUE = REPO / "examples" / "queue"
 SQL_EVERY_S = 1.0
 SCRAPE_S = 2.0
+PROM_EVERY_S = SCRAPE_S   # a promql indicator is read once a scrape interval by default
 SLACK_S = 0.5          # scheduling on a loaded 2-core machine
 
 
@@ -91,7 +92,9 @@ def test_a_stopped_worker_is_impact_measured_by_the_systems_own_indicators(tmp_p
           f"sql impact {sql_t:.2f}, promql impact {prom_t:.2f}")
     assert 15 <= rate <= 25, rate
     assert crossing - SLACK_S <= sql_t <= crossing + SQL_EVERY_S + SLACK_S
-    assert crossing - SLACK_S <= prom_t <= crossing + SCRAPE_S + SLACK_S
+    # The crossing reaches Prometheus at its next scrape (up to 2 s), and chaos's own
+    # reading of the query comes on its own cadence after that (up to 2 s more).
+    assert crossing - SLACK_S <= prom_t <= crossing + SCRAPE_S + PROM_EVERY_S + SLACK_S
     assert trial["tti_s"] == pytest.approx(min(sql_t, prom_t) - event(trial, "fault_injected")["t"],
                                            abs=0.01)
     # the worst backlog is what 40 s of writes piled up
