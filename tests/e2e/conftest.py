@@ -58,8 +58,16 @@ def load_result(out: Path) -> RunRecord:
 
 @pytest.fixture
 def lab_cleanup():
-    """Lab ids appended here are torn down after the test, whatever happened."""
+    """Lab ids appended here are torn down after the test, whatever happened; a teardown
+    that leaves anything with the lab's label fails the test (it would leak silently)."""
+    from chaos.lab.resources import list_resources
+
     ids: list[str] = []
     yield ids
+    left = {}
     for lab_id in ids:
-        run_chaos("lab", "down", lab_id)
+        down = run_chaos("lab", "down", lab_id)
+        rest = {k: len(v) for k, v in list_resources(lab_id).items() if v}
+        if rest:
+            left[lab_id] = (rest, down.stdout[-500:] + down.stderr[-1000:])
+    assert not left, f"labs left after `chaos lab down`: {left}"
