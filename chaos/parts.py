@@ -40,10 +40,9 @@ class LabNeeds:
     """A tmpfs of this many MiB mounted in the database service (0: none)."""
     backups: bool = False
     """Backups taken during the trial (a ``backups:`` section in the scenario)."""
-    wal_archive: bool = False
-    """WAL archiving and a base backup at each trial's start (``lab.wal_archive``)."""
-    replica: bool = False
-    """A streaming replica of the database service (``lab.replica``)."""
+    lab_options: frozenset[str] = frozenset()
+    """Lab features the user must turn on in the scenario, by their key under ``lab:``
+    (``wal_archive``, ``replica``: ``chaos.scenario.laboptions``)."""
     alerts: frozenset[str] = frozenset()
     """Alerts of the user's rule files the part follows (``observe.prometheus``)."""
 
@@ -51,8 +50,7 @@ class LabNeeds:
         proxy = max(self.db_proxy, other.db_proxy, key=_PROXY_ORDER.__getitem__)
         return LabNeeds(db_proxy=proxy, db_disk_mb=max(self.db_disk_mb, other.db_disk_mb),
                         backups=self.backups or other.backups,
-                        wal_archive=self.wal_archive or other.wal_archive,
-                        replica=self.replica or other.replica,
+                        lab_options=self.lab_options | other.lab_options,
                         alerts=self.alerts | other.alerts)
 
 

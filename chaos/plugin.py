@@ -16,8 +16,9 @@ and the duration types), what it may ask of its trial (``PartContext``) and of t
 lab (``LabNeeds``), its own record section (``Section``, ``Number``, ``Count``,
 ``SectionFacts``), post-mortem paragraph (``ReportSection``, ``Lesson``) and charts
 (``Chart``, ``TrialView``), the timeline's event kinds (``Kind``), the errors it
-raises; and a lab feature (``LabFeature`` registered with ``lab_feature``, the hooks'
-``LabHandle``, ``OverrideDoc``, ``TrialTools``, ``TrialWorker``).
+raises; and a lab feature (``LabFeature`` registered with ``lab_feature``, the
+scenario key that turns it on, ``LabOption``, the hooks' ``LabHandle``,
+``OverrideDoc``, ``TrialTools``, ``TrialWorker``).
 
 Anything not named in ``__all__`` is internal and may move between releases.
 docs/architecture.md, "Writing a plugin", says which file to copy.
@@ -55,6 +56,7 @@ from chaos.record import Count, Number, Section
 from chaos.recover.base import Step
 from chaos.scenario.base import Strict
 from chaos.scenario.duration import Duration, NonNegDuration, Ratio
+from chaos.scenario.laboptions import LabOption
 
 __all__ = [
     # the parts' bases and the registries a part registers in
@@ -72,6 +74,6 @@ __all__ = [
     # errors
     "ChaosError", "FaultError", "DetectError", "RecoveryError", "LabError",
     # a lab feature
-    "LabFeature", "lab_feature", "LabHandle", "LabSpec", "OverrideDoc", "TrialTools",
-    "TrialWorker",
+    "LabFeature", "lab_feature", "LabOption", "LabHandle", "LabSpec", "OverrideDoc",
+    "TrialTools", "TrialWorker",
 ]

@@ -2,17 +2,31 @@
 "a lab feature", followed once (tests/unit/test_lab_feature.py with a lab whose Docker
 calls do nothing; tests/integration/test_lab.py through a real lab).
 
-It adds an environment variable and a label to the database service, samples once
-per trial, and records each hook the lab calls, in order.
+A scenario turns it on with a key of its own, ``lab: {test_marker: {value: blue}}``
+(or ``test_marker: true``), validated by ``MarkerSettings``; a part that needs it
+declares ``LabNeeds(lab_options=frozenset({"test_marker"}))``. It adds an environment
+variable and a label to the database service, samples once per trial, and records
+each hook the lab calls, in order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from chaos.plugin import LabFeature, LabHandle, OverrideDoc, TrialTools, lab_feature
+from pydantic import Field
+
+from chaos.plugin import (
+    LabFeature,
+    LabHandle,
+    LabNeeds,
+    LabOption,
+    OverrideDoc,
+    Strict,
+    TrialTools,
+    lab_feature,
+)
 
 CALLS: list[str] = []
 
@@ -31,11 +45,24 @@ class Ticker:
         CALLS.append("worker.stop")
 
 
+class MarkerSettings(Strict):
+    """``lab.test_marker``: the value the database's container is marked with."""
+
+    value: str = Field("on", pattern=r"^[a-z]+$")
+
+
 @lab_feature
 @dataclass(frozen=True)
 class Marker(LabFeature):
     name: ClassVar[str] = "test_marker"
+    option: ClassVar[LabOption | None] = LabOption("test_marker", MarkerSettings,
+                                                   what="the test marker")
     value: str = "on"
+
+    @classmethod
+    def from_scenario(cls, scenario: Any, needs: LabNeeds) -> Marker | None:
+        settings = scenario.lab.option(MarkerSettings)
+        return cls(value=settings.value) if settings else None
 
     def prepare(self, log: Callable[[str], None]) -> None:
         CALLS.append("prepare")

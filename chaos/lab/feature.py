@@ -14,6 +14,7 @@ A feature is plain data (its settings, kept in the lab's ``lab.json``) and hooks
 each with a default that does nothing; ``Lab`` calls them in this order:
 
 ====================  ==========================================================
+``option``             the scenario's key that turns it on (``lab.<key>``), if any
 ``from_scenario``      whether a scenario turns it on, and with which settings
 ``prepare``            before the lab is created: an image it needs
 ``override``           what it adds to the compose override file
@@ -41,6 +42,7 @@ from chaos.lab.compose import Compose
 from chaos.measure.timeline import Clock, Timeline
 from chaos.parts import LabNeeds
 from chaos.sample import COMPOSE_FILE as DEFAULT_COMPOSE  # `chaos lab up` without a scenario
+from chaos.scenario.laboptions import LabOption, lab_options
 from chaos.scenario.labsection import LabSection
 
 if TYPE_CHECKING:
@@ -59,6 +61,9 @@ class LabFeature:
     """The contract; every hook's default does nothing (see the module's table)."""
 
     name: ClassVar[str]
+    option: ClassVar[LabOption | None] = None
+    """The scenario's key that turns it on, if the user does (``lab.<key>``), with its
+    settings model; None: the parts' needs alone decide (``from_scenario``)."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, needs: LabNeeds) -> LabFeature | None:
@@ -98,6 +103,8 @@ def lab_feature(cls: type[F]) -> type[F]:
     if cls.name in FEATURES and FEATURES[cls.name] is not cls:
         raise ValueError(f"lab feature {cls.name!r} is registered twice")
     FEATURES[cls.name] = cls
+    if cls.option is not None:
+        lab_options.register(cls.option)
     return cls
 
 

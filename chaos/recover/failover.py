@@ -65,7 +65,7 @@ class Failover(Step):
 
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds:
-        return LabNeeds(replica=True)
+        return LabNeeds(lab_options=frozenset({"replica"}))
 
     @classmethod
     def describe(cls, event: dict[str, Any]) -> str | None:

@@ -88,7 +88,7 @@ class RestorePitr(Step):
 
     @classmethod
     def lab_needs(cls, params: Any) -> LabNeeds:
-        return LabNeeds(wal_archive=True)
+        return LabNeeds(lab_options=frozenset({"wal_archive"}))
 
     @classmethod
     def describe(cls, event: dict[str, Any]) -> str | None:

@@ -1,20 +1,31 @@
 """The scenario's ``lab:`` section: the system under test's compose file and its options.
 
-Each option here is a part of the lab that a fault or a recovery step may need
-(WAL archiving for ``restore_pitr``, a replica for ``failover``); docs/scenarios.md.
+Besides these fields, the section takes the keys of the lab features a user turns on
+(``wal_archive`` for ``restore_pitr``, ``replica`` for ``failover``): each feature
+declares its key and settings model (``chaos.scenario.laboptions``), kept here by key
+in ``options``; docs/scenarios.md.
 """
 
 from __future__ import annotations
 
-import math
 import shlex
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializeAsAny,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
-from chaos.scenario.base import Strict, custom_error, raise_errors
+from chaos.scenario.base import Strict, custom_error, known_fields, raise_errors, reraise
 from chaos.scenario.contextual import ServiceName
-from chaos.scenario.duration import Duration
+from chaos.scenario.laboptions import lab_options
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def postgres_argv(command: Any) -> list[str] | None:
@@ -28,24 +39,6 @@ def postgres_argv(command: Any) -> list[str] | None:
 
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)]
-
-
-class WalArchiveSection(Strict):
-    """``lab.wal_archive``: archive every WAL segment, for ``restore_pitr`` (docs/scenarios.md)."""
-
-    archive_timeout: Duration = 1.0
-    """Force a segment switch this often (whole seconds, rounded up)."""
-
-    @property
-    def timeout_s(self) -> int:
-        return max(1, math.ceil(self.archive_timeout))
-
-
-class ReplicaSection(Strict):
-    """``lab.replica``: a streaming replica of the db, for ``failover`` (docs/scenarios.md)."""
-
-    synchronous: bool = False
-    """Commits wait until the replica has them (the primary's ``synchronous_standby_names``)."""
 
 
 class LabSection(Strict):
@@ -64,25 +57,54 @@ class LabSection(Strict):
     db_user: str = "chaos"
     db_password: str = "chaos"
     db_name: str = "app"
-    wal_archive: WalArchiveSection | None = None
-    """WAL archiving in the db service and a base backup at each trial's start (PITR)."""
-    replica: ReplicaSection | None = None
-    """A hot-standby streaming replica of the db service, initialised by pg_basebackup."""
     db_env: dict[EnvName, str | int | float] = Field({}, max_length=100)
     """Added to the db service's environment, e.g. a seed-size variable its init reads."""
 
-    @field_validator("wal_archive", "replica", mode="before")
+    options: dict[str, SerializeAsAny[BaseModel]] = {}
+    """The lab features' own keys that are on (``wal_archive``, ``replica``...), by key,
+    each validated by its feature's model (``chaos.scenario.laboptions``)."""
+
+    def option(self, model: type[M]) -> M | None:
+        """The settings of the feature option with that model, or None when it is off."""
+        return next((o for o in self.options.values() if isinstance(o, model)), None)
+
     @classmethod
-    def _section_flag(cls, value: Any) -> Any:
-        # `wal_archive: true` is the section with its defaults; `false` is no section.
-        if isinstance(value, bool):
-            return {} if value else None
-        return value
+    def _known_keys(cls, data: Any) -> list[str]:
+        return [k for k in known_fields(cls) if k != "options"] + lab_options.keys()
+
+    @classmethod
+    def _validate_parts(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
+        """The features' keys are validated by their own models; ``options`` is not a key
+        a scenario writes (it is refused as unknown)."""
+        if not isinstance(data, dict):
+            return handler(data)
+        errors: list[Any] = []
+        options: dict[str, BaseModel] = {}
+        rest: dict[str, Any] = {}
+        for key, value in data.items():
+            option = lab_options.get(key) if isinstance(key, str) else None
+            if key == "options":
+                errors.append(custom_error((key,), "unknown_field", "unknown field 'options'"))
+            elif option is None:
+                rest[key] = value
+            elif value is not False and value is not None:
+                try:   # `key: true` is the option with its defaults
+                    options[key] = option.model.model_validate(
+                        {} if value is True else value, context=info.context)
+                except ValidationError as exc:
+                    errors.extend(reraise(exc.errors(), (key,)))
+        obj = None
+        try:
+            obj = handler({**rest, "options": options})
+        except ValidationError as exc:
+            errors[:0] = reraise(exc.errors())
+        raise_errors(cls.__name__, errors)
+        return obj
 
     @model_validator(mode="after")
     def _db_takes_server_options(self, info: ValidationInfo) -> LabSection:
-        """WAL archiving and the replica add ``-c`` options to the db service's command:
-        said here, at validation, rather than when the lab starts."""
+        """Options such as WAL archiving and the replica add ``-c`` options to the db
+        service's command: said here, at validation, rather than when the lab starts."""
         services = info.context.get("compose_services") if isinstance(info.context, dict) else None
         service = services.get(self.db) if isinstance(services, dict) else None
         if not isinstance(service, dict):
@@ -95,5 +117,10 @@ class LabSection(Strict):
             f"service '{self.db}' has the command {shown!r}, which does not start postgres, "
             f"so chaos cannot add the server options {key} needs to it; give it "
             "`command: postgres ...` or leave the command out"))
-            for key in ("wal_archive", "replica") if getattr(self, key) is not None])
+            for key in self.options if _adds_server_options(key)])
         return self
+
+
+def _adds_server_options(key: str) -> bool:
+    option = lab_options.get(key)
+    return option is not None and option.server_options

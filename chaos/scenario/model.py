@@ -27,6 +27,7 @@ from chaos.scenario.duration import (
 )
 from chaos.scenario.gamedaysection import GamedaySection
 from chaos.scenario.indicatorspec import spec_errors
+from chaos.scenario.laboptions import lab_options
 from chaos.scenario.labsection import LabSection
 from chaos.scenario.loadsection import Load
 from chaos.scenario.measuresections import (
@@ -41,6 +42,8 @@ from chaos.scenario.measuresections import (
 from chaos.scenario.observesection import ObserveSection
 from chaos.scenario.rehearsesection import RehearseSection
 from chaos.scenario.specs import DetectorSpec, FaultSpec, StepSpec
+
+Located = tuple[tuple[str | int, ...], FaultSpec | DetectorSpec | StepSpec]
 
 
 class BackupsSection(Strict):
@@ -110,19 +113,10 @@ class Scenario(Strict):
             seen.add(detector.name)
             errors += self._alerts_defined(i, detector)
         for i, step in enumerate(self.recovery.steps):
-            part = step.part
-            if part.lab_needs(step.params).backups and self.backups is None:
+            if step.part.lab_needs(step.params).backups and self.backups is None:
                 errors.append(custom_error(("recovery", "steps", i), "needs_backups",
                                            f"{step.type} needs a 'backups:' section"))
-            if part.lab_needs(step.params).wal_archive and self.lab.wal_archive is None:
-                errors.append(custom_error(("recovery", "steps", i), "needs_wal_archive", (
-                    f"{step.type} needs WAL archiving: add 'wal_archive: true' to the "
-                    "'lab:' section")))
-            if (part is not None and part.lab_needs(step.params).replica
-                    and self.lab.replica is None):
-                errors.append(custom_error(("recovery", "steps", i), "needs_replica", (
-                    f"{step.type} needs a streaming replica: add 'replica: true' (or "
-                    "'replica: {synchronous: true}') to the 'lab:' section")))
+        errors += self._lab_options_on()
         for metric in ("data_loss", "rpo"):
             if getattr(self.targets, metric) is not None and self.data_loss is None:
                 errors.append(custom_error(("targets", metric), "not_measurable", (
@@ -148,6 +142,27 @@ class Scenario(Strict):
                 "trigger 'on_detect' needs at least one detector in 'detect'"))
         raise_errors(type(self).__name__, errors)
         return self
+
+    def _lab_options_on(self) -> list[Any]:
+        """A part that needs a lab feature the user turns on (``lab.wal_archive``...)
+        is refused where it is written when the scenario leaves the feature off."""
+        errors = []
+        for loc, spec in self._located_specs():
+            for key in sorted(spec.part.lab_needs(spec.params).lab_options - set(self.lab.options)):
+                option = lab_options.get(key)
+                what, how = ((option.what, option.turn_on) if option is not None
+                             else (f"the lab feature '{key}'", f"'{key}: true'"))
+                errors.append(custom_error(loc, f"needs_{key}", (
+                    f"{spec.type} needs {what}: add {how} to the 'lab:' section")))
+        return errors
+
+    def _located_specs(self) -> list[Located]:
+        """Each fault, detector and step with its place in the scenario."""
+        located: list[Located]
+        located = [(("faults", i), f) for i, f in enumerate(self.faults)]
+        located += [(("detect", i), d) for i, d in enumerate(self.detect)]
+        located += [(("recovery", "steps", i), s) for i, s in enumerate(self.recovery.steps)]
+        return located
 
     def _gameday_fits(self) -> list[Any]:
         """A blind fault's window, plus its longest duration, within the time limit."""
@@ -208,10 +223,7 @@ class Scenario(Strict):
     def parts(self) -> list[tuple[type[Part], BaseModel]]:
         """Each fault, detector and step: its class (looked up at validation) and its
         parameters."""
-        entries: list[tuple[type[Part], BaseModel]] = [(f.part, f.params) for f in self.faults]
-        entries += [(d.part, d.params) for d in self.detect]
-        entries += [(s.part, s.params) for s in self.recovery.steps]
-        return entries
+        return [(spec.part, spec.params) for _, spec in self._located_specs()]
 
 
 def resolve_compose(compose: str, base: Path) -> Path:

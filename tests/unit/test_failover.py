@@ -10,7 +10,7 @@ import yaml
 
 from chaos import sample
 from chaos.errors import LabError
-from chaos.lab.features.replication import Replica, lag_sample
+from chaos.lab.features.replication import Replica, ReplicaSection, lag_sample
 from chaos.lab.lab import Lab, LabSpec
 from chaos.lab.labspec import lab_spec
 from chaos.lab.postgres.replica import CLONE_SCRIPT, REPLICA_VOLUME, STANDBY_NAME, replica_override
@@ -41,7 +41,7 @@ def test_a_lab_without_replica_has_none():
         "name": "plain", "lab": sample.lab(replica=False), "load": sample.load(1),
         "faults": [{"type": "kill", "target": "db", "at": "1s"}],
         "recovery": {"trigger": "at", "at": "2s", "steps": [{"restart": "db"}]}})
-    assert sc.lab.replica is None and lab_spec(sc).feature(Replica) is None
+    assert sc.lab.option(ReplicaSection) is None and lab_spec(sc).feature(Replica) is None
 
 
 def test_failover_params():

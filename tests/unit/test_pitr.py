@@ -9,7 +9,7 @@ import yaml
 
 from chaos import sample
 from chaos.errors import LabError
-from chaos.lab.features.walarchiving import WalArchive
+from chaos.lab.features.walarchiving import WalArchive, WalArchiveSection
 from chaos.lab.lab import Lab, LabSpec
 from chaos.lab.labspec import lab_spec
 from chaos.lab.postgres.pitrrestore import recovery_conf
@@ -44,7 +44,8 @@ def test_restore_pitr_needs_wal_archiving_in_the_lab():
     with pytest.raises(ValueError, match="wal_archive: true"):
         scenario()
     sc = scenario({"wal_archive": True})
-    assert sc.lab.wal_archive is not None and sc.lab.wal_archive.timeout_s == 1
+    wal = sc.lab.option(WalArchiveSection)
+    assert wal is not None and wal.timeout_s == 1 and sc.lab.options == {"wal_archive": wal}
     assert lab_spec(sc).feature(WalArchive) == WalArchive(timeout_s=1)
 
 

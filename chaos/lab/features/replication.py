@@ -28,6 +28,8 @@ from chaos.lab.postgres.takeover import restore_topology
 from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds
 from chaos.scenario import Scenario
+from chaos.scenario.base import Strict
+from chaos.scenario.laboptions import LabOption
 
 EVERY = 1.0
 QUERY = ("SELECT sync_state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, "
@@ -35,15 +37,25 @@ QUERY = ("SELECT sync_state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::
          "ORDER BY application_name")
 
 
+class ReplicaSection(Strict):
+    """``lab.replica``: a streaming replica of the db, for ``failover`` (docs/scenarios.md)."""
+
+    synchronous: bool = False
+    """Commits wait until the replica has them (the primary's ``synchronous_standby_names``)."""
+
+
 @lab_feature
 @dataclass(frozen=True)
 class Replica(LabFeature):
     name: ClassVar[str] = "replica"
+    option: ClassVar[LabOption | None] = LabOption(
+        "replica", ReplicaSection, what="a streaming replica", server_options=True,
+        how="'replica: true' (or 'replica: {synchronous: true}')")
     synchronous: bool = False
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, needs: LabNeeds) -> Replica | None:
-        replica = scenario.lab.replica
+        replica = scenario.lab.option(ReplicaSection)
         return cls(synchronous=replica.synchronous) if replica else None
 
     def override(self, o: OverrideDoc) -> None:

@@ -10,6 +10,7 @@ newest base backup completed before the fault, from what that event carries
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from typing import ClassVar
@@ -19,17 +20,33 @@ from chaos.lab.postgres.walarchive import prepare_archive, take_base_backup, wal
 from chaos.measure.eventkinds import Kind
 from chaos.parts import LabNeeds
 from chaos.scenario import Scenario
+from chaos.scenario.base import Strict
+from chaos.scenario.duration import Duration
+from chaos.scenario.laboptions import LabOption
+
+
+class WalArchiveSection(Strict):
+    """``lab.wal_archive``: archive every WAL segment, for ``restore_pitr`` (docs/scenarios.md)."""
+
+    archive_timeout: Duration = 1.0
+    """Force a segment switch this often (whole seconds, rounded up)."""
+
+    @property
+    def timeout_s(self) -> int:
+        return max(1, math.ceil(self.archive_timeout))
 
 
 @lab_feature
 @dataclass(frozen=True)
 class WalArchive(LabFeature):
     name: ClassVar[str] = "wal_archive"
+    option: ClassVar[LabOption | None] = LabOption(
+        "wal_archive", WalArchiveSection, what="WAL archiving", server_options=True)
     timeout_s: int = 1    # archive_timeout: a segment switch at least this often
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, needs: LabNeeds) -> WalArchive | None:
-        wal = scenario.lab.wal_archive
+        wal = scenario.lab.option(WalArchiveSection)
         return cls(timeout_s=wal.timeout_s) if wal else None
 
     def override(self, o: OverrideDoc) -> None:
