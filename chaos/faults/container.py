@@ -25,6 +25,7 @@ from pydantic import AfterValidator
 from chaos.faults.base import Fault
 from chaos.lab.freezer import pause, unpause
 from chaos.lab.lifecycle import exited_since, first_start, parse_instant
+from chaos.partcontext import PartContext
 from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 from chaos.scenario.contextual import ServiceName
@@ -84,7 +85,7 @@ class _TakesDown(Fault):
 
     down_wall: float | None = None   # when the process exited (Unix seconds, engine clock)
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         super().__init__(spec, ctx)
         # Without a duration the fault is over once the container is down: the
         # restart policy or the recovery decides what happens next.
@@ -225,7 +226,7 @@ class RestartFault(_TakesDown):
 
     Params = GraceParams
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         super().__init__(spec, ctx)
         self.instant = True   # over once the container runs again
 

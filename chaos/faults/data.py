@@ -12,6 +12,7 @@ from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.faults.database import session, table_name
 from chaos.faults.sqlscript import ScriptDied, run_script, statements, wal_position
+from chaos.partcontext import PartContext
 from chaos.partregistry import faults
 from chaos.parts import Lesson, code
 from chaos.scenario.base import Strict
@@ -158,7 +159,7 @@ class DropIndex(Fault):
 
     Params = DropIndexParams
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         super().__init__(spec, ctx)
         self.restore: list[str] = []
 

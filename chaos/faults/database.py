@@ -17,6 +17,7 @@ from pydantic import Field
 
 from chaos.errors import FaultError
 from chaos.faults.base import Fault
+from chaos.partcontext import PartContext
 from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 
@@ -69,7 +70,7 @@ class ConnectionExhaustion(Fault):
     KEEP_EVERY_S = 0.2
     GRAB_BUDGET_S = 10.0
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         super().__init__(spec, ctx)
         self.held: list[psycopg.Connection] = []
         self.limit = 0
@@ -186,7 +187,7 @@ class LongTransaction(Fault):
     Params = LongTransactionParams
     requires_duration = True
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         super().__init__(spec, ctx)
         self.idle: psycopg.Connection | None = None
         self.ddl: psycopg.Connection | None = None

@@ -28,6 +28,7 @@ from chaos.faults.base import Fault
 from chaos.lab.features.dbproxy import PROXY_CONTROL_PORT, PROXY_SERVICE, FaultProxy
 from chaos.lab.lab import Lab
 from chaos.lab.netem import helper_tc, netem_available
+from chaos.partcontext import PartContext
 from chaos.partregistry import faults
 from chaos.parts import LabNeeds
 from chaos.scenario.base import Strict
@@ -190,7 +191,7 @@ class Reset(NetworkFault):
 
     Params = ResetParams
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         super().__init__(spec, ctx)
         self.instant = spec.duration is None   # reset once, and let the pool reconnect
 

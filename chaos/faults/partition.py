@@ -16,6 +16,7 @@ from chaos.errors import FaultError
 from chaos.faults.base import Fault
 from chaos.lab import labels
 from chaos.lab.engine import client
+from chaos.partcontext import PartContext
 from chaos.partregistry import faults
 from chaos.scenario.base import Strict
 
@@ -31,7 +32,7 @@ class Partition(Fault):
     Params = PartitionParams
     requires_duration = True
 
-    def __init__(self, spec: Any, ctx: Any) -> None:
+    def __init__(self, spec: Any, ctx: PartContext) -> None:
         super().__init__(spec, ctx)
         self.cut: dict[str, list[str]] = {}    # network id -> the db's aliases on it
 
