@@ -20,7 +20,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaos.errors import UsageError
 from chaos.live.access import Access, Role
@@ -29,6 +29,9 @@ from chaos.live.pager import Forwarder
 from chaos.live.running import announce, find_running, from_link, post_mark
 from chaos.live.server import LiveServer
 from chaos.redact import Redacted, register_secret
+
+if TYPE_CHECKING:
+    from chaos.scenario import Scenario
 
 
 @dataclass
@@ -79,7 +82,7 @@ def parse_listen(listen: str | None) -> tuple[str, int]:
     return host, number
 
 
-def open_live(run_id: str, scenario: Any, out: Path, log: Callable[[str], None],
+def open_live(run_id: str, scenario: Scenario, out: Path, log: Callable[[str], None],
               serve: ServeOptions = ServeOptions()) -> Live:
     host, port = parse_listen(serve.listen)
     gameday = getattr(scenario, "gameday", None)
@@ -121,7 +124,7 @@ def mark_cmd(kind: str, note: str | None, run_id: str | None, link: str | None =
     return {"run": run, "event": post_mark(run, kind, note, by=name)}
 
 
-def as_gameday(scenario: Any) -> Any:
+def as_gameday(scenario: Scenario) -> Any:
     """The scenario with people in the loop: no automatic recovery (``--gameday``), and
     the team's expectations (``gameday.expect``) among the targets."""
     recovery = scenario.recovery.model_copy(update={"trigger": "manual", "at": None})

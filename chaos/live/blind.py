@@ -14,13 +14,16 @@ from their page (``Trial.inject_now``). The choice goes on the timeline as a
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chaos.scenario import Scenario
 
 #: Beyond any time limit: a fault the facilitator has not chosen never comes by itself.
 NEVER = 10**9
 
 
-def blind_trial(scenario: Any, seed: int, n: int) -> tuple[Any, dict[str, Any] | None]:
+def blind_trial(scenario: Scenario, seed: int, n: int) -> tuple[Any, dict[str, Any] | None]:
     gd = getattr(scenario, "gameday", None)
     if gd is None or not gd.blind:
         return scenario, None

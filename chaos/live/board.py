@@ -21,13 +21,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaos.errors import Refused, UsageError
 from chaos.live.access import Action, Role
 from chaos.live.controls import MARKS, Controls
 from chaos.live.pager import Forwarder, is_page
 from chaos.live.rolecut import view
+
+if TYPE_CHECKING:
+    from chaos.scenario import Scenario
 
 NAME_MAX = 40
 
@@ -75,7 +78,7 @@ def person(name: Any) -> str:
 
 
 class Board:
-    def __init__(self, run_id: str, scenario: Any, timeline_path: Path,
+    def __init__(self, run_id: str, scenario: Scenario, timeline_path: Path,
                  blind: bool = False, forwarder: Forwarder | None = None) -> None:
         self.run_id = run_id
         self.scenario = scenario

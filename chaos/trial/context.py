@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from docker.errors import DockerException
 
@@ -15,11 +15,14 @@ from chaos.lab.lab import Lab
 from chaos.measure.timeline import Clock, Timeline
 from chaos.recover.backups import BackupStore
 
+if TYPE_CHECKING:
+    from chaos.scenario import Scenario
+
 
 class TrialContext:
     """The trial's lab, clock, timeline and addresses, handed to every part."""
 
-    def __init__(self, scenario: Any, lab: Lab | None, clock: Clock, timeline: Timeline,
+    def __init__(self, scenario: Scenario, lab: Lab | None, clock: Clock, timeline: Timeline,
                  backups: BackupStore | None, app_url: str, db_dsn: str, workdir: Path) -> None:
         self.scenario, self.lab, self.clock, self.timeline = scenario, lab, clock, timeline
         self.backups, self.app_url, self.workdir = backups, app_url, workdir

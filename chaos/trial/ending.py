@@ -12,16 +12,20 @@ It sets ``state.end_reason`` (the loop stops when it is set) and records
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chaos.measure.eventkinds import Kind
 from chaos.safety.abort import AbortWatch
 from chaos.trial.context import TrialContext
 from chaos.trial.state import TrialState
 
+if TYPE_CHECKING:
+    from chaos.scenario import Scenario
+
 
 class EndPolicy:
-    def __init__(self, scenario: Any, ctx: TrialContext, state: TrialState, manual: bool) -> None:
+    def __init__(self, scenario: Scenario, ctx: TrialContext, state: TrialState,
+                 manual: bool) -> None:
         self.time_limit = scenario.time_limit
         self.ctx = ctx
         self.state = state

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -30,11 +30,14 @@ from chaos.lab.observability.stack import stack_urls
 from chaos.measure.indicators import Indicator, OnImpact, SteadyState
 from chaos.measure.requestindicators import ErrorRatio, LatencyQuantile, Throughput
 
+if TYPE_CHECKING:
+    from chaos.scenario import Scenario
+
 ERRORS = "errors"          # the request error ratio's indicator name
 Reading = tuple[str, float, float | None, str | None]
 
 
-def build_state(scenario: Any, on_impact: OnImpact | None = None) -> SteadyState:
+def build_state(scenario: Scenario, on_impact: OnImpact | None = None) -> SteadyState:
     ss = scenario.steady_state
     ratio = ErrorRatio(ERRORS, f"below {ss.error_rate.below * 100:.4g}% failed",
                        below=ss.error_rate.below)
@@ -61,11 +64,11 @@ def _one(spec: Any, baseline_s: float) -> Indicator:
 
 
 class IndicatorWatch:
-    def __init__(self, scenario: Any, ctx: Any, on_impact: OnImpact | None = None) -> None:
+    def __init__(self, scenario: Scenario, ctx: Any, on_impact: OnImpact | None = None) -> None:
         self.state = build_state(scenario, on_impact)
         self.inbox: queue.SimpleQueue[Reading] = queue.SimpleQueue()
         self._stop = threading.Event()
-        prom = scenario.observe.prometheus if scenario.prometheus_on else None
+        prom = scenario.observe.prometheus if scenario.observe is not None else None
         self.readers = [Reader(spec, ctx, self.inbox, self._stop, prom)
                         for spec in scenario.steady_state.indicators
                         if spec.type in ("sql", "http", "promql")]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaos.build import build
 from chaos.lab.feature import TrialTools, TrialWorker
@@ -31,6 +31,9 @@ from chaos.trial.recovery import Recovery
 from chaos.trial.schedules import BackupSchedule, Sampler
 from chaos.trial.state import TrialState
 from chaos.trial.status import FaultView, IndicatorView, TrialStatus
+
+if TYPE_CHECKING:
+    from chaos.scenario import Scenario
 
 TICK = 0.1
 
@@ -266,7 +269,7 @@ def lab_workers(ctx: TrialContext) -> list[TrialWorker]:
     return [w for f in lab.spec.features if (w := f.trial_worker(lab, tools)) is not None]
 
 
-def load_settings(sc: Any) -> LoadSettings:
+def load_settings(sc: Scenario) -> LoadSettings:
     load = sc.load
     low, high = load.wait if load.wait else (0.05, 0.2)
     return LoadSettings(locustfile=str(load.locustfile) if load.locustfile else None,
