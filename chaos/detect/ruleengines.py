@@ -13,6 +13,7 @@ import psycopg
 from chaos.detect.base import Detector, Pending, ProbeThread
 from chaos.measure.quantiles import nearest_rank
 from chaos.measure.verify import same_value
+from chaos.partcontext import PartContext
 
 
 class WindowRule(Detector):
@@ -26,7 +27,7 @@ class WindowRule(Detector):
     rule: one insertion into a sorted list), however full the window is.
     """
 
-    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+    def __init__(self, name: str, params: Any, ctx: PartContext) -> None:
         super().__init__(name, params, ctx)
         self.window: deque[tuple[float, bool, float]] = deque()
         self.pending = Pending(params.for_)
@@ -103,7 +104,7 @@ class ErrorRateRule(WindowRule):
 
 
 class LatencyRule(WindowRule):
-    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+    def __init__(self, name: str, params: Any, ctx: PartContext) -> None:
         super().__init__(name, params, ctx)
         self.latencies: list[float] = []     # the window's latencies, sorted
 

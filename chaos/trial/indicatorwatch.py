@@ -32,6 +32,7 @@ from chaos.measure.requestindicators import ErrorRatio, LatencyQuantile, Through
 
 if TYPE_CHECKING:
     from chaos.scenario import Scenario
+    from chaos.trial.context import TrialContext
 
 ERRORS = "errors"          # the request error ratio's indicator name
 Reading = tuple[str, float, float | None, str | None]
@@ -64,7 +65,8 @@ def _one(spec: Any, baseline_s: float) -> Indicator:
 
 
 class IndicatorWatch:
-    def __init__(self, scenario: Scenario, ctx: Any, on_impact: OnImpact | None = None) -> None:
+    def __init__(self, scenario: Scenario, ctx: TrialContext,
+                 on_impact: OnImpact | None = None) -> None:
         self.state = build_state(scenario, on_impact)
         self.inbox: queue.SimpleQueue[Reading] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -96,7 +98,7 @@ class IndicatorWatch:
 class Reader:
     """Reads one polled indicator every ``every`` seconds, on its own thread."""
 
-    def __init__(self, spec: Any, ctx: Any, inbox: queue.SimpleQueue[Reading],
+    def __init__(self, spec: Any, ctx: TrialContext, inbox: queue.SimpleQueue[Reading],
                  stop: threading.Event, prom: Any) -> None:
         self.spec, self.ctx, self.inbox, self.stop = spec, ctx, inbox, stop
         default_every = prom.scrape_interval if spec.type == "promql" and prom else 1.0
@@ -146,6 +148,8 @@ class Reader:
 
     def _promql(self) -> tuple[float, float | None]:
         if self._prom_url is None:
+            if self.ctx.lab is None:   # a trial built without a lab (a test's, a benchmark's)
+                raise ValueError("not measured: no lab, so no Prometheus to ask")
             self._prom_url = stack_urls(self.ctx.lab)[0]
         now_wall = self.ctx.clock.wall0 + self.ctx.clock.now()
         value = _instant(self._prom_url, self.spec.query, now_wall, self.timeout)

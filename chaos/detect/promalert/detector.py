@@ -25,6 +25,7 @@ from chaos.lab.observability.stack import (
 )
 from chaos.measure.eventkinds import Kind
 from chaos.measure.promapi import get_json, ready
+from chaos.partcontext import PartContext
 from chaos.partregistry import detectors
 from chaos.parts import Chart, LabNeeds, Lesson, ReportSection, SectionFacts
 from chaos.scenario.base import Strict
@@ -53,7 +54,7 @@ class PrometheusAlert(Detector):
     Record: ClassVar[type[BaseModel] | None] = AlertRecord
     charts: ClassVar[tuple[Chart, ...]] = (ALERT_CHART,)
 
-    def __init__(self, name: str, params: Any, ctx: Any) -> None:
+    def __init__(self, name: str, params: Any, ctx: PartContext) -> None:
         super().__init__(name, params, ctx)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"alert-{name}", daemon=True)
