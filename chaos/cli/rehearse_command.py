@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chaos.atomic import write_text
 from chaos.cli.output import echo
@@ -11,6 +11,7 @@ from chaos.errors import UsageError
 from chaos.redact import redact
 
 if TYPE_CHECKING:
+    from chaos.record import RehearsalRecord
     from chaos.rehearse.plan import AfterStop, Timing
     from chaos.scenario.rehearsesection import RehearseSection
 
@@ -52,17 +53,19 @@ def _timing(at: str | None, hold: str | None, settle: str | None,
                   settle=_seconds("--settle", settle, s.settle if s else None, 60.0))
 
 
-def _unfinished(started: list[Path], script: Path) -> dict[str, Any]:
+def _unfinished(started: list[Path], script: Path) -> RehearsalRecord:
     """The rehearsal as far as it got (rehearsal.json), marked as not finished."""
-    import json
+    from chaos.errors import ReportError
+    from chaos.record import RehearsalRecord, load_rehearsal
 
-    doc: dict[str, Any] = {"script": str(script), "boundaries": []}
+    doc = RehearsalRecord(script=str(script), status="aborted", boundaries=[])
     if started:
         try:
-            doc = json.loads((started[0] / "rehearsal.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            doc = load_rehearsal(started[0] / "rehearsal.json")
+        except ReportError:
             pass   # nothing written yet: an empty suite with the error case
-    return {**doc, "status": "aborted"}
+    doc.status = "aborted"
+    return doc
 
 
 def rehearse_cmd(script: str | None, scenario: str, recovery: str | None, at: str | None,
@@ -109,4 +112,4 @@ def rehearse_cmd(script: str | None, scenario: str, recovery: str | None, at: st
     if junit:
         write_text(Path(junit), junit_xml(doc))
         echo(f"wrote {junit}")
-    return 0 if doc["passed"] else 1
+    return 0 if doc.passed else 1

@@ -3,6 +3,7 @@ what is wrong with a damaged one said for a person, one line per field.
 
     record = load_result(Path("reports/20261130-013225-quick-a423/result.json"))
     record.trials[0].ttd_s; record.as_dict()   # the typed record; the dict it was written as
+    doc = load_rehearsal(Path("reports/20261206-170000-rehearse-b1c2/rehearsal.json"))
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pydantic_core import ErrorDetails
 
 from chaos.errors import ReportError
 from chaos.partregistry import detectors, faults
-from chaos.record.models import RunRecord, Section, kind
+from chaos.record.models import RunRecord
+from chaos.record.rehearsalrecord import RehearsalRecord
+from chaos.record.section import Section, kind
 from chaos.userfiles import BadFile, read_bytes
 
 MAX_RECORD_BYTES = 256_000_000   # far beyond a thousand trials' record
@@ -27,34 +30,48 @@ MAX_PROBLEMS = 10           # a record damaged everywhere is named, not listed i
 
 def load_result(path: Path) -> RunRecord:
     """result.json, checked by ``RunRecord`` (and each part's section by its model)."""
-    def damaged(what: str) -> ReportError:
-        return ReportError(f"{path}: {what}", damaged_input=True)
-
-    try:   # a regular file of bounded size: a FIFO would block, /dev/zero never end
-        text = read_bytes(path, MAX_RECORD_BYTES, "run record").decode("utf-8")
-    except BadFile as exc:
-        if exc.message == "file not found":
-            raise damaged("not found; a run directory holds result.json and timeline.jsonl") \
-                from None
-        raise damaged(exc.message) from None
-    except UnicodeDecodeError as exc:
-        raise damaged(f"cannot be read ({exc})") from None
-    try:
-        data = json.loads(text)
-    except RecursionError:  # `[[[[...` thousands deep: the C decoder recurses per level
-        raise damaged("is nested too deeply to be a run record") from None
-    except ValueError as exc:
-        where = (f" (line {exc.lineno}, column {exc.colno})"
-                 if isinstance(exc, json.JSONDecodeError) else "")
-        raise damaged(f"is not valid JSON{where}; the file may be truncated") from None
+    data = _read_json(path, "run record",
+                      "not found; a run directory holds result.json and timeline.jsonl")
     try:
         record = RunRecord.model_validate(data)   # the version first, then every field
     except ValidationError as exc:
-        raise damaged("; ".join(problems(exc.errors()))) from None
+        raise _damaged(path, "; ".join(problems(exc.errors()))) from None
     wrong = section_errors(record)
     if wrong:
-        raise damaged("; ".join(problems(wrong)))
+        raise _damaged(path, "; ".join(problems(wrong)))
     return record
+
+
+def load_rehearsal(path: Path) -> RehearsalRecord:
+    """rehearsal.json (``chaos rehearse``), checked by ``RehearsalRecord``."""
+    data = _read_json(path, "rehearsal", "not found")
+    try:
+        return RehearsalRecord.model_validate(data)
+    except ValidationError as exc:
+        raise _damaged(path, "; ".join(problems(exc.errors()))) from None
+
+
+def _damaged(path: Path, what: str) -> ReportError:
+    return ReportError(f"{path}: {what}", damaged_input=True)
+
+
+def _read_json(path: Path, what: str, missing: str) -> Any:
+    """The file's JSON, or a ``ReportError`` saying why there is none."""
+    try:   # a regular file of bounded size: a FIFO would block, /dev/zero never end
+        text = read_bytes(path, MAX_RECORD_BYTES, what).decode("utf-8")
+    except BadFile as exc:
+        raise _damaged(path, missing if exc.message == "file not found" else exc.message) \
+            from None
+    except UnicodeDecodeError as exc:
+        raise _damaged(path, f"cannot be read ({exc})") from None
+    try:
+        return json.loads(text)
+    except RecursionError:  # `[[[[...` thousands deep: the C decoder recurses per level
+        raise _damaged(path, f"is nested too deeply to be a {what}") from None
+    except ValueError as exc:
+        where = (f" (line {exc.lineno}, column {exc.colno})"
+                 if isinstance(exc, json.JSONDecodeError) else "")
+        raise _damaged(path, f"is not valid JSON{where}; the file may be truncated") from None
 
 
 def section_errors(record: RunRecord) -> list[ErrorDetails]:

@@ -30,26 +30,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
 from chaos.record.numbers import Count, Number, TargetName
+from chaos.record.rehearsalrecord import RehearsalRecord
+from chaos.record.section import InvariantResult, Section, kind
 
 SCHEMA_VERSION = 1          # what this version of chaos writes
 READABLE_SCHEMAS = (1,)     # what it reads; the only place a version is checked
 TrialRecordStatus = Literal["running", "completed", "aborted", "unknown"]   # unknown: reader's own
 RunStatus = Literal["running", "completed", "aborted"]
-
-
-class Section(BaseModel):
-    """A part of the record: strict types for what we know, unknown keys kept."""
-
-    # validate_assignment: the writer sets fields one by one as the run goes; each is checked.
-    model_config = ConfigDict(extra="allow", strict=True, validate_assignment=True)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form: what was set (None included), nothing filled in."""
-        return self.model_dump(exclude_unset=True)
 
 
 # ---- the scenario, as the run saw it ---------------------------------------------------
@@ -156,15 +147,6 @@ class LoadHostRecord(Section):
     sent: Count | None = None           # what it said it sent (None: it never said)
     received: Count | None = None
     missing_batches: Count = 0
-
-
-class InvariantResult(Section):
-    name: str
-    query: str | None = None
-    expect: Any = None
-    observed: Any = None
-    passed: bool
-    error: str | None = None
 
 
 class IndicatorRecord(Section):
@@ -276,7 +258,7 @@ class RunRecord(Section):
     targets: list[TargetResult] | None = None
     passed: bool | None = None
     # `chaos rehearse`: the boundary matrix (rehearsal.json, also kept here once it ends)
-    rehearsal: dict[str, Any] | None = None
+    rehearsal: RehearsalRecord | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -295,8 +277,3 @@ class RunRecord(Section):
                                       {"found": found, "readable": readable})
         return data
 
-
-def kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", int: "a number",
-             float: "a number", bool: "true/false", type(None): "null"}
-    return names.get(type(value), type(value).__name__)

@@ -2,6 +2,7 @@
 
     run = load_run("reports/20261130-013225-quick-a423")
     run.record.scenario.name; run.events[1]; run.samples[1]
+    run.rehearsal            # a rehearsal's boundary matrix (rehearsal.json), else None
 
 Events of a trial come from both files and are merged: result.json holds the
 events known when the trial ended, timeline.jsonl everything that was ever
@@ -28,8 +29,9 @@ from typing import Any
 from chaos.errors import ReportError
 from chaos.measure.summary import run_targets, summarize
 from chaos.measure.timeline import fault_instant, read_timeline
-from chaos.record.files import load_result
+from chaos.record.files import load_rehearsal, load_result
 from chaos.record.models import RunRecord, SpreadRecord, TargetResult, TrialRecord
+from chaos.record.rehearsalrecord import RehearsalRecord
 from chaos.userfiles import BadFile
 
 
@@ -41,6 +43,7 @@ class Run:
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     samples: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)   # input problems we rendered around
+    rehearsal: RehearsalRecord | None = None   # `chaos rehearse`'s matrix; None: not one
 
     @property
     def trials(self) -> list[dict[str, Any]]:
@@ -108,9 +111,24 @@ def load_run(run_dir: str | Path) -> Run:
         run.notes.append(f"trial {n} is in timeline.jsonl only: result.json never recorded it")
     record.trials.sort(key=lambda t: t.trial)
     run.result = record.as_dict()
+    run.rehearsal = _rehearsal(run_dir / "rehearsal.json", record, run.notes)
     for n, lines in samples.items():
         run.samples[n] = sorted(lines, key=lambda s: s["t"])
     return run
+
+
+def _rehearsal(path: Path, record: RunRecord, notes: list[str]) -> RehearsalRecord | None:
+    """rehearsal.json, written after every boundary; else the copy result.json keeps once
+    the rehearsal ends. A damaged rehearsal.json is named and rendered around."""
+    if not path.exists() and not path.is_symlink():
+        return record.rehearsal
+    try:
+        return load_rehearsal(path)
+    except ReportError as exc:
+        shown = ("the rehearsal shown is result.json's copy" if record.rehearsal is not None
+                 else "the rehearsal is not shown")
+        notes.append(f"{exc.message}; {shown}")
+        return record.rehearsal
 
 
 def _load_timeline(path: Path, run: Run) -> tuple[dict[int, list[dict[str, Any]]],

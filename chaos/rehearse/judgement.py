@@ -9,8 +9,7 @@ value it did not see.
 
 from __future__ import annotations
 
-from typing import Any
-
+from chaos.record import BoundaryRecord, InvariantResult
 from chaos.rehearse.outcome import Outcome
 
 
@@ -31,12 +30,11 @@ def reasons(o: Outcome, max_error_ratio: float) -> list[str]:
                    f"{o.fault.get('reason', '')}")
     if o.recovery is not None and o.recovery != "done":
         out.append(f"recovery {o.recovery}")
-    broken = [i for i in o.invariants_after if not i.get("passed")]
+    broken = [i for i in o.invariants_after if not i.passed]
     when = "the run" if o.boundary.clean else "recovery"
     for inv in broken:
-        seen = inv.get("error") or (f"observed {inv.get('observed')!r}, "
-                                    f"expected {inv.get('expect')!r}")
-        out.append(f"invariant {inv.get('name')!r} after {when}: {seen}")
+        seen = inv.error or f"observed {inv.observed!r}, expected {inv.expect!r}"
+        out.append(f"invariant {inv.name!r} after {when}: {seen}")
     if not o.boundary.clean:
         if o.converged is None:
             out.append("not measured: the schema after recovery was not read")
@@ -49,21 +47,25 @@ def reasons(o: Outcome, max_error_ratio: float) -> list[str]:
     return out
 
 
-def as_dict(o: Outcome, max_error_ratio: float) -> dict[str, Any]:
+def boundary_record(o: Outcome, max_error_ratio: float) -> BoundaryRecord:
+    """The boundary's row of the matrix; the clean run's also carries its units and chart."""
     why = reasons(o, max_error_ratio)
-    return {
-        "boundary": o.boundary.key, "describe": o.boundary.describe(),
-        "applied": o.fault.get("applied", o.boundary.applied), "of": o.boundary.of,
-        "lost_ack": o.boundary.lost_ack, "acknowledgement": o.fault.get("acknowledgement"),
-        "passed": not why, "reasons": why,
-        "half_applied": o.half.as_dict() if o.half else None,
-        "before": o.before.as_dict() if o.before else None,
-        "invariants_half_applied": o.fault.get("invariants", []),
-        "recovery": o.recovery, "invariants_after": o.invariants_after,
-        "converged": o.converged, "schema_diff": o.schema_diff,
-        "serving_again": o.serving_again, "end_reason": o.end_reason,
-    }
+    row = BoundaryRecord(
+        boundary=o.boundary.key, describe=o.boundary.describe(),
+        applied=o.fault.get("applied", o.boundary.applied), of=o.boundary.of,
+        lost_ack=o.boundary.lost_ack, acknowledgement=o.fault.get("acknowledgement"),
+        passed=not why, reasons=why,
+        half_applied=o.half.record() if o.half else None,
+        before=o.before.record() if o.before else None,
+        invariants_half_applied=[InvariantResult.model_validate(i)
+                                 for i in o.fault.get("invariants", [])],
+        recovery=o.recovery, invariants_after=o.invariants_after,
+        converged=o.converged, schema_diff=o.schema_diff,
+        serving_again=o.serving_again, end_reason=o.end_reason)
+    if o.boundary.clean:
+        row.statements, row.series = o.statements, o.series
+    return row
 
 
-def exit_code(rows: list[dict[str, Any]]) -> int:
-    return 0 if rows and all(r["passed"] for r in rows) else 1
+def exit_code(rows: list[BoundaryRecord]) -> int:
+    return 0 if rows and all(r.passed for r in rows) else 1

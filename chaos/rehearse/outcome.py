@@ -14,6 +14,13 @@ from typing import Any
 
 from chaos.measure.observation import Observation
 from chaos.measure.quantiles import quantile
+from chaos.record import (
+    InvariantResult,
+    SeriesRecord,
+    StatementRecord,
+    TrialRecord,
+    WindowRecord,
+)
 from chaos.rehearse.plan import Boundary
 
 SERVING = ("recovered", "no_impact")   # trial end reasons that mean the steady state held
@@ -34,12 +41,13 @@ class Window:
     def error_ratio(self) -> float | None:
         return None if self.requests == 0 else self.failed / self.requests
 
-    def as_dict(self) -> dict[str, Any]:
+    def record(self) -> WindowRecord:
         ratio = self.error_ratio
-        return {"seconds": round(self.end - self.start, 3), "requests": self.requests,
-                "failed": self.failed, "error_ratio": None if ratio is None else round(ratio, 6),
-                "p99_ms": None if self.p99_ms is None else round(self.p99_ms, 1),
-                "failing": dict(sorted(self.failing.items(), key=lambda kv: -kv[1]))}
+        return WindowRecord(
+            seconds=round(self.end - self.start, 3), requests=self.requests,
+            failed=self.failed, error_ratio=None if ratio is None else round(ratio, 6),
+            p99_ms=None if self.p99_ms is None else round(self.p99_ms, 1),
+            failing=dict(sorted(self.failing.items(), key=lambda kv: -kv[1])))
 
 
 def window(observations: list[Observation], start: float, end: float) -> Window:
@@ -71,25 +79,25 @@ class Outcome:
     before: Window | None = None             # as long, just before the first unit
     fault: dict[str, Any] = field(default_factory=dict)
     recovery: str | None = None              # "done", "failed: …", or None (clean run)
-    invariants_after: list[dict[str, Any]] = field(default_factory=list)
+    invariants_after: list[InvariantResult] = field(default_factory=list)
     serving_again: bool | None = None
     end_reason: str | None = None
     converged: bool | None = None
     schema_diff: list[str] = field(default_factory=list)
-    statements: list[dict[str, Any]] = field(default_factory=list)   # the clean run's
-    series: dict[str, Any] = field(default_factory=dict)              # the clean run's
+    statements: list[StatementRecord] = field(default_factory=list)   # the clean run's
+    series: SeriesRecord = field(default_factory=SeriesRecord)       # the clean run's
     notes: list[str] = field(default_factory=list)
 
 
-def measure(boundary: Boundary, trial: dict[str, Any], observations: list[Observation],
+def measure(boundary: Boundary, trial: TrialRecord, observations: list[Observation],
             hold: float) -> Outcome:
     """Everything but the schema (compared by the caller, who holds the clean dump)."""
-    out = Outcome(boundary, end_reason=trial.get("end_reason"))
-    events = trial.get("events", [])
+    out = Outcome(boundary, end_reason=trial.end_reason)
+    events = trial.events
     injected = first(events, "fault_injected")
     if injected is None:
         out.notes.append("not measured: the boundary was never reached "
-                         f"(trial ended: {trial.get('end_reason')})")
+                         f"(trial ended: {trial.end_reason})")
         return out
     applied = first(events, "fault_applied") or injected   # the fault's detail is there
     out.fault = {k: v for k, v in applied.items()
@@ -105,8 +113,8 @@ def measure(boundary: Boundary, trial: dict[str, Any], observations: list[Observ
         out.series = series(runs, observations, hold)
     else:
         out.recovery = _recovery(events)
-    out.invariants_after = list(trial.get("invariants") or [])
-    out.serving_again = trial.get("end_reason") in SERVING
+    out.invariants_after = list(trial.invariants)
+    out.serving_again = trial.end_reason in SERVING
     return out
 
 
@@ -122,7 +130,7 @@ def _recovery(events: list[dict[str, Any]]) -> str:
 
 
 def statement_costs(runs: list[dict[str, Any]], observations: list[Observation],
-                    before: Window) -> list[dict[str, Any]]:
+                    before: Window) -> list[StatementRecord]:
     """Per unit of the clean run: how long, which locks, who waited, what the load saw."""
     rows = []
     for run in runs:
@@ -130,28 +138,28 @@ def statement_costs(runs: list[dict[str, Any]], observations: list[Observation],
         # A unit shorter than a request still overlaps the requests in flight during it.
         during = [o for o in observations if o.start < end and o.end >= run["start"]]
         w = window(during, float("-inf"), float("inf"))
-        rows.append({"unit": run["unit"], "duration_s": run.get("duration_s"),
-                     "error": run.get("error"), "locks": run.get("locks", {}),
-                     "waiting_sessions": run.get("waiting_sessions", 0),
-                     "requests": w.requests, "failed": w.failed,
-                     # no request before the script: "slower than before" is not measured
-                     "slowed": None if before.p99_ms is None else
-                     sum(1 for o in during if (o.end - o.start) * 1000 > before.p99_ms),
-                     "p99_ms": w.p99_ms, "p99_before_ms": before.p99_ms})
+        rows.append(StatementRecord(
+            unit=run["unit"], duration_s=run.get("duration_s"), error=run.get("error"),
+            locks=run.get("locks", {}), waiting_sessions=run.get("waiting_sessions", 0),
+            requests=w.requests, failed=w.failed,
+            # no request before the script: "slower than before" is not measured
+            slowed=None if before.p99_ms is None else
+            sum(1 for o in during if (o.end - o.start) * 1000 > before.p99_ms),
+            p99_ms=w.p99_ms, p99_before_ms=before.p99_ms))
     return rows
 
 
 def series(runs: list[dict[str, Any]], observations: list[Observation], hold: float,
-           step: float = 0.5) -> dict[str, Any]:
+           step: float = 0.5) -> SeriesRecord:
     """The clean run around its units, for the report's chart: per ``step`` seconds the
     requests that ended, the failed ones and the p99 latency; each unit as a band.
     Times are seconds from the first unit's start."""
     if not runs:
-        return {}
+        return SeriesRecord()
     t0 = runs[0]["start"]
     last = max(r["start"] + (r.get("duration_s") or 0.0) for r in runs)
     start, end = t0 - hold, last + hold
-    rows = []
+    rows: list[list[float | None]] = []
     t = start
     while t < end:
         w = window(observations, t, t + step)
@@ -160,4 +168,4 @@ def series(runs: list[dict[str, Any]], observations: list[Observation], hold: fl
         t += step
     units = [[round(r["start"] - t0, 4), round(r["start"] - t0 + (r.get("duration_s") or 0.0), 4),
               r["unit"]] for r in runs]
-    return {"step_s": step, "rows": rows, "units": units}
+    return SeriesRecord(step_s=step, rows=rows, units=units)

@@ -1,7 +1,7 @@
 """A rehearsal: one lab, one trial per boundary, the database reset between them.
 
     result = rehearse(Path("migrations/0042.sql"), Path("scenario.yaml"), RehearseOptions())
-    result["passed"]          # every boundary passed (rehearsal.json)
+    result.passed             # every boundary passed (rehearsal.json: result.as_dict())
 
 Each boundary is a trial of an ordinary ``chaos run`` (``chaos.run``): the lab comes
 up once, the golden snapshot taken at its start is restored between trials, and
@@ -18,7 +18,6 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from chaos.atomic import write_json
 from chaos.errors import LabError, ReportError, UsageError
@@ -26,8 +25,14 @@ from chaos.faults.sqlunits import load_units
 from chaos.lab.lab import Lab
 from chaos.lab.postgres.dbexec import db_exec
 from chaos.measure.observation import OBS_FILE, read_observations
-from chaos.record import TrialRecord, load_result
-from chaos.rehearse.judgement import as_dict, exit_code
+from chaos.record import (
+    BoundaryRecord,
+    RehearsalRecord,
+    RehearsalStatus,
+    TrialRecord,
+    load_result,
+)
+from chaos.rehearse.judgement import boundary_record, exit_code
 from chaos.rehearse.outcome import measure
 from chaos.rehearse.plan import AfterStop, Boundary, Timing, boundaries, overrides
 from chaos.rehearse.schemadiff import differences
@@ -54,20 +59,19 @@ class _Rehearsal:
                  opts: RehearseOptions) -> None:
         self.script, self.bounds, self.threshold, self.opts = script, bounds, threshold, opts
         self.clean_dump: str | None = None
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[BoundaryRecord] = []
         self.out: Path | None = None
 
-    def document(self, status: str) -> dict[str, Any]:
-        return {"script": str(self.script), "units": self.bounds[0].of,
-                "recovery": self.opts.recovery.describe(),
-                "hold_s": self.opts.timing.hold, "max_error_ratio": self.threshold,
-                "status": status, "boundaries": self.rows,
-                "passed": status == "completed" and bool(self.rows)
-                and exit_code(self.rows) == 0}
+    def document(self, status: RehearsalStatus) -> RehearsalRecord:
+        return RehearsalRecord(
+            script=str(self.script), units=self.bounds[0].of,
+            recovery=self.opts.recovery.describe(), hold_s=self.opts.timing.hold,
+            max_error_ratio=self.threshold, status=status, boundaries=list(self.rows),
+            passed=status == "completed" and bool(self.rows) and exit_code(self.rows) == 0)
 
     def started(self, out: Path, tell: Callable[[Path], None] | None) -> None:
         self.out = out
-        write_json(out / "rehearsal.json", self.document("running"))
+        write_json(out / "rehearsal.json", self.document("running").as_dict())
         if tell is not None:
             tell(out)
 
@@ -75,7 +79,7 @@ class _Rehearsal:
         self.out = out
         boundary = self.bounds[n - 1]
         obs_dir = out / f"trial-{n}" / "observations"
-        outcome = measure(boundary, trial.as_dict(), read_observations(obs_dir / OBS_FILE),
+        outcome = measure(boundary, trial, read_observations(obs_dir / OBS_FILE),
                           self.opts.timing.hold)
         try:
             dump = db_exec(lab, DUMP, "the schema dump")
@@ -87,18 +91,16 @@ class _Rehearsal:
         elif dump is not None and self.clean_dump is not None:
             outcome.schema_diff = differences(self.clean_dump, dump)
             outcome.converged = not outcome.schema_diff
-        row = as_dict(outcome, self.threshold)
-        if boundary.clean:
-            row["statements"], row["series"] = outcome.statements, outcome.series
+        row = boundary_record(outcome, self.threshold)
         self.rows.append(row)
-        write_json(out / "rehearsal.json", self.document("running"))
-        verdict = "ok" if row["passed"] else "FAIL: " + "; ".join(row["reasons"])[:300]
+        write_json(out / "rehearsal.json", self.document("running").as_dict())
+        verdict = "ok" if row.passed else "FAIL: " + "; ".join(row.reasons)[:300]
         self.opts.log(f"boundary {boundary.describe()}: {verdict}")
         if not self.opts.keep_observations:
             shutil.rmtree(obs_dir, ignore_errors=True)
 
 
-def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> dict[str, Any]:
+def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> RehearsalRecord:
     units = load_units(script)   # a script that cannot be cut: exit 2, before any lab
     if opts.recovery.kind == "script" and opts.recovery.script is not None:
         load_units(opts.recovery.script)
@@ -119,7 +121,7 @@ def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> dict[s
                                                 opts.timing)),
         trial_scenario=lambda n: variants[n - 1], after_trial=state.after_trial,
         on_start=lambda out: state.started(out, opts.on_start))
-    status = "aborted"
+    status: RehearsalStatus = "aborted"
     try:
         record = run_scenario(scenario_path, run_opts)
         status = "completed" if record.status == "completed" else "aborted"
@@ -128,14 +130,12 @@ def rehearse(script: Path, scenario_path: Path, opts: RehearseOptions) -> dict[s
     finally:
         if state.out is not None:
             _finish(state.out, state.document(status), opts.log)
-    doc = state.document(status)
-    doc["run_dir"] = str(state.out) if state.out else None
-    return doc
+    return state.document(status)
 
 
-def _finish(out: Path, doc: dict[str, Any], log: Callable[[str], None]) -> None:
+def _finish(out: Path, doc: RehearsalRecord, log: Callable[[str], None]) -> None:
     """rehearsal.json final, the matrix in result.json too, the reports drawn again."""
-    write_json(out / "rehearsal.json", doc)
+    write_json(out / "rehearsal.json", doc.as_dict())
     try:
         record = load_result(out / "result.json")
     except ReportError as exc:   # the run record itself is damaged: rehearsal.json stands

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from chaos.measure.observation import Observation
-from chaos.rehearse.judgement import as_dict, exit_code, reasons
+from chaos.record import RehearsalRecord, TrialRecord
+from chaos.rehearse.judgement import boundary_record, exit_code, reasons
 from chaos.rehearse.matrix import junit, matrix_lines
 from chaos.rehearse.outcome import Outcome, Window, measure, window
 from chaos.rehearse.plan import AfterStop, Boundary, Timing, boundaries, overrides
@@ -73,9 +74,10 @@ def trial(end_reason="recovered", recovery="recovery_finished", invariant_ok=Tru
     if recovery:
         events.append({"kind": recovery, "wall": "2026-12-06T17:00:14.2+00:00",
                        "error": "unit 1 failed"})
-    return {"end_reason": end_reason, "events": events,
-            "invariants": [{"name": "once", "passed": invariant_ok, "observed": 0 if
-                            invariant_ok else 10000, "expect": 0}]}
+    return TrialRecord.model_validate(
+        {"trial": 1, "status": "completed", "end_reason": end_reason, "events": events,
+         "invariants": [{"name": "once", "passed": invariant_ok, "observed": 0 if
+                         invariant_ok else 10000, "expect": 0}]})
 
 
 def test_each_reason_a_boundary_fails_and_not_measured_never_passes():
@@ -95,7 +97,8 @@ def test_each_reason_a_boundary_fails_and_not_measured_never_passes():
     assert any(r.startswith("invariant 'once' after recovery") for r in why)
     assert any(r.startswith("not measured: the schema") for r in why)
     assert any(r.startswith("the app did not serve again") for r in why)
-    never = measure(b, {"end_reason": "baseline_failed", "events": []}, failing, hold=4)
+    never = measure(b, TrialRecord(trial=1, status="completed", end_reason="baseline_failed"),
+                    failing, hold=4)
     assert reasons(never, 0.5)[0].startswith("not measured: the boundary was never reached")
 
 
@@ -105,12 +108,13 @@ def test_the_clean_runs_statements_carry_locks_and_the_requests_during_them():
     load += [obs(t0 + 0.3, True, ms=400), obs(t0 + 0.45, False, "/p", ms=100)]
     o = measure(Boundary(6, 6), trial(), load, hold=4)
     (row,) = o.statements
-    assert row["locks"] == {"products": "AccessExclusiveLock"} and row["waiting_sessions"] == 2
-    assert (row["requests"], row["failed"], row["slowed"]) == (2, 1, 2)
-    assert row["p99_before_ms"] is not None and row["p99_ms"] > row["p99_before_ms"]
+    assert row.locks == {"products": "AccessExclusiveLock"} and row.waiting_sessions == 2
+    assert (row.requests, row.failed, row.slowed) == (2, 1, 2)
+    assert row.p99_before_ms is not None and row.p99_ms is not None
+    assert row.p99_ms > row.p99_before_ms
     # Nothing ended before the script: "slower than before" is not measured, not zero.
     (alone,) = measure(Boundary(6, 6), trial(), load[20:], hold=4).statements
-    assert alone["p99_before_ms"] is None and alone["slowed"] is None
+    assert alone.p99_before_ms is None and alone.slowed is None
 
 
 def test_the_matrix_junit_and_exit_code_agree():
@@ -118,17 +122,18 @@ def test_the_matrix_junit_and_exit_code_agree():
     bad = Outcome(Boundary(3, 6), half=Window(0, 1, requests=10, failed=9,
                                               failing={"/products/[id]": 9}),
                   recovery="done", converged=True, serving_again=True)
-    rows = [as_dict(ok, 0.01), as_dict(bad, 0.01)]
+    rows = [boundary_record(ok, 0.01), boundary_record(bad, 0.01)]
     assert exit_code(rows) == 1 and exit_code(rows[:1]) == 0 and exit_code([]) == 1
-    doc = {"script": "m.sql", "units": 6, "recovery": "rerun", "max_error_ratio": 0.01,
-           "status": "completed", "boundaries": rows, "passed": False}
+    doc = RehearsalRecord(script="m.sql", units=6, recovery="rerun", max_error_ratio=0.01,
+                          status="completed", boundaries=rows, passed=False)
     text = "\n".join(matrix_lines(doc))
     assert "90.0% of 10" in text and "/products/[id]" in text and "verdict: FAIL" in text
     suite = ET.fromstring(junit(doc).split("\n", 1)[1])
     assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
     failure = suite.findall("testcase")[1].find("failure")
     assert failure is not None and "users failing" in failure.get("message", "")
-    aborted = ET.fromstring(junit({**doc, "status": "aborted"}).split("\n", 1)[1])
+    aborted = ET.fromstring(junit(doc.model_copy(update={"status": "aborted"}))
+                            .split("\n", 1)[1])
     assert aborted.get("errors") == "1"
 
 
@@ -161,16 +166,17 @@ def test_a_rehearsal_renders_in_report_html_and_nowhere_else(tmp_path: Path):
     plain, rehearsed = tmp_path / "plain", tmp_path / "rehearsed"
     shutil.copytree(sample, plain)
     shutil.copytree(sample, rehearsed)
-    clean = as_dict(Outcome(Boundary(2, 2), half=Window(0, 1, requests=50),
-                            serving_again=True), 0.01)
+    clean = boundary_record(Outcome(Boundary(2, 2), half=Window(0, 1, requests=50),
+                                    serving_again=True), 0.01).as_dict()
     clean["statements"] = [{"unit": 1, "duration_s": 0.25, "locks": {"products":
                             "AccessExclusiveLock"}, "waiting_sessions": 3, "requests": 12,
                             "failed": 2, "slowed": 5, "p99_ms": 300.0, "p99_before_ms": 40.0}]
     clean["series"] = {"step_s": 0.5, "units": [[0.0, 0.25, 1]],
                        "rows": [[t / 2 - 5, 40, int(t == 10), 20.0 + t] for t in range(20)]}
-    broken = as_dict(Outcome(Boundary(1, 2), half=Window(0, 1, requests=40, failed=40,
-                                                         failing={"/<b>x</b>": 40}),
-                             recovery="done", converged=False, serving_again=True), 0.01)
+    broken = boundary_record(Outcome(Boundary(1, 2), half=Window(0, 1, requests=40, failed=40,
+                                                                 failing={"/<b>x</b>": 40}),
+                                     recovery="done", converged=False, serving_again=True),
+                             0.01).as_dict()
     doc = {"script": "m.sql", "units": 2, "recovery": "rerun the script from the top",
            "max_error_ratio": 0.01, "status": "completed", "boundaries": [clean, broken],
            "passed": False}
@@ -225,8 +231,8 @@ def test_a_rehearsal_that_breaks_still_leaves_ci_a_failed_suite(tmp_path: Path, 
     from chaos.cli.rehearse_command import rehearse_cmd
     from chaos.errors import LabError
 
-    finished = as_dict(Outcome(Boundary(6, 6), half=Window(0, 1, requests=10),
-                               serving_again=True), 0.01)
+    finished = boundary_record(Outcome(Boundary(6, 6), half=Window(0, 1, requests=10),
+                                       serving_again=True), 0.01).as_dict()
 
     def breaks(script, scenario, opts):
         out = tmp_path / "run"
