@@ -53,8 +53,7 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
         rec.abort_reason = st.end_reason.removeprefix("aborted: ")
     rec.requests_by_name = [EndpointRecord.model_validate(e)
                             for e in st.endpoints.as_list(st.t_fault)]
-    rec.load_hosts = [LoadHostRecord.model_validate(h)
-                      for h in trial.load.hosts.records(ACCURACY_GOAL_S)]
+    rec.load_hosts = trial.load.hosts.host_records(ACCURACY_GOAL_S)
     rec.notes += load_host_notes(rec.load_hosts)
     if st.baseline_error:
         rec.baseline_error = st.baseline_error

@@ -86,6 +86,25 @@ def test_hosts_from_the_stream_name_the_lost_and_the_missing():
     assert "0 of 3" in unnamed and "3 unnamed" in unnamed and "master exited" in unnamed
 
 
+def test_a_host_record_writes_every_field_and_what_was_never_said_stays_none():
+    from chaos.record import LoadHostRecord
+
+    hosts = LoadHosts()
+    hosts.apply(ev("host", w="quiet", addr="10.0.0.4", offset=0.01, at=1000.0))
+    hosts.apply(ev("clock", w="quiet", offset=0.02, unc=0.001))
+    (rec,) = hosts.host_records(ACCURACY_GOAL_S)
+    assert rec.as_dict() == hosts.records(ACCURACY_GOAL_S)[0]
+    assert list(rec.as_dict()) == list(LoadHostRecord.model_fields)   # every key, in order
+    assert (rec.offset_s, rec.offset_uncertainty_s, rec.uncertain) == (0.02, 0.001, False)
+    assert (rec.joined, rec.lost, rec.lost_at) == (True, False, None)
+    assert (rec.sent, rec.received, rec.users, rec.unreported_estimate) == (None,) * 4
+    assert hosts.by_name["quiet"].clock_updates == 1
+    unjoined = LoadHosts()
+    unjoined.apply(ev("clock", w="ghost", offset=0.5))     # never said "host": not joined
+    (ghost,) = unjoined.host_records(ACCURACY_GOAL_S)
+    assert not ghost.joined and ghost.uncertain is None and ghost.hostname == ""
+
+
 def test_remote_section_reads_into_the_runner_settings(tmp_path):
     sc = scenario_with_load(tmp_path, {"remote": {
         "master": "10.20.0.1:5557", "workers": ["a", "b"], "app_url": "http://app:8080",
