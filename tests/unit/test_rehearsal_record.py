@@ -141,3 +141,16 @@ def test_the_terminal_matrix_and_junit_say_not_measured_never_zero():
     assert "threshold ?" in matrix_lines(unknown)[0] and "? units" in matrix_lines(unknown)[0]
     assert "no request ended" in junit(doc) and 'errors="0"' in junit(doc)
     assert 'errors="1"' in junit(unknown) and 'tests="1"' in junit(unknown)
+
+
+def test_report_html_shows_a_dash_for_a_unit_value_never_measured(tmp_path):
+    """A unit that never finished has no duration: the table says "–", not "None"."""
+    from chaos.report import html
+
+    doc = copy.deepcopy(OLD)
+    unit = doc["boundaries"][0]["statements"][0]
+    unit.update(duration_s=None, waiting_sessions=None)
+    page = html.render(load_run(run_dir(tmp_path, in_result=doc)))
+    row = page[page.index('<table class="rehearsal"><thead><tr><th>unit</th>'):]
+    row = row[row.index("<tbody>"):row.index("</tbody>")]
+    assert "None" not in row and row.count("<td>–</td>") >= 4, row
