@@ -8,7 +8,8 @@ A fixture, for tests that want to look at the record themselves::
         ttd = [t["ttd_s"] for t in record["trials"]]   # null: no alert fired in that trial
         assert None not in ttd and max(ttd) < 30, record["targets"]
 
-Or every scenario file as a test item that fails when a target is missed::
+Or every scenario file as a test item that fails when a target is missed or an
+invariant does not hold (failed, or could not be read)::
 
     pytest --chaos-scenarios 'scenarios/*.yaml' --chaos-reports reports
 
@@ -143,6 +144,7 @@ class ScenarioItem(pytest.Item):
         self.title = title
 
     def runtest(self) -> None:
+        from chaos.record.judged import judged_nothing
         from chaos.run import run_scenario
 
         opts = _options(self.config, self.path, trials=self.config.getoption("chaos_trials"))
@@ -154,9 +156,9 @@ class ScenarioItem(pytest.Item):
         self.user_properties.append(("run_id", record.run_id))
         if not record.passed:
             raise TargetsMissed(record)
-        if not record.targets:   # passed only because nothing was judged
+        if judged_nothing(record):   # passed only because nothing was judged
             pytest.skip(f"ran (run {record.run_id}), but the scenario declares no "
-                        "targets: nothing was judged")
+                        "targets and no invariants: nothing was judged")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: TracebackStyle | None = None) -> str:
@@ -173,13 +175,17 @@ class ScenarioItem(pytest.Item):
 
 
 def describe_miss(record: RunRecord) -> str:
-    lines = [f"{record.scenario.name}: targets missed (run {record.run_id}, "
+    from chaos.record.judged import broken_invariants, invariant_text, verdict
+
+    lines = [f"{record.scenario.name}: {verdict(record)} (run {record.run_id}, "
              f"status {record.status})"]
     for t in record.targets or []:
         mark = "PASS" if t.passed else "FAIL"
         observed = "not measured" if t.observed is None else t.observed
         lines.append(f"  {mark} {t.metric:<16} observed {observed!s:<12} "
                      f"limit {t.limit}" + (f"  ({t.note})" if t.note else ""))
+    lines += [f"  FAIL invariant '{inv.name}' (trial {n}): {invariant_text(inv)}"
+              for n, inv in broken_invariants(record)]
     # A run can miss no target and still fail: a trial an abort_if stopped.
     lines += [f"  trial {t.trial} {t.status}" + (f": {t.abort_reason}" if t.abort_reason else "")
               for t in record.trials if t.status != "completed"]

@@ -51,6 +51,8 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     for trial in record.trials:
         if trial.data_loss_note:
             echo(f"  trial {trial.trial}: lost writes {trial.data_loss_note}")
+    for line in invariant_lines(record):
+        echo(line)
     echo(verdict_line(record))
     if not record.passed and unmeasured_target(record):
         # The verdict rests on a number we could not take: our failure, not the system's.
@@ -60,11 +62,21 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
 
 
 def verdict_line(record: RunRecord) -> str:
-    if not record.passed:
-        return "targets missed"
-    if not record.targets:   # passed, vacuously: say that nothing was judged
-        return "run completed; the scenario declares no targets, so nothing was judged"
-    return "targets met"
+    """What was missed (targets, invariants), or met; "nothing was judged" only when the
+    scenario declares neither a target nor an invariant."""
+    from chaos.record.judged import verdict
+
+    return verdict(record)
+
+
+def invariant_lines(record: RunRecord) -> list[str]:
+    """Each invariant that failed or could not be read: name, what it saw, trial."""
+    from chaos.record.judged import broken_invariants, invariant_text
+
+    several = len(record.trials) > 1
+    return [f"  FAIL invariant '{redact(inv.name)}'"
+            + (f" (trial {n})" if several else "") + f": {invariant_text(inv)}"
+            for n, inv in broken_invariants(record)]
 
 
 def unmeasured_target(record: RunRecord) -> bool:

@@ -9,7 +9,8 @@
   ``rehearsal``); ``section``: the base every model is built on;
 - ``files``: reading result.json back, every problem of a damaged one named by field;
 - ``numbers``: what a measurement, a count and a target name may be;
-- ``rundir``: a run directory as the reports read it (result.json + timeline.jsonl).
+- ``rundir``: a run directory as the reports read it (result.json + timeline.jsonl);
+- ``judged``: what a trial and a run passed on (targets and invariants), the verdict in words.
 
 A trial's record is built where the trial is (``chaos.trial.recorded``): building
 needs the trial's own types, and this package sits below the trial layer.

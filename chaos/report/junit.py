@@ -2,11 +2,14 @@
 
 One ``<testsuite>`` per run (named after the scenario), one ``<testcase>`` per
 scenario target (name = target, classname = scenario), a ``<failure>`` with
-"observed X, limit Y" for each target missed. A run that did not complete adds
+"observed X, limit Y" for each target missed, and one ``<testcase>`` per invariant
+(name ``invariant: NAME``), a ``<failure>`` with "observed X, expect Y" or the reason
+it was not measured when it did not hold in a trial. A run that did not complete adds
 a ``run`` testcase with an ``<error>``: an aborted run must never look green. Nor
 may a run that did not pass for another reason (a trial an ``abort_if`` stopped,
 its targets met so far): then a ``run`` testcase with a ``<failure>`` says why.
-A scenario without targets judged nothing: its one testcase is ``<skipped>``.
+A scenario without targets and without invariants judged nothing: its one testcase
+is ``<skipped>``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from chaos.measure.targets import lookup
-from chaos.record import Run, TargetResult
+from chaos.record import InvariantResult, Run, TargetResult
+from chaos.record.judged import held, invariant_text
 from chaos.report.story import stories
 from chaos.report.tables import null_reason
 from chaos.report.text import num, redact
@@ -80,6 +84,7 @@ def render(run: Run) -> str:
                                     type="TargetMissed")
             failure.text = _headline(run) + "\n" + _trial_detail(run, target.metric)
         cases.append(case)
+    cases += _invariant_cases(run, scenario)
     errors = 0
     if r.status != "completed":
         case = ET.Element("testcase", name="run", classname=scenario, time="0")
@@ -91,8 +96,8 @@ def render(run: Run) -> str:
         cases.append(_not_passed(run, scenario))   # the exit code is 1: so is the XML
     elif not cases:
         case = ET.Element("testcase", name="targets", classname=scenario, time="0")
-        ET.SubElement(case, "skipped", message="the scenario declares no targets: nothing "
-                                               "was judged")
+        ET.SubElement(case, "skipped", message="the scenario declares no targets and no "
+                                               "invariants: nothing was judged")
         cases.append(case)
     failures = sum(1 for c in cases if c.find("failure") is not None)
     skipped = sum(1 for c in cases if c.find("skipped") is not None)
@@ -111,6 +116,32 @@ def render(run: Run) -> str:
         ET.SubElement(props, "property", name=name, value=_property_value(run, field))
     suite.extend(cases)
     return _xml(root)
+
+
+def _invariant_cases(run: Run, scenario: str) -> list[ET.Element]:
+    """One testcase per invariant, red when it failed or was not measured in any trial:
+    the first such trial's reading is the message, every trial's is the text."""
+    by_name: dict[str, list[tuple[int, InvariantResult]]] = {}
+    for t in run.record.trials:
+        for inv in t.invariants:
+            by_name.setdefault(inv.name, []).append((t.trial, inv))
+    cases = []
+    several = len(run.record.trials) > 1
+    for name, seen in by_name.items():
+        case = ET.Element("testcase", name=f"invariant: {redact(name)}", classname=scenario,
+                          time="0")
+        broken = [(n, inv) for n, inv in seen if not held(inv)]
+        if broken:
+            n, first = broken[0]
+            failure = ET.SubElement(case, "failure", message=(
+                (f"trial {n}: " if several else "") + invariant_text(first)),
+                type="InvariantNotMeasured" if first.error else "InvariantFailed")
+            failure.text = _headline(run) + "\n" + "\n".join(
+                f"trial {n}: {invariant_text(inv)}"
+                + ("" if inv.error else ": held" if held(inv) else ": FAILED")
+                for n, inv in seen)
+        cases.append(case)
+    return cases
 
 
 def _not_passed(run: Run, scenario: str) -> ET.Element:

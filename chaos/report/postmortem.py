@@ -22,11 +22,12 @@ import jinja2
 
 from chaos.measure.eventkinds import Kind
 from chaos.record import DataLossRecord, IndicatorRecord, Run, ScenarioRecord, TrialRecord
+from chaos.record.judged import met_everything, verdict
 from chaos.report.gameday import gameday_view
 from chaos.report.lessons import corrective_measures
 from chaos.report.partviews import report_sections
 from chaos.report.story import TrialStory, peak_failure, recovery, root_causes, stories, timeline
-from chaos.report.tables import run_table, summary_rows, trial_rows, trial_table
+from chaos.report.tables import invariant_rows, run_table, summary_rows, trial_rows, trial_table
 from chaos.report.text import NULL, md_cell, md_text, num, offset, percent, redact, seconds
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -269,7 +270,8 @@ def view(run: Run) -> dict[str, Any]:
     return {
         "title": r.scenario.name, "run_id": r.run_id, "label": r.label,
         "started": r.started or NULL, "finished": r.finished or NULL,
-        "banner": banner(run), "passed": bool(r.passed),
+        # passed: nothing missed, no invariant broken (the verdict says what was missed)
+        "banner": banner(run), "passed": met_everything(r), "verdict": verdict(r),
         "description": " ".join((r.scenario.description or "").split()),
         "trial_count": len(r.trials), "completed": completed,
         "summary": issue_summary(all_stories, r.scenario),
@@ -283,6 +285,7 @@ def view(run: Run) -> dict[str, Any]:
         "measures": corrective_measures(all_stories),
         "table": (trial_table(all_stories[0], limits) if len(all_stories) == 1
                   else run_table(run, all_stories)),
+        "invariants": invariant_rows(all_stories),
         "summary_rows": summary_rows(run) if len(all_stories) > 1 else [],
         "trial_rows": trial_rows(all_stories) if len(all_stories) > 1 else [],
         "input_notes": run.notes,

@@ -1,4 +1,4 @@
-"""The tables of the post-mortem: metrics versus targets, summary, per-trial rows.
+"""The tables of the post-mortem: metrics versus targets, invariants, summary, per-trial rows.
 
 A metric with no value shows as "—" with the reason (``null_reason``), never as
 a zero or the limit.
@@ -10,8 +10,9 @@ from typing import Any
 
 from chaos.measure.targets import TARGET_FIELDS, lookup
 from chaos.record import Run, TrialRecord
+from chaos.record.judged import held
 from chaos.report.story import TrialStory
-from chaos.report.text import NULL, md_cell, num
+from chaos.report.text import NULL, md_cell, num, redact
 
 TIME_TARGETS = {"ttd", "tta", "ttm", "ttr", "outage", "rpo"}
 ROWS = ("ttd", "tta", "ttm", "ttr", "outage", "failed_requests", "data_loss", "rpo")
@@ -112,3 +113,23 @@ def trial_rows(all_stories: list[TrialStory]) -> list[dict[str, str]]:
                      "failed": f"{num(t.failed_requests)} / {num(t.total_requests)}",
                      "lost": num(lost), "passed": "PASS" if t.passed else "**FAIL**"})
     return rows
+
+
+def invariant_rows(all_stories: list[TrialStory]) -> list[dict[str, str]]:
+    """Each invariant of each trial: what it should read, what it read, and whether it
+    held; one that could not be read says so with its reason, never as a pass."""
+    rows = []
+    for s in all_stories:
+        for inv in s.trial.invariants:
+            if inv.error:
+                observed, result = f"{NULL} ({md_cell(redact(inv.error))})", "**NOT MEASURED**"
+            else:
+                observed, result = _sql_value(inv.observed), "PASS" if held(inv) else "**FAIL**"
+            rows.append({"trial": str(s.n), "name": md_cell(redact(inv.name)),
+                         "expect": _sql_value(inv.expect), "observed": observed,
+                         "result": result})
+    return rows
+
+
+def _sql_value(value: Any) -> str:
+    return "null" if value is None else md_cell(redact(num(value)))

@@ -4,7 +4,8 @@
 
 Its metrics from the timeline, per-endpoint counts, lost writes by the scenario's
 own query (``verify``: the database is read back), invariants, detectors, and the
-targets evaluated on the record as written.
+targets evaluated on the record as written. It passed when it completed, met every
+target and every invariant held (``chaos.record.judged``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from chaos.record import (
     TrialRecord,
     TrialRecordStatus,
 )
+from chaos.record.judged import trial_passed
 from chaos.trial.context import TrialContext
 from chaos.trial.loop import Trial
 
@@ -67,6 +69,7 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
                           check_invariants(ctx.db_dsn, getattr(ctx.scenario, "invariants", []))]
     elif verify:
         rec.data_loss_note = "not measured: no fault was injected"
+        rec.invariants = unchecked_invariants(ctx, "no fault was injected")
     rec.notes += [f"fault error: {e}" for e in st.fault_errors]
     rec.notes += shortfall_notes(timeline.events)   # faults that held less than written
     if st.recovery_error:
@@ -78,7 +81,8 @@ def trial_record(n: int, trial: Trial, timeline: Timeline, ctx: TrialContext, wa
     # The targets read the trial as written (dotted fields such as data_loss.lost).
     rec.targets = [TargetResult.model_validate(t) for t in
                    evaluate(rec.as_dict(), ctx.scenario.targets.model_dump(exclude_none=True))]
-    rec.passed = status == "completed" and all(t.passed for t in rec.targets)
+    # Passed: completed, every target met and every invariant held (not measured: no pass).
+    rec.passed = trial_passed(status, rec.targets, rec.invariants)
     rec.events = list(timeline.events)
     return rec
 
@@ -140,6 +144,14 @@ def indicator_notes(indicators: list[IndicatorRecord]) -> list[str]:
             notes.append(f"indicator '{ind.name}' could not be read {ind.unreadable} of "
                          f"{ind.readings} times (counted as outside): {ind.last_error}")
     return notes
+
+
+def unchecked_invariants(ctx: TrialContext, why: str) -> list[InvariantResult]:
+    """The scenario's invariants, each not measured for ``why``: declared, so never
+    left out as if there were none."""
+    return [InvariantResult(name=inv.name, query=inv.query, expect=inv.expect, passed=False,
+                            error=f"not measured: {why}")
+            for inv in getattr(ctx.scenario, "invariants", [])]
 
 
 def measure_data_loss(rec: TrialRecord, ctx: TrialContext, st: Any) -> None:

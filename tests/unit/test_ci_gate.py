@@ -157,10 +157,16 @@ def test_the_run_verdict_says_when_nothing_was_judged():
     from chaos.cli.run_commands import verdict_line
 
     target = {"metric": "ttd", "limit": 30, "observed": 2.4, "passed": True}
+    missed = {**target, "observed": 40.0, "passed": False}
     assert verdict_line(run_record(passed=True, targets=[target])) == "targets met"
-    assert verdict_line(run_record(passed=False, targets=[target])) == "targets missed"
+    assert verdict_line(run_record(passed=False, targets=[missed])) == "targets missed"
+    # every target met, yet not passed: says why instead of claiming a miss
+    assert verdict_line(run_record(passed=False, targets=[target], trials=[
+        {"trial": 1, "status": "completed"}, {"trial": 2, "status": "aborted"}])) == (
+        "run did not pass: trial 2 aborted")
     assert verdict_line(run_record(passed=True, targets=[])) == (
-        "run completed; the scenario declares no targets, so nothing was judged")
+        "run completed; the scenario declares no targets and no invariants, so nothing "
+        "was judged")
 
 
 def test_a_miss_lists_the_trials_that_did_not_complete():

@@ -183,8 +183,8 @@ def test_junit_without_targets_judges_nothing_and_says_so(run_dir: Path):
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("1", "0", "1")
     case = suite.find("testcase")
     assert case.get("name") == "targets"
-    assert case.find("skipped").get("message") == ("the scenario declares no targets: nothing "
-                                                    "was judged")
+    assert case.find("skipped").get("message") == ("the scenario declares no targets and no "
+                                                    "invariants: nothing was judged")
 
 
 def test_junit_median_property_says_how_many_trials_it_left_out(run_dir: Path):
