@@ -1,6 +1,7 @@
 """scripts/demo (`make demo`): it ends with 0 on the seed's missed data-loss target only
 when writes were counted as lost in a completed run; a target on a value not measured,
-or a run cut short, keeps chaos's exit 1 (issue #23: unmeasured is never passed)."""
+a run cut short, or an invariant that did not hold, keeps chaos's exit 1 (issue #23:
+unmeasured is never passed)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ def test_writes_counted_as_lost_are_the_seeds_finding(tmp_path):
 @pytest.mark.parametrize("rec, missed", [
     (record(None), "data_loss(not-measured)"),
     (record(165, status="aborted"), "data_loss run(aborted)"),
+    ({**record(165), "trials": [{"trial": 1, "invariants": [
+        {"name": "prices raised once", "passed": False, "observed": 3, "expect": 0}]}]},
+     "data_loss invariant(prices_raised_once)"),
 ])
 def test_a_miss_that_measured_nothing_is_not_the_finding(tmp_path, rec, missed):
     done = demo(tmp_path, rec)
