@@ -1,6 +1,7 @@
 """The command line: parse, call one function, map errors to exit codes.
 
-Exit codes (docs/ci.md): 0 targets met, 1 targets missed or regression found,
+Exit codes (docs/ci.md): 0 targets met and invariants held, 1 a target missed, an
+invariant failed or not measured, or a regression found,
 2 invalid input, 3 the lab or the tool itself failed.
 """
 

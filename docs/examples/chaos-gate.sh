@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Resilience gate for any CI system: build the lab images, run every scenario,
-# fail when a target is missed or when recovery regressed against a baseline.
+# fail when a target is missed, an invariant does not hold, or recovery regressed
+# against a baseline.
 # Reports (result.json, postmortem.md, junit.xml per run) stay in $REPORTS.
 #
 #   REPORTS=reports BASELINE=baseline-reports ./chaos-gate.sh
 #
-# Exit: 0 all targets met and no regression; 1 a target missed or a regression;
+# Exit: 0 all targets met, every invariant held and no regression; 1 a target
+# missed, an invariant failed or not measured, or a regression;
 # 2 invalid scenario or input; 3 the lab or chaos itself failed.
 set -uo pipefail
 
