@@ -1,7 +1,7 @@
 """A run: one scenario, a lab, one or more trials, and the run record.
 
     record = run_scenario("scenarios/half-applied-update.yaml", RunOptions())
-    record.passed         # every target met in every trial (a RunRecord; .as_dict(): the file)
+    record.passed         # every trial completed, met every target, every invariant held
 
 The record (result.json + timeline.jsonl in the run directory) is written as
 the run goes, atomically, so that an interrupted run still leaves a readable

@@ -196,3 +196,26 @@ def test_plugin_skips_a_scenario_that_judged_nothing(tmp_path: Path):
     done = run_pytest(tmp_path, "--chaos-scenarios", "s.yaml", "-rs")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 skipped" in done.stdout and "nothing was judged" in done.stdout
+
+
+@pytest.mark.slow   # a pytest subprocess
+@pytest.mark.parametrize("held, outcome", [(True, "1 passed"), (False, "1 failed")])
+def test_plugin_judges_a_scenario_with_invariants_and_no_targets(tmp_path: Path, held, outcome):
+    (tmp_path / "s.yaml").write_text("name: invariants only\n")
+    (tmp_path / "conftest.py").write_text(
+        "from types import SimpleNamespace\n"
+        "import chaos.run, chaos.scenario\n"
+        "chaos.scenario.load_scenario = lambda path, **kw: SimpleNamespace(name='inv')\n"
+        "from chaos.record import RunRecord\n"
+        f"inv = {{'name': 'stock', 'expect': 0, 'observed': {0 if held else 3}, "
+        f"'passed': {held}}}\n"
+        "chaos.run.run_scenario = lambda path, opts: RunRecord.model_validate({\n"
+        f"    'schema_version': 1, 'run_id': 'r1', 'status': 'completed', 'passed': {held},\n"
+        "    'targets': [], 'summary': {}, 'scenario': {'name': 'inv'},\n"
+        f"    'trials': [{{'trial': 1, 'status': 'completed', 'passed': {held}, "
+        "'invariants': [inv]}]})\n")
+    done = run_pytest(tmp_path, "--chaos-scenarios", "s.yaml", "-rs")
+    assert done.returncode == (0 if held else 1), done.stdout + done.stderr
+    assert outcome in done.stdout and "nothing was judged" not in done.stdout
+    if not held:
+        assert "FAIL invariant 'stock' (trial 1): observed 3, expect 0" in done.stdout
