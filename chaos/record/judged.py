@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chaos.record.models import InvariantResult, RunRecord, TargetResult
+from chaos.record.models import RunRecord, TargetResult
+from chaos.record.section import InvariantResult
 from chaos.redact import redact
 
 NOT_MEASURED = "not measured"
