@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import CHAOS, REPO, emit
+from chaos.detect.promalert.alertrecord import PARTS, PARTS_V1
 
 SCENARIOS = {"request rule": "half-applied-update.yaml",
              "slow rule": "half-applied-update-alert-slow-rule.yaml",
              "burn-rate alert": "half-applied-update-alert-burn-rate.yaml"}
-PARTS = ("fault_to_first_failure", "first_failure_to_pending", "pending_to_firing",
-         "firing_to_notified")
+# The split's parts as records name them now; a record written before the indicators
+# (issue #23) names the first two after the first failed request: read as the same parts.
+V1_NAMES = dict(zip(PARTS_V1, PARTS, strict=True))
 
 
 def med(values: list[float]) -> float | None:
@@ -48,6 +50,8 @@ def summarise(run_dir: Path) -> dict[str, Any]:
                            "ttr_median_s": med([t["ttr_s"] for t in trials
                                                 if t.get("ttr_s") is not None])}
     alerts = [d["alert"] for t in trials for d in t.get("detectors") or [] if d.get("alert")]
+    for a in alerts:
+        a["split_s"] = {V1_NAMES.get(k, k): v for k, v in (a.get("split_s") or {}).items()}
     if alerts:
         out["split_median_s"] = {p: med([a["split_s"][p] for a in alerts
                                          if a["split_s"].get(p) is not None]) for p in PARTS}
