@@ -18,6 +18,7 @@ from typing import Any
 
 from chaos.errors import ChaosError, UsageError
 from chaos.record import RunRecord, TrialRecord, load_result
+from chaos.record.judged import met_everything
 
 DEFAULT_REPORTS = Path("reports")
 COLUMNS = (("ttd_s", "ttd"), ("ttr_s", "ttr"), ("data_loss.lost", "lost"))
@@ -100,7 +101,8 @@ def as_rows(runs: list[RunEntry]) -> list[dict[str, Any]]:
         rows.append({
             "run_id": res.run_id, "dir": str(r.dir), "started": r.started, "label": r.label,
             "scenario": res.scenario.name, "status": res.status,
-            "trials": len(r.completed_trials()), "passed": res.passed,
+            "trials": len(r.completed_trials()),
+            "passed": None if res.passed is None else met_everything(res),
             "git_commit": res.scenario.git_commit,
             "medians": {metric: r.median(metric) for metric, _ in COLUMNS},
         })

@@ -80,9 +80,17 @@ def invariant_lines(record: RunRecord) -> list[str]:
 
 
 def unmeasured_target(record: RunRecord) -> bool:
-    """A data_loss/rpo target failed only because the scenario's query failed."""
+    """A data_loss/rpo target failed only because the scenario's query failed: no
+    other target was missed and no invariant read a wrong value (those are the
+    system's failures, exit 1, whatever chaos could not measure beside them)."""
+    from chaos.record.judged import broken_invariants
+
     needs = {"data_loss", "rpo"} & set(record.scenario.targets)
-    return bool(needs) and any(t.data_loss_error for t in record.trials)
+    if not needs or not any(t.data_loss_error for t in record.trials):
+        return False
+    other_missed = any(not t.passed and t.metric not in needs for t in record.targets or [])
+    wrong_value = any(not inv.error for _, inv in broken_invariants(record))
+    return not other_missed and not wrong_value
 
 
 def example_cmd(dest: str) -> None:

@@ -102,6 +102,9 @@ def lab_feature(cls: type[F]) -> type[F]:
     """Register a feature class under its ``name`` (a class decorator)."""
     if cls.name in FEATURES and FEATURES[cls.name] is not cls:
         raise ValueError(f"lab feature {cls.name!r} is registered twice")
+    if cls.option is not None and cls.option.key in LabSection.model_fields:
+        raise ValueError(f"lab feature {cls.name!r}: its key {cls.option.key!r} is a "
+                         "field of the scenario's 'lab:' section")   # `db`, `options`...
     FEATURES[cls.name] = cls
     if cls.option is not None:
         lab_options.register(cls.option)

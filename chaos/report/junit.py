@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 from chaos.measure.targets import lookup
 from chaos.record import InvariantResult, Run, TargetResult
-from chaos.record.judged import held, invariant_text
+from chaos.record.judged import held, invariant_text, met_everything
 from chaos.report.story import stories
 from chaos.report.tables import null_reason
 from chaos.report.text import num, redact
@@ -109,7 +109,7 @@ def render(run: Run) -> str:
                                               "timestamp": r.started or ""})
     props = ET.SubElement(suite, "properties")
     for name, value in (("run_id", r.run_id), ("status", r.status),
-                        ("trials", len(r.trials)), ("passed", bool(r.passed))):
+                        ("trials", len(r.trials)), ("passed", met_everything(r))):
         ET.SubElement(props, "property", name=name,
                       value=str(value).lower() if isinstance(value, bool) else str(value))
     for name, field in PROPERTIES:
@@ -132,7 +132,9 @@ def _invariant_cases(run: Run, scenario: str) -> list[ET.Element]:
                           time="0")
         broken = [(n, inv) for n, inv in seen if not held(inv)]
         if broken:
-            n, first = broken[0]
+            # a trial that read a wrong value is the system's failure: it outranks a
+            # trial that could not read the invariant at all
+            n, first = next(((n, inv) for n, inv in broken if not inv.error), broken[0])
             failure = ET.SubElement(case, "failure", message=(
                 (f"trial {n}: " if several else "") + invariant_text(first)),
                 type="InvariantNotMeasured" if first.error else "InvariantFailed")

@@ -10,7 +10,7 @@ from typing import Any
 
 from chaos.measure.targets import TARGET_FIELDS, lookup
 from chaos.record import Run, TrialRecord
-from chaos.record.judged import held
+from chaos.record.judged import held, trial_passed
 from chaos.report.story import TrialStory
 from chaos.report.text import NULL, md_cell, num, redact
 
@@ -111,7 +111,9 @@ def trial_rows(all_stories: list[TrialStory]) -> list[dict[str, str]]:
         rows.append({"trial": str(s.n), "status": status,
                      **{m: num(v) for m, v in times.items()},
                      "failed": f"{num(t.failed_requests)} / {num(t.total_requests)}",
-                     "lost": num(lost), "passed": "PASS" if t.passed else "**FAIL**"})
+                     "lost": num(lost),
+                     "passed": "PASS" if trial_passed(t.status, t.targets, t.invariants)
+                     else "**FAIL**"})
     return rows
 
 

@@ -19,6 +19,8 @@ from importlib.metadata import entry_points
 
 from pydantic import BaseModel
 
+from chaos.errors import ChaosError
+
 
 @dataclass(frozen=True)
 class LabOption:
@@ -52,10 +54,16 @@ class LabOptions:
         self._items[option.key] = option
 
     def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            for ep in entry_points(group=self.entry_point_group):
-                ep.load()   # importing a feature module registers its option
+        if self._loaded:
+            return
+        self._loaded = True
+        found = entry_points(group=self.entry_point_group)
+        if not found:   # the built-in features always register: the install is stale
+            raise ChaosError(f"no lab features are registered ({self.entry_point_group} "
+                             "entry points): chaos's install is missing them or out of "
+                             "date (reinstall it: pip install -e .)")
+        for ep in found:
+            ep.load()   # importing a feature module registers its option
 
     def get(self, key: str) -> LabOption | None:
         self._load()

@@ -276,3 +276,77 @@ def test_the_postmortem_says_the_invariant_failed(run_dir: Path):
                          "'prices'**")
     assert "| stock | 1 | 1 | 0 | **FAIL** |" in text
     assert "| prices | 1 | 1 | — (not measured: connection refused) | **NOT MEASURED** |" in text
+
+
+# ---- a record written before invariants counted (passed: true beside a failed one) --------
+
+def old_style(run_dir: Path) -> None:
+    """Two trials (so the report has its trials table), every target met, the invariant
+    failed, and the record still says passed."""
+    path = run_dir / "result.json"
+    result = json.loads(path.read_text())
+    second = json.loads(json.dumps(result["trials"][0]))
+    second["trial"] = 2
+    result["trials"].append(second)
+    for t in result["targets"]:
+        t["passed"] = True
+    for trial in result["trials"]:
+        trial["invariants"] = [FAILED]
+        trial["passed"] = True
+        for t in trial["targets"]:
+            t["passed"] = True
+    result["passed"] = True
+    path.write_text(json.dumps(result))
+
+
+def test_an_old_record_is_judged_the_same_by_every_reader(run_dir: Path):
+    """The header, the trials table, JUnit's `passed` property and history all say the
+    invariant failed: none of them repeats the stored `passed: true`."""
+    from chaos.history import as_rows, scan
+
+    old_style(run_dir)
+    text = postmortem_report.render(load_run(run_dir))
+    trial_lines = [line for line in text.splitlines()
+                   if line.startswith(("| 1 | completed", "| 2 | completed"))]
+    assert len(trial_lines) == 2
+    assert all(line.rstrip().endswith("| **FAIL** |") for line in trial_lines)
+    suite, cases = junit_cases(run_dir)
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["passed"] == "false" and cases["invariant: stock"].find("failure") is not None
+    runs, skipped = scan(run_dir.parent)
+    (row,) = as_rows(runs)
+    assert row["passed"] is False and not skipped
+
+
+def test_junit_names_a_wrong_value_before_a_trial_that_could_not_read(run_dir: Path):
+    path = run_dir / "result.json"
+    result = json.loads(path.read_text())
+    second = json.loads(json.dumps(result["trials"][0]))
+    second["trial"] = 2
+    result["trials"][0]["invariants"], second["invariants"] = [UNREAD], [FAILED]
+    result["trials"].append(second)
+    path.write_text(json.dumps(result))
+    _, cases = junit_cases(run_dir)
+    failure = cases["invariant: stock"].find("failure")
+    assert failure.get("type") == "InvariantFailed"
+    assert failure.get("message") == "trial 2: observed 0, expect 1"
+    assert "trial 1: not measured: connection refused" in failure.text
+
+
+def test_exit_3_only_when_the_unmeasured_data_loss_is_all_that_was_missed():
+    """An unreadable data_loss query is chaos's failure (exit 3) only when nothing the
+    system got wrong sits beside it: a missed ttd or a wrong invariant is exit 1."""
+    from chaos.cli.run_commands import unmeasured_target
+
+    lost = {"metric": "data_loss", "limit": 0, "observed": None, "passed": False}
+
+    def rec(targets: list[dict], invariants: list[dict]) -> RunRecord:
+        r = record(False, targets, invariants)
+        r.scenario.targets = {t["metric"]: t["limit"] for t in targets}
+        r.trials[0].data_loss_error = "relation \"orders\" does not exist"
+        return r
+
+    assert unmeasured_target(rec([MET, lost], []))
+    assert unmeasured_target(rec([MET, lost], [UNREAD]))
+    assert not unmeasured_target(rec([MISSED, lost], []))
+    assert not unmeasured_target(rec([MET, lost], [FAILED]))

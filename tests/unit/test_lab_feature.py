@@ -156,3 +156,29 @@ def test_a_part_that_needs_the_feature_is_refused_without_it(tmp_path, needs_mar
     sc = load_scenario(scenario_file(tmp_path, "  test_marker: true", needs_marker))
     assert sc.lab_needs().lab_options == {"test_marker"}
     assert lab_spec(sc).feature(Marker) == Marker("on")
+
+
+def test_missing_entry_points_are_said_not_read_as_unknown_keys():
+    """An install whose metadata predates the ``chaos.lab_features`` group would refuse
+    ``lab.wal_archive`` as an unknown field, with nothing pointing at the cause."""
+    from chaos.errors import ChaosError
+    from chaos.scenario.laboptions import LabOptions
+
+    with pytest.raises(ChaosError, match=r"pip install -e \."):
+        LabOptions("chaos.no_such_group").keys()
+
+
+@pytest.mark.parametrize("key", ["db", "compose", "options"])
+def test_a_feature_cannot_take_a_lab_fields_key(key):
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from chaos.plugin import LabFeature, LabOption, lab_feature
+
+    with pytest.raises(ValueError, match="is a field of the scenario's 'lab:' section"):
+        @lab_feature
+        @dataclass(frozen=True)
+        class Thief(LabFeature):
+            name: ClassVar[str] = f"thief_{key}"
+            option: ClassVar[LabOption | None] = LabOption(key, MarkerSettings, what="x")
+    assert f"thief_{key}" not in FEATURES
