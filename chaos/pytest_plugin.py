@@ -175,8 +175,7 @@ class ScenarioItem(pytest.Item):
 
 
 def describe_miss(record: RunRecord) -> str:
-    from chaos.record.judged import broken_invariants, invariant_text, verdict
-    from chaos.redact import redact
+    from chaos.record.judged import invariant_lines, verdict
 
     lines = [f"{record.scenario.name}: {verdict(record)} (run {record.run_id}, "
              f"status {record.status})"]
@@ -185,8 +184,7 @@ def describe_miss(record: RunRecord) -> str:
         observed = "not measured" if t.observed is None else t.observed
         lines.append(f"  {mark} {t.metric:<16} observed {observed!s:<12} "
                      f"limit {t.limit}" + (f"  ({t.note})" if t.note else ""))
-    lines += [f"  FAIL invariant '{redact(inv.name)}' (trial {n}): {invariant_text(inv)}"
-              for n, inv in broken_invariants(record)]
+    lines += invariant_lines(record, every_trial=True)
     # A run can miss no target and still fail: a trial an abort_if stopped.
     lines += [f"  trial {t.trial} {t.status}" + (f": {t.abort_reason}" if t.abort_reason else "")
               for t in record.trials if t.status != "completed"]

@@ -51,6 +51,8 @@ def run_cmd(file: str, trials: int, out: str | None, label: str | None,
     for trial in record.trials:
         if trial.data_loss_note:
             echo(f"  trial {trial.trial}: lost writes {trial.data_loss_note}")
+    from chaos.record.judged import invariant_lines
+
     for line in invariant_lines(record):
         echo(line)
     echo(verdict_line(record))
@@ -67,16 +69,6 @@ def verdict_line(record: RunRecord) -> str:
     from chaos.record.judged import verdict
 
     return verdict(record)
-
-
-def invariant_lines(record: RunRecord) -> list[str]:
-    """Each invariant that failed or could not be read: name, what it saw, trial."""
-    from chaos.record.judged import broken_invariants, invariant_text
-
-    several = len(record.trials) > 1
-    return [f"  FAIL invariant '{redact(inv.name)}'"
-            + (f" (trial {n})" if several else "") + f": {invariant_text(inv)}"
-            for n, inv in broken_invariants(record)]
 
 
 def unmeasured_target(record: RunRecord) -> bool:

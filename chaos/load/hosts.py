@@ -101,10 +101,6 @@ class LoadHosts:
         """One record per load host, for result.json (``LoadHost.recorded``)."""
         return [h.recorded(goal_s) for h in self.by_name.values()]
 
-    def records(self, goal_s: float) -> list[dict[str, Any]]:
-        """``host_records`` in their JSON form, every key written."""
-        return [r.as_dict() for r in self.host_records(goal_s)]
-
 
 def unreported(h: LoadHost, flush_s: float) -> int | None:
     """About how many requests a lost host had answered since its last batch: its rate

@@ -3,6 +3,7 @@
     trial_passed("completed", rec.targets, rec.invariants)   # the trial's ``passed``
     broken_invariants(record)   # [(trial, InvariantResult)]: each failed or not measured
     invariant_text(inv)         # "observed 3, expect 0" | "not measured: connection refused"
+    invariant_lines(record)     # "  FAIL invariant 'stock' (trial 2): observed 3, expect 0"
     verdict(record)             # "targets met; invariants held" | "invariant failed: 'stock'"
     judged_nothing(record)      # no target and no invariant: passed only vacuously
 
@@ -45,6 +46,14 @@ def invariant_text(inv: InvariantResult) -> str:
         why = redact(inv.error)
         return why if why.startswith(NOT_MEASURED) else f"{NOT_MEASURED}: {why}"
     return f"observed {_value(inv.observed)}, expect {_value(inv.expect)}"
+
+
+def invariant_lines(record: RunRecord, every_trial: bool = False) -> list[str]:
+    """A line per invariant that failed or could not be read: its name, what it saw, and
+    its trial (always with ``every_trial``, else when the run has several)."""
+    several = every_trial or len(record.trials) > 1
+    return [f"  FAIL invariant '{redact(inv.name)}'" + (f" (trial {n})" if several else "")
+            + f": {invariant_text(inv)}" for n, inv in broken_invariants(record)]
 
 
 def _value(value: object) -> str:

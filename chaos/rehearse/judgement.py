@@ -10,6 +10,7 @@ value it did not see.
 from __future__ import annotations
 
 from chaos.record import BoundaryRecord, InvariantResult
+from chaos.record.judged import held, invariant_text
 from chaos.rehearse.outcome import Outcome
 
 
@@ -30,11 +31,10 @@ def reasons(o: Outcome, max_error_ratio: float) -> list[str]:
                    f"{o.fault.get('reason', '')}")
     if o.recovery is not None and o.recovery != "done":
         out.append(f"recovery {o.recovery}")
-    broken = [i for i in o.invariants_after if not i.passed]
     when = "the run" if o.boundary.clean else "recovery"
-    for inv in broken:
-        seen = inv.error or f"observed {inv.observed!r}, expected {inv.expect!r}"
-        out.append(f"invariant {inv.name!r} after {when}: {seen}")
+    for inv in o.invariants_after:
+        if not held(inv):
+            out.append(f"invariant {inv.name!r} after {when}: {invariant_text(inv)}")
     if not o.boundary.clean:
         if o.converged is None:
             out.append("not measured: the schema after recovery was not read")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from chaos.record import BoundaryRecord, RehearsalRecord
+from chaos.record.judged import held
 from chaos.report.rehearsalview import broken_endpoints, error_cell, yes_cell
 
 
@@ -27,7 +28,7 @@ def matrix_lines(doc: RehearsalRecord) -> list[str]:
 
 def _invariants(row: BoundaryRecord) -> str:
     after = row.invariants_after
-    return "-" if not after else "ok" if all(i.passed for i in after) else "BROKEN"
+    return "-" if not after else "ok" if all(held(i) for i in after) else "BROKEN"
 
 
 def _recovery(row: BoundaryRecord) -> str:

@@ -90,7 +90,7 @@ def test_two_workers_observe_every_request_once(quiet_lab, tmp_path):
     # connection; each request says which worker sent it.
     per_host = Counter(o.host for o in observed)
     assert set(per_host) == {"local-1", "local-2"}, per_host   # both workers carried load
-    hosts = {h["name"]: h for h in load.hosts.records(0.25)}
+    hosts = {r.name: r.as_dict() for r in load.hosts.host_records(0.25)}
     for name, n in per_host.items():      # each said what it sent; all of it arrived
         assert hosts[name]["sent"] == hosts[name]["received"] == n, hosts[name]
         assert hosts[name]["missing_batches"] == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,13 @@ def test_latest_replays_the_half_applied_update(lab_images, tmp_path):
     # The migration's statements are in the WAL like any others: the column is gone again.
     assert [i["passed"] for i in trial["invariants"]] == [False], trial["invariants"]
     assert trial["ttr_s"] is None
+    # The broken invariant, read from the real database, fails the trial and the run, and
+    # CI sees it as its own failed test case (not only as a missed target).
+    assert trial["passed"] is False and result["passed"] is False
+    case = ET.parse(tmp_path / "latest" / "junit.xml").find(
+        ".//testcase[@name='invariant: price column present']")
+    assert case is not None and case.find("failure").get("type") == "InvariantFailed"
+    assert case.find("failure").get("message") == "observed 0, expect 1"
 
 
 def test_a_target_before_the_base_backup_fails_with_the_databases_reason(lab_images, tmp_path):

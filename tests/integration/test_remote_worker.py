@@ -98,7 +98,7 @@ def test_a_worker_2s_ahead_is_measured_and_corrected(server, tmp_path):
         load.stop()
         worker.wait(timeout=30)
     observed += load.poll()
-    (host,) = load.hosts.records(0.25)
+    (host,) = [r.as_dict() for r in load.hosts.host_records(0.25)]
     assert host["name"] == "ahead" and host["address"] == "127.0.0.1"
     assert host["offset_s"] == pytest.approx(2.0, abs=0.05)
     assert host["offset_uncertainty_s"] < 0.05
@@ -151,7 +151,7 @@ def test_a_worker_killed_mid_run_is_lost_with_what_it_had_in_flight(server, tmp_
         doomed.wait(timeout=30)
         stays.wait(timeout=30)
     observed += load.poll()
-    hosts = {h["name"]: h for h in load.hosts.records(0.25)}
+    hosts = {r.name: r.as_dict() for r in load.hosts.host_records(0.25)}
     lost = hosts["doomed"]
     assert lost["lost"] and killed_at - 1.0 <= lost["lost_at"] <= killed_at
     assert lost["in_flight_at_loss"] >= 1
@@ -183,6 +183,7 @@ def test_requests_in_flight_at_the_stop_are_all_recorded(server, tmp_path, worke
     observed += load.poll()
     assert len(observed) == server.served > 20
     assert all(o.ok for o in observed)
-    for host in load.hosts.records(0.25):
-        assert host["sent"] == host["received"], host
-    assert sum(h["received"] for h in load.hosts.records(0.25)) == len(observed)
+    hosts = load.hosts.host_records(0.25)
+    for host in hosts:
+        assert host.sent == host.received, host
+    assert sum(h.received or 0 for h in hosts) == len(observed)

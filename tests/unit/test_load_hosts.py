@@ -71,7 +71,7 @@ def test_hosts_from_the_stream_name_the_lost_and_the_missing():
     hosts.apply(ev("done", w="gen-a", sent=150, received=150, users=3, gaps=0))
     assert hosts.joined() == ["gen-a", "gen-b"]
     assert hosts.lost() == [("gen-b", 1010.0)]
-    rec = {r["name"]: r for r in hosts.records(ACCURACY_GOAL_S)}
+    rec = {r.name: r.as_dict() for r in hosts.host_records(ACCURACY_GOAL_S)}
     assert rec["gen-a"]["offset_s"] == 0.002 and rec["gen-a"]["uncertain"] is False
     assert rec["gen-b"]["uncertain"] is True          # ±0.3 s > the 0.25 s goal
     assert rec["gen-b"]["unreported_estimate"] == 4   # 200 in 10 s, times 0.2 s
@@ -93,7 +93,6 @@ def test_a_host_record_writes_every_field_and_what_was_never_said_stays_none():
     hosts.apply(ev("host", w="quiet", addr="10.0.0.4", offset=0.01, at=1000.0))
     hosts.apply(ev("clock", w="quiet", offset=0.02, unc=0.001))
     (rec,) = hosts.host_records(ACCURACY_GOAL_S)
-    assert rec.as_dict() == hosts.records(ACCURACY_GOAL_S)[0]
     assert list(rec.as_dict()) == list(LoadHostRecord.model_fields)   # every key, in order
     assert (rec.offset_s, rec.offset_uncertainty_s, rec.uncertain) == (0.02, 0.001, False)
     assert (rec.joined, rec.lost, rec.lost_at) == (True, False, None)
